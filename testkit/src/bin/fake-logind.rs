@@ -1,0 +1,593 @@
+//! A recording fake of systemd-logind's D-Bus `Manager` interface (the parts pam_systemd uses).
+//!
+//! `fake-logind --state DIR [--address ADDR]`
+//!
+//! Owns `org.freedesktop.login1` on the bus at ADDR (default: `$DBUS_SYSTEM_BUS_ADDRESS`, else
+//! `unix:path=/run/dbus/system_bus_socket`) and serves `/org/freedesktop/login1`,
+//! interface `org.freedesktop.login1.Manager`, methods `CreateSession`, `ReleaseSession` and
+//! (only with `pidfd=1` in the config) `CreateSessionWithPIDFD`. Anything else gets
+//! `org.freedesktop.DBus.Error.UnknownMethod` (or UnknownObject / UnknownInterface).
+//!
+//! Behaviour comes from `DIR/fake.conf` (`key=value` lines, `#` comments), re-read on every call.
+//! Every call is recorded as one JSON line in `DIR/fake-calls.jsonl`, written before the reply.
+//! Each session fd is the write end of a fresh FIFO `DIR/session-<n>.ref`; when every writer has
+//! closed it, a `{"event":"fifo-eof","id":...}` line is appended.
+//!
+//! Keys (all optional):
+//! * `create_error=<dbus error name>`, `create_error_msg=<text>`: CreateSession* fails with it.
+//! * `create_mode=normal|never-reply|exit|wrong-signature|bad-fd`:
+//!   never-reply holds the call forever; exit records the call and exits (status 0) without
+//!   replying (the bus daemon then answers NoReply); wrong-signature replies with just `s` (the id);
+//!   bad-fd replies with the right signature but the fd is `/dev/null` (not a FIFO).
+//! * `reply_id=<id>` (default `c<counter>`, counter starting at 1 and counting every successful
+//!   create of this process).
+//! * `reply_runtime_path=<path>` (default `/run/user/<uid>`, created mode 0700 owned by uid unless
+//!   `create_runtime_dir=0`; with `runtime_bus=1` an empty file `bus` is put inside it).
+//! * `reply_uid=<n>` (default: the request's uid), `reply_seat=`, `reply_vtnr=` (default echo the
+//!   request), `reply_existing=0|1` (default 0).
+//! * `session_busy_on_second=0|1` (default 1): a second create from a sender PID that already got a
+//!   session → `org.freedesktop.login1.SessionBusy` `Already running in a session or user slice`.
+//! * `release_error=<name>`, `release_error_msg=<text>`, `release_mode=normal|never-reply`.
+//! * `pidfd=0|1` (default 0): whether `CreateSessionWithPIDFD` exists.
+
+use std::collections::{HashMap, HashSet};
+use std::ffi::CString;
+use std::fs::OpenOptions;
+use std::io::Write;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd as StdOwnedFd, RawFd};
+use std::path::{Path, PathBuf};
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+
+use futures_core::Stream;
+use serde_json::{Value, json};
+use zbus::message::Type as MsgType;
+use zbus::{Connection, Message, MessageStream, ObjectPath, OwnedVariant, Variant};
+
+const MANAGER_PATH: &str = "/org/freedesktop/login1";
+const MANAGER_IFACE: &str = "org.freedesktop.login1.Manager";
+
+type Props = Vec<(String, OwnedVariant)>;
+type CreateArgs = (
+    u32,
+    u32,
+    String,
+    String,
+    String,
+    String,
+    String,
+    u32,
+    String,
+    String,
+    bool,
+    String,
+    String,
+    Props,
+);
+type CreatePidfdArgs = (
+    u32,
+    zbus::OwnedFd,
+    String,
+    String,
+    String,
+    String,
+    String,
+    u32,
+    String,
+    String,
+    bool,
+    String,
+    String,
+    u64,
+    Props,
+);
+
+struct Recorder {
+    path: PathBuf,
+    lock: Mutex<()>,
+}
+
+impl Recorder {
+    fn record(&self, v: &Value) {
+        let mut line = serde_json::to_string(v).expect("json");
+        line.push('\n');
+        let _g = self.lock.lock().unwrap_or_else(|e| e.into_inner());
+        match OpenOptions::new().create(true).append(true).open(&self.path) {
+            Ok(mut f) => {
+                // One write of the whole line (O_APPEND), then flush.
+                if let Err(e) = f.write_all(line.as_bytes()).and_then(|_| f.flush()) {
+                    eprintln!("fake-logind: write {}: {e}", self.path.display());
+                }
+            }
+            Err(e) => eprintln!("fake-logind: open {}: {e}", self.path.display()),
+        }
+    }
+}
+
+struct Conf(HashMap<String, String>);
+
+impl Conf {
+    fn load(state: &Path) -> Conf {
+        let mut m = HashMap::new();
+        if let Ok(text) = std::fs::read_to_string(state.join("fake.conf")) {
+            for line in text.lines() {
+                let line = line.trim_start();
+                if line.is_empty() || line.starts_with('#') {
+                    continue;
+                }
+                if let Some((k, v)) = line.split_once('=') {
+                    m.insert(k.trim().to_string(), v.trim_end_matches(['\r', '\n']).to_string());
+                }
+            }
+        }
+        Conf(m)
+    }
+    fn get(&self, k: &str) -> Option<&str> {
+        self.0.get(k).map(|s| s.as_str())
+    }
+    fn flag(&self, k: &str, default: bool) -> bool {
+        match self.get(k) {
+            Some(v) => matches!(v.trim(), "1" | "yes" | "true" | "on"),
+            None => default,
+        }
+    }
+    fn num(&self, k: &str) -> Option<u32> {
+        self.get(k).and_then(|v| v.trim().parse().ok())
+    }
+}
+
+struct State {
+    dir: PathBuf,
+    rec: Arc<Recorder>,
+    counter: u32,
+    fifo_counter: u32,
+    pids_with_session: HashSet<i64>,
+}
+
+fn variant_json(v: &Variant<'_>) -> Value {
+    match v {
+        Variant::U8(x) => json!(x),
+        Variant::Bool(x) => json!(x),
+        Variant::I16(x) => json!(x),
+        Variant::U16(x) => json!(x),
+        Variant::I32(x) => json!(x),
+        Variant::U32(x) => json!(x),
+        Variant::I64(x) => json!(x),
+        Variant::U64(x) => json!(x),
+        Variant::F64(x) => json!(x),
+        Variant::Str(s) => json!(s.as_str()),
+        Variant::ObjectPath(p) => json!(p.as_str()),
+        Variant::Signature(s) => json!(s.to_string()),
+        Variant::Variant(inner) => variant_json(inner),
+        other => json!(format!("{other:?}")),
+    }
+}
+
+fn props_json(props: &Props) -> Value {
+    Value::Array(
+        props
+            .iter()
+            .map(|(k, v)| json!([k, v.value_signature().to_string(), variant_json(v)]))
+            .collect(),
+    )
+}
+
+fn pid_of_pidfd(fd: RawFd) -> Option<i64> {
+    let text = std::fs::read_to_string(format!("/proc/self/fdinfo/{fd}")).ok()?;
+    text.lines()
+        .find_map(|l| l.strip_prefix("Pid:"))
+        .and_then(|v| v.trim().parse().ok())
+}
+
+async fn sender_pid(conn: &Connection, msg: &Message) -> Option<i64> {
+    let hdr = msg.header();
+    let sender = hdr.sender()?.to_string();
+    let reply = conn
+        .call_method(
+            Some("org.freedesktop.DBus"),
+            "/org/freedesktop/DBus",
+            Some("org.freedesktop.DBus"),
+            "GetConnectionUnixProcessID",
+            &(sender.as_str(),),
+        )
+        .await
+        .ok()?;
+    reply.body().deserialize::<u32>().ok().map(i64::from)
+}
+
+/// Creates the FIFO, returns the write end to send; spawns a watcher on the read end.
+fn make_session_fifo(st: &mut State, id: &str) -> std::io::Result<StdOwnedFd> {
+    st.fifo_counter += 1;
+    let path = st.dir.join(format!("session-{}.ref", st.fifo_counter));
+    let _ = std::fs::remove_file(&path);
+    let cpath = CString::new(path.as_os_str().as_encoded_bytes()).unwrap();
+    // SAFETY: plain libc calls on a valid C string; the fds are wrapped into OwnedFd at once.
+    unsafe {
+        if libc::mkfifo(cpath.as_ptr(), 0o600) < 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        let rfd = libc::open(cpath.as_ptr(), libc::O_RDONLY | libc::O_NONBLOCK | libc::O_CLOEXEC);
+        if rfd < 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        let rfd = StdOwnedFd::from_raw_fd(rfd);
+        let wfd = libc::open(cpath.as_ptr(), libc::O_WRONLY | libc::O_NONBLOCK | libc::O_CLOEXEC);
+        if wfd < 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        let wfd = StdOwnedFd::from_raw_fd(wfd);
+        let rec = st.rec.clone();
+        let id = id.to_string();
+        std::thread::spawn(move || watch_fifo(rfd, rec, id));
+        Ok(wfd)
+    }
+}
+
+fn watch_fifo(rfd: StdOwnedFd, rec: Arc<Recorder>, id: String) {
+    let mut buf = [0u8; 256];
+    loop {
+        let mut pfd = libc::pollfd { fd: rfd.as_raw_fd(), events: libc::POLLIN, revents: 0 };
+        // SAFETY: one valid pollfd.
+        let r = unsafe { libc::poll(&mut pfd, 1, -1) };
+        if r < 0 {
+            if std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted {
+                continue;
+            }
+            return;
+        }
+        if pfd.revents & libc::POLLIN != 0 {
+            // SAFETY: reading into a local buffer.
+            let n = unsafe { libc::read(rfd.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len()) };
+            if n > 0 {
+                continue;
+            }
+        }
+        if pfd.revents & (libc::POLLHUP | libc::POLLERR) != 0 {
+            rec.record(&json!({"event": "fifo-eof", "id": id}));
+            return;
+        }
+    }
+}
+
+fn ensure_runtime_dir(path: &str, uid: u32, with_bus: bool) {
+    let p = Path::new(path);
+    if !p.exists() {
+        if let Some(parent) = p.parent() {
+            let _ = std::fs::create_dir_all(parent);
+        }
+        if std::fs::create_dir(p).is_ok() {
+            let c = CString::new(path).unwrap();
+            // SAFETY: valid C string.
+            unsafe {
+                libc::chmod(c.as_ptr(), 0o700);
+                libc::chown(c.as_ptr(), uid, uid);
+            }
+        }
+    }
+    if with_bus {
+        let bus = p.join("bus");
+        if !bus.exists() {
+            let _ = std::fs::File::create(&bus);
+        }
+    }
+}
+
+async fn reply_error(conn: &Connection, msg: &Message, name: &str, text: &str) {
+    let hdr = msg.header();
+    if let Err(e) = conn.reply_error(&hdr, name, &(text,)).await {
+        eprintln!("fake-logind: sending error reply: {e}");
+    }
+}
+
+struct Req {
+    uid: u32,
+    seat: String,
+    vtnr: u32,
+}
+
+async fn handle_create(
+    conn: &Connection,
+    st: &mut State,
+    msg: &Message,
+    with_pidfd: bool,
+) {
+    let conf = Conf::load(&st.dir);
+    let method = if with_pidfd { "CreateSessionWithPIDFD" } else { "CreateSession" };
+    if with_pidfd && !conf.flag("pidfd", false) {
+        let pid = sender_pid(conn, msg).await;
+        st.rec.record(&json!({"method": method, "sender_pid": pid, "unknown": true}));
+        let text = format!("Unknown method '{method}'");
+        reply_error(conn, msg, "org.freedesktop.DBus.Error.UnknownMethod", &text).await;
+        return;
+    }
+    let pid = sender_pid(conn, msg).await;
+    let body = msg.body();
+    let (req, mut record, flags) = if with_pidfd {
+        match body.deserialize::<CreatePidfdArgs>() {
+            Ok(a) => {
+                let pidfd_pid = pid_of_pidfd(a.1.as_raw_fd());
+                let rec = json!({
+                    "method": method, "sender_pid": pid, "pidfd_pid": pidfd_pid, "flags": a.13,
+                    "args": [a.0, pidfd_pid, a.2, a.3, a.4, a.5, a.6, a.7, a.8, a.9, a.10, a.11, a.12, a.13],
+                    "props": props_json(&a.14),
+                });
+                (Req { uid: a.0, seat: a.6.clone(), vtnr: a.7 }, rec, a.13)
+            }
+            Err(e) => {
+                st.rec.record(&json!({"method": method, "sender_pid": pid,
+                    "bad_signature": body.signature().to_string()}));
+                reply_error(conn, msg, "org.freedesktop.DBus.Error.InvalidArgs", &e.to_string())
+                    .await;
+                return;
+            }
+        }
+    } else {
+        match body.deserialize::<CreateArgs>() {
+            Ok(a) => {
+                let rec = json!({
+                    "method": method, "sender_pid": pid,
+                    "args": [a.0, a.1, a.2, a.3, a.4, a.5, a.6, a.7, a.8, a.9, a.10, a.11, a.12],
+                    "props": props_json(&a.13),
+                });
+                (Req { uid: a.0, seat: a.6.clone(), vtnr: a.7 }, rec, 0)
+            }
+            Err(e) => {
+                st.rec.record(&json!({"method": method, "sender_pid": pid,
+                    "bad_signature": body.signature().to_string()}));
+                reply_error(conn, msg, "org.freedesktop.DBus.Error.InvalidArgs", &e.to_string())
+                    .await;
+                return;
+            }
+        }
+    };
+
+    // Decide the outcome, then record (with the outcome) before replying.
+    let mode = conf.get("create_mode").unwrap_or("normal").trim().to_string();
+    let error: Option<(String, String)> = if flags != 0 {
+        Some(("org.freedesktop.DBus.Error.InvalidArgs".into(), "Flags must be zero.".into()))
+    } else if let Some(name) = conf.get("create_error").filter(|s| !s.trim().is_empty()) {
+        let text = conf.get("create_error_msg").unwrap_or("Fake logind error").to_string();
+        Some((name.trim().to_string(), text))
+    } else if conf.flag("session_busy_on_second", true)
+        && pid.is_some_and(|p| st.pids_with_session.contains(&p))
+    {
+        Some((
+            "org.freedesktop.login1.SessionBusy".into(),
+            "Already running in a session or user slice".into(),
+        ))
+    } else {
+        None
+    };
+
+    if let Some((name, text)) = error {
+        record["reply"] = json!({"error": name, "message": text});
+        st.rec.record(&record);
+        reply_error(conn, msg, &name, &text).await;
+        return;
+    }
+    match mode.as_str() {
+        "never-reply" => {
+            record["reply"] = json!("never");
+            st.rec.record(&record);
+            return;
+        }
+        "exit" => {
+            record["reply"] = json!("exit");
+            st.rec.record(&record);
+            std::process::exit(0);
+        }
+        _ => {}
+    }
+
+    st.counter += 1;
+    let id = conf.get("reply_id").map(str::to_string).unwrap_or_else(|| format!("c{}", st.counter));
+    let runtime_path = match conf.get("reply_runtime_path") {
+        Some(p) => p.to_string(),
+        None => {
+            let p = format!("/run/user/{}", req.uid);
+            if conf.flag("create_runtime_dir", true) {
+                ensure_runtime_dir(&p, req.uid, conf.flag("runtime_bus", false));
+            }
+            p
+        }
+    };
+    let reply_uid = conf.num("reply_uid").unwrap_or(req.uid);
+    let seat = conf.get("reply_seat").map(str::to_string).unwrap_or(req.seat.clone());
+    let vtnr = conf.num("reply_vtnr").unwrap_or(req.vtnr);
+    let existing = conf.flag("reply_existing", false);
+    let object_path = format!("/org/freedesktop/login1/session/{}", bus_label_escape(&id));
+
+    if mode == "wrong-signature" {
+        record["reply"] = json!({"signature": "s", "id": id});
+        st.rec.record(&record);
+        let hdr = msg.header();
+        if let Err(e) = conn.reply(&hdr, &(id.as_str(),)).await {
+            eprintln!("fake-logind: reply: {e}");
+        }
+        return;
+    }
+
+    let fd: StdOwnedFd = if mode == "bad-fd" {
+        match std::fs::File::open("/dev/null") {
+            Ok(f) => f.into(),
+            Err(e) => {
+                reply_error(conn, msg, "org.freedesktop.DBus.Error.Failed", &e.to_string()).await;
+                return;
+            }
+        }
+    } else {
+        match make_session_fifo(st, &id) {
+            Ok(fd) => fd,
+            Err(e) => {
+                st.rec.record(&json!({"event": "fifo-error", "error": e.to_string()}));
+                reply_error(conn, msg, "org.freedesktop.DBus.Error.Failed", &e.to_string()).await;
+                return;
+            }
+        }
+    };
+    if let Some(p) = pid {
+        st.pids_with_session.insert(p);
+    }
+    record["reply"] = json!({
+        "id": id, "object_path": object_path, "runtime_path": runtime_path,
+        "uid": reply_uid, "seat": seat, "vtnr": vtnr, "existing": existing,
+        "fd": if mode == "bad-fd" { "/dev/null" } else { "fifo" },
+    });
+    st.rec.record(&record);
+    let hdr = msg.header();
+    let body = (
+        id.as_str(),
+        ObjectPath::try_from(object_path.as_str()).expect("object path"),
+        runtime_path.as_str(),
+        zbus::Fd::from(std::os::fd::AsFd::as_fd(&fd)),
+        reply_uid,
+        seat.as_str(),
+        vtnr,
+        existing,
+    );
+    let built = Message::method_return(&hdr)
+        .sender(conn.unique_name().expect("unique name").as_ref())
+        .build(&body);
+    match built {
+        Ok(reply) => {
+            if let Err(e) = conn.send(&reply).await {
+                eprintln!("fake-logind: send reply: {e}");
+            }
+            drop(reply);
+        }
+        Err(e) => eprintln!("fake-logind: build reply: {e}"),
+    }
+    // Our own copy of the write end goes away: from now on only the client holds the session.
+    drop(fd);
+}
+
+/// systemd's bus_label_escape: every byte not [A-Za-z0-9], and a digit in first position,
+/// becomes `_xx`. The empty string becomes `_`.
+fn bus_label_escape(s: &str) -> String {
+    if s.is_empty() {
+        return "_".into();
+    }
+    let mut out = String::new();
+    for (i, b) in s.bytes().enumerate() {
+        if b.is_ascii_alphabetic() || (i > 0 && b.is_ascii_digit()) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("_{b:02x}"));
+        }
+    }
+    out
+}
+
+async fn handle_release(conn: &Connection, st: &mut State, msg: &Message) {
+    let conf = Conf::load(&st.dir);
+    let pid = sender_pid(conn, msg).await;
+    let id = match msg.body().deserialize::<String>() {
+        Ok(id) => id,
+        Err(e) => {
+            st.rec.record(&json!({"method": "ReleaseSession", "sender_pid": pid,
+                "bad_signature": msg.body().signature().to_string()}));
+            reply_error(conn, msg, "org.freedesktop.DBus.Error.InvalidArgs", &e.to_string()).await;
+            return;
+        }
+    };
+    let mut record = json!({"method": "ReleaseSession", "sender_pid": pid, "id": id});
+    if let Some(name) = conf.get("release_error").filter(|s| !s.trim().is_empty()) {
+        let text = conf.get("release_error_msg").unwrap_or("Fake logind error").to_string();
+        record["reply"] = json!({"error": name.trim(), "message": text});
+        st.rec.record(&record);
+        reply_error(conn, msg, name.trim(), &text).await;
+        return;
+    }
+    if conf.get("release_mode").map(str::trim) == Some("never-reply") {
+        record["reply"] = json!("never");
+        st.rec.record(&record);
+        return;
+    }
+    record["reply"] = json!("ok");
+    st.rec.record(&record);
+    let hdr = msg.header();
+    if let Err(e) = conn.reply(&hdr, &()).await {
+        eprintln!("fake-logind: reply: {e}");
+    }
+}
+
+async fn dispatch(conn: &Connection, st: &mut State, msg: Message) {
+    if msg.message_type() != MsgType::MethodCall {
+        return;
+    }
+    let hdr = msg.header();
+    let path = hdr.path().map(|p| p.as_str().to_string()).unwrap_or_default();
+    let iface = hdr.interface().map(|i| i.as_str().to_string());
+    let member = hdr.member().map(|m| m.as_str().to_string()).unwrap_or_default();
+    drop(hdr);
+    if path != MANAGER_PATH {
+        let text = format!("Unknown object '{path}'.");
+        reply_error(conn, &msg, "org.freedesktop.DBus.Error.UnknownObject", &text).await;
+        return;
+    }
+    if let Some(i) = iface.as_deref()
+        && i != MANAGER_IFACE
+    {
+        let text = format!("Unknown interface '{i}'.");
+        reply_error(conn, &msg, "org.freedesktop.DBus.Error.UnknownInterface", &text).await;
+        return;
+    }
+    match member.as_str() {
+        "CreateSession" => handle_create(conn, st, &msg, false).await,
+        "CreateSessionWithPIDFD" => handle_create(conn, st, &msg, true).await,
+        "ReleaseSession" => handle_release(conn, st, &msg).await,
+        other => {
+            let pid = sender_pid(conn, &msg).await;
+            st.rec.record(&json!({"method": other, "sender_pid": pid, "unknown": true}));
+            let text = format!("Unknown method '{other}'");
+            reply_error(conn, &msg, "org.freedesktop.DBus.Error.UnknownMethod", &text).await;
+        }
+    }
+}
+
+fn usage() -> ! {
+    eprintln!("usage: fake-logind --state DIR [--address ADDR]");
+    std::process::exit(2)
+}
+
+fn main() {
+    let mut state: Option<PathBuf> = None;
+    let mut address: Option<String> = None;
+    let mut args = std::env::args().skip(1);
+    while let Some(a) = args.next() {
+        match a.as_str() {
+            "--state" => state = Some(args.next().unwrap_or_else(|| usage()).into()),
+            "--address" => address = Some(args.next().unwrap_or_else(|| usage())),
+            _ => usage(),
+        }
+    }
+    let Some(dir) = state else { usage() };
+    let address = address
+        .or_else(|| std::env::var("DBUS_SYSTEM_BUS_ADDRESS").ok().filter(|s| !s.is_empty()))
+        .unwrap_or_else(|| "unix:path=/run/dbus/system_bus_socket".to_string());
+    let _ = std::fs::create_dir_all(&dir);
+    let rec = Arc::new(Recorder { path: dir.join("fake-calls.jsonl"), lock: Mutex::new(()) });
+    let mut st = State { dir, rec, counter: 0, fifo_counter: 0, pids_with_session: HashSet::new() };
+
+    let result: zbus::Result<()> = zbus::block_on(async move {
+        let conn = zbus::connection::Builder::address(address.as_str())
+            .name("org.freedesktop.login1")
+            .build()
+            .await?;
+        let mut stream = MessageStream::from(&conn);
+        println!("ready");
+        let _ = std::io::stdout().flush();
+        loop {
+            let next = std::future::poll_fn(|cx| Pin::new(&mut stream).poll_next(cx)).await;
+            match next {
+                Some(Ok(msg)) => dispatch(&conn, &mut st, msg).await,
+                Some(Err(e)) => eprintln!("fake-logind: receive: {e}"),
+                None => return Ok(()),
+            }
+        }
+    });
+    if let Err(e) = result {
+        eprintln!("fake-logind: {e}");
+        std::process::exit(1);
+    }
+}

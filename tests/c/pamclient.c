@@ -1,0 +1,320 @@
+/* pamclient: a PAM application for tests of pam_systemd-like modules.
+ *
+ * pamclient --confdir DIR --service SVC --user USER [--item NAME=VALUE]... [--penv NAME=VALUE]...
+ *           [--env NAME=VALUE]... [--unset-user] [--conv-fail] [--open-twice] [--no-close]
+ *           [--close-only] [--sleep-after-open SEC]
+ *
+ * Build: cc -O1 -o pamclient pamclient.c -lpam -lpam_misc
+ *
+ * Output (stdout, one fact per line, flushed after each line):
+ *   pid=N
+ *   fds_before=3 4            (fds >= 3 open at start; empty list prints "fds_before=")
+ *   open_rc=N                 (unless --close-only)
+ *   env=NAME=VALUE            (PAM env after open, in pam_getenvlist order)
+ *   fd=N cloexec=0|1 type=fifo|socket|file|other   (fds >= 3 now open that were not open at start)
+ *   threads=N
+ *   open2_rc=N, env2=..., fd2=..., threads2=N      (with --open-twice)
+ *   close_rc=N, env_after_close=..., fd_after_close=..., threads_after_close=N  (unless --no-close)
+ *   end_rc=N, threads_after_end=N, fd_after_end=...
+ * Bytes outside 0x21..0x7e (and backslash) in names/values are written as \xHH.
+ * Values given on the command line understand the escapes \xHH and \\.
+ * Exit status: 0 when it ran (the rc lines carry the results), 2 on usage errors.
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <security/pam_appl.h>
+#include <security/pam_misc.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define MAXFDS 1024
+#define MAXARGS 64
+
+static int conv_fail = 0;
+static const char *user_name = NULL;
+
+static void usage(void) {
+        fprintf(stderr,
+                "usage: pamclient --confdir DIR --service SVC --user USER [--item NAME=VALUE]... "
+                "[--penv NAME=VALUE]... [--env NAME=VALUE]... [--unset-user] [--conv-fail] "
+                "[--open-twice] [--no-close] [--close-only] [--sleep-after-open SEC]\n");
+        exit(2);
+}
+
+static int hexval(char c) {
+        if (c >= '0' && c <= '9') return c - '0';
+        if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+        if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+        return -1;
+}
+
+/* Decode \xHH and \\ escapes. Returns a malloc'ed string. */
+static char *unescape(const char *s) {
+        size_t n = strlen(s);
+        char *out = malloc(n + 1), *o = out;
+        if (!out) exit(1);
+        for (size_t i = 0; i < n; i++) {
+                if (s[i] == '\\' && i + 1 < n && s[i + 1] == '\\') {
+                        *o++ = '\\';
+                        i++;
+                } else if (s[i] == '\\' && s[i + 1] == 'x' && hexval(s[i + 2]) >= 0 &&
+                           hexval(s[i + 3]) >= 0) {
+                        *o++ = (char) (hexval(s[i + 2]) * 16 + hexval(s[i + 3]));
+                        i += 3;
+                } else
+                        *o++ = s[i];
+        }
+        *o = 0;
+        return out;
+}
+
+static void print_escaped(const char *prefix, const char *s) {
+        fputs(prefix, stdout);
+        for (const unsigned char *p = (const unsigned char *) s; *p; p++) {
+                if (*p < 0x20 || *p >= 0x7f || *p == '\\')
+                        printf("\\x%02x", *p);
+                else
+                        putchar(*p);
+        }
+        putchar('\n');
+        fflush(stdout);
+}
+
+static int conversation(int num_msg, const struct pam_message **msg, struct pam_response **resp,
+                        void *appdata) {
+        (void) appdata;
+        if (conv_fail) return PAM_CONV_ERR;
+        struct pam_response *r = calloc(num_msg, sizeof(*r));
+        if (!r) return PAM_BUF_ERR;
+        for (int i = 0; i < num_msg; i++) {
+                int style = msg[i]->msg_style;
+                if (style == PAM_PROMPT_ECHO_ON || style == PAM_PROMPT_ECHO_OFF)
+                        r[i].resp = strdup(user_name ? user_name : "");
+                else if (style == PAM_ERROR_MSG || style == PAM_TEXT_INFO) {
+                        print_escaped(style == PAM_ERROR_MSG ? "conv_error=" : "conv_info=",
+                                      msg[i]->msg ? msg[i]->msg : "");
+                }
+        }
+        *resp = r;
+        return PAM_SUCCESS;
+}
+
+static int open_fds(int *fds, int max) {
+        int n = 0;
+        DIR *d = opendir("/proc/self/fd");
+        if (!d) return 0;
+        int dfd = dirfd(d);
+        struct dirent *de;
+        while ((de = readdir(d)) && n < max) {
+                if (de->d_name[0] == '.') continue;
+                int fd = atoi(de->d_name);
+                if (fd < 3 || fd == dfd) continue;
+                fds[n++] = fd;
+        }
+        closedir(d);
+        /* sort */
+        for (int i = 1; i < n; i++)
+                for (int j = i; j > 0 && fds[j - 1] > fds[j]; j--) {
+                        int t = fds[j];
+                        fds[j] = fds[j - 1];
+                        fds[j - 1] = t;
+                }
+        return n;
+}
+
+static int before[MAXFDS], nbefore = 0;
+
+static void print_new_fds(const char *prefix) {
+        int now[MAXFDS];
+        int n = open_fds(now, MAXFDS);
+        for (int i = 0; i < n; i++) {
+                int found = 0;
+                for (int j = 0; j < nbefore; j++)
+                        if (before[j] == now[i]) found = 1;
+                if (found) continue;
+                int fl = fcntl(now[i], F_GETFD);
+                struct stat st;
+                const char *type = "other";
+                if (fstat(now[i], &st) == 0) {
+                        if (S_ISFIFO(st.st_mode)) type = "fifo";
+                        else if (S_ISSOCK(st.st_mode)) type = "socket";
+                        else if (S_ISREG(st.st_mode)) type = "file";
+                }
+                printf("%s=%d cloexec=%d type=%s\n", prefix, now[i], (fl >= 0 && (fl & FD_CLOEXEC)) ? 1 : 0,
+                       type);
+                fflush(stdout);
+        }
+}
+
+static void print_threads(const char *key) {
+        FILE *f = fopen("/proc/self/status", "r");
+        char line[256];
+        int t = -1;
+        if (f) {
+                while (fgets(line, sizeof line, f))
+                        if (strncmp(line, "Threads:", 8) == 0) t = atoi(line + 8);
+                fclose(f);
+        }
+        printf("%s=%d\n", key, t);
+        fflush(stdout);
+}
+
+static void print_env(pam_handle_t *h, const char *prefix) {
+        char **env = pam_getenvlist(h);
+        if (!env) return;
+        for (char **e = env; *e; e++) {
+                print_escaped(prefix, *e);
+                free(*e);
+        }
+        free(env);
+}
+
+int main(int argc, char **argv) {
+        const char *confdir = NULL, *service = NULL;
+        char *items[MAXARGS], *penvs[MAXARGS], *envs[MAXARGS];
+        int nitems = 0, npenvs = 0, nenvs = 0;
+        int unset_user = 0, open_twice = 0, no_close = 0, close_only = 0;
+        double sleep_after_open = 0;
+
+        for (int i = 1; i < argc; i++) {
+                const char *a = argv[i];
+#define NEED_ARG                                                                                   \
+        do {                                                                                       \
+                if (i + 1 >= argc) usage();                                                        \
+        } while (0)
+                if (!strcmp(a, "--confdir")) {
+                        NEED_ARG;
+                        confdir = argv[++i];
+                } else if (!strcmp(a, "--service")) {
+                        NEED_ARG;
+                        service = argv[++i];
+                } else if (!strcmp(a, "--user")) {
+                        NEED_ARG;
+                        user_name = argv[++i];
+                } else if (!strcmp(a, "--item")) {
+                        NEED_ARG;
+                        if (nitems >= MAXARGS) usage();
+                        items[nitems++] = argv[++i];
+                } else if (!strcmp(a, "--penv")) {
+                        NEED_ARG;
+                        if (npenvs >= MAXARGS) usage();
+                        penvs[npenvs++] = argv[++i];
+                } else if (!strcmp(a, "--env")) {
+                        NEED_ARG;
+                        if (nenvs >= MAXARGS) usage();
+                        envs[nenvs++] = argv[++i];
+                } else if (!strcmp(a, "--unset-user"))
+                        unset_user = 1;
+                else if (!strcmp(a, "--conv-fail"))
+                        conv_fail = 1;
+                else if (!strcmp(a, "--open-twice"))
+                        open_twice = 1;
+                else if (!strcmp(a, "--no-close"))
+                        no_close = 1;
+                else if (!strcmp(a, "--close-only"))
+                        close_only = 1;
+                else if (!strcmp(a, "--sleep-after-open")) {
+                        NEED_ARG;
+                        sleep_after_open = atof(argv[++i]);
+                } else
+                        usage();
+        }
+        if (!service || (!user_name && !unset_user)) usage();
+
+        printf("pid=%d\n", (int) getpid());
+        fflush(stdout);
+        nbefore = open_fds(before, MAXFDS);
+        printf("fds_before=");
+        for (int i = 0; i < nbefore; i++) printf(i ? " %d" : "%d", before[i]);
+        printf("\n");
+        fflush(stdout);
+
+        for (int i = 0; i < nenvs; i++) {
+                char *kv = unescape(envs[i]);
+                char *eq = strchr(kv, '=');
+                if (!eq) usage();
+                *eq = 0;
+                if (setenv(kv, eq + 1, 1) < 0) {
+                        perror("setenv");
+                        return 2;
+                }
+                free(kv);
+        }
+
+        struct pam_conv conv = {conversation, NULL};
+        pam_handle_t *h = NULL;
+        int rc = pam_start_confdir(service, unset_user ? NULL : user_name, &conv, confdir, &h);
+        if (rc != PAM_SUCCESS) {
+                printf("start_rc=%d\n", rc);
+                fflush(stdout);
+                return 0;
+        }
+
+        for (int i = 0; i < nitems; i++) {
+                char *kv = unescape(items[i]);
+                char *eq = strchr(kv, '=');
+                if (!eq) usage();
+                *eq = 0;
+                int type;
+                if (!strcmp(kv, "tty")) type = PAM_TTY;
+                else if (!strcmp(kv, "rhost")) type = PAM_RHOST;
+                else if (!strcmp(kv, "ruser")) type = PAM_RUSER;
+                else if (!strcmp(kv, "xdisplay")) type = PAM_XDISPLAY;
+                else if (!strcmp(kv, "service")) type = PAM_SERVICE;
+                else if (!strcmp(kv, "user")) type = PAM_USER;
+                else
+                        usage();
+                rc = pam_set_item(h, type, eq + 1);
+                if (rc != PAM_SUCCESS) {
+                        printf("set_item_rc=%d\n", rc);
+                        fflush(stdout);
+                }
+                free(kv);
+        }
+        for (int i = 0; i < npenvs; i++) {
+                char *kv = unescape(penvs[i]);
+                rc = pam_putenv(h, kv);
+                if (rc != PAM_SUCCESS) {
+                        printf("putenv_rc=%d\n", rc);
+                        fflush(stdout);
+                }
+                free(kv);
+        }
+
+        if (!close_only) {
+                rc = pam_open_session(h, 0);
+                printf("open_rc=%d\n", rc);
+                fflush(stdout);
+                print_env(h, "env=");
+                print_new_fds("fd");
+                print_threads("threads");
+                if (open_twice) {
+                        rc = pam_open_session(h, 0);
+                        printf("open2_rc=%d\n", rc);
+                        fflush(stdout);
+                        print_env(h, "env2=");
+                        print_new_fds("fd2");
+                        print_threads("threads2");
+                }
+                if (sleep_after_open > 0) usleep((useconds_t) (sleep_after_open * 1e6));
+        }
+        if (!no_close) {
+                rc = pam_close_session(h, 0);
+                printf("close_rc=%d\n", rc);
+                fflush(stdout);
+                print_env(h, "env_after_close=");
+                print_new_fds("fd_after_close");
+                print_threads("threads_after_close");
+        }
+        rc = pam_end(h, PAM_SUCCESS);
+        printf("end_rc=%d\n", rc);
+        fflush(stdout);
+        print_threads("threads_after_end");
+        print_new_fds("fd_after_end");
+        return 0;
+}
