@@ -1,0 +1,238 @@
+//! End-to-end tests: real PAM clients (pamtester, runuser, su, OpenSSH sshd)
+//! load the module inside `testbed/testbed` next to a real elogind 246.
+//!
+//! The module under test is ours (`target/debug/libpam_systemd_rs.so`, or
+//! `$PAM_SYSTEMD_RS_SO`); `E2E_MODULE=c` runs the same tests against Debian's
+//! pam_systemd.so instead. Each test checks what logind recorded and what the
+//! client (the session's shell) saw, and that the session is gone afterwards.
+//! Needs root and `testbed/setup-host.sh` (run once automatically).
+
+mod common_testbed;
+
+use common_testbed::{Run, Testbed};
+use std::net::TcpListener;
+
+/// Shell lines, run inside the session, printing what the session sees and
+/// what logind says about it (`PROP_<name>=` lines from logind-query).
+/// `$Q` is expanded by the outer script, everything else by the session's shell.
+const SESSION_PROBE: &str = r#"echo XDG_SESSION_ID=$XDG_SESSION_ID; echo XDG_RUNTIME_DIR=$XDG_RUNTIME_DIR; echo SESSION_UID=$(id -u); stat -c "RUNTIME_STAT=%U %F" "$XDG_RUNTIME_DIR"; echo RUNTIME_FSTYPE=$(findmnt -n -o FSTYPE --target "$XDG_RUNTIME_DIR"); echo RUNTIME_MOUNT=$(findmnt -n -o TARGET --target "$XDG_RUNTIME_DIR"); QQQ props "$XDG_SESSION_ID" | sed "s/^/PROP_/""#;
+
+fn probe() -> String {
+    // Single-quoted for the outer bash; $Q is spliced in unquoted-safe.
+    format!("'{}'", SESSION_PROBE.replace("QQQ", "'\"$Q\"'"))
+}
+
+/// Checks common to the "a login shell for pamtest1" tests.
+fn check_user_session(r: &mut Run, service: &str) {
+    r.expect_success();
+    let uid = r.expect_kv_nonempty("UID1");
+    let id = r.expect_kv_nonempty("XDG_SESSION_ID");
+    r.expect_kv("XDG_RUNTIME_DIR", &format!("/run/user/{uid}"));
+    r.expect_kv("SESSION_UID", &uid);
+    r.expect_kv("RUNTIME_STAT", "pamtest1 directory");
+    r.expect_kv("RUNTIME_FSTYPE", "tmpfs");
+    r.expect_kv("RUNTIME_MOUNT", &format!("/run/user/{uid}"));
+    r.expect_kv("PROP_Id", &id);
+    r.expect_kv("PROP_Name", "pamtest1");
+    r.expect_kv("PROP_User", &uid);
+    r.expect_kv("PROP_Service", service);
+    r.expect_kv("PROP_State", "active");
+    r.expect_kv("CLIENT_RC", "0");
+    r.expect_kv("GONE", "yes");
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").expect("bind a free port").local_addr().unwrap().port()
+}
+
+/// pamtester opens and closes a session; a later pam_exec line records, while
+/// the session is open, the PAM env it got and logind's view of the session.
+fn pamtester_case(name: &str, user: &str, tty: &str, rhost: &str) -> Run {
+    let script = format!(
+        r#"
+user={user}
+[ "$user" = USER1 ] && user="$TESTBED_USER1"
+echo "UID1=$TESTBED_UID1"
+rec="$TESTBED_STATE/record.sh"
+# pam_exec gives the script only the PAM environment (XDG_* and PAM_TYPE),
+# so the testbed paths are written into it here.
+cat >"$rec" <<EOT
+#!/bin/bash
+[ "\$PAM_TYPE" = open_session ] || exit 0
+{{
+  echo "XDG_SESSION_ID=\$XDG_SESSION_ID"
+  echo "XDG_RUNTIME_DIR=\$XDG_RUNTIME_DIR"
+  echo "XDG_SESSION_TYPE=\$XDG_SESSION_TYPE"
+  echo "XDG_SESSION_CLASS=\$XDG_SESSION_CLASS"
+  "$Q" sessions | sed 's/^/LIST_/'
+  "$Q" props "\$XDG_SESSION_ID" | sed 's/^/PROP_/'
+}} >"$TESTBED_STATE/record.out" 2>&1
+EOT
+chmod 755 "$rec"
+cat >/etc/pam.d/e2e-pamtester <<EOT
+auth     required pam_permit.so
+account  required pam_permit.so
+session  required $M debug
+session  optional pam_exec.so $rec
+EOT
+rc=0
+pamtester -v -I tty={tty} -I rhost={rhost} e2e-pamtester "$user" open_session close_session || rc=$?
+echo "CLIENT_RC=$rc"
+echo "USER_UID=$(id -u "$user")"
+cat "$TESTBED_STATE/record.out"
+if "$Q" wait-empty 10; then echo GONE=yes; else echo GONE=no; fi
+"#
+    );
+    Testbed::new(name).run(&script)
+}
+
+fn check_pamtester(r: &mut Run, user: &str, tty: &str, rhost: &str) {
+    r.expect_success();
+    r.expect_kv("CLIENT_RC", "0");
+    let uid = r.expect_kv_nonempty("USER_UID");
+    let id = r.expect_kv_nonempty("XDG_SESSION_ID");
+    r.expect_kv("XDG_RUNTIME_DIR", &format!("/run/user/{uid}"));
+    r.expect_kv("XDG_SESSION_TYPE", "tty");
+    r.expect_kv("XDG_SESSION_CLASS", "user");
+    let listed = r.stdout.lines().any(|l| l == format!("LIST_session {id} {uid} {user} -"));
+    r.check(listed, &format!("ListSessions does not list session {id} of {user}"));
+    r.expect_kv("PROP_Id", &id);
+    r.expect_kv("PROP_Name", user);
+    r.expect_kv("PROP_User", &uid);
+    r.expect_kv("PROP_Service", "e2e-pamtester");
+    r.expect_kv("PROP_Type", "tty");
+    r.expect_kv("PROP_Class", "user");
+    r.expect_kv("PROP_TTY", tty);
+    r.expect_kv("PROP_Remote", "true");
+    r.expect_kv("PROP_RemoteHost", rhost);
+    r.expect_kv("PROP_State", "active");
+    r.expect_kv("GONE", "yes");
+}
+
+#[test]
+fn pamtester_root() {
+    let mut r = pamtester_case("pamtester-root", "root", "pts/3", "10.1.2.3");
+    check_pamtester(&mut r, "root", "pts/3", "10.1.2.3");
+}
+
+#[test]
+fn pamtester_user() {
+    let mut r = pamtester_case("pamtester-user", "USER1", "pts/7", "127.0.0.2");
+    check_pamtester(&mut r, "pamtest1", "pts/7", "127.0.0.2");
+}
+
+#[test]
+fn runuser_login_shell() {
+    // Modelled on Debian's /etc/pam.d/runuser-l (which includes runuser).
+    let script = format!(
+        r#"
+echo "UID1=$TESTBED_UID1"
+cat >/etc/pam.d/runuser-l <<EOT
+auth     sufficient pam_rootok.so
+session  optional   pam_keyinit.so force revoke
+session  optional   $M debug
+session  optional   pam_keyinit.so revoke
+session  required   pam_limits.so
+session  required   pam_unix.so
+EOT
+rc=0
+runuser -l "$TESTBED_USER1" -c {probe} || rc=$?
+echo "CLIENT_RC=$rc"
+if "$Q" wait-empty 10; then echo GONE=yes; else echo GONE=no; fi
+"#,
+        probe = probe()
+    );
+    let mut r = Testbed::new("runuser-l").run(&script);
+    check_user_session(&mut r, "runuser-l");
+    // No tty, not remote: logind's defaults for such a session.
+    r.expect_kv("PROP_Remote", "false");
+    r.expect_kv("PROP_TTY", "");
+}
+
+#[test]
+fn su_login_shell() {
+    // Modelled on Debian's /etc/pam.d/su (su -l uses the su-l service, which includes su).
+    let script = format!(
+        r#"
+echo "UID1=$TESTBED_UID1"
+for svc in su su-l; do
+cat >/etc/pam.d/$svc <<EOT
+auth     sufficient pam_rootok.so
+auth     required   pam_deny.so
+account  required   pam_unix.so
+session  required   pam_env.so readenv=1
+session  optional   pam_mail.so nopen
+session  required   pam_limits.so
+session  required   pam_unix.so
+session  optional   $M debug
+EOT
+done
+rc=0
+su -l "$TESTBED_USER1" -c {probe} || rc=$?
+echo "CLIENT_RC=$rc"
+if "$Q" wait-empty 10; then echo GONE=yes; else echo GONE=no; fi
+"#,
+        probe = probe()
+    );
+    let mut r = Testbed::new("su-l").run(&script);
+    check_user_session(&mut r, "su-l");
+    r.expect_kv("PROP_Remote", "false");
+    r.expect_kv("PROP_RemoteUser", "root");
+}
+
+#[test]
+fn sshd_login_with_pty() {
+    let port = free_port();
+    let script = format!(
+        r#"
+echo "UID1=$TESTBED_UID1"
+S="$TESTBED_STATE/ssh"; mkdir -p "$S"; PORT={port}
+# Debian's sshd stack as shipped, with pam_systemd.so in common-session
+# replaced by the module under test.
+grep -q 'pam_systemd\.so' /etc/pam.d/common-session || echo 'session optional pam_systemd.so' >>/etc/pam.d/common-session
+sed -i "s#^\(-\?session.*\)pam_systemd\.so.*#\1$M debug#" /etc/pam.d/common-session
+grep -q '^@include common-session' /etc/pam.d/sshd
+ssh-keygen -q -t ed25519 -N '' -f "$S/hostkey"
+ssh-keygen -q -t ed25519 -N '' -f "$S/userkey"
+install -d -m 700 -o "$TESTBED_USER1" -g "$TESTBED_USER1" "/home/$TESTBED_USER1/.ssh"
+install -m 600 -o "$TESTBED_USER1" -g "$TESTBED_USER1" "$S/userkey.pub" "/home/$TESTBED_USER1/.ssh/authorized_keys"
+cat >"$S/sshd_config" <<EOT
+ListenAddress 127.0.0.1
+Port $PORT
+HostKey $S/hostkey
+PidFile $S/sshd.pid
+UsePAM yes
+AuthorizedKeysFile .ssh/authorized_keys
+PubkeyAuthentication yes
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+StrictModes no
+PrintMotd no
+PrintLastLog no
+LogLevel VERBOSE
+EOT
+mkdir -p /run/sshd && chmod 755 /run/sshd
+/usr/sbin/sshd -D -e -f "$S/sshd_config" 2>"$S/sshd.log" &
+sshd_pid=$!
+trap 'kill $sshd_pid 2>/dev/null || true' EXIT
+for i in $(seq 100); do
+  ss -ltnH "sport = :$PORT" | grep -q . && break
+  kill -0 $sshd_pid 2>/dev/null || {{ echo "sshd died:"; cat "$S/sshd.log"; exit 1; }}
+  sleep 0.1
+done
+rc=0
+timeout 60 ssh -p "$PORT" -i "$S/userkey" -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null \
+  -o BatchMode=yes -o LogLevel=ERROR -tt "$TESTBED_USER1@127.0.0.1" {probe} </dev/null >"$S/client.out" || rc=$?
+tr -d '\r' <"$S/client.out"
+echo "CLIENT_RC=$rc"
+if "$Q" wait-empty 10; then echo GONE=yes; else echo GONE=no; fi
+"#,
+        probe = probe()
+    );
+    let mut r = Testbed::new("sshd").run(&script);
+    check_user_session(&mut r, "sshd");
+    r.expect_kv("PROP_Type", "tty");
+    r.expect_kv("PROP_Class", "user");
+    r.expect_kv("PROP_Remote", "true");
+    r.expect_kv("PROP_RemoteHost", "127.0.0.1");
+}
