@@ -2,7 +2,10 @@
  *
  * pamclient --confdir DIR --service SVC --user USER [--item NAME=VALUE]... [--penv NAME=VALUE]...
  *           [--env NAME=VALUE]... [--unset-user] [--conv-fail] [--open-twice] [--no-close]
- *           [--close-only] [--sleep-after-open SEC]
+ *           [--close-only] [--sleep-after-open SEC] [--run-after-open CMD] [--run-at-end CMD]
+ *
+ * --run-after-open / --run-at-end run CMD with system() after the open step (after the sleep) /
+ * after pam_end, just before exit (the child shell execs, so it only holds non-CLOEXEC fds).
  *
  * Build: cc -O1 -o pamclient pamclient.c -lpam -lpam_misc
  *
@@ -10,6 +13,7 @@
  *   pid=N
  *   fds_before=3 4            (fds >= 3 open at start; empty list prints "fds_before=")
  *   open_rc=N                 (unless --close-only)
+ *   open_ms=N                 (wall time of pam_open_session in ms; close_ms likewise)
  *   env=NAME=VALUE            (PAM env after open, in pam_getenvlist order)
  *   fd=N cloexec=0|1 type=fifo|socket|file|other   (fds >= 3 now open that were not open at start)
  *   threads=N
@@ -30,6 +34,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #define MAXFDS 1024
@@ -127,6 +132,12 @@ static int open_fds(int *fds, int max) {
         return n;
 }
 
+static long now_ms(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
 static int before[MAXFDS], nbefore = 0;
 
 static void print_new_fds(const char *prefix) {
@@ -180,6 +191,8 @@ int main(int argc, char **argv) {
         int nitems = 0, npenvs = 0, nenvs = 0;
         int unset_user = 0, open_twice = 0, no_close = 0, close_only = 0;
         double sleep_after_open = 0;
+        const char *run_after_open = NULL, *run_at_end = NULL;
+        long t0;
 
         for (int i = 1; i < argc; i++) {
                 const char *a = argv[i];
@@ -221,6 +234,12 @@ int main(int argc, char **argv) {
                 else if (!strcmp(a, "--sleep-after-open")) {
                         NEED_ARG;
                         sleep_after_open = atof(argv[++i]);
+                } else if (!strcmp(a, "--run-after-open")) {
+                        NEED_ARG;
+                        run_after_open = argv[++i];
+                } else if (!strcmp(a, "--run-at-end")) {
+                        NEED_ARG;
+                        run_at_end = argv[++i];
                 } else
                         usage();
         }
@@ -287,8 +306,9 @@ int main(int argc, char **argv) {
         }
 
         if (!close_only) {
+                t0 = now_ms();
                 rc = pam_open_session(h, 0);
-                printf("open_rc=%d\n", rc);
+                printf("open_rc=%d\nopen_ms=%ld\n", rc, now_ms() - t0);
                 fflush(stdout);
                 print_env(h, "env=");
                 print_new_fds("fd");
@@ -302,10 +322,12 @@ int main(int argc, char **argv) {
                         print_threads("threads2");
                 }
                 if (sleep_after_open > 0) usleep((useconds_t) (sleep_after_open * 1e6));
+                if (run_after_open) (void) !system(run_after_open);
         }
         if (!no_close) {
+                t0 = now_ms();
                 rc = pam_close_session(h, 0);
-                printf("close_rc=%d\n", rc);
+                printf("close_rc=%d\nclose_ms=%ld\n", rc, now_ms() - t0);
                 fflush(stdout);
                 print_env(h, "env_after_close=");
                 print_new_fds("fd_after_close");
@@ -316,5 +338,6 @@ int main(int argc, char **argv) {
         fflush(stdout);
         print_threads("threads_after_end");
         print_new_fds("fd_after_end");
+        if (run_at_end) (void) !system(run_at_end);
         return 0;
 }

@@ -1,0 +1,1111 @@
+//! Test harness: runs one PAM session (the C test client `tests/c/pamclient.c`) against a PAM
+//! module inside a testbed (`testbed/testbed run`: private /run, private system bus, a fake or
+//! real logind, captured syslog), and parses what happened.
+//!
+//! Std only. Builds, once per test binary: the testkit (`fake-logind`, `mute-socket`,
+//! `half-bus`; a separate Cargo package with its own target dir `testkit/target`), and the C
+//! client + the helper module `pam_testhelper.so` into `target/testbin/`.
+//!
+//! ```ignore
+//! let out = Case::new(&module())
+//!     .item("tty", "/dev/pts/3")
+//!     .fake_conf("reply_existing", "1")
+//!     .run();
+//! assert_eq!(out.open_rc, Some(0));
+//! ```
+//!
+//! Placeholders, replaced inside the testbed in fake.conf values, service-file lines, client
+//! arguments and setup scripts: `{USER1} {UID1} {USER2} {UID2} {STATE}` (the testbed's state dir)
+//! and `{MODULE}` (the module under test). `{USER1}` is the default PAM user.
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+pub use json::Json;
+
+// ---------------------------------------------------------------------------------------------
+// Paths and one-time builds
+// ---------------------------------------------------------------------------------------------
+
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub fn testbed_runner() -> PathBuf {
+    repo_root().join("testbed/testbed")
+}
+
+fn testbin_dir() -> PathBuf {
+    let d = repo_root().join("target/testbin");
+    std::fs::create_dir_all(&d).expect("mkdir target/testbin");
+    d
+}
+
+/// Builds the testkit once per test binary; returns its release dir.
+pub fn testkit_dir() -> PathBuf {
+    static BUILT: OnceLock<PathBuf> = OnceLock::new();
+    BUILT
+        .get_or_init(|| {
+            let root = repo_root();
+            let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+            let target = root.join("testkit/target");
+            let st = Command::new(cargo)
+                .args(["build", "--release", "--manifest-path"])
+                .arg(root.join("testkit/Cargo.toml"))
+                .arg("--target-dir")
+                .arg(&target)
+                .env_remove("CARGO_TARGET_DIR")
+                .env_remove("RUSTFLAGS")
+                .env_remove("CARGO_ENCODED_RUSTFLAGS")
+                .status()
+                .expect("run cargo build for testkit");
+            assert!(st.success(), "building testkit failed");
+            target.join("release")
+        })
+        .clone()
+}
+
+pub fn testkit_bin(name: &str) -> PathBuf {
+    testkit_dir().join(name)
+}
+
+/// Compiles a C file with cc into target/testbin (atomically: temp name + rename).
+fn compile_c(src: &str, out_name: &str, extra: &[&str]) -> PathBuf {
+    let root = repo_root();
+    let out = testbin_dir().join(out_name);
+    let tmp = testbin_dir().join(format!("{out_name}.tmp{}", std::process::id()));
+    let mut cmd = Command::new(std::env::var("CC").unwrap_or_else(|_| "cc".into()));
+    cmd.arg("-O1").arg("-Wall").arg("-o").arg(&tmp).arg(root.join(src));
+    cmd.args(extra);
+    let st = cmd.status().unwrap_or_else(|e| panic!("running cc for {src}: {e}"));
+    assert!(st.success(), "compiling {src} failed");
+    std::fs::rename(&tmp, &out).expect("rename compiled binary");
+    out
+}
+
+pub fn pamclient() -> PathBuf {
+    static P: OnceLock<PathBuf> = OnceLock::new();
+    P.get_or_init(|| compile_c("tests/c/pamclient.c", "pamclient", &["-lpam", "-lpam_misc"])).clone()
+}
+
+pub fn testhelper() -> PathBuf {
+    static P: OnceLock<PathBuf> = OnceLock::new();
+    P.get_or_init(|| {
+        compile_c("tests/c/pam_testhelper.c", "pam_testhelper.so", &["-shared", "-fPIC", "-lpam"])
+    })
+    .clone()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Module under test
+// ---------------------------------------------------------------------------------------------
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Impl {
+    /// Debian's pam_systemd.so (the C reference, v252).
+    C,
+    /// Our libpam_systemd_rs.so.
+    Rs,
+}
+
+#[derive(Clone, Debug)]
+pub struct Module {
+    pub path: PathBuf,
+    pub kind: Impl,
+}
+
+pub const C_MODULE_PATH: &str = "/lib/x86_64-linux-gnu/security/pam_systemd.so";
+
+impl Module {
+    pub fn c() -> Module {
+        Module { path: C_MODULE_PATH.into(), kind: Impl::C }
+    }
+    /// Ours: `$PAM_SYSTEMD_RS_SO`, else `<repo>/target/debug/libpam_systemd_rs.so`.
+    pub fn rs() -> Module {
+        let path = std::env::var_os("PAM_SYSTEMD_RS_SO")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| repo_root().join("target/debug/libpam_systemd_rs.so"));
+        Module { path, kind: Impl::Rs }
+    }
+    pub fn is_ours(&self) -> bool {
+        self.kind == Impl::Rs
+    }
+}
+
+/// The module under test: ours by default, Debian's C module when `FAKE_TESTS_MODULE=c`.
+pub fn module() -> Module {
+    match std::env::var("FAKE_TESTS_MODULE").as_deref() {
+        Ok("c") | Ok("C") => Module::c(),
+        _ => {
+            let m = Module::rs();
+            assert!(
+                m.path.exists(),
+                "module under test {} does not exist (build it with `cargo build`, set \
+                 PAM_SYSTEMD_RS_SO, or run with FAKE_TESTS_MODULE=c)",
+                m.path.display()
+            );
+            m
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Case builder
+// ---------------------------------------------------------------------------------------------
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Logind {
+    Fake,
+    Elogind,
+    None,
+}
+
+/// What the client uses as its system bus (`DBUS_SYSTEM_BUS_ADDRESS` in the process env).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Bus {
+    /// The testbed's bus at the default path (variable unset).
+    Default,
+    /// A socket that accepts and never answers (testkit `mute-socket`).
+    Mute,
+    /// A socket that closes the connection in the middle of the SASL handshake (`half-bus`).
+    HalfBus,
+    /// Any address (placeholders allowed).
+    Address(String),
+}
+
+#[derive(Clone, Debug)]
+pub enum User {
+    User1,
+    User2,
+    Name(String),
+    /// No PAM_USER: libpam asks the conversation.
+    Unset,
+}
+
+#[derive(Clone, Debug)]
+pub struct Case {
+    pub module: Module,
+    pub module_args: Vec<String>,
+    pub service: String,
+    pub user: User,
+    pub items: Vec<(String, String)>,
+    pub penv: Vec<(String, String)>,
+    pub env: Vec<(String, String)>,
+    /// PAM data set by the helper module before the module under test (`set K=V`).
+    pub pam_data: Vec<(String, String)>,
+    /// Extra raw service-file lines before / after the module's line.
+    pub lines_before: Vec<String>,
+    pub lines_after: Vec<String>,
+    /// Run the helper's `dump` after the module (open and close).
+    pub dump: bool,
+    pub fake_conf: Vec<(String, String)>,
+    pub logind: Logind,
+    pub seats: bool,
+    pub bus: Bus,
+    /// Extra pamclient flags (`--open-twice`, `--no-close`, ...).
+    pub client_flags: Vec<String>,
+    /// Shell run inside the testbed before the client (after fake.conf is written).
+    pub setup: Vec<String>,
+    /// Shell run by the client after open (via system()), e.g. to change fake.conf.
+    pub after_open: Option<String>,
+    /// Overall timeout for the testbed run.
+    pub timeout: Duration,
+}
+
+static CASE_COUNTER: AtomicUsize = AtomicUsize::new(0);
+
+fn q(s: &str) -> String {
+    // Single-quote for bash.
+    format!("'{}'", s.replace('\'', r"'\''"))
+}
+
+impl Case {
+    pub fn new(module: &Module) -> Case {
+        Case {
+            module: module.clone(),
+            module_args: vec!["debug".into()],
+            service: "pamtest".into(),
+            user: User::User1,
+            items: vec![],
+            penv: vec![],
+            env: vec![],
+            pam_data: vec![],
+            lines_before: vec![],
+            lines_after: vec![],
+            dump: true,
+            fake_conf: vec![],
+            logind: Logind::Fake,
+            seats: true,
+            bus: Bus::Default,
+            client_flags: vec![],
+            setup: vec![],
+            after_open: None,
+            timeout: Duration::from_secs(60),
+        }
+    }
+    pub fn args(mut self, args: &[&str]) -> Self {
+        self.module_args = args.iter().map(|s| s.to_string()).collect();
+        self
+    }
+    pub fn service(mut self, s: &str) -> Self {
+        self.service = s.into();
+        self
+    }
+    pub fn user(mut self, u: User) -> Self {
+        self.user = u;
+        self
+    }
+    /// PAM item: tty, rhost, ruser, xdisplay. Values may use `\xHH` escapes.
+    pub fn item(mut self, k: &str, v: &str) -> Self {
+        self.items.push((k.into(), v.into()));
+        self
+    }
+    /// PAM env entry before open (`pam_putenv("K=V")`).
+    pub fn penv(mut self, k: &str, v: &str) -> Self {
+        self.penv.push((k.into(), v.into()));
+        self
+    }
+    /// Process env entry (setenv) before open.
+    pub fn env(mut self, k: &str, v: &str) -> Self {
+        self.env.push((k.into(), v.into()));
+        self
+    }
+    pub fn pam_data(mut self, k: &str, v: &str) -> Self {
+        self.pam_data.push((k.into(), v.into()));
+        self
+    }
+    pub fn line_before(mut self, l: &str) -> Self {
+        self.lines_before.push(l.into());
+        self
+    }
+    pub fn line_after(mut self, l: &str) -> Self {
+        self.lines_after.push(l.into());
+        self
+    }
+    pub fn fake_conf(mut self, k: &str, v: &str) -> Self {
+        self.fake_conf.push((k.into(), v.into()));
+        self
+    }
+    pub fn logind(mut self, l: Logind) -> Self {
+        self.logind = l;
+        self
+    }
+    pub fn no_seats(mut self) -> Self {
+        self.seats = false;
+        self
+    }
+    pub fn bus(mut self, b: Bus) -> Self {
+        self.bus = b;
+        self
+    }
+    pub fn flag(mut self, f: &str) -> Self {
+        self.client_flags.push(f.into());
+        self
+    }
+    pub fn setup(mut self, sh: &str) -> Self {
+        self.setup.push(sh.into());
+        self
+    }
+    pub fn after_open(mut self, sh: &str) -> Self {
+        self.after_open = Some(sh.into());
+        self
+    }
+    pub fn timeout(mut self, t: Duration) -> Self {
+        self.timeout = t;
+        self
+    }
+
+    fn service_file(&self) -> String {
+        let helper = testhelper();
+        let mut s = String::new();
+        for l in &self.lines_before {
+            writeln!(s, "{l}").unwrap();
+        }
+        if !self.pam_data.is_empty() {
+            write!(s, "session optional {} set", helper.display()).unwrap();
+            for (k, v) in &self.pam_data {
+                // PAM config: brackets protect values with spaces.
+                if v.contains(' ') || v.is_empty() {
+                    write!(s, " [{k}={}]", v.replace(']', "\\]")).unwrap();
+                } else {
+                    write!(s, " {k}={v}").unwrap();
+                }
+            }
+            s.push('\n');
+        }
+        write!(s, "session required {{MODULE}}").unwrap();
+        for a in &self.module_args {
+            if a.contains(' ') || a.is_empty() {
+                write!(s, " [{}]", a.replace(']', "\\]")).unwrap();
+            } else {
+                write!(s, " {a}").unwrap();
+            }
+        }
+        s.push('\n');
+        if self.dump {
+            writeln!(s, "session optional {} dump out={{STATE}}/dump.txt user={{USER}}", helper.display())
+                .unwrap();
+        }
+        for l in &self.lines_after {
+            writeln!(s, "{l}").unwrap();
+        }
+        s
+    }
+
+    fn client_args(&self) -> Vec<String> {
+        let mut a: Vec<String> = vec!["--confdir".into(), "{STATE}/pam.conf.d".into()];
+        a.push("--service".into());
+        a.push(self.service.clone());
+        match &self.user {
+            User::User1 => a.extend(["--user".into(), "{USER1}".into()]),
+            User::User2 => a.extend(["--user".into(), "{USER2}".into()]),
+            User::Name(n) => a.extend(["--user".into(), n.clone()]),
+            User::Unset => a.extend(["--unset-user".into(), "--user".into(), "{USER1}".into()]),
+        }
+        for (k, v) in &self.items {
+            a.push("--item".into());
+            a.push(format!("{k}={v}"));
+        }
+        for (k, v) in &self.penv {
+            a.push("--penv".into());
+            a.push(format!("{k}={v}"));
+        }
+        let mut env = self.env.clone();
+        match &self.bus {
+            Bus::Default => {}
+            Bus::Mute => env.push(("DBUS_SYSTEM_BUS_ADDRESS".into(), "unix:path={STATE}/mute.sock".into())),
+            Bus::HalfBus => env.push(("DBUS_SYSTEM_BUS_ADDRESS".into(), "unix:path={STATE}/half.sock".into())),
+            Bus::Address(addr) => env.push(("DBUS_SYSTEM_BUS_ADDRESS".into(), addr.clone())),
+        }
+        for (k, v) in &env {
+            a.push("--env".into());
+            a.push(format!("{k}={v}"));
+        }
+        a.extend(self.client_flags.iter().cloned());
+        if let Some(sh) = &self.after_open {
+            a.push("--run-after-open".into());
+            a.push(sh.clone());
+        }
+        // Snapshot the records just before the client exits (the fd must still be open then).
+        a.push("--run-at-end".into());
+        a.push("sleep 0.3; cp {STATE}/fake-calls.jsonl {STATE}/calls-before-exit.jsonl 2>/dev/null || true".into());
+        a
+    }
+
+    fn script(&self) -> String {
+        let tb = testbed_runner();
+        let mut s = String::new();
+        s.push_str("set -u\nS=\"$TESTBED_STATE\"\n");
+        s.push_str("M=\"$TESTBED_MODULE_PATH\"\n");
+        let uexpr = match &self.user {
+            User::User2 => "$TESTBED_USER2".to_string(),
+            User::Name(n) => n.clone(),
+            _ => "$TESTBED_USER1".to_string(),
+        };
+        writeln!(s, "U={}", if uexpr.starts_with('$') { format!("\"{uexpr}\"") } else { q(&uexpr) }).unwrap();
+        // Placeholder substitution with sed (values: user names, uids, paths without '|').
+        s.push_str(
+            "sub() { sed -z -e \"s|{USER1}|$TESTBED_USER1|g; s|{UID1}|$TESTBED_UID1|g; \
+             s|{USER2}|$TESTBED_USER2|g; s|{UID2}|$TESTBED_UID2|g; s|{STATE}|$S|g; \
+             s|{MODULE}|$M|g; s|{USER}|$U|g\"; }\n",
+        );
+        s.push_str("mkdir -p \"$S/pam.conf.d\"\n");
+        s.push_str("sub <\"$S/fake.conf.in\" >\"$S/fake.conf\"\n");
+        writeln!(s, "sub <\"$S/service.in\" >\"$S/pam.conf.d/{}\"", self.service).unwrap();
+        s.push_str("sub <\"$S/args.in\" >\"$S/args\"\n");
+        s.push_str("mapfile -d '' ARGS <\"$S/args\"\n");
+        match self.bus {
+            Bus::Mute => {
+                writeln!(s, "{} \"$S/mute.sock\" >\"$S/mute.out\" 2>&1 &", q(&testkit_bin("mute-socket").to_string_lossy())).unwrap();
+                s.push_str("for i in $(seq 50); do [ -S \"$S/mute.sock\" ] && break; sleep 0.1; done\n");
+            }
+            Bus::HalfBus => {
+                writeln!(s, "{} \"$S/half.sock\" >\"$S/half.out\" 2>&1 &", q(&testkit_bin("half-bus").to_string_lossy())).unwrap();
+                s.push_str("for i in $(seq 50); do [ -S \"$S/half.sock\" ] && break; sleep 0.1; done\n");
+            }
+            _ => {}
+        }
+        for sh in &self.setup {
+            writeln!(s, "eval \"$(printf '%s' {} | sub)\"", q(sh)).unwrap();
+        }
+        writeln!(s, "{} \"${{ARGS[@]}}\" >\"$S/client.out\" 2>\"$S/client.err\" </dev/null", q(&pamclient().to_string_lossy())).unwrap();
+        s.push_str("echo $? >\"$S/client.rc\"\n");
+        // Wait (bounded) until every FIFO handed out has been seen at EOF.
+        s.push_str(
+            "for i in $(seq 30); do\n  n_fifo=$(grep -c '\"fd\":\"fifo\"' \"$S/fake-calls.jsonl\" 2>/dev/null || true)\n  \
+             n_eof=$(grep -c '\"fifo-eof\"' \"$S/fake-calls.jsonl\" 2>/dev/null || true)\n  \
+             [ \"${n_fifo:-0}\" -le \"${n_eof:-0}\" ] && break\n  sleep 0.1\ndone\n",
+        );
+        writeln!(s, "{} syslog-sync || true", q(&tb.to_string_lossy())).unwrap();
+        s.push_str("exit 0\n");
+        s
+    }
+
+    /// Runs the case in a fresh testbed and collects the results.
+    pub fn run(&self) -> Outcome {
+        // Build everything first (outside the testbed).
+        let _ = testkit_dir();
+        let _ = pamclient();
+        let _ = testhelper();
+        assert!(testbed_runner().exists(), "testbed runner {} missing", testbed_runner().display());
+
+        let n = CASE_COUNTER.fetch_add(1, Ordering::SeqCst);
+        let base = std::env::temp_dir().join(format!("pamsd-case-{}-{}", std::process::id(), n));
+        let _ = std::fs::remove_dir_all(&base);
+        std::fs::create_dir_all(&base).expect("mkdir state");
+        let state = base.clone();
+
+        let mut conf = String::new();
+        for (k, v) in &self.fake_conf {
+            writeln!(conf, "{k}={v}").unwrap();
+        }
+        std::fs::write(state.join("fake.conf.in"), conf).unwrap();
+        std::fs::write(state.join("service.in"), self.service_file()).unwrap();
+        let mut args = Vec::new();
+        for a in self.client_args() {
+            args.extend_from_slice(a.as_bytes());
+            args.push(0);
+        }
+        std::fs::write(state.join("args.in"), args).unwrap();
+        std::fs::write(state.join("case.sh"), self.script()).unwrap();
+
+        let mut cmd = Command::new(testbed_runner());
+        cmd.arg("run")
+            .arg("--logind")
+            .arg(match self.logind {
+                Logind::Fake => "fake",
+                Logind::Elogind => "elogind",
+                Logind::None => "none",
+            })
+            .arg("--state")
+            .arg(&state)
+            .arg("--fake-bin")
+            .arg(testkit_bin("fake-logind"));
+        if !self.seats {
+            cmd.arg("--no-seats");
+        }
+        cmd.arg("--").arg("bash").arg(state.join("case.sh"));
+        cmd.env("TESTBED_MODULE_PATH", &self.module.path);
+        cmd.env("TESTBED_MODULE_KIND", if self.module.is_ours() { "rs" } else { "c" });
+        cmd.env_remove("DBUS_SYSTEM_BUS_ADDRESS");
+        cmd.stdin(std::process::Stdio::null());
+
+        let start = Instant::now();
+        let child = cmd
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("start testbed");
+        let out = wait_with_timeout(child, self.timeout);
+        let elapsed = start.elapsed();
+        let runner_rc = out.as_ref().map(|o| o.status.code().unwrap_or(-1)).unwrap_or(-1);
+        let runner_log = out
+            .as_ref()
+            .map(|o| {
+                format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+            })
+            .unwrap_or_else(|| "testbed timed out".into());
+        let o = Outcome::collect(&state, self.module.kind, runner_rc, runner_log, elapsed);
+        if o.runner_rc != 0 || o.client_rc != Some(0) {
+            eprintln!("--- case state {} ---\n{}", state.display(), o.runner_log);
+        }
+        if std::env::var_os("KEEP_CASE_STATE").is_none() && o.runner_rc == 0 {
+            let _ = std::fs::remove_dir_all(&state);
+        }
+        o
+    }
+}
+
+fn wait_with_timeout(mut child: std::process::Child, t: Duration) -> Option<std::process::Output> {
+    use std::io::Read;
+    let mut so = child.stdout.take().unwrap();
+    let mut se = child.stderr.take().unwrap();
+    let h1 = std::thread::spawn(move || {
+        let mut v = Vec::new();
+        let _ = so.read_to_end(&mut v);
+        v
+    });
+    let h2 = std::thread::spawn(move || {
+        let mut v = Vec::new();
+        let _ = se.read_to_end(&mut v);
+        v
+    });
+    let start = Instant::now();
+    loop {
+        match child.try_wait() {
+            Ok(Some(status)) => {
+                return Some(std::process::Output { status, stdout: h1.join().unwrap(), stderr: h2.join().unwrap() });
+            }
+            Ok(None) if start.elapsed() < t => std::thread::sleep(Duration::from_millis(50)),
+            _ => {
+                // The runner's --kill-child takes the namespace down with it.
+                let _ = child.kill();
+                let _ = child.wait();
+                return None;
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Outcome
+// ---------------------------------------------------------------------------------------------
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FdInfo {
+    pub fd: i32,
+    pub cloexec: bool,
+    pub kind: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SyslogLine {
+    /// `<PRI>` value (facility*8 + severity): 83 ERR, 84 WARNING, 87 DEBUG for authpriv.
+    pub pri: u32,
+    pub ident: String,
+    /// The `name(service:session)` tag of pam_syslog lines, if any (`pam_systemd`, ...).
+    pub module_tag: Option<String>,
+    /// The message after the ident and the module prefix.
+    pub text: String,
+    pub raw: String,
+}
+
+impl SyslogLine {
+    pub fn severity(&self) -> u32 {
+        self.pri & 7
+    }
+    /// Whether the line came from a pam_systemd implementation (C or ours).
+    pub fn is_module(&self) -> bool {
+        self.module_tag.as_deref().is_some_and(|t| t.contains("pam_systemd"))
+    }
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Outcome {
+    pub impl_kind: Option<Impl>,
+    pub runner_rc: i32,
+    pub runner_log: String,
+    pub elapsed: Duration,
+    pub client_rc: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+    pub pid: Option<i64>,
+    pub start_rc: Option<i32>,
+    pub open_rc: Option<i32>,
+    pub open_ms: Option<u64>,
+    pub open2_rc: Option<i32>,
+    pub close_rc: Option<i32>,
+    pub close_ms: Option<u64>,
+    pub end_rc: Option<i32>,
+    pub fds_before: Vec<i32>,
+    /// PAM env after open, in order.
+    pub env: Vec<(String, String)>,
+    pub env2: Vec<(String, String)>,
+    pub env_after_close: Vec<(String, String)>,
+    pub fds: Vec<FdInfo>,
+    pub fds2: Vec<FdInfo>,
+    pub fds_after_close: Vec<FdInfo>,
+    pub fds_after_end: Vec<FdInfo>,
+    pub threads: Option<u32>,
+    pub threads2: Option<u32>,
+    pub threads_after_close: Option<u32>,
+    pub threads_after_end: Option<u32>,
+    pub conv_messages: Vec<String>,
+    /// Every record of fake-calls.jsonl after the run (fifo-eof events included).
+    pub records: Vec<Json>,
+    /// The records as they were just before the client exited.
+    pub records_before_exit: Vec<Json>,
+    /// Helper-module dumps (`session_fd`, `existing`, `user_record`), one map per dump (open, close).
+    pub dumps: Vec<BTreeMap<String, String>>,
+    pub syslog: Vec<SyslogLine>,
+}
+
+fn parse_env_line(v: &str) -> (String, String) {
+    match v.split_once('=') {
+        Some((k, v)) => (k.to_string(), v.to_string()),
+        None => (v.to_string(), String::new()),
+    }
+}
+
+fn parse_fd_line(v: &str) -> Option<FdInfo> {
+    // "N cloexec=0|1 type=T"
+    let mut it = v.split_whitespace();
+    let fd = it.next()?.parse().ok()?;
+    let mut cloexec = false;
+    let mut kind = String::new();
+    for w in it {
+        if let Some(x) = w.strip_prefix("cloexec=") {
+            cloexec = x == "1";
+        } else if let Some(x) = w.strip_prefix("type=") {
+            kind = x.to_string();
+        }
+    }
+    Some(FdInfo { fd, cloexec, kind })
+}
+
+fn read_records(p: &Path) -> Vec<Json> {
+    std::fs::read_to_string(p)
+        .unwrap_or_default()
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| Json::parse(l).unwrap_or_else(|e| panic!("bad record line {l:?}: {e}")))
+        .collect()
+}
+
+pub fn parse_syslog_line(raw: &str) -> SyslogLine {
+    let mut pri = 0;
+    let mut rest = raw;
+    if let Some(r) = raw.strip_prefix('<')
+        && let Some(end) = r.find('>')
+    {
+        pri = r[..end].parse().unwrap_or(0);
+        rest = &r[end + 1..];
+    }
+    // Skip the "Mmm dd hh:mm:ss " timestamp (15 chars + space) when present.
+    if rest.len() > 16 && rest.as_bytes()[3] == b' ' && rest.as_bytes()[15] == b' ' {
+        rest = &rest[16..];
+    }
+    let (ident, msg) = match rest.find(": ") {
+        Some(i) => (rest[..i].to_string(), &rest[i + 2..]),
+        None => (String::new(), rest),
+    };
+    // "name(service:session): text"
+    let mut module_tag = None;
+    let mut text = msg.to_string();
+    if let Some(open) = msg.find('(')
+        && let Some(close) = msg.find("): ")
+        && open < close
+        && !msg[..open].contains(' ')
+    {
+        module_tag = Some(msg[..open].to_string());
+        text = msg[close + 3..].to_string();
+    }
+    SyslogLine { pri, ident, module_tag, text, raw: raw.to_string() }
+}
+
+impl Outcome {
+    fn collect(state: &Path, kind: Impl, runner_rc: i32, runner_log: String, elapsed: Duration) -> Outcome {
+        let mut o = Outcome { impl_kind: Some(kind), runner_rc, runner_log, elapsed, ..Default::default() };
+        let lossy = |f: &str| String::from_utf8_lossy(&std::fs::read(state.join(f)).unwrap_or_default()).into_owned();
+        o.stdout = lossy("client.out");
+        o.stderr = lossy("client.err");
+        o.client_rc = std::fs::read_to_string(state.join("client.rc")).ok().and_then(|s| s.trim().parse().ok());
+        for line in o.stdout.clone().lines() {
+            let Some((k, v)) = line.split_once('=') else { continue };
+            let num = || v.trim().parse::<i64>().ok();
+            match k {
+                "pid" => o.pid = num(),
+                "start_rc" => o.start_rc = num().map(|x| x as i32),
+                "open_rc" => o.open_rc = num().map(|x| x as i32),
+                "open_ms" => o.open_ms = num().map(|x| x as u64),
+                "open2_rc" => o.open2_rc = num().map(|x| x as i32),
+                "close_rc" => o.close_rc = num().map(|x| x as i32),
+                "close_ms" => o.close_ms = num().map(|x| x as u64),
+                "end_rc" => o.end_rc = num().map(|x| x as i32),
+                "fds_before" => o.fds_before = v.split_whitespace().filter_map(|x| x.parse().ok()).collect(),
+                "env" => o.env.push(parse_env_line(v)),
+                "env2" => o.env2.push(parse_env_line(v)),
+                "env_after_close" => o.env_after_close.push(parse_env_line(v)),
+                "fd" => o.fds.extend(parse_fd_line(v)),
+                "fd2" => o.fds2.extend(parse_fd_line(v)),
+                "fd_after_close" => o.fds_after_close.extend(parse_fd_line(v)),
+                "fd_after_end" => o.fds_after_end.extend(parse_fd_line(v)),
+                "threads" => o.threads = num().map(|x| x as u32),
+                "threads2" => o.threads2 = num().map(|x| x as u32),
+                "threads_after_close" => o.threads_after_close = num().map(|x| x as u32),
+                "threads_after_end" => o.threads_after_end = num().map(|x| x as u32),
+                "conv_error" | "conv_info" => o.conv_messages.push(v.to_string()),
+                _ => {}
+            }
+        }
+        o.records = read_records(&state.join("fake-calls.jsonl"));
+        o.records_before_exit = read_records(&state.join("calls-before-exit.jsonl"));
+        let dump = lossy("dump.txt");
+        let mut cur = BTreeMap::new();
+        for l in dump.lines() {
+            if l == "--" {
+                o.dumps.push(std::mem::take(&mut cur));
+            } else if let Some((k, v)) = l.split_once('=') {
+                cur.insert(k.to_string(), v.to_string());
+            }
+        }
+        // Lossy: the module may log non-UTF-8 bytes (e.g. a PAM_RHOST of "h\xff").
+        o.syslog = String::from_utf8_lossy(&std::fs::read(state.join("syslog.log")).unwrap_or_default())
+            .lines()
+            .map(parse_syslog_line)
+            .collect();
+        o
+    }
+
+    pub fn env_map(&self) -> BTreeMap<String, String> {
+        self.env.iter().cloned().collect()
+    }
+    pub fn env_get(&self, k: &str) -> Option<&str> {
+        self.env.iter().rev().find(|(n, _)| n == k).map(|(_, v)| v.as_str())
+    }
+    /// Records of method calls with this member name.
+    pub fn calls(&self, method: &str) -> Vec<&Json> {
+        self.records.iter().filter(|r| r.get("method").and_then(Json::as_str) == Some(method)).collect()
+    }
+    /// CreateSession and CreateSessionWithPIDFD records.
+    pub fn creates(&self) -> Vec<&Json> {
+        self.records
+            .iter()
+            .filter(|r| r.get("method").and_then(Json::as_str).is_some_and(|m| m.starts_with("CreateSession")))
+            .collect()
+    }
+    pub fn fifo_eofs(&self) -> Vec<&Json> {
+        self.records.iter().filter(|r| r.get("event").and_then(Json::as_str) == Some("fifo-eof")).collect()
+    }
+    /// New FIFO fds after open.
+    pub fn new_fifos(&self) -> Vec<&FdInfo> {
+        self.fds.iter().filter(|f| f.kind == "fifo").collect()
+    }
+    /// Lines logged by the module (C or ours), as (severity, text) with the prefix removed.
+    pub fn module_log(&self) -> Vec<(u32, String)> {
+        self.syslog.iter().filter(|l| l.is_module()).map(|l| (l.severity(), l.text.clone())).collect()
+    }
+    pub fn logged(&self, severity: u32, text: &str) -> bool {
+        self.module_log().iter().any(|(s, t)| *s == severity && t == text)
+    }
+    pub fn logged_containing(&self, severity: u32, needle: &str) -> bool {
+        self.module_log().iter().any(|(s, t)| *s == severity && t.contains(needle))
+    }
+    /// A readable summary for assertion messages.
+    pub fn summary(&self) -> String {
+        let mut s = String::new();
+        writeln!(s, "runner_rc={} client_rc={:?} elapsed={:?}", self.runner_rc, self.client_rc, self.elapsed).unwrap();
+        writeln!(s, "--- client stdout ---\n{}", self.stdout).unwrap();
+        if !self.stderr.is_empty() {
+            writeln!(s, "--- client stderr ---\n{}", self.stderr).unwrap();
+        }
+        writeln!(s, "--- records ---").unwrap();
+        for r in &self.records {
+            writeln!(s, "{r}").unwrap();
+        }
+        writeln!(s, "--- dumps ---\n{:?}", self.dumps).unwrap();
+        writeln!(s, "--- syslog ---").unwrap();
+        for l in &self.syslog {
+            writeln!(s, "{}", l.raw).unwrap();
+        }
+        if self.runner_rc != 0 {
+            writeln!(s, "--- runner ---\n{}", self.runner_log).unwrap();
+        }
+        s
+    }
+}
+
+pub const LOG_ERR: u32 = 3;
+pub const LOG_WARNING: u32 = 4;
+pub const LOG_DEBUG: u32 = 7;
+
+pub const PAM_SUCCESS: i32 = 0;
+pub const PAM_SERVICE_ERR: i32 = 3;
+pub const PAM_USER_UNKNOWN: i32 = 10;
+pub const PAM_SESSION_ERR: i32 = 14;
+pub const PAM_CONV_ERR: i32 = 19;
+
+// ---------------------------------------------------------------------------------------------
+// A minimal JSON reader (std only) for fake-calls.jsonl
+// ---------------------------------------------------------------------------------------------
+
+pub mod json {
+    use std::fmt;
+
+    #[derive(Clone, Debug, PartialEq)]
+    pub enum Json {
+        Null,
+        Bool(bool),
+        /// Integers keep full u64/i64 precision (the fake records u64 values like 2^64-1).
+        Int(i128),
+        Float(f64),
+        Str(String),
+        Array(Vec<Json>),
+        Object(Vec<(String, Json)>),
+    }
+
+    impl Json {
+        pub fn parse(s: &str) -> Result<Json, String> {
+            let mut p = Parser { b: s.as_bytes(), i: 0 };
+            let v = p.value()?;
+            p.ws();
+            if p.i != p.b.len() {
+                return Err(format!("trailing data at {}", p.i));
+            }
+            Ok(v)
+        }
+        pub fn get(&self, k: &str) -> Option<&Json> {
+            match self {
+                Json::Object(m) => m.iter().find(|(n, _)| n == k).map(|(_, v)| v),
+                _ => None,
+            }
+        }
+        pub fn idx(&self, i: usize) -> Option<&Json> {
+            match self {
+                Json::Array(a) => a.get(i),
+                _ => None,
+            }
+        }
+        pub fn as_str(&self) -> Option<&str> {
+            match self {
+                Json::Str(s) => Some(s),
+                _ => None,
+            }
+        }
+        pub fn as_i128(&self) -> Option<i128> {
+            match self {
+                Json::Int(n) => Some(*n),
+                _ => None,
+            }
+        }
+        pub fn as_u64(&self) -> Option<u64> {
+            self.as_i128().and_then(|n| u64::try_from(n).ok())
+        }
+        pub fn as_bool(&self) -> Option<bool> {
+            match self {
+                Json::Bool(b) => Some(*b),
+                _ => None,
+            }
+        }
+        pub fn as_array(&self) -> Option<&[Json]> {
+            match self {
+                Json::Array(a) => Some(a),
+                _ => None,
+            }
+        }
+        pub fn is_null(&self) -> bool {
+            matches!(self, Json::Null)
+        }
+    }
+
+    impl From<&str> for Json {
+        fn from(s: &str) -> Json {
+            Json::Str(s.to_string())
+        }
+    }
+    impl From<String> for Json {
+        fn from(s: String) -> Json {
+            Json::Str(s)
+        }
+    }
+    impl From<bool> for Json {
+        fn from(b: bool) -> Json {
+            Json::Bool(b)
+        }
+    }
+    impl From<u64> for Json {
+        fn from(n: u64) -> Json {
+            Json::Int(n as i128)
+        }
+    }
+    impl From<u32> for Json {
+        fn from(n: u32) -> Json {
+            Json::Int(n as i128)
+        }
+    }
+    impl From<i64> for Json {
+        fn from(n: i64) -> Json {
+            Json::Int(n as i128)
+        }
+    }
+    impl From<i32> for Json {
+        fn from(n: i32) -> Json {
+            Json::Int(n as i128)
+        }
+    }
+
+    impl fmt::Display for Json {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            match self {
+                Json::Null => write!(f, "null"),
+                Json::Bool(b) => write!(f, "{b}"),
+                Json::Int(n) => write!(f, "{n}"),
+                Json::Float(x) => write!(f, "{x}"),
+                Json::Str(s) => {
+                    write!(f, "\"")?;
+                    for c in s.chars() {
+                        match c {
+                            '"' => write!(f, "\\\"")?,
+                            '\\' => write!(f, "\\\\")?,
+                            c if (c as u32) < 0x20 => write!(f, "\\u{:04x}", c as u32)?,
+                            c => write!(f, "{c}")?,
+                        }
+                    }
+                    write!(f, "\"")
+                }
+                Json::Array(a) => {
+                    write!(f, "[")?;
+                    for (i, v) in a.iter().enumerate() {
+                        if i > 0 {
+                            write!(f, ",")?;
+                        }
+                        write!(f, "{v}")?;
+                    }
+                    write!(f, "]")
+                }
+                Json::Object(m) => {
+                    write!(f, "{{")?;
+                    for (i, (k, v)) in m.iter().enumerate() {
+                        if i > 0 {
+                            write!(f, ",")?;
+                        }
+                        write!(f, "{}:{v}", Json::Str(k.clone()))?;
+                    }
+                    write!(f, "}}")
+                }
+            }
+        }
+    }
+
+    struct Parser<'a> {
+        b: &'a [u8],
+        i: usize,
+    }
+
+    impl Parser<'_> {
+        fn ws(&mut self) {
+            while self.i < self.b.len() && matches!(self.b[self.i], b' ' | b'\t' | b'\n' | b'\r') {
+                self.i += 1;
+            }
+        }
+        fn peek(&self) -> Option<u8> {
+            self.b.get(self.i).copied()
+        }
+        fn expect(&mut self, c: u8) -> Result<(), String> {
+            if self.peek() == Some(c) {
+                self.i += 1;
+                Ok(())
+            } else {
+                Err(format!("expected '{}' at {}", c as char, self.i))
+            }
+        }
+        fn lit(&mut self, w: &str, v: Json) -> Result<Json, String> {
+            if self.b[self.i..].starts_with(w.as_bytes()) {
+                self.i += w.len();
+                Ok(v)
+            } else {
+                Err(format!("bad literal at {}", self.i))
+            }
+        }
+        fn value(&mut self) -> Result<Json, String> {
+            self.ws();
+            match self.peek().ok_or("unexpected end")? {
+                b'n' => self.lit("null", Json::Null),
+                b't' => self.lit("true", Json::Bool(true)),
+                b'f' => self.lit("false", Json::Bool(false)),
+                b'"' => self.string().map(Json::Str),
+                b'[' => {
+                    self.i += 1;
+                    let mut a = Vec::new();
+                    self.ws();
+                    if self.peek() == Some(b']') {
+                        self.i += 1;
+                        return Ok(Json::Array(a));
+                    }
+                    loop {
+                        a.push(self.value()?);
+                        self.ws();
+                        match self.peek() {
+                            Some(b',') => self.i += 1,
+                            Some(b']') => {
+                                self.i += 1;
+                                return Ok(Json::Array(a));
+                            }
+                            _ => return Err(format!("bad array at {}", self.i)),
+                        }
+                    }
+                }
+                b'{' => {
+                    self.i += 1;
+                    let mut m = Vec::new();
+                    self.ws();
+                    if self.peek() == Some(b'}') {
+                        self.i += 1;
+                        return Ok(Json::Object(m));
+                    }
+                    loop {
+                        self.ws();
+                        let k = self.string()?;
+                        self.ws();
+                        self.expect(b':')?;
+                        let v = self.value()?;
+                        m.push((k, v));
+                        self.ws();
+                        match self.peek() {
+                            Some(b',') => self.i += 1,
+                            Some(b'}') => {
+                                self.i += 1;
+                                return Ok(Json::Object(m));
+                            }
+                            _ => return Err(format!("bad object at {}", self.i)),
+                        }
+                    }
+                }
+                _ => self.number(),
+            }
+        }
+        fn number(&mut self) -> Result<Json, String> {
+            let start = self.i;
+            while self.i < self.b.len() && matches!(self.b[self.i], b'-' | b'+' | b'.' | b'e' | b'E' | b'0'..=b'9') {
+                self.i += 1;
+            }
+            let t = std::str::from_utf8(&self.b[start..self.i]).unwrap();
+            if let Ok(n) = t.parse::<i128>() {
+                return Ok(Json::Int(n));
+            }
+            t.parse::<f64>().map(Json::Float).map_err(|_| format!("bad number {t:?}"))
+        }
+        fn hex4(&mut self) -> Result<u32, String> {
+            let h = self.b.get(self.i..self.i + 4).ok_or("short \\u escape")?;
+            let v = u32::from_str_radix(std::str::from_utf8(h).map_err(|e| e.to_string())?, 16)
+                .map_err(|e| e.to_string())?;
+            self.i += 4;
+            Ok(v)
+        }
+        fn string(&mut self) -> Result<String, String> {
+            self.expect(b'"')?;
+            let mut out: Vec<u8> = Vec::new();
+            loop {
+                let c = self.peek().ok_or("unterminated string")?;
+                self.i += 1;
+                match c {
+                    b'"' => break,
+                    b'\\' => {
+                        let e = self.peek().ok_or("bad escape")?;
+                        self.i += 1;
+                        let ch = match e {
+                            b'"' => '"',
+                            b'\\' => '\\',
+                            b'/' => '/',
+                            b'b' => '\u{8}',
+                            b'f' => '\u{c}',
+                            b'n' => '\n',
+                            b'r' => '\r',
+                            b't' => '\t',
+                            b'u' => {
+                                let mut v = self.hex4()?;
+                                if (0xd800..0xdc00).contains(&v) && self.b[self.i..].starts_with(b"\\u") {
+                                    self.i += 2;
+                                    let lo = self.hex4()?;
+                                    v = 0x10000 + ((v - 0xd800) << 10) + (lo - 0xdc00);
+                                }
+                                char::from_u32(v).unwrap_or('\u{fffd}')
+                            }
+                            _ => return Err(format!("bad escape at {}", self.i)),
+                        };
+                        let mut buf = [0u8; 4];
+                        out.extend_from_slice(ch.encode_utf8(&mut buf).as_bytes());
+                    }
+                    c => out.push(c),
+                }
+            }
+            String::from_utf8(out).map_err(|e| e.to_string())
+        }
+    }
+}
