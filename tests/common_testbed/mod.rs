@@ -27,11 +27,18 @@ pub fn module_is_c() -> bool {
 }
 
 /// Our module: `$PAM_SYSTEMD_RS_SO`, else the debug cdylib `cargo test` builds.
+/// Cargo leaves that one next to the test binary (`target/debug/deps/`, it is
+/// only copied to `target/debug/` by `cargo build`), so prefer that copy: it is
+/// the one built from the sources under test, in whatever target dir is used.
 pub fn module_rs() -> PathBuf {
-    match std::env::var_os("PAM_SYSTEMD_RS_SO") {
-        Some(p) if !p.is_empty() => PathBuf::from(p),
-        _ => repo_root().join("target/debug/libpam_systemd_rs.so"),
+    if let Some(p) = std::env::var_os("PAM_SYSTEMD_RS_SO").filter(|p| !p.is_empty()) {
+        return PathBuf::from(p);
     }
+    let next_to_test = std::env::current_exe()
+        .ok()
+        .and_then(|exe| exe.parent().map(|d| d.join("libpam_systemd_rs.so")))
+        .filter(|p| p.exists());
+    next_to_test.unwrap_or_else(|| repo_root().join("target/debug/libpam_systemd_rs.so"))
 }
 
 /// A temp dir removed on drop unless `keep()` was called.
