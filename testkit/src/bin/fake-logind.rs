@@ -520,6 +520,24 @@ async fn dispatch(conn: &Connection, st: &mut State, msg: Message) {
     let iface = hdr.interface().map(|i| i.as_str().to_string());
     let member = hdr.member().map(|m| m.as_str().to_string()).unwrap_or_default();
     drop(hdr);
+    // Standard interfaces, so generic clients (busctl, dbus-python proxies) are happy.
+    match (iface.as_deref(), member.as_str()) {
+        (Some("org.freedesktop.DBus.Peer"), "Ping") => {
+            let _ = conn.reply(&msg.header(), &()).await;
+            return;
+        }
+        (Some("org.freedesktop.DBus.Peer"), "GetMachineId") => {
+            let id = std::fs::read_to_string("/etc/machine-id").unwrap_or_default();
+            let _ = conn.reply(&msg.header(), &(id.trim(),)).await;
+            return;
+        }
+        (Some("org.freedesktop.DBus.Introspectable"), "Introspect") => {
+            let xml = introspect_xml(&path, Conf::load(&st.dir).flag("pidfd", false));
+            let _ = conn.reply(&msg.header(), &(xml.as_str(),)).await;
+            return;
+        }
+        _ => {}
+    }
     if path != MANAGER_PATH {
         let text = format!("Unknown object '{path}'.");
         reply_error(conn, &msg, "org.freedesktop.DBus.Error.UnknownObject", &text).await;
@@ -543,6 +561,34 @@ async fn dispatch(conn: &Connection, st: &mut State, msg: Message) {
             reply_error(conn, &msg, "org.freedesktop.DBus.Error.UnknownMethod", &text).await;
         }
     }
+}
+
+fn introspect_xml(path: &str, pidfd: bool) -> String {
+    let std_ifaces = r#"<interface name="org.freedesktop.DBus.Peer"><method name="Ping"/><method name="GetMachineId"><arg type="s" name="machine_uuid" direction="out"/></method></interface>
+<interface name="org.freedesktop.DBus.Introspectable"><method name="Introspect"><arg type="s" name="xml_data" direction="out"/></method></interface>
+"#;
+    let mut x = String::from(
+        "<!DOCTYPE node PUBLIC \"-//freedesktop//DTD D-BUS Object Introspection 1.0//EN\"\n\
+         \"http://www.freedesktop.org/standards/dbus/1.0/introspect.dtd\">\n<node>\n",
+    );
+    x.push_str(std_ifaces);
+    if path == MANAGER_PATH {
+        let out = r#"<arg type="s" name="session_id" direction="out"/><arg type="o" name="object_path" direction="out"/><arg type="s" name="runtime_path" direction="out"/><arg type="h" name="fifo_fd" direction="out"/><arg type="u" name="uid" direction="out"/><arg type="s" name="seat_id" direction="out"/><arg type="u" name="vtnr" direction="out"/><arg type="b" name="existing" direction="out"/>"#;
+        x.push_str(&format!(
+            "<interface name=\"{MANAGER_IFACE}\">\n<method name=\"CreateSession\"><arg type=\"u\" direction=\"in\"/><arg type=\"u\" direction=\"in\"/><arg type=\"s\" direction=\"in\"/><arg type=\"s\" direction=\"in\"/><arg type=\"s\" direction=\"in\"/><arg type=\"s\" direction=\"in\"/><arg type=\"s\" direction=\"in\"/><arg type=\"u\" direction=\"in\"/><arg type=\"s\" direction=\"in\"/><arg type=\"s\" direction=\"in\"/><arg type=\"b\" direction=\"in\"/><arg type=\"s\" direction=\"in\"/><arg type=\"s\" direction=\"in\"/><arg type=\"a(sv)\" direction=\"in\"/>{out}</method>\n"
+        ));
+        if pidfd {
+            x.push_str(&format!(
+                "<method name=\"CreateSessionWithPIDFD\"><arg type=\"u\" direction=\"in\"/><arg type=\"h\" direction=\"in\"/><arg type=\"s\" direction=\"in\"/><arg type=\"s\" direction=\"in\"/><arg type=\"s\" direction=\"in\"/><arg type=\"s\" direction=\"in\"/><arg type=\"s\" direction=\"in\"/><arg type=\"u\" direction=\"in\"/><arg type=\"s\" direction=\"in\"/><arg type=\"s\" direction=\"in\"/><arg type=\"b\" direction=\"in\"/><arg type=\"s\" direction=\"in\"/><arg type=\"s\" direction=\"in\"/><arg type=\"t\" direction=\"in\"/><arg type=\"a(sv)\" direction=\"in\"/>{out}</method>\n"
+            ));
+        }
+        x.push_str("<method name=\"ReleaseSession\"><arg type=\"s\" direction=\"in\"/></method>\n</interface>\n");
+    } else if path == "/" || path == "/org" || path == "/org/freedesktop" {
+        let child = MANAGER_PATH[path.len()..].trim_start_matches('/').split('/').next().unwrap_or("");
+        x.push_str(&format!("<node name=\"{child}\"/>\n"));
+    }
+    x.push_str("</node>\n");
+    x
 }
 
 fn usage() -> ! {
