@@ -1,0 +1,181 @@
+//! Module arguments (`pam_systemd.so` v252 §2, plus our `timeout=`).
+//!
+//! Parsing never fails: an unknown word or an unparsable value only produces a warning, and a
+//! later argument overrides an earlier one. Matching is by prefix, in the C module's order:
+//! `class=`, `type=`, `desktop=`, the exact word `debug`, `debug=`, then `timeout=`.
+
+use std::time::Duration;
+
+use crate::parse;
+
+/// How long open or close may take at most when no `timeout=` is given: upstream's
+/// `LOGIN_SLOW_BUS_CALL_TIMEOUT_USEC`, two minutes.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// The parsed module arguments. Byte strings borrow from libpam's argv.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Args<'a> {
+    /// `class=`: default session class when `$XDG_SESSION_CLASS` is empty.
+    pub class: Option<&'a [u8]>,
+    /// `type=`: default session type when `$XDG_SESSION_TYPE` is empty.
+    pub session_type: Option<&'a [u8]>,
+    /// `desktop=`: default desktop when `$XDG_SESSION_DESKTOP` is empty.
+    pub desktop: Option<&'a [u8]>,
+    /// `debug` / `debug=BOOL`.
+    pub debug: bool,
+    /// `timeout=SPAN`: one deadline over connect, authentication, Hello and the call.
+    /// `None` means no deadline (`timeout=infinity`).
+    pub timeout: Option<Duration>,
+}
+
+impl Default for Args<'_> {
+    fn default() -> Self {
+        Args {
+            class: None,
+            session_type: None,
+            desktop: None,
+            debug: false,
+            timeout: Some(DEFAULT_TIMEOUT),
+        }
+    }
+}
+
+/// A warning produced while parsing; the caller logs it at LOG_WARNING.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Warning<'a> {
+    /// `Failed to parse debug= argument, ignoring: %s`
+    BadDebug(&'a [u8]),
+    /// `Failed to parse timeout= argument, ignoring: %s`
+    BadTimeout(&'a [u8]),
+    /// `Unknown parameter '%s', ignoring`
+    Unknown(&'a [u8]),
+}
+
+impl std::fmt::Display for Warning<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Warning::BadDebug(v) => write!(
+                f,
+                "Failed to parse debug= argument, ignoring: {}",
+                String::from_utf8_lossy(v)
+            ),
+            Warning::BadTimeout(v) => write!(
+                f,
+                "Failed to parse timeout= argument, ignoring: {}",
+                String::from_utf8_lossy(v)
+            ),
+            Warning::Unknown(v) => {
+                write!(f, "Unknown parameter '{}', ignoring", String::from_utf8_lossy(v))
+            }
+        }
+    }
+}
+
+/// Parses `argv`, calling `warn` for every ignored argument, in order.
+pub fn parse<'a>(argv: &[&'a [u8]], mut warn: impl FnMut(Warning<'a>)) -> Args<'a> {
+    let mut args = Args::default();
+    for &arg in argv {
+        if let Some(v) = arg.strip_prefix(b"class=") {
+            args.class = Some(v);
+        } else if let Some(v) = arg.strip_prefix(b"type=") {
+            args.session_type = Some(v);
+        } else if let Some(v) = arg.strip_prefix(b"desktop=") {
+            args.desktop = Some(v);
+        } else if arg == b"debug" {
+            args.debug = true;
+        } else if let Some(v) = arg.strip_prefix(b"debug=") {
+            match std::str::from_utf8(v).ok().and_then(parse::parse_boolean) {
+                Some(b) => args.debug = b,
+                None => warn(Warning::BadDebug(v)),
+            }
+        } else if let Some(v) = arg.strip_prefix(b"timeout=") {
+            match parse_timeout(v) {
+                Some(t) => args.timeout = t,
+                None => warn(Warning::BadTimeout(v)),
+            }
+        } else {
+            warn(Warning::Unknown(arg));
+        }
+    }
+    args
+}
+
+/// `timeout=` takes a systemd time span (a bare number is seconds). `infinity` means no
+/// deadline; zero is refused, since it would fail every login.
+fn parse_timeout(v: &[u8]) -> Option<Option<Duration>> {
+    match parse::parse_sec(v)? {
+        0 => None,
+        u64::MAX => Some(None),
+        usec => Some(Some(Duration::from_micros(usec))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(argv: &[&str]) -> (Args<'static>, Vec<String>) {
+        let owned: Vec<&'static [u8]> = argv
+            .iter()
+            .map(|s| &*Box::leak(s.as_bytes().to_vec().into_boxed_slice()))
+            .collect();
+        let mut warnings = Vec::new();
+        let args = parse(&owned, |w| warnings.push(w.to_string()));
+        (args, warnings)
+    }
+
+    #[test]
+    fn table() {
+        struct Row {
+            argv: &'static [&'static str],
+            class: Option<&'static str>,
+            ty: Option<&'static str>,
+            desktop: Option<&'static str>,
+            debug: bool,
+            timeout: Option<Duration>,
+            warnings: &'static [&'static str],
+        }
+        let d = Some(DEFAULT_TIMEOUT);
+        let rows = [
+            Row { argv: &[], class: None, ty: None, desktop: None, debug: false, timeout: d, warnings: &[] },
+            Row { argv: &["debug"], class: None, ty: None, desktop: None, debug: true, timeout: d, warnings: &[] },
+            Row {
+                argv: &["class=greeter", "type=wayland", "desktop=KDE"],
+                class: Some("greeter"), ty: Some("wayland"), desktop: Some("KDE"),
+                debug: false, timeout: d, warnings: &[],
+            },
+            // §8 case 29: a bad debug= value and an unknown word only warn; `class=` is empty.
+            Row {
+                argv: &["debug=maybe", "bogus", "class="],
+                class: Some(""), ty: None, desktop: None, debug: false, timeout: d,
+                warnings: &[
+                    "Failed to parse debug= argument, ignoring: maybe",
+                    "Unknown parameter 'bogus', ignoring",
+                ],
+            },
+            Row { argv: &["debug", "debug=off"], class: None, ty: None, desktop: None, debug: false, timeout: d, warnings: &[] },
+            Row { argv: &["debug=YES"], class: None, ty: None, desktop: None, debug: true, timeout: d, warnings: &[] },
+            Row { argv: &["debug=maybe", "debug"], class: None, ty: None, desktop: None, debug: true, timeout: d, warnings: &["Failed to parse debug= argument, ignoring: maybe"] },
+            // The exact word `debug` only; `debugx` is unknown; prefixes are case-sensitive.
+            Row { argv: &["debugx", "Class=user"], class: None, ty: None, desktop: None, debug: false, timeout: d,
+                  warnings: &["Unknown parameter 'debugx', ignoring", "Unknown parameter 'Class=user', ignoring"] },
+            Row { argv: &["class=a", "class=b"], class: Some("b"), ty: None, desktop: None, debug: false, timeout: d, warnings: &[] },
+            Row { argv: &["timeout=10"], class: None, ty: None, desktop: None, debug: false, timeout: Some(Duration::from_secs(10)), warnings: &[] },
+            Row { argv: &["timeout=1500ms"], class: None, ty: None, desktop: None, debug: false, timeout: Some(Duration::from_millis(1500)), warnings: &[] },
+            Row { argv: &["timeout=2min"], class: None, ty: None, desktop: None, debug: false, timeout: Some(Duration::from_secs(120)), warnings: &[] },
+            Row { argv: &["timeout=infinity"], class: None, ty: None, desktop: None, debug: false, timeout: None, warnings: &[] },
+            Row { argv: &["timeout=-1"], class: None, ty: None, desktop: None, debug: false, timeout: d, warnings: &["Failed to parse timeout= argument, ignoring: -1"] },
+            Row { argv: &["timeout=0"], class: None, ty: None, desktop: None, debug: false, timeout: d, warnings: &["Failed to parse timeout= argument, ignoring: 0"] },
+            Row { argv: &["timeout=soon"], class: None, ty: None, desktop: None, debug: false, timeout: d, warnings: &["Failed to parse timeout= argument, ignoring: soon"] },
+        ];
+        for row in rows {
+            let (args, warnings) = run(row.argv);
+            assert_eq!(args.class, row.class.map(str::as_bytes), "{:?}", row.argv);
+            assert_eq!(args.session_type, row.ty.map(str::as_bytes), "{:?}", row.argv);
+            assert_eq!(args.desktop, row.desktop.map(str::as_bytes), "{:?}", row.argv);
+            assert_eq!(args.debug, row.debug, "{:?}", row.argv);
+            assert_eq!(args.timeout, row.timeout, "{:?}", row.argv);
+            assert_eq!(warnings, row.warnings, "{:?}", row.argv);
+        }
+    }
+}

@@ -1,0 +1,130 @@
+//! The one guard both exported hooks go through: NULL and argv checks, the logging scope, the
+//! panic boundary, and the mapping of every outcome to one PAM code.
+//!
+//! A panic is a bug in this module; it is caught here and reported as `PAM_SESSION_ERR`, not
+//! `PAM_ABORT`: the stack's control flags (`optional`, `required`) then decide what a failed
+//! session module means, exactly as for any other session error, instead of aborting the whole
+//! stack of sshd or login.
+
+use std::ffi::{CStr, c_char, c_int};
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::ptr::NonNull;
+
+use crate::error::Error;
+use crate::ffi::{self, PamHandle};
+use crate::logging::Scope;
+use crate::pam::Pam;
+
+/// What a hook does, given the handle, its arguments and the logging scope.
+pub type Hook = fn(&Pam, &[&[u8]], &Scope<'_>) -> Result<(), Error>;
+
+/// Runs `hook` for libpam: never unwinds, always returns a PAM code.
+///
+/// # Safety
+/// `pamh`, `argc` and `argv` must be what libpam passed to `pam_sm_*_session`: a handle valid
+/// for the duration of the call (or NULL), and `argc` NUL-terminated strings (or NULLs).
+pub unsafe fn guard(pamh: *mut PamHandle, argc: c_int, argv: *const *const c_char, hook: Hook) -> c_int {
+    let run = || {
+        let Some(h) = NonNull::new(pamh) else {
+            return ffi::PAM_SYSTEM_ERR;
+        };
+        // SAFETY: libpam's handle for the running hook (contract of `guard`).
+        let pam = unsafe { Pam::new(h) };
+        // SAFETY: argv/argc come from libpam (contract of `guard`); checked for NULL inside.
+        let Some(args) = (unsafe { collect_args(argc, argv) }) else {
+            return ffi::PAM_SYSTEM_ERR;
+        };
+        // The service name for the log prefix; if even that fails, the prefix just has none.
+        let service = pam.item(ffi::PAM_SERVICE).ok().flatten().unwrap_or_default();
+        let scope = Scope::enter(service, false);
+        match hook(&pam, &args, &scope) {
+            Ok(()) => ffi::PAM_SUCCESS,
+            Err(e) => {
+                log::error!("{}", e.message());
+                e.code()
+            }
+        }
+    };
+    contain(run)
+}
+
+/// The panic boundary: `f`'s code, or PAM_SESSION_ERR (logged) if it panics.
+fn contain(f: impl FnOnce() -> c_int) -> c_int {
+    // The default panic hook prints to stderr, which belongs to the host. This cdylib has its
+    // own copy of std, so this hook only sees panics of this module's code: it sends them to
+    // syslog instead.
+    static QUIET_PANICS: std::sync::Once = std::sync::Once::new();
+    QUIET_PANICS.call_once(|| std::panic::set_hook(Box::new(|info| log::error!("Internal error: {info}"))));
+    match catch_unwind(AssertUnwindSafe(f)) {
+        Ok(code) => code,
+        Err(payload) => {
+            // Dropping a panic payload can itself panic; never let that escape either.
+            let _ = catch_unwind(AssertUnwindSafe(move || drop(payload)));
+            let _ = catch_unwind(|| log::error!("Internal error (panic) in pam_systemd_rs, failing the session."));
+            ffi::PAM_SESSION_ERR
+        }
+    }
+}
+
+/// argv as byte slices; `None` for a negative argc, a NULL argv with argc > 0, or a NULL entry.
+///
+/// # Safety
+/// When `argc > 0` and `argv` is non-NULL, it must point to `argc` pointers, each NULL or a
+/// NUL-terminated string that outlives the hook call.
+unsafe fn collect_args<'a>(argc: c_int, argv: *const *const c_char) -> Option<Vec<&'a [u8]>> {
+    let n = usize::try_from(argc).ok()?;
+    if n == 0 {
+        return Some(Vec::new());
+    }
+    if argv.is_null() {
+        return None;
+    }
+    // SAFETY: argv points to argc entries (contract above).
+    let ptrs = unsafe { std::slice::from_raw_parts(argv, n) };
+    ptrs.iter()
+        .map(|&p| {
+            if p.is_null() {
+                None
+            } else {
+                // SAFETY: non-NULL entries are NUL-terminated strings alive for the call.
+                Some(unsafe { CStr::from_ptr(p) }.to_bytes())
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fails(_: &Pam, args: &[&[u8]], _: &Scope<'_>) -> Result<(), Error> {
+        Err(Error::new(17, format!("argc={}", args.len())))
+    }
+
+    /// A NULL handle is refused before anything touches it.
+    #[test]
+    fn null_handle() {
+        // SAFETY: a NULL handle and no arguments is a contract-conforming input.
+        let r = unsafe { guard(std::ptr::null_mut(), 0, std::ptr::null(), fails) };
+        assert_eq!(r, ffi::PAM_SYSTEM_ERR);
+    }
+
+    #[test]
+    fn bad_argv() {
+        assert!(unsafe { collect_args(-1, std::ptr::null()) }.is_none());
+        assert!(unsafe { collect_args(2, std::ptr::null()) }.is_none());
+        let a = c"debug";
+        let ptrs = [a.as_ptr(), std::ptr::null()];
+        assert!(unsafe { collect_args(2, ptrs.as_ptr()) }.is_none());
+        let ok = unsafe { collect_args(1, ptrs.as_ptr()) }.unwrap();
+        assert_eq!(ok, vec![&b"debug"[..]]);
+    }
+
+    /// A panic becomes PAM_SESSION_ERR; nothing unwinds.
+    #[test]
+    fn panic_is_contained() {
+        assert_eq!(contain(|| panic!("boom")), ffi::PAM_SESSION_ERR);
+        assert_eq!(contain(|| std::panic::panic_any(String::from("payload"))), ffi::PAM_SESSION_ERR);
+        assert_eq!(contain(|| 7), 7);
+    }
+}
