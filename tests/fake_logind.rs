@@ -433,6 +433,36 @@ fn threads_stay_one() {
     assert_eq!((o.threads, o.threads_after_close, o.threads_after_end), (Some(1), Some(1), Some(1)), "{s}");
 }
 
+#[test]
+fn wrong_reply_signature_is_service_err() {
+    let o = base().item("tty", "pts/2").fake_conf("create_mode", "wrong-signature").run();
+    let s = o.summary();
+    assert_eq!(o.open_rc, Some(PAM_SERVICE_ERR), "{s}");
+    assert!(o.logged_containing(LOG_ERR, "Failed to parse bus message: "), "{s}");
+    assert_eq!(xdg_vars(&o), Vec::<String>::new(), "{s}");
+}
+
+#[test]
+fn logind_exiting_without_reply_is_session_err() {
+    let o = base().item("tty", "pts/2").fake_conf("create_mode", "exit").run();
+    let s = o.summary();
+    assert_eq!(o.open_rc, Some(PAM_SESSION_ERR), "{s}");
+    assert!(
+        o.logged(LOG_ERR, "Failed to create session: Message recipient disconnected from message bus without replying"),
+        "{s}"
+    );
+}
+
+#[test]
+fn comparable_view_is_stable_across_runs() {
+    // Two identical runs of the same module compare equal once normalised (what the
+    // differential suite relies on).
+    let mk = || base().item("tty", "/dev/pts/4").item("rhost", "10.1.2.3").pam_data("systemd.tasks_max", "9").run();
+    let (a, b) = (mk(), mk());
+    assert_eq!(a.comparable(), b.comparable(), "{}\n{}", a.summary(), b.summary());
+    assert!(a.comparable().records.iter().any(|r| r.get("sender_pid").and_then(Json::as_str) == Some("<pid>")));
+}
+
 // ---------------------------------------------------------------------------------------------
 // OURS ONLY: behaviour the C module does not have (these fail against it, by design)
 // ---------------------------------------------------------------------------------------------

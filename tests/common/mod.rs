@@ -801,6 +801,80 @@ impl Outcome {
     }
 }
 
+/// The parts of an [`Outcome`] that two implementations (C and ours) should agree on, with
+/// run-specific values normalised: the client's PID becomes `<pid>` in records and log lines,
+/// only FIFO fds count as new fds, log lines are (severity, text) without the module prefix.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Comparable {
+    pub open_rc: Option<i32>,
+    pub open2_rc: Option<i32>,
+    pub close_rc: Option<i32>,
+    pub end_rc: Option<i32>,
+    pub env: BTreeMap<String, String>,
+    pub env2: BTreeMap<String, String>,
+    pub env_after_close: BTreeMap<String, String>,
+    /// (fd, cloexec) of new FIFO fds after open / after close / after end.
+    pub fifos: Vec<(i32, bool)>,
+    pub fifos_after_close: Vec<(i32, bool)>,
+    pub fifos_after_end: Vec<(i32, bool)>,
+    pub threads: (Option<u32>, Option<u32>, Option<u32>),
+    pub records: Vec<Json>,
+    pub session_fd_data: Vec<Option<String>>,
+    pub existing_data: Vec<Option<String>>,
+    pub log: Vec<(u32, String)>,
+}
+
+fn normalise_json(v: &Json, pid: Option<i64>) -> Json {
+    match v {
+        Json::Object(m) => Json::Object(
+            m.iter()
+                .map(|(k, x)| {
+                    let is_pid_key = k == "sender_pid" || k == "pidfd_pid";
+                    if is_pid_key && pid.is_some() && x.as_i128() == pid.map(i128::from) {
+                        (k.clone(), Json::Str("<pid>".into()))
+                    } else {
+                        (k.clone(), normalise_json(x, pid))
+                    }
+                })
+                .collect(),
+        ),
+        Json::Array(a) => Json::Array(a.iter().map(|x| normalise_json(x, pid)).collect()),
+        other => other.clone(),
+    }
+}
+
+impl Outcome {
+    pub fn comparable(&self) -> Comparable {
+        let fifos = |v: &[FdInfo]| v.iter().filter(|f| f.kind == "fifo").map(|f| (f.fd, f.cloexec)).collect();
+        let pid_s = self.pid.map(|p| p.to_string());
+        let log = self
+            .module_log()
+            .into_iter()
+            .map(|(sev, t)| match &pid_s {
+                Some(p) => (sev, t.replace(&format!("pid={p} "), "pid=<pid> ")),
+                None => (sev, t),
+            })
+            .collect();
+        Comparable {
+            open_rc: self.open_rc,
+            open2_rc: self.open2_rc,
+            close_rc: self.close_rc,
+            end_rc: self.end_rc,
+            env: self.env.iter().cloned().collect(),
+            env2: self.env2.iter().cloned().collect(),
+            env_after_close: self.env_after_close.iter().cloned().collect(),
+            fifos: fifos(&self.fds),
+            fifos_after_close: fifos(&self.fds_after_close),
+            fifos_after_end: fifos(&self.fds_after_end),
+            threads: (self.threads, self.threads_after_close, self.threads_after_end),
+            records: self.records.iter().map(|r| normalise_json(r, self.pid)).collect(),
+            session_fd_data: self.dumps.iter().map(|d| d.get("session_fd").cloned()).collect(),
+            existing_data: self.dumps.iter().map(|d| d.get("existing").cloned()).collect(),
+            log,
+        }
+    }
+}
+
 pub const LOG_ERR: u32 = 3;
 pub const LOG_WARNING: u32 = 4;
 pub const LOG_DEBUG: u32 = 7;
