@@ -74,7 +74,9 @@ fetch_elogind() {
     cd "$CACHE/debs"
     if ! ls elogind_*.deb >/dev/null 2>&1 || ! ls libelogind0_*.deb >/dev/null 2>&1; then
       # apt-get download needs the package lists; fetch them if this host never ran apt-get update.
-      apt-get download elogind libelogind0 || { apt-get update && apt-get download elogind libelogind0; }
+      # The cache is root-only: download as root instead of the _apt sandbox user.
+      local dl=(apt-get -o APT::Sandbox::User=root download elogind libelogind0)
+      "${dl[@]}" || { apt-get update && "${dl[@]}"; }
     fi
   )
   rm -rf "$root.tmp"
