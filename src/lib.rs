@@ -45,9 +45,9 @@
 
 use std::ffi::{c_char, c_int};
 
-mod args;
+pub mod args;
 mod boundary;
-mod context;
+pub mod context;
 mod error;
 mod ffi;
 mod logging;
@@ -58,6 +58,15 @@ pub mod parse;
 mod session;
 mod user;
 mod x11;
+
+/// Entry points for fuzzing and benchmarks: the pure layers, reachable from outside the crate.
+/// Not a stable API.
+#[doc(hidden)]
+pub mod fuzz_api {
+    pub use crate::logind::decode_reply;
+    pub use crate::user::valid_user_name_relaxed;
+    pub use crate::x11::{local_display_number, tty_nr_from_stat, vtnr_from_tty};
+}
 
 /// libpam's session-open hook.
 ///

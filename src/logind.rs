@@ -91,34 +91,33 @@ impl SystemBus {
         connected: impl FnOnce(()) -> Vec<(&'static str, PropValue)>,
     ) -> Result<Reply, Failure> {
         let try_pidfd = self.try_pidfd;
-        run(&self.bus, |conn, started| async move {
+        run(&self.bus, async |conn, started| {
             let props = connected(());
-            create(&conn, req, &props, try_pidfd, started).await
+            create(conn, req, &props, try_pidfd, started).await
         })
     }
 
     /// ReleaseSession(id).
     pub fn release_session(&self, id: &[u8]) -> Result<(), Failure> {
-        run(&self.bus, |conn, started| async move {
+        run(&self.bus, async |conn, started| {
             let id = std::str::from_utf8(id).map_err(|_| Failure::BuildMessage)?;
             call!(conn, "ReleaseSession", &(id,), started).map(drop)
         })
     }
 }
 
-/// Connects, runs `op`, and drops the connection, all under one deadline, on this thread.
-fn run<'a, T, F, Fut>(bus: &'a Bus, op: F) -> Result<T, Failure>
-where
-    F: FnOnce(Connection, Instant) -> Fut + 'a,
-    Fut: Future<Output = Result<T, Failure>> + 'a,
-{
+/// Connects, runs `op`, and closes the connection, all under one deadline, on this thread.
+fn run<T>(bus: &Bus, op: impl AsyncFnOnce(&Connection, Instant) -> Result<T, Failure>) -> Result<T, Failure> {
     let started = Instant::now();
     // Which phase a timeout interrupts decides how it is reported (connect or call failure).
     let connected = Cell::new(false);
     let work = async {
         let conn = connect(&bus.address, started).await?;
         connected.set(true);
-        op(conn, started).await
+        let result = op(&conn, started).await;
+        // Close now, on this thread: nothing of the connection may outlive the hook.
+        let _ = conn.close().await;
+        result
     };
     zbus::block_on(async {
         let Some(timeout) = bus.timeout else {
@@ -327,6 +326,12 @@ fn parse_reply(msg: &Message, pidfd_path: bool) -> Result<Reply, Failure> {
         vtnr,
         existing,
     })
+}
+
+/// Reads a CreateSession reply from an already-received message, as the module does
+/// (for fuzzing: any message, any body).
+pub fn decode_reply(msg: &Message) -> Result<Reply, Failure> {
+    parse_reply(msg, false)
 }
 
 fn is_fifo(fd: BorrowedFd<'_>) -> bool {
