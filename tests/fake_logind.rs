@@ -530,7 +530,7 @@ fn ours_pidfd_falls_back_to_create_session() {
     let o = Case::new(&m).args(&["debug", "pidfd=1"]).item("tty", "pts/2").fake_conf("pidfd", "0").run();
     let s = o.summary();
     assert_eq!(o.open_rc, Some(0), "{s}");
-    let c = o.creates();
+    let c = o.all_creates();
     let last = c.last().expect(&s);
     assert_eq!(last.get("method").and_then(Json::as_str), Some("CreateSession"), "{s}");
     assert_eq!(last.get("args").and_then(|a| a.idx(1)).and_then(Json::as_u64), Some(0), "{s}");
@@ -550,7 +550,7 @@ fn ours_syslog_prefix() {
     let line = o
         .syslog
         .iter()
-        .find(|l| l.text == "Failed to connect to system bus: No such file or directory")
+        .find(|l| l.text.starts_with("Failed to connect to system bus: "))
         .expect(&s);
     assert!(line.raw.contains("pam_systemd_rs(pamtest:session): "), "{s}");
     assert_eq!(line.pri, 83, "{s}");

@@ -753,8 +753,13 @@ impl Outcome {
     pub fn calls(&self, method: &str) -> Vec<&Json> {
         self.records.iter().filter(|r| r.get("method").and_then(Json::as_str) == Some(method)).collect()
     }
-    /// CreateSession and CreateSessionWithPIDFD records.
+    /// CreateSession and CreateSessionWithPIDFD records that the fake served (calls answered
+    /// with UnknownMethod because the method is disabled, `"unknown":true`, are left out).
     pub fn creates(&self) -> Vec<&Json> {
+        self.all_creates().into_iter().filter(|r| r.get("unknown").is_none()).collect()
+    }
+    /// Every CreateSession* record, including the UnknownMethod ones.
+    pub fn all_creates(&self) -> Vec<&Json> {
         self.records
             .iter()
             .filter(|r| r.get("method").and_then(Json::as_str).is_some_and(|m| m.starts_with("CreateSession")))
