@@ -10,7 +10,6 @@
 mod common;
 
 use common::*;
-use std::time::Duration;
 
 fn base() -> Case {
     Case::new(&module())
@@ -555,7 +554,3 @@ fn ours_syslog_prefix() {
     assert!(line.raw.contains("pam_systemd_rs(pamtest:session): "), "{s}");
     assert_eq!(line.pri, 83, "{s}");
 }
-
-// Keep the import used even when every ours-only test returns early.
-#[allow(dead_code)]
-const _T: Duration = Duration::from_secs(1);

@@ -168,6 +168,7 @@ pub enum Logind {
 
 /// What the client uses as its system bus (`DBUS_SYSTEM_BUS_ADDRESS` in the process env).
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[allow(clippy::enum_variant_names)]
 pub enum Bus {
     /// The testbed's bus at the default path (variable unset).
     Default,
