@@ -7,7 +7,6 @@
 //! that never replies, ends the hook in time.
 
 use std::cell::Cell;
-use std::future::Future;
 use std::os::fd::{AsFd, BorrowedFd, FromRawFd, OwnedFd};
 use std::time::{Duration, Instant};
 
@@ -253,9 +252,8 @@ async fn create(
             );
             match call!(conn, "CreateSessionWithPIDFD", &body, started) {
                 Ok(msg) => return parse_reply(&msg, true),
-                Err(Failure::Call { name: Some(n), .. }) if n == UNKNOWN_METHOD => {
-                    log::debug!("CreateSessionWithPIDFD() API is not available, retrying with CreateSession().");
-                }
+                // logind < 255: fall back, silently, so that the log reads as the C module's.
+                Err(Failure::Call { name: Some(n), .. }) if n == UNKNOWN_METHOD => {}
                 Err(e) => return Err(e),
             }
         }
