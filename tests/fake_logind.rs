@@ -208,7 +208,7 @@ fn other_create_errors_are_session_err() {
         let o = base().item("tty", "pts/2").fake_conf("create_error", name).fake_conf("create_error_msg", msg).run();
         let s = o.summary();
         assert_eq!(o.open_rc, Some(PAM_SESSION_ERR), "{name}\n{s}");
-        assert!(o.logged(LOG_ERR, &format!("Failed to create session: {msg}")), "{s}");
+        assert!(o.logged_detailed(LOG_ERR, &format!("Failed to create session: {msg}")), "{s}");
         assert_eq!(xdg_vars(&o), Vec::<String>::new(), "{s}");
         assert!(o.new_fifos().is_empty(), "{s}");
     }
@@ -219,7 +219,7 @@ fn missing_bus_is_service_err() {
     let o = base().item("tty", "pts/2").env("DBUS_SYSTEM_BUS_ADDRESS", "unix:path=/nonexistent").run();
     let s = o.summary();
     assert_eq!(o.open_rc, Some(PAM_SERVICE_ERR), "{s}");
-    assert!(o.logged(LOG_ERR, "Failed to connect to system bus: No such file or directory"), "{s}");
+    assert!(o.logged_detailed(LOG_ERR, "Failed to connect to system bus: No such file or directory"), "{s}");
     assert!(o.creates().is_empty(), "{s}");
     assert_eq!(xdg_vars(&o), Vec::<String>::new(), "{s}");
 }
@@ -376,7 +376,7 @@ fn release_error_is_session_err() {
     let s = o.summary();
     assert_eq!(o.open_rc, Some(0), "{s}");
     assert_eq!(o.close_rc, Some(PAM_SESSION_ERR), "{s}");
-    assert!(o.logged(LOG_ERR, "Failed to release session: No session 'c1' known"), "{s}");
+    assert!(o.logged_detailed(LOG_ERR, "Failed to release session: No session 'c1' known"), "{s}");
 }
 
 #[test]
@@ -447,7 +447,7 @@ fn logind_exiting_without_reply_is_session_err() {
     let s = o.summary();
     assert_eq!(o.open_rc, Some(PAM_SESSION_ERR), "{s}");
     assert!(
-        o.logged(LOG_ERR, "Failed to create session: Message recipient disconnected from message bus without replying"),
+        o.logged_detailed(LOG_ERR, "Failed to create session: Message recipient disconnected from message bus without replying"),
         "{s}"
     );
 }
@@ -553,4 +553,30 @@ fn ours_syslog_prefix() {
         .expect(&s);
     assert!(line.raw.contains("pam_systemd_rs(pamtest:session): "), "{s}");
     assert_eq!(line.pri, 83, "{s}");
+}
+
+/// Ours: error lines say what failed, where, the D-Bus error name and how long it took.
+#[test]
+fn ours_error_lines_name_the_cause() {
+    let Some(m) = ours() else { return };
+    let o = Case::new(&m)
+        .item("tty", "pts/2")
+        .fake_conf("create_error", "org.freedesktop.DBus.Error.InvalidArgs")
+        .fake_conf("create_error_msg", "Invalid session class foo")
+        .run();
+    let s = o.summary();
+    let line = o.module_log().into_iter().find(|(_, t)| t.starts_with("Failed to create session: ")).expect(&s).1;
+    for part in [
+        "Invalid session class foo",
+        "org.freedesktop.DBus.Error.InvalidArgs",
+        " ms",
+        "org.freedesktop.login1 at unix:path=/run/dbus/system_bus_socket",
+    ] {
+        assert!(line.contains(part), "{part:?} missing in {line:?}\n{s}");
+    }
+
+    let o = Case::new(&m).item("tty", "pts/2").env("DBUS_SYSTEM_BUS_ADDRESS", "unix:path=/nonexistent").run();
+    let s = o.summary();
+    let line = o.module_log().into_iter().find(|(_, t)| t.starts_with("Failed to connect to system bus: ")).expect(&s).1;
+    assert!(line.contains("unix:path=/nonexistent") && line.contains(" ms)"), "{line:?}\n{s}");
 }

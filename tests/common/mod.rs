@@ -780,6 +780,14 @@ impl Outcome {
     pub fn logged(&self, severity: u32, text: &str) -> bool {
         self.module_log().iter().any(|(s, t)| *s == severity && t == text)
     }
+    /// An error line as the C module writes it (`text`), or as ours writes it: the same text
+    /// followed by ` (details)` — what failed, where, the D-Bus error name, how long it took.
+    pub fn logged_detailed(&self, severity: u32, text: &str) -> bool {
+        self.module_log().iter().any(|(s, t)| {
+            *s == severity
+                && (t == text || (t.starts_with(text) && t[text.len()..].starts_with(" (") && t.ends_with(')')))
+        })
+    }
     pub fn logged_containing(&self, severity: u32, needle: &str) -> bool {
         self.module_log().iter().any(|(s, t)| *s == severity && t.contains(needle))
     }
