@@ -101,11 +101,13 @@ pub fn derive<'a>(inp: &Inputs<'a>, probe_display: impl FnOnce(&[u8]) -> Option<
     let mut vtnr = if inp.vtnr.is_empty() { 0 } else { parse::parse_vtnr(inp.vtnr) };
 
     // Step 10: a local X display may tell us its VT (and so seat0).
-    if !display.is_empty() && vtnr == 0 && (seat.is_empty() || seat == b"seat0") {
-        if let Some(n) = probe_display(display) {
-            vtnr = n;
-            seat = b"seat0";
-        }
+    if !display.is_empty()
+        && vtnr == 0
+        && (seat.is_empty() || seat == b"seat0")
+        && let Some(n) = probe_display(display)
+    {
+        vtnr = n;
+        seat = b"seat0";
     }
 
     // Step 11: only seat0 has VTs.

@@ -207,17 +207,18 @@ async fn create(
     try_pidfd: bool,
     started: Instant,
 ) -> Result<Reply, Failure> {
-    let s = |b: &[u8]| std::str::from_utf8(b).map(str::to_owned).map_err(|_| Failure::BuildMessage);
-    let strings = Strings {
-        service: s(req.service)?,
-        session_type: s(req.session_type)?,
-        class: s(req.class)?,
-        desktop: s(req.desktop)?,
-        seat: s(req.seat)?,
-        tty: s(req.tty)?,
-        display: s(req.display)?,
-        remote_user: s(req.remote_user)?,
-        remote_host: s(req.remote_host)?,
+    // sd-bus refuses strings that are not UTF-8 while building the message (EINVAL).
+    let utf8 = |b| std::str::from_utf8(b).map_err(|_| Failure::BuildMessage);
+    let st = Strings {
+        service: utf8(req.service)?,
+        session_type: utf8(req.session_type)?,
+        class: utf8(req.class)?,
+        desktop: utf8(req.desktop)?,
+        seat: utf8(req.seat)?,
+        tty: utf8(req.tty)?,
+        display: utf8(req.display)?,
+        remote_user: utf8(req.remote_user)?,
+        remote_host: utf8(req.remote_host)?,
     };
     let props: Vec<(&str, zbus::wire::Variant<'_>)> = props
         .iter()
@@ -229,66 +230,64 @@ async fn create(
             (*k, v)
         })
         .collect();
-    let st = &strings;
 
-    if try_pidfd {
-        if let Some(pidfd) = pidfd_self() {
-            let body = (
-                req.uid,
-                zbus::Fd::from(pidfd.as_fd()),
-                st.service.as_str(),
-                st.session_type.as_str(),
-                st.class.as_str(),
-                st.desktop.as_str(),
-                st.seat.as_str(),
-                req.vtnr,
-                st.tty.as_str(),
-                st.display.as_str(),
-                req.remote,
-                st.remote_user.as_str(),
-                st.remote_host.as_str(),
-                0u64,
-                &props,
-            );
-            match call!(conn, "CreateSessionWithPIDFD", &body, started) {
-                Ok(msg) => return parse_reply(&msg, true),
-                // logind < 255: fall back, silently, so that the log reads as the C module's.
-                Err(Failure::Call { name: Some(n), .. }) if n == UNKNOWN_METHOD => {}
-                Err(e) => return Err(e),
-            }
+    if try_pidfd && let Some(pidfd) = pidfd_self() {
+        let body = (
+            req.uid,
+            zbus::Fd::from(pidfd.as_fd()),
+            st.service,
+            st.session_type,
+            st.class,
+            st.desktop,
+            st.seat,
+            req.vtnr,
+            st.tty,
+            st.display,
+            req.remote,
+            st.remote_user,
+            st.remote_host,
+            0u64,
+            &props,
+        );
+        match call!(conn, "CreateSessionWithPIDFD", &body, started) {
+            Ok(msg) => return parse_reply(&msg, true),
+            // logind < 255: fall back, silently, so that the log reads as the C module's.
+            Err(Failure::Call { name: Some(n), .. }) if n == UNKNOWN_METHOD => {}
+            Err(e) => return Err(e),
         }
     }
 
     let body = (
         req.uid,
         0u32,
-        st.service.as_str(),
-        st.session_type.as_str(),
-        st.class.as_str(),
-        st.desktop.as_str(),
-        st.seat.as_str(),
+        st.service,
+        st.session_type,
+        st.class,
+        st.desktop,
+        st.seat,
         req.vtnr,
-        st.tty.as_str(),
-        st.display.as_str(),
+        st.tty,
+        st.display,
         req.remote,
-        st.remote_user.as_str(),
-        st.remote_host.as_str(),
+        st.remote_user,
+        st.remote_host,
         &props,
     );
     let msg = call!(conn, "CreateSession", &body, started)?;
     parse_reply(&msg, false)
 }
 
-struct Strings {
-    service: String,
-    session_type: String,
-    class: String,
-    desktop: String,
-    seat: String,
-    tty: String,
-    display: String,
-    remote_user: String,
-    remote_host: String,
+/// The request's strings, checked to be UTF-8.
+struct Strings<'a> {
+    service: &'a str,
+    session_type: &'a str,
+    class: &'a str,
+    desktop: &'a str,
+    seat: &'a str,
+    tty: &'a str,
+    display: &'a str,
+    remote_user: &'a str,
+    remote_host: &'a str,
 }
 
 type ReplyBody<'m> = (

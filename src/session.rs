@@ -146,7 +146,7 @@ pub fn open(pam: &Pam, argv: &[&[u8]], scope: &Scope<'_>) -> Result<(), Error> {
         reply.id,
         reply.object_path,
         reply.runtime_path,
-        reply.fd.as_ref().map_or(-1, |fd| std::os::fd::AsRawFd::as_raw_fd(fd)),
+        reply.fd.as_ref().map_or(-1, std::os::fd::AsRawFd::as_raw_fd),
         reply.seat,
         reply.vtnr,
         reply.uid,
