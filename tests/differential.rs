@@ -1,0 +1,660 @@
+//! Differential tests: the same inputs go through Debian 12's C module
+//! (`/lib/x86_64-linux-gnu/security/pam_systemd.so`, systemd 252) and through ours
+//! (`target/debug/libpam_systemd_rs.so`, or `$PAM_SYSTEMD_RS_SO`), each in a FRESH testbed with
+//! the same kind of logind, and the observable results must be identical:
+//!
+//! * PAM return codes (open, second open, close, pam_end) and the client's conversation messages;
+//! * the PAM environment after open / second open / close (as sets);
+//! * the logind calls: `CreateSession` and `ReleaseSession` bodies (and logind's answers) — from
+//!   the fake's records (`fake-calls.jsonl`), or, against elogind 246, from a
+//!   `busctl --system monitor --json=short` started in the testbed before the client;
+//!   our module's `CreateSessionWithPIDFD` attempt must be answered `UnknownMethod` and be
+//!   followed by a `CreateSession` with the same arguments (the C module never sends it);
+//! * the PAM data `systemd.session-fd` (set or not; if set, to the new FIFO fd with CLOEXEC),
+//!   `systemd.existing` and the cached user record `systemd-user-record-<user>`;
+//! * the module's syslog lines (severity + text after the `pam_systemd(svc:session): ` /
+//!   `pam_systemd_rs(svc:session): ` prefix): equal, except that for
+//!   `Failed to create session: ` and `Failed to connect to system bus: ` the C line must be a
+//!   prefix of ours (ours appends details); the client PID and the reply's raw fd number
+//!   (`session_fd=N` in the debug "Reply from logind" line) are normalised;
+//! * the fds left open (new since the client started): count, type and CLOEXEC flag, not numbers;
+//! * the thread count of the client after open / close / end.
+//!
+//! One `#[test]` per case; each runs the two testbeds concurrently. Cases use elogind (the real
+//! thing) where it can produce the situation, the recording fake otherwise (`f_` prefix), and
+//! `--logind none` for cases that never reach logind (`n_` prefix).
+
+mod common;
+
+use common::*;
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+// ---------------------------------------------------------------------------------------------
+// Bus monitor for elogind runs
+// ---------------------------------------------------------------------------------------------
+
+/// Shell (eval'ed inside the testbed's case script, before the client) that starts a bus monitor
+/// and, at the script's exit (after the client and the syslog sync), waits until the monitor has
+/// caught up with everything sent so far, stops it and appends its lines to the client's output
+/// as `busmon=<json>` lines (the state dir is removed after the run; client.out is read first).
+const MONITOR_SETUP: &str = r#"
+busctl --system monitor --json=short >"$S/busmon.json" 2>"$S/busmon.err" &
+DIFF_MON=$!
+diff_mark() {
+  for i in $(seq 200); do
+    busctl --system call org.freedesktop.DBus /org/freedesktop/DBus org.freedesktop.DBus NameHasOwner s "$1" >/dev/null 2>&1
+    grep -q "\"$1\"" "$S/busmon.json" 2>/dev/null && return 0
+    sleep 0.05
+  done
+  echo "busmon: marker $1 never seen" >&2
+  return 1
+}
+diff_mark diffmark.start
+diff_mon_end() {
+  diff_mark diffmark.end
+  kill "$DIFF_MON" 2>/dev/null
+  wait "$DIFF_MON" 2>/dev/null
+  sed 's/^/busmon=/' "$S/busmon.json" >>"$S/client.out"
+}
+trap diff_mon_end EXIT
+"#;
+
+/// A login1 call seen on the bus, with logind's answer.
+#[derive(Clone, Debug)]
+struct BusCall {
+    member: String,
+    signature: String,
+    data: Vec<Json>,
+    /// `error <name>: <message>`, or `return <payload without fds>`, or `none`.
+    reply: String,
+}
+
+fn monitor_calls(o: &Outcome) -> Result<Vec<BusCall>, String> {
+    let msgs: Vec<Json> = o
+        .stdout
+        .lines()
+        .filter_map(|l| l.strip_prefix("busmon="))
+        .map(|l| Json::parse(l).map_err(|e| format!("bad busctl monitor line {l:?}: {e}")))
+        .collect::<Result<_, _>>()?;
+    if !msgs.iter().any(|m| m.to_string().contains("diffmark.end")) {
+        return Err("the bus monitor did not see the end marker (monitor output incomplete)".into());
+    }
+    let s = |m: &Json, k: &str| m.get(k).and_then(Json::as_str).unwrap_or("").to_string();
+    let mut out = Vec::new();
+    for m in &msgs {
+        if s(m, "type") != "method_call" || s(m, "interface") != "org.freedesktop.login1.Manager" {
+            continue;
+        }
+        let sender = s(m, "sender");
+        let cookie = m.get("cookie").and_then(Json::as_i128);
+        let payload = m.get("payload");
+        let reply = msgs
+            .iter()
+            .find(|r| {
+                matches!(s(r, "type").as_str(), "error" | "method_return")
+                    && s(r, "destination") == sender
+                    && r.get("reply_cookie").and_then(Json::as_i128) == cookie
+            })
+            .map(|r| {
+                let p = r.get("payload");
+                if s(r, "type") == "error" {
+                    let msg = p.and_then(|p| p.get("data")).and_then(|d| d.idx(0)).map(|x| x.to_string());
+                    format!("error {}: {}", s(r, "error_name"), msg.unwrap_or_default())
+                } else {
+                    // Drop fds (their numbers are the monitor's, meaningless here).
+                    let ty = p.and_then(|p| p.get("type")).and_then(Json::as_str).unwrap_or("");
+                    let data = p.and_then(|p| p.get("data")).and_then(Json::as_array).unwrap_or(&[]);
+                    let kept: Vec<String> = ty
+                        .chars()
+                        .zip(data.iter())
+                        .map(|(t, d)| if t == 'h' { "<fd>".to_string() } else { d.to_string() })
+                        .collect();
+                    format!("return {ty} [{}]", kept.join(","))
+                }
+            })
+            .unwrap_or_else(|| "none".into());
+        out.push(BusCall {
+            member: s(m, "member"),
+            signature: payload.and_then(|p| p.get("type")).and_then(Json::as_str).unwrap_or("").to_string(),
+            data: payload.and_then(|p| p.get("data")).and_then(Json::as_array).unwrap_or(&[]).to_vec(),
+            reply,
+        });
+    }
+    Ok(out)
+}
+
+// ---------------------------------------------------------------------------------------------
+// The comparable view of one run
+// ---------------------------------------------------------------------------------------------
+
+#[derive(Clone, Debug, Default)]
+struct View {
+    setup_problems: Vec<String>,
+    client_rc: Option<i32>,
+    start_rc: Option<i32>,
+    open_rc: Option<i32>,
+    open2_rc: Option<i32>,
+    close_rc: Option<i32>,
+    end_rc: Option<i32>,
+    conv: Vec<String>,
+    env: BTreeMap<String, String>,
+    env2: BTreeMap<String, String>,
+    env_after_close: BTreeMap<String, String>,
+    /// Sorted (type, cloexec) of the new fds at each stage.
+    fds: Vec<(String, bool)>,
+    fds2: Vec<(String, bool)>,
+    fds_after_close: Vec<(String, bool)>,
+    fds_after_end: Vec<(String, bool)>,
+    threads: (Option<u32>, Option<u32>, Option<u32>, Option<u32>),
+    /// The logind calls that both implementations make (CreateSession, ReleaseSession, fake
+    /// events), one normalised string each.
+    calls: Vec<String>,
+    /// Problems with our CreateSessionWithPIDFD attempts (must be empty).
+    pidfd_problems: Vec<String>,
+    /// Per helper dump: (session-fd description, existing, user record).
+    data: Vec<(String, String, String)>,
+    log: Vec<(u32, String)>,
+}
+
+fn fd_kinds(v: &[FdInfo]) -> Vec<(String, bool)> {
+    let mut k: Vec<(String, bool)> = v.iter().map(|f| (f.kind.clone(), f.cloexec)).collect();
+    k.sort();
+    k
+}
+
+/// Replaces the number after `session_fd=` (the reply's raw fd, which legitimately differs).
+fn normalise_session_fd(t: &str) -> String {
+    let Some(i) = t.find("session_fd=") else { return t.to_string() };
+    let start = i + "session_fd=".len();
+    let rest = &t[start..];
+    let n = rest.bytes().take_while(|b| b.is_ascii_digit() || *b == b'-').count();
+    if n == 0 {
+        return t.to_string();
+    }
+    format!("{}<fd>{}", &t[..start], &rest[n..])
+}
+
+fn remove_idx(v: &[Json], idx: &[usize]) -> Vec<Json> {
+    v.iter().enumerate().filter(|(i, _)| !idx.contains(i)).map(|(_, x)| x.clone()).collect()
+}
+
+fn view(o: &Outcome, logind: Logind) -> View {
+    let c = o.comparable();
+    let mut v = View {
+        client_rc: o.client_rc,
+        start_rc: o.start_rc,
+        open_rc: o.open_rc,
+        open2_rc: o.open2_rc,
+        close_rc: o.close_rc,
+        end_rc: o.end_rc,
+        conv: o.conv_messages.clone(),
+        env: c.env.clone(),
+        env2: c.env2.clone(),
+        env_after_close: c.env_after_close.clone(),
+        fds: fd_kinds(&o.fds),
+        fds2: fd_kinds(&o.fds2),
+        fds_after_close: fd_kinds(&o.fds_after_close),
+        fds_after_end: fd_kinds(&o.fds_after_end),
+        threads: (o.threads, o.threads2, o.threads_after_close, o.threads_after_end),
+        log: c.log.iter().map(|(s, t)| (*s, normalise_session_fd(t))).collect(),
+        ..Default::default()
+    };
+    if o.runner_rc != 0 {
+        v.setup_problems.push(format!("testbed runner exited {}", o.runner_rc));
+    }
+    if o.client_rc != Some(0) {
+        v.setup_problems.push(format!("client exited {:?}", o.client_rc));
+    }
+
+    // PAM data: the session fd must be one of the new fds; describe it by type/flag.
+    let all_fds: Vec<&FdInfo> =
+        o.fds.iter().chain(&o.fds2).chain(&o.fds_after_close).chain(&o.fds_after_end).collect();
+    for d in &o.dumps {
+        let sfd = match d.get("session_fd").map(String::as_str) {
+            None => "missing".to_string(),
+            Some("unset") => "unset".to_string(),
+            Some(n) => match n.parse::<i32>().ok().and_then(|n| all_fds.iter().find(|f| f.fd == n)) {
+                Some(f) => format!("set: new fd, type={} cloexec={}", f.kind, f.cloexec),
+                None => format!("set: fd {n}, not a new fd of the client"),
+            },
+        };
+        let get = |k: &str| d.get(k).cloned().unwrap_or_else(|| "missing".into());
+        v.data.push((sfd, get("existing"), get("user_record")));
+    }
+
+    match logind {
+        Logind::Elogind => match monitor_calls(o) {
+            Err(e) => v.setup_problems.push(e),
+            Ok(calls) => {
+                let mut i = 0;
+                while i < calls.len() {
+                    let k = &calls[i];
+                    if k.member == "CreateSessionWithPIDFD" {
+                        if !k.reply.starts_with("error org.freedesktop.DBus.Error.UnknownMethod") {
+                            v.pidfd_problems.push(format!(
+                                "CreateSessionWithPIDFD answered {:?}, not UnknownMethod",
+                                k.reply
+                            ));
+                        }
+                        match calls.get(i + 1) {
+                            Some(n) if n.member == "CreateSession" => {
+                                // uhsssssussbssta(sv) vs uusssssussbssa(sv): drop pid/pidfd, flags.
+                                let a = remove_idx(&k.data, &[1, 13]);
+                                let b = remove_idx(&n.data, &[1]);
+                                if a != b || k.signature != "uhsssssussbssta(sv)" {
+                                    v.pidfd_problems.push(format!(
+                                        "CreateSessionWithPIDFD {} {} differs from the CreateSession that \
+                                         follows it: {} {}",
+                                        k.signature,
+                                        Json::Array(k.data.clone()),
+                                        n.signature,
+                                        Json::Array(n.data.clone())
+                                    ));
+                                }
+                                if k.data.get(13).and_then(Json::as_i128) != Some(0) {
+                                    v.pidfd_problems.push(format!("PIDFD flags not 0: {:?}", k.data.get(13)));
+                                }
+                            }
+                            other => v.pidfd_problems.push(format!(
+                                "CreateSessionWithPIDFD not followed by CreateSession but by {:?}",
+                                other.map(|c| c.member.clone())
+                            )),
+                        }
+                    } else {
+                        v.calls.push(format!(
+                            "{}({}) {} -> {}",
+                            k.member,
+                            k.signature,
+                            Json::Array(k.data.clone()),
+                            k.reply
+                        ));
+                    }
+                    i += 1;
+                }
+            }
+        },
+        _ => {
+            let recs = &c.records;
+            for (i, r) in recs.iter().enumerate() {
+                let method = r.get("method").and_then(Json::as_str);
+                let unknown = r.get("unknown").and_then(Json::as_bool) == Some(true);
+                if method == Some("CreateSessionWithPIDFD") {
+                    if !unknown {
+                        v.pidfd_problems.push(format!("CreateSessionWithPIDFD served by the fake: {r}"));
+                    } else {
+                        let next = recs.get(i + 1);
+                        let ok = next.and_then(|n| n.get("method")).and_then(Json::as_str) == Some("CreateSession")
+                            && next.and_then(|n| n.get("sender_pid")) == r.get("sender_pid");
+                        if !ok {
+                            v.pidfd_problems.push(format!(
+                                "UnknownMethod CreateSessionWithPIDFD not followed by a CreateSession from the \
+                                 same sender: next record {:?}",
+                                next.map(|n| n.to_string())
+                            ));
+                        }
+                    }
+                    continue;
+                }
+                v.calls.push(r.to_string());
+            }
+        }
+    }
+    v
+}
+
+// ---------------------------------------------------------------------------------------------
+// Comparison
+// ---------------------------------------------------------------------------------------------
+
+/// Lines where ours may append details after the C text.
+const PREFIX_LINES: &[&str] = &["Failed to create session: ", "Failed to connect to system bus: "];
+
+fn log_line_matches(c: &(u32, String), r: &(u32, String)) -> bool {
+    if c.0 != r.0 {
+        return false;
+    }
+    if PREFIX_LINES.iter().any(|p| c.1.starts_with(p)) {
+        r.1.starts_with(&c.1)
+    } else {
+        c.1 == r.1
+    }
+}
+
+fn fmt_map(m: &BTreeMap<String, String>) -> String {
+    let mut s = String::new();
+    for (k, v) in m {
+        writeln!(s, "      {k}={v}").unwrap();
+    }
+    s
+}
+
+fn diff_maps(name: &str, c: &BTreeMap<String, String>, r: &BTreeMap<String, String>, out: &mut Vec<String>) {
+    if c == r {
+        return;
+    }
+    let mut s = format!("{name} differs:\n");
+    for k in c.keys().chain(r.keys().filter(|k| !c.contains_key(*k))) {
+        let (a, b) = (c.get(k), r.get(k));
+        if a != b {
+            writeln!(s, "    {k}: C={a:?} ours={b:?}").unwrap();
+        }
+    }
+    write!(s, "   C:\n{}   ours:\n{}", fmt_map(c), fmt_map(r)).unwrap();
+    out.push(s);
+}
+
+fn diff_lists<T: std::fmt::Debug>(name: &str, c: &[T], r: &[T], eq: impl Fn(&T, &T) -> bool, out: &mut Vec<String>) {
+    if c.len() == r.len() && c.iter().zip(r).all(|(a, b)| eq(a, b)) {
+        return;
+    }
+    let mut s = format!("{name} differ:\n");
+    let n = c.len().max(r.len());
+    for i in 0..n {
+        let (a, b) = (c.get(i), r.get(i));
+        let same = matches!((a, b), (Some(a), Some(b)) if eq(a, b));
+        let mark = if same { "  " } else { "!!" };
+        writeln!(s, "  {mark} [{i}] C:    {}", a.map(|x| format!("{x:?}")).unwrap_or("-".into())).unwrap();
+        writeln!(s, "  {mark} [{i}] ours: {}", b.map(|x| format!("{x:?}")).unwrap_or("-".into())).unwrap();
+    }
+    out.push(s);
+}
+
+fn compare(c: &View, r: &View) -> Vec<String> {
+    let mut d = Vec::new();
+    macro_rules! eq_field {
+        ($f:ident) => {
+            if c.$f != r.$f {
+                d.push(format!("{}: C={:?} ours={:?}", stringify!($f), c.$f, r.$f));
+            }
+        };
+    }
+    eq_field!(client_rc);
+    eq_field!(start_rc);
+    eq_field!(open_rc);
+    eq_field!(open2_rc);
+    eq_field!(close_rc);
+    eq_field!(end_rc);
+    eq_field!(conv);
+    diff_maps("PAM env after open", &c.env, &r.env, &mut d);
+    diff_maps("PAM env after second open", &c.env2, &r.env2, &mut d);
+    diff_maps("PAM env after close", &c.env_after_close, &r.env_after_close, &mut d);
+    eq_field!(fds);
+    eq_field!(fds2);
+    eq_field!(fds_after_close);
+    eq_field!(fds_after_end);
+    eq_field!(threads);
+    diff_lists("logind calls", &c.calls, &r.calls, |a, b| a == b, &mut d);
+    diff_lists("PAM data dumps (session-fd, existing, user record)", &c.data, &r.data, |a, b| a == b, &mut d);
+    diff_lists("module log lines", &c.log, &r.log, log_line_matches, &mut d);
+    if !c.pidfd_problems.is_empty() {
+        d.push(format!("the C module sent CreateSessionWithPIDFD?! {:?}", c.pidfd_problems));
+    }
+    for p in &r.pidfd_problems {
+        d.push(format!("ours: {p}"));
+    }
+    d
+}
+
+/// Client stdout without the bus-monitor lines, for failure messages.
+fn short_summary(o: &Outcome) -> String {
+    let mut s = String::new();
+    writeln!(s, "runner_rc={} client_rc={:?} elapsed={:?}", o.runner_rc, o.client_rc, o.elapsed).unwrap();
+    for l in o.stdout.lines().filter(|l| !l.starts_with("busmon=")) {
+        writeln!(s, "    {l}").unwrap();
+    }
+    if !o.stderr.is_empty() {
+        writeln!(s, "  stderr: {}", o.stderr.trim_end()).unwrap();
+    }
+    for r in &o.records {
+        writeln!(s, "  record {r}").unwrap();
+    }
+    for l in o.stdout.lines().filter_map(|l| l.strip_prefix("busmon=")) {
+        if l.contains("org.freedesktop.login1") || l.contains("\"error\"") {
+            writeln!(s, "  busmon {l}").unwrap();
+        }
+    }
+    for l in &o.syslog {
+        writeln!(s, "  syslog {}", l.raw).unwrap();
+    }
+    if o.runner_rc != 0 {
+        writeln!(s, "  runner log:\n{}", o.runner_log).unwrap();
+    }
+    s
+}
+
+fn prepare(m: &Module, logind: Logind, build: fn(Case) -> Case) -> Case {
+    let mut case = build(Case::new(m).logind(logind));
+    if logind == Logind::Elogind {
+        case.setup.insert(0, MONITOR_SETUP.to_string());
+    }
+    case
+}
+
+fn run_case(name: &str, logind: Logind, build: fn(Case) -> Case) {
+    let c_mod = Module::c();
+    let rs_mod = Module::rs();
+    assert!(rs_mod.path.exists(), "our module {} does not exist (cargo build)", rs_mod.path.display());
+    let c_case = prepare(&c_mod, logind, build);
+    let rs_case = prepare(&rs_mod, logind, build);
+    // Build the shared binaries once before the two runs race for them.
+    let _ = (testkit_dir(), pamclient(), testhelper());
+    let (oc, or) = std::thread::scope(|s| {
+        let h = s.spawn(|| c_case.run());
+        let r = rs_case.run();
+        (h.join().expect("C run panicked"), r)
+    });
+    let vc = view(&oc, logind);
+    let vr = view(&or, logind);
+    let mut problems = Vec::new();
+    for p in &vc.setup_problems {
+        problems.push(format!("C run broken: {p}"));
+    }
+    for p in &vr.setup_problems {
+        problems.push(format!("our run broken: {p}"));
+    }
+    let diffs = compare(&vc, &vr);
+    if problems.is_empty() && diffs.is_empty() {
+        eprintln!("[{name}] identical (C {:?}, ours {:?})", oc.elapsed, or.elapsed);
+        return;
+    }
+    let mut msg = format!("\n=== differential case `{name}` (logind: {logind:?}) ===\n");
+    for p in problems.iter().chain(&diffs) {
+        writeln!(msg, "* {p}").unwrap();
+    }
+    writeln!(msg, "--- C run ---\n{}", short_summary(&oc)).unwrap();
+    writeln!(msg, "--- our run ---\n{}", short_summary(&or)).unwrap();
+    panic!("{msg}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// The cases
+// ---------------------------------------------------------------------------------------------
+
+macro_rules! cases {
+    ($($name:ident : $logind:ident => $build:expr;)*) => {
+        $(
+            #[test]
+            fn $name() {
+                run_case(stringify!($name), Logind::$logind, $build);
+            }
+        )*
+        /// Every case, for listing.
+        #[allow(dead_code)]
+        const ALL_CASES: &[(&str, Logind)] = &[$((stringify!($name), Logind::$logind)),*];
+    };
+}
+
+const LIMITS: [&str; 5] =
+    ["systemd.memory_max", "systemd.tasks_max", "systemd.cpu_weight", "systemd.io_weight", "systemd.runtime_max_sec"];
+
+fn limits(c: Case, vals: [&str; 5]) -> Case {
+    LIMITS.iter().zip(vals).fold(c, |c, (k, v)| c.pam_data(k, v))
+}
+
+cases! {
+    // --- §8 cases 1, 2: the plain remote pts session, open + close ---------------------------
+    e01_pts_remote: Elogind => |c| c.item("tty", "/dev/pts/3").item("rhost", "192.168.1.5").item("ruser", "bob");
+    f01_pts_remote_bus_file: Fake => |c| c.item("tty", "/dev/pts/3").item("rhost", "192.168.1.5").item("ruser", "bob")
+        .fake_conf("runtime_bus", "1");
+    e02_no_items_no_debug: Elogind => |c| c.args(&[]);
+    e03_pts0_short: Elogind => |c| c.item("tty", "pts/0");
+
+    // --- §6 / §8 case 30: tty forms ----------------------------------------------------------
+    e10_tty_colon0: Elogind => |c| c.item("tty", ":0");
+    e11_tty_a_colon_b: Elogind => |c| c.item("tty", "a:b");
+    e12_tty_colon_with_xdisplay: Elogind => |c| c.item("tty", ":5").item("xdisplay", ":7");
+    e13_tty_cron_overrides_env: Elogind => |c| c.item("tty", "cron")
+        .penv("XDG_SESSION_CLASS", "user").penv("XDG_SESSION_TYPE", "x11");
+    e14_tty_ssh_overrides_env: Elogind => |c| c.item("tty", "ssh").penv("XDG_SESSION_CLASS", "greeter");
+    e15_tty_upper_ssh: Elogind => |c| c.item("tty", "SSH");
+    e16_tty_dev_cron: Elogind => |c| c.item("tty", "/dev/cron").args(&["debug", "class=background"]);
+    e17_tty_double_slashes: Elogind => |c| c.item("tty", "//dev//pts/1");
+    e18_tty_dev_only: Elogind => |c| c.item("tty", "/dev/");
+    e19_tty_dev_no_slash: Elogind => |c| c.item("tty", "/dev");
+    e20_tty_relative_dev: Elogind => |c| c.item("tty", "dev/pts/1");
+    e21_tty_console: Elogind => |c| c.item("tty", "console");
+    e22_tty7_with_xdisplay: Elogind => |c| c.item("tty", "tty7").item("xdisplay", ":1");
+    f22_tty7_with_xdisplay: Fake => |c| c.item("tty", "tty7").item("xdisplay", ":1");
+    f23_tty_dot_component: Fake => |c| c.item("tty", "/dev/./tty3");
+    f24_tty_cron_with_args: Fake => |c| c.item("tty", "cron").args(&["debug", "class=greeter", "type=wayland", "desktop=X"]);
+    f25_tty_empty_string: Fake => |c| c.item("tty", "");
+    f26_xdisplay_only: Fake => |c| c.item("xdisplay", ":3").penv("XDG_SEAT", "seat0");
+
+    // --- §8 cases 10, 11: arguments vs PAM env vs process env ---------------------------------
+    e30_args_class_type_desktop: Elogind => |c| c.args(&["debug", "class=greeter", "type=wayland", "desktop=KDE"])
+        .item("tty", "pts/0");
+    e31_penv_env_args_precedence: Elogind => |c| c.args(&["debug", "class=greeter", "type=wayland", "desktop=KDE"])
+        .item("tty", "pts/0")
+        .penv("XDG_SESSION_TYPE", "x11").penv("XDG_SESSION_DESKTOP", "")
+        .env("XDG_SESSION_DESKTOP", "GNOME").env("XDG_SESSION_CLASS", "lock-screen");
+    f32_process_env_seat_vtnr: Fake => |c| c.item("tty", "pts/4").env("XDG_SEAT", "seat0").env("XDG_VTNR", "5")
+        .penv("XDG_SEAT", "");
+    f33_args_last_wins_and_empty: Fake => |c| c.args(&["class=user", "debug", "class=", "type=mir", "type=web", "desktop="])
+        .item("tty", "pts/9");
+
+    // --- §8 case 7 and 8: seats and VT numbers ------------------------------------------------
+    f40_non_seat0_vtnr_reset: Fake => |c| c.item("tty", "/dev/tty1").env("XDG_SEAT", "seat1").env("XDG_VTNR", "3");
+    e40_non_seat0_vtnr_reset: Elogind => |c| c.item("tty", "/dev/tty1").env("XDG_SEAT", "seat1").env("XDG_VTNR", "3");
+    f41_vtnr_hex: Fake => |c| c.penv("XDG_SEAT", "seat0").penv("XDG_VTNR", "0x10");
+    f42_vtnr_octal: Fake => |c| c.penv("XDG_SEAT", "seat0").penv("XDG_VTNR", "010");
+    f43_vtnr_leading_space: Fake => |c| c.penv("XDG_SEAT", "seat0").penv("XDG_VTNR", " 7");
+    f44_vtnr_plus: Fake => |c| c.penv("XDG_SEAT", "seat0").penv("XDG_VTNR", "+5");
+    f45_vtnr_garbage: Fake => |c| c.penv("XDG_SEAT", "seat0").penv("XDG_VTNR", "abc");
+    f46_vtnr_negative: Fake => |c| c.penv("XDG_SEAT", "seat0").penv("XDG_VTNR", "-1");
+    f47_vtnr_too_big: Fake => |c| c.penv("XDG_SEAT", "seat0").penv("XDG_VTNR", "4294967296");
+    f48_vtnr_minus_zero_and_junk: Fake => |c| c.penv("XDG_SEAT", "seat0").penv("XDG_VTNR", "-0").env("XDG_VTNR", "9x");
+    e49_vtnr_with_vt_tty: Elogind => |c| c.item("tty", "tty2").penv("XDG_VTNR", "0x3");
+    e49b_vtnr_seat0_no_tty: Elogind => |c| c.penv("XDG_SEAT", "seat0").penv("XDG_VTNR", "010");
+
+    // --- §8 case 9: rhost forms ---------------------------------------------------------------
+    e50_rhost_localhost: Elogind => |c| c.item("tty", "pts/1").item("rhost", "localhost");
+    e51_rhost_upper_localhost_dot: Elogind => |c| c.item("tty", "pts/1").item("rhost", "LOCALHOST.");
+    e52_rhost_sub_localhost: Elogind => |c| c.item("tty", "pts/1").item("rhost", "foo.localhost");
+    e53_rhost_localdomain: Elogind => |c| c.item("tty", "pts/1").item("rhost", "localhost.localdomain");
+    e54_rhost_ipv4_loopback: Elogind => |c| c.item("tty", "pts/1").item("rhost", "127.0.0.1");
+    e55_rhost_ipv6_loopback: Elogind => |c| c.item("tty", "pts/1").item("rhost", "::1").item("ruser", "root");
+    e56_rhost_empty: Elogind => |c| c.item("tty", "pts/1").item("rhost", "").item("ruser", "alice");
+    f57_rhost_variants_fake: Fake => |c| c.item("rhost", "x.Localhost.LocalDomain.");
+    f58_rhost_localhostx: Fake => |c| c.item("rhost", "localhostx").item("ruser", "");
+
+    // --- logind refusals (real elogind) -------------------------------------------------------
+    e60_invalid_class: Elogind => |c| c.args(&["debug", "class=bogus"]).item("tty", "pts/1");
+    e61_invalid_type: Elogind => |c| c.penv("XDG_SESSION_TYPE", "teletype").item("tty", "pts/1");
+    e62_unknown_seat: Elogind => |c| c.penv("XDG_SEAT", "seat9").item("tty", "pts/1");
+    e63_desktop_with_quote: Elogind => |c| c.penv("XDG_SESSION_DESKTOP", "KDE\"x").item("tty", "pts/1");
+    f64_invalid_args_error: Fake => |c| c.item("tty", "pts/1")
+        .fake_conf("create_error", "org.freedesktop.DBus.Error.InvalidArgs")
+        .fake_conf("create_error_msg", "Invalid session class bogus");
+
+    // --- §8 case 25: non-UTF-8 ----------------------------------------------------------------
+    e70_non_utf8_rhost: Elogind => |c| c.item("tty", "pts/1").item("rhost", "h\\xff");
+    e71_non_utf8_desktop: Elogind => |c| c.item("tty", "pts/1").penv("XDG_SESSION_DESKTOP", "\\xc3\\x28");
+    f72_non_utf8_ruser_via_env_type: Fake => |c| c.item("ruser", "b\\xe9b").item("tty", "pts/1");
+
+    // --- §8 cases 20, 10: user problems -------------------------------------------------------
+    e75_unknown_user: Elogind => |c| c.user(User::Name("nosuchuser".into())).item("tty", "pts/1");
+    n76_unset_user_conv_fails: None => |c| c.user(User::Unset).flag("--conv-fail");
+    e77_unset_user_conv_answers: Elogind => |c| c.user(User::Unset).item("tty", "pts/2");
+    e78_second_user: Elogind => |c| c.user(User::User2).item("tty", "pts/6").item("rhost", "example.org");
+
+    // --- §8 cases 12–15: session limits from an earlier module --------------------------------
+    f80_limits_case12: Fake => |c| limits(c, ["50%", "77", "idle", "20000", "1h30min"]);
+    f81_limits_case13: Fake => |c| limits(c, ["1G", "infinity", "100", "abc", "infinity"]);
+    f82_limits_case14: Fake => |c| limits(c, ["infinity", "0x10", "0", "1", "5"]);
+    f83_limits_case15: Fake => |c| limits(c, ["12.34%", "-1", "10000", "", "bogus"]);
+    f84_limits_more_forms: Fake => |c| limits(c, ["1.5K", "18446744073709551615", "10001", "10000", "1d 2h"]);
+    f85_limits_permille: Fake => |c| limits(c, ["5‰", " 12", "00100", "+7", "500ms"]);
+    f86_limits_single: Fake => |c| c.pam_data("systemd.memory_max", "101%").pam_data("systemd.io_weight", "idle");
+    e87_limits_elogind: Elogind => |c| limits(c, ["1G", "77", "100", "200", "1h"]).item("tty", "pts/1");
+
+    // --- §8 case 24: systemd-user -------------------------------------------------------------
+    e90_systemd_user_no_runtime_dir: Elogind => |c| c.service("systemd-user");
+    f91_systemd_user_runtime_dir_with_bus: Fake => |c| c.service("systemd-user")
+        .setup("mkdir -p /run/user/{UID1} && chown {UID1} /run/user/{UID1} && touch /run/user/{UID1}/bus");
+    f92_systemd_user_runtime_dir_wrong_owner: Fake => |c| c.service("systemd-user")
+        .setup("mkdir -p /run/user/{UID1}");
+
+    // --- SessionBusy (§8 16, 17), second open -------------------------------------------------
+    f100_open_twice_session_busy: Fake => |c| c.item("tty", "pts/2").flag("--open-twice")
+        .fake_conf("session_busy_on_second", "1");
+    f101_session_busy: Fake => |c| c.item("tty", "pts/2")
+        .fake_conf("create_error", "org.freedesktop.login1.SessionBusy")
+        .fake_conf("create_error_msg", "Already running in a session or user slice");
+    f102_session_busy_preset_id_released: Fake => |c| c.item("tty", "pts/2").penv("XDG_SESSION_ID", "77")
+        .fake_conf("create_error", "org.freedesktop.login1.SessionBusy")
+        .fake_conf("create_error_msg", "busy");
+    e103_close_only_unknown_id: Elogind => |c| c.penv("XDG_SESSION_ID", "c99").flag("--close-only");
+
+    // --- §8 case 29: argument parsing ---------------------------------------------------------
+    e110_debug_maybe_bogus_class_empty: Elogind => |c| c.args(&["debug=maybe", "bogus", "class="]).item("tty", "pts/1");
+    f111_debug_bool_forms: Fake => |c| c.args(&["debug=YES", "debug=off", "type=", "desktop=a b", "debug=T"]);
+    f112_debug_off_errors_still_logged: Fake => |c| c.args(&["debug=0", "debugx", "Class=user"])
+        .fake_conf("create_error", "org.freedesktop.login1.NoSuchSeat")
+        .fake_conf("create_error_msg", "No seat 'x' known");
+
+    // --- §8 cases 28, 19: gate and bus --------------------------------------------------------
+    e120_no_seats: Elogind => |c| c.no_seats().item("tty", "pts/1");
+    n121_no_seats_unknown_user: None => |c| c.no_seats().user(User::Name("nosuchuser".into()));
+    n122_missing_bus_socket: None => |c| c.bus(Bus::Address("unix:path=/run/nonexistent/bus".into())).item("tty", "pts/1");
+    n123_half_bus: None => |c| c.bus(Bus::HalfBus).item("tty", "pts/1");
+    n124_no_logind_on_bus: None => |c| c.item("tty", "pts/1");
+
+    // --- §8 cases 21, 22, 23, 26, 27: reply handling (fake) -----------------------------------
+    f130_existing_true_then_close: Fake => |c| c.item("tty", "pts/1").fake_conf("reply_existing", "1");
+    f131_release_error: Fake => |c| c.item("tty", "pts/1")
+        .fake_conf("release_error", "org.freedesktop.login1.NoSuchSession")
+        .fake_conf("release_error_msg", "No session 'c1' known");
+    f132_reply_uid_mismatch: Fake => |c| c.item("tty", "pts/1").fake_conf("reply_uid", "0").fake_conf("runtime_bus", "1");
+    f133_runtime_dir_root_owned: Fake => |c| c.item("tty", "pts/1")
+        .setup("mkdir -p /run/rootdir")
+        .fake_conf("reply_runtime_path", "/run/rootdir");
+    f134_runtime_dir_symlink: Fake => |c| c.item("tty", "pts/1")
+        .setup("mkdir -p /run/user/{UID1} && chown {UID1} /run/user/{UID1} && ln -s /run/user/{UID1} /run/link")
+        .fake_conf("reply_runtime_path", "/run/link");
+    f135_runtime_dir_relative: Fake => |c| c.item("tty", "pts/1").fake_conf("reply_runtime_path", "relative/dir");
+    f136_runtime_dir_missing: Fake => |c| c.item("tty", "pts/1")
+        .fake_conf("reply_runtime_path", "/run/user/nonexistent").fake_conf("create_runtime_dir", "0");
+    f137_runtime_dir_is_file: Fake => |c| c.item("tty", "pts/1")
+        .setup("touch /run/afile && chown {UID1} /run/afile")
+        .fake_conf("reply_runtime_path", "/run/afile");
+    f138_reply_42_seat0_vtnr2: Fake => |c| c.item("tty", "tty2")
+        .fake_conf("reply_id", "42").fake_conf("reply_seat", "seat0").fake_conf("reply_vtnr", "2");
+    f139_reply_empty_seat_keeps_env: Fake => |c| c.item("tty", "pts/1").penv("XDG_SEAT", "seat0").penv("XDG_VTNR", "4")
+        .fake_conf("reply_seat", "").fake_conf("reply_vtnr", "0");
+    f140_logind_exits_without_reply: Fake => |c| c.item("tty", "pts/1").fake_conf("create_mode", "exit");
+    f141_wrong_reply_signature: Fake => |c| c.item("tty", "pts/1").fake_conf("create_mode", "wrong-signature");
+    f142_access_denied: Fake => |c| c.item("tty", "pts/1")
+        .fake_conf("create_error", "org.freedesktop.DBus.Error.AccessDenied")
+        .fake_conf("create_error_msg", "Permission denied");
+}
+
+/// Sanity: the table is large enough and names are unique.
+#[test]
+fn case_table_is_sane() {
+    assert!(ALL_CASES.len() >= 30, "only {} cases", ALL_CASES.len());
+    let mut names: Vec<&str> = ALL_CASES.iter().map(|c| c.0).collect();
+    names.sort();
+    names.dedup();
+    assert_eq!(names.len(), ALL_CASES.len());
+}
