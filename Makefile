@@ -1,0 +1,5 @@
+# `make bench`: the benchmark of our module against Debian's pam_systemd.so (not part of the
+# test suite; runs as root, ~5 min on 2 cores). See BENCHMARKS.md and bench/run.sh.
+.PHONY: bench
+bench:
+	bench/run.sh

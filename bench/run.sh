@@ -1,0 +1,268 @@
+#!/bin/bash
+# bench/run.sh: the whole `make bench` (see BENCHMARKS.md for what each number means).
+#
+#   bench/run.sh [OUTDIR]        (as root; default OUTDIR bench/results/run-YYYYmmdd-HHMMSS)
+#
+# 1. host preparation: testbed/setup-host.sh, cargo build --release (our module), the testkit
+#    (fake logind), an unstripped copy of our module for symbol-level profiles
+#    (target/bench-prof, same code, strip=false), bench/loginbench.c;
+# 2. static facts on the host: .so sizes, relocations, crates, dlopen/dlclose times;
+# 3. one testbed with elogind 246: latency (interleaved A/B), RSS/threads/fds probes,
+#    callgrind, 32-client concurrency;
+# 4. one testbed with the instant fake logind: the same, plus pidfd=1 vs pidfd=0;
+# 5. bench/report.py turns the raw files into OUTDIR/summary.md, copied to
+#    bench/results/latest.md and printed.
+#
+# Knobs (environment): BENCH_LOGINS (500), BENCH_PIDFD_LOGINS (200), BENCH_DLOPEN (1000),
+# BENCH_CLIENTS (32), BENCH_SECONDS (10, split in two halves per module: A B B A),
+# BENCH_SKIP_SETUP=1 (skip setup-host.sh and the builds).
+set -euo pipefail
+
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ROOT="$(dirname "$HERE")"
+LOGINS="${BENCH_LOGINS:-500}"
+PIDFD_LOGINS="${BENCH_PIDFD_LOGINS:-200}"
+DLOPEN_N="${BENCH_DLOPEN:-1000}"
+CLIENTS="${BENCH_CLIENTS:-32}"
+SECONDS_EACH="${BENCH_SECONDS:-10}"
+MOD_C=/lib/x86_64-linux-gnu/security/pam_systemd.so
+MOD_RS="$ROOT/target/release/libpam_systemd_rs.so"
+MOD_RS_PROF="$ROOT/target/bench-prof/release/libpam_systemd_rs.so"
+BIN="$HERE/build/loginbench"
+ITEMS=(--item tty=pts/7 --item rhost=10.0.0.9)
+
+log() { printf 'bench: %s\n' "$*" >&2; }
+
+# ---------------------------------------------------------------------------
+# Inside a testbed: bench/run.sh __inner elogind|fake OUTDIR
+# ---------------------------------------------------------------------------
+
+list_sessions() { # number of sessions logind knows
+  busctl --system call org.freedesktop.login1 /org/freedesktop/login1 \
+    org.freedesktop.login1.Manager ListSessions 2>/dev/null | awk '{print $2}'
+}
+
+sessions_left() { # elogind: ListSessions; fake: sessions created whose fd has not hit EOF yet
+  if [[ "$TESTBED_LOGIND" == elogind ]]; then
+    list_sessions
+  else
+    local c e
+    c="$(count_created)"
+    e="$(grep -c '"event":"fifo-eof"' "$TESTBED_STATE/fake-calls.jsonl" 2>/dev/null || true)"
+    echo $((c - e))
+  fi
+}
+
+wait_no_sessions() { # wait (bounded, 30 s) until no session is left; print the count left
+  local i n
+  for ((i = 0; i < 300; i++)); do
+    n="$(sessions_left)"
+    [[ "$n" == 0 ]] && break
+    sleep 0.1
+  done
+  echo "${n:-?}"
+}
+
+# Counts of session creations / releases logind saw so far.
+count_created() {
+  if [[ "$TESTBED_LOGIND" == elogind ]]; then
+    grep -c 'New session ' "$TESTBED_STATE/logind.log" || true
+  else
+    grep -c '"reply":{[^}]*"id"' "$TESTBED_STATE/fake-calls.jsonl" 2>/dev/null || true
+  fi
+}
+count_released() {
+  if [[ "$TESTBED_LOGIND" == elogind ]]; then
+    grep -c 'Removed session ' "$TESTBED_STATE/logind.log" || true
+  else
+    # Successful ReleaseSession calls, and fifo-eof (the session fd's last writer closed).
+    local rel eof
+    rel="$(grep '"method":"ReleaseSession"' "$TESTBED_STATE/fake-calls.jsonl" 2>/dev/null | grep -vc '"error"' || true)"
+    eof="$(grep -c '"event":"fifo-eof"' "$TESTBED_STATE/fake-calls.jsonl" 2>/dev/null || true)"
+    echo "$rel/$eof"
+  fi
+}
+count_attempts() { # CreateSession* calls in the fake's record (pidfd attempts included)
+  grep -c '"method":"CreateSession' "$TESTBED_STATE/fake-calls.jsonl" 2>/dev/null || true
+}
+
+fake_conf() { printf '%s\n' "$@" >"$TESTBED_STATE/fake.conf"; }
+
+inner() {
+  local kind="$1" out="$2"
+  local raw="$out/$kind"
+  mkdir -p "$raw"
+  local confdir="$raw/pam.d"
+  mkdir -p "$confdir"
+  echo "session required $MOD_RS" >"$confdir/bench-rs"
+  echo "session required $MOD_C" >"$confdir/bench-c"
+  echo "session required $MOD_RS_PROF" >"$confdir/bench-rsprof"
+  local a=(--confdir "$confdir" --user "$TESTBED_USER1" "${ITEMS[@]}")
+  [[ "$kind" == fake ]] && fake_conf session_busy_on_second=0 pidfd=0
+
+  log "[$kind] sanity: one login each"
+  "$BIN" once "${a[@]}" bench-rs >&2
+  "$BIN" once "${a[@]}" bench-c >&2
+
+  log "[$kind] warm-up (20 rounds), then latency: $LOGINS rounds, interleaved"
+  "$BIN" latency "${a[@]}" -n 20 bench-rs bench-c >/dev/null
+  "$BIN" latency "${a[@]}" -n "$LOGINS" bench-rs bench-c >"$raw/latency.txt"
+  wait_no_sessions >"$raw/latency-left.txt"
+
+  if [[ "$kind" == fake ]]; then
+    log "[$kind] pidfd=1 (fake implements CreateSessionWithPIDFD): $PIDFD_LOGINS rounds"
+    fake_conf session_busy_on_second=0 pidfd=1
+    local before
+    before="$(count_attempts)"
+    "$BIN" latency "${a[@]}" -n "$PIDFD_LOGINS" bench-rs bench-c >"$raw/latency-pidfd1.txt"
+    echo "$(( $(count_attempts) - before ))" >"$raw/latency-pidfd1-attempts.txt"
+    fake_conf session_busy_on_second=0 pidfd=0
+  fi
+
+  log "[$kind] probes (RSS, threads, fds): 7 each, alternating"
+  local i
+  : >"$raw/probe.txt"
+  for ((i = 0; i < 7; i++)); do
+    for svc in bench-rs bench-c; do
+      printf 'svc=%s %s\n' "$svc" "$("$BIN" probe "${a[@]}" "$svc")" >>"$raw/probe.txt"
+    done
+  done
+
+  log "[$kind] callgrind: one login each"
+  local svc cfg
+  for cfg in pidfd0 pidfd1; do
+    [[ "$cfg" == pidfd1 && "$kind" != fake ]] && continue
+    [[ "$kind" == fake ]] && fake_conf session_busy_on_second=0 "pidfd=${cfg#pidfd}"
+    for svc in bench-rs bench-c bench-rsprof; do
+      valgrind --tool=callgrind --callgrind-out-file="$raw/callgrind-$cfg-$svc.out" \
+        "$BIN" once "${a[@]}" "$svc" >"$raw/callgrind-$cfg-$svc.log" 2>&1 ||
+        log "[$kind] callgrind $cfg $svc failed (see $raw/callgrind-$cfg-$svc.log)"
+    done
+  done
+  [[ "$kind" == fake ]] && fake_conf session_busy_on_second=0 pidfd=0
+  wait_no_sessions >/dev/null
+
+  log "[$kind] concurrency: $CLIENTS clients, ${SECONDS_EACH}s per module in two halves (A B B A)"
+  local half c0 r0 left
+  half="$(awk -v s="$SECONDS_EACH" 'BEGIN { print s / 2 }')"
+  : >"$raw/concurrent.txt"
+  for svc in bench-rs bench-c bench-c bench-rs; do
+    c0="$(count_created)"
+    r0="$(count_released)"
+    local line
+    line="$("$BIN" concurrent "${a[@]}" --clients "$CLIENTS" --seconds "$half" "$svc")"
+    left="$(wait_no_sessions)"
+    printf '%s created=%s released=%s left=%s created_before=%s released_before=%s\n' \
+      "$line" "$(count_created)" "$(count_released)" "$left" "$c0" "$r0" >>"$raw/concurrent.txt"
+  done
+  cat "$raw/concurrent.txt" >&2
+}
+
+# ---------------------------------------------------------------------------
+# On the host
+# ---------------------------------------------------------------------------
+
+prepare() {
+  if [[ "${BENCH_SKIP_SETUP:-0}" != 1 ]]; then
+    log "setup-host"
+    "$ROOT/testbed/setup-host.sh"
+    command -v cargo >/dev/null || { log "cargo missing (install a Rust toolchain)"; exit 1; }
+    log "cargo build --release (module, testkit, unstripped profiling copy)"
+    (cd "$ROOT" && cargo build --release)
+    cargo build --release --manifest-path "$ROOT/testkit/Cargo.toml"
+    (cd "$ROOT" && CARGO_TARGET_DIR="$ROOT/target/bench-prof" CARGO_PROFILE_RELEASE_STRIP=false \
+      cargo build --release)
+  fi
+  mkdir -p "$HERE/build"
+  gcc -O2 -Wall -Wextra -o "$BIN" "$HERE/loginbench.c" -lpam -ldl
+}
+
+relocs() { # total relocation entries of an ELF file
+  readelf -rW "$1" | awk '/^Relocation section/ { for (i = 1; i <= NF; i++) if ($i == "contains") n += $(i + 1) } END { print n + 0 }'
+}
+
+static_facts() {
+  local out="$1" f="$1/static.txt" tmp
+  tmp="$(mktemp -d)"
+  cp "$MOD_C" "$tmp/c.so"
+  strip "$tmp/c.so"
+  cp "$MOD_RS" "$tmp/rs.so"
+  strip "$tmp/rs.so"
+  {
+    echo "size_rs=$(stat -c %s "$MOD_RS")"
+    echo "size_rs_stripped=$(stat -c %s "$tmp/rs.so")"
+    echo "size_c=$(stat -c %s "$MOD_C")"
+    echo "size_c_stripped=$(stat -c %s "$tmp/c.so")"
+    echo "relocs_rs=$(relocs "$MOD_RS")"
+    echo "relocs_c=$(relocs "$MOD_C")"
+    echo "needed_rs=$(readelf -dW "$MOD_RS" | awk '/NEEDED/ { gsub(/[][]/, "", $NF); printf "%s ", $NF }')"
+    echo "needed_c=$(readelf -dW "$MOD_C" | awk '/NEEDED/ { gsub(/[][]/, "", $NF); printf "%s ", $NF }')"
+    # Libraries the module brings that a plain PAM client (libpam + libc) does not already have.
+    local extra_rs extra_c
+    extra_rs="$(ldd "$MOD_RS" | awk '{print $1}' | grep -vE '^(linux-vdso|/lib64/ld-linux|libc\.so|libpam\.so|libaudit|libcap-ng)' | tr '\n' ' ')"
+    extra_c="$(ldd "$MOD_C" | awk '{print $1}' | grep -vE '^(linux-vdso|/lib64/ld-linux|libc\.so|libpam\.so|libaudit|libcap-ng)' | tr '\n' ' ')"
+    echo "extra_libs_rs=$extra_rs"
+    echo "extra_libs_c=$extra_c"
+    echo "crates_tree=$(cd "$ROOT" && cargo tree -e normal --prefix none 2>/dev/null | sed 's/ (\*)//; s/ (proc-macro)//' | sort -u | wc -l)"
+    echo "crates_linked=$(cd "$ROOT" && cargo tree -e normal,no-proc-macro --prefix none 2>/dev/null | sed 's/ (\*)//' | sort -u | wc -l)"
+  } >"$f"
+  (cd "$ROOT" && cargo tree -e normal,no-proc-macro --prefix none 2>/dev/null | sed 's/ (\*)//' | sort -u) >"$out/crates.txt"
+  rm -rf "$tmp"
+
+  log "dlopen(RTLD_NOW)+dlclose in a fresh child: $DLOPEN_N each, interleaved in chunks"
+  local chunk=$((DLOPEN_N / 5)) i
+  : >"$out/dlopen-rs.txt"
+  : >"$out/dlopen-c.txt"
+  for ((i = 0; i < 5; i++)); do
+    "$BIN" dlopen -n "$chunk" "$MOD_RS" >>"$out/dlopen-rs.txt"
+    "$BIN" dlopen -n "$chunk" "$MOD_C" >>"$out/dlopen-c.txt"
+  done
+}
+
+machine() {
+  local f="$1/machine.txt"
+  {
+    echo "date=$(date -u '+%Y-%m-%d %H:%M UTC')"
+    echo "nproc=$(nproc)"
+    echo "cpu=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)"
+    echo "kernel=$(uname -r)"
+    echo "rustc=$(rustc --version 2>/dev/null || echo '?')"
+    echo "commit=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$ROOT" diff --quiet HEAD -- src Cargo.toml Cargo.lock 2>/dev/null || echo '+dirty')"
+    echo "c_module=$(dpkg-query -W -f='${Package} ${Version}' libpam-systemd 2>/dev/null || echo '?')"
+    echo "elogind=$(dpkg-deb -f "$(ls /var/cache/pam_systemd_rs/elogind/debs/elogind_*.deb 2>/dev/null | head -1)" Version 2>/dev/null || echo '?')"
+    echo "valgrind=$(valgrind --version 2>/dev/null || echo '?')"
+    echo "logins=$LOGINS pidfd_logins=$PIDFD_LOGINS dlopen=$DLOPEN_N clients=$CLIENTS seconds=$SECONDS_EACH"
+  } >"$f"
+}
+
+main() {
+  if [[ "${1:-}" == __inner ]]; then
+    shift
+    inner "$@"
+    return
+  fi
+  ((EUID == 0)) || { log "must run as root (the testbed needs namespaces)"; exit 1; }
+  local t0=$SECONDS
+  local out="${1:-$HERE/results/run-$(date +%Y%m%d-%H%M%S)}"
+  mkdir -p "$out"
+  out="$(cd "$out" && pwd)"
+  prepare
+  machine "$out"
+  static_facts "$out"
+  local kind
+  for kind in elogind fake; do
+    log "testbed with $kind"
+    rm -rf "$out/tb-$kind"
+    "$ROOT/testbed/testbed" run --logind "$kind" --state "$out/tb-$kind" -- \
+      "$HERE/run.sh" __inner "$kind" "$out"
+  done
+  echo "total_seconds=$((SECONDS - t0))" >>"$out/machine.txt"
+  python3 "$HERE/report.py" "$out" >"$out/summary.md"
+  mkdir -p "$HERE/results"
+  cp "$out/summary.md" "$HERE/results/latest.md"
+  ln -sfn "$out" "$HERE/results/latest"
+  cat "$out/summary.md"
+  log "raw data in $out; summary in bench/results/latest.md"
+}
+
+main "$@"
