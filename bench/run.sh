@@ -29,6 +29,7 @@ MOD_C=/lib/x86_64-linux-gnu/security/pam_systemd.so
 MOD_RS="$ROOT/target/release/libpam_systemd_rs.so"
 MOD_RS_PROF="$ROOT/target/bench-prof/release/libpam_systemd_rs.so"
 BIN="$HERE/build/loginbench"
+SHIM="$HERE/build/pidfd_shim.so"   # pidfd_open for valgrind 3.19, see bench/pidfd_shim.c
 ITEMS=(--item tty=pts/7 --item rhost=10.0.0.9)
 
 log() { printf 'bench: %s\n' "$*" >&2; }
@@ -134,7 +135,7 @@ inner() {
     [[ "$cfg" == pidfd1 && "$kind" != fake ]] && continue
     [[ "$kind" == fake ]] && fake_conf session_busy_on_second=0 "pidfd=${cfg#pidfd}"
     for svc in bench-rs bench-c bench-rsprof; do
-      valgrind --tool=callgrind --callgrind-out-file="$raw/callgrind-$cfg-$svc.out" \
+      LD_PRELOAD="$SHIM" valgrind --tool=callgrind --callgrind-out-file="$raw/callgrind-$cfg-$svc.out" \
         "$BIN" once "${a[@]}" "$svc" >"$raw/callgrind-$cfg-$svc.log" 2>&1 ||
         log "[$kind] callgrind $cfg $svc failed (see $raw/callgrind-$cfg-$svc.log)"
     done
@@ -175,6 +176,7 @@ prepare() {
   fi
   mkdir -p "$HERE/build"
   gcc -O2 -Wall -Wextra -o "$BIN" "$HERE/loginbench.c" -lpam -ldl
+  gcc -O2 -Wall -Wextra -shared -fPIC -o "$SHIM" "$HERE/pidfd_shim.c" -ldl
 }
 
 relocs() { # total relocation entries of an ELF file
