@@ -274,6 +274,11 @@ fn view(o: &Outcome, logind: Logind) -> View {
                 }
             }
         },
+        _ if logind == Logind::None => {
+            if !c.records.is_empty() {
+                v.setup_problems.push(format!("records without a fake logind?! {:?}", c.records));
+            }
+        }
         _ => {
             let recs = &c.records;
             for (i, r) in recs.iter().enumerate() {
@@ -299,6 +304,13 @@ fn view(o: &Outcome, logind: Logind) -> View {
                 v.calls.push(r.to_string());
             }
         }
+    }
+    // Sanity of the recording itself: a create that the module saw answered must be recorded.
+    let answered = v.log.iter().any(|(_, t)| {
+        t.starts_with("Reply from logind:") || t.starts_with("Not creating session:") || t.starts_with("Failed to create session:")
+    });
+    if answered && logind != Logind::None && !v.calls.iter().any(|k| k.contains("CreateSession")) {
+        v.setup_problems.push("the module got an answer to CreateSession, but no CreateSession was recorded".into());
     }
     v
 }
@@ -647,6 +659,48 @@ cases! {
     f142_access_denied: Fake => |c| c.item("tty", "pts/1")
         .fake_conf("create_error", "org.freedesktop.DBus.Error.AccessDenied")
         .fake_conf("create_error_msg", "Permission denied");
+
+    // --- more tty / VT forms against the real logind ------------------------------------------
+    e150_tty0: Elogind => |c| c.item("tty", "/dev/tty0");
+    e151_tty64: Elogind => |c| c.item("tty", "tty64");
+    e152_ttyS0: Elogind => |c| c.item("tty", "ttyS0");
+    e153_tty3_seat0_vtnr_mismatch: Elogind => |c| c.item("tty", "tty3").penv("XDG_SEAT", "seat0").penv("XDG_VTNR", "4");
+    e154_console_with_vtnr: Elogind => |c| c.item("tty", "/dev/console").env("XDG_VTNR", "1");
+    e155_xdisplay_only: Elogind => |c| c.item("xdisplay", ":9");
+    e156_tty_control_char: Elogind => |c| c.item("tty", "pts/1\x01");
+    e157_desktop_with_space: Elogind => |c| c.penv("XDG_SESSION_DESKTOP", "a b").item("tty", "pts/1");
+    e158_ruser_only: Elogind => |c| c.item("ruser", "carol").item("tty", "pts/8");
+    e159_root_user: Elogind => |c| c.user(User::Name("root".into())).item("tty", "pts/3").item("rhost", "LocalHost.LocalDomain");
+
+    // --- env precedence, more -----------------------------------------------------------------
+    e160_type_from_process_env_only: Elogind => |c| c.env("XDG_SESSION_TYPE", "wayland").penv("XDG_SESSION_TYPE", "")
+        .env("XDG_SESSION_CLASS", "").args(&["debug", "class=lock-screen"]).item("tty", "pts/1");
+    e161_preset_session_id_overwritten: Elogind => |c| c.penv("XDG_SESSION_ID", "zz").penv("XDG_RUNTIME_DIR", "/tmp")
+        .item("tty", "pts/1");
+    e162_bus_address_in_pam_env_ignored: Elogind => |c| c.penv("DBUS_SYSTEM_BUS_ADDRESS", "unix:path=/nonexistent")
+        .item("tty", "pts/1");
+    e163_bus_address_alternatives: Elogind => |c| c.bus(Bus::Address(
+        "unix:path=/run/nonexistent.sock;unix:path=/run/dbus/system_bus_socket".into())).item("tty", "pts/1");
+    e164_open_twice_elogind: Elogind => |c| c.item("tty", "pts/2").flag("--open-twice");
+    e165_close_only_no_id: Elogind => |c| c.flag("--close-only");
+    e166_no_close: Elogind => |c| c.item("tty", "pts/2").flag("--no-close");
+
+    // --- bus addresses that fail ---------------------------------------------------------------
+    n170_bus_address_garbage: None => |c| c.bus(Bus::Address("garbage".into())).item("tty", "pts/1");
+    n171_bus_abstract_refused: None => |c| c.bus(Bus::Address("unix:abstract=/nonexistent/pamsd".into()));
+    n172_bus_socket_is_file: None => |c| c.bus(Bus::Address("unix:path={STATE}/fake.conf".into()));
+
+    // --- user name edge cases -----------------------------------------------------------------
+    n175_empty_user_name: None => |c| c.user(User::Name("".into()));
+    n176_no_seats_systemd_user: None => |c| c.no_seats().service("systemd-user");
+
+    // --- limits, more forms ---------------------------------------------------------------------
+    f180_limits_zeros: Fake => |c| limits(c, ["0%", "0", "1", "10000", "0"]);
+    f181_limits_whitespace: Fake => |c| limits(c, [" 1G", "12 ", "  100", "1e3", "1 h"]);
+    f182_limits_hundred_percent: Fake => |c| limits(c, ["100%", "1000000", "IDLE", "0x10", "2 weeks"]);
+    f183_limits_sizes: Fake => |c| limits(c, ["1T 512M", "010", "050", "  7", "1y"]);
+    f184_limits_with_session_busy: Fake => |c| limits(c, ["2M", "5", "5", "5", "5min"])
+        .fake_conf("create_error", "org.freedesktop.login1.SessionBusy").fake_conf("create_error_msg", "x");
 }
 
 /// Sanity: the table is large enough and names are unique.
