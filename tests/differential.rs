@@ -23,6 +23,10 @@
 //! One `#[test]` per case; each runs the two testbeds concurrently. Cases use elogind (the real
 //! thing) where it can produce the situation, the recording fake otherwise (`f_` prefix), and
 //! `--logind none` for cases that never reach logind (`n_` prefix).
+//!
+//! Self-check of the harness: `PAM_SYSTEMD_RS_SO=/lib/x86_64-linux-gnu/security/pam_systemd.so
+//! cargo test --test differential` compares the C module with itself; every case must pass.
+//! `KEEP_CASE_STATE=1` keeps the testbeds' state dirs (`/tmp/pamsd-case-*`) for inspection.
 
 mod common;
 
@@ -701,6 +705,23 @@ cases! {
     f183_limits_sizes: Fake => |c| limits(c, ["1T 512M", "010", "050", "  7", "1y"]);
     f184_limits_with_session_busy: Fake => |c| limits(c, ["2M", "5", "5", "5", "5min"])
         .fake_conf("create_error", "org.freedesktop.login1.SessionBusy").fake_conf("create_error_msg", "x");
+
+    // --- items and replies, more edges ----------------------------------------------------------
+    f192_runtime_bus_dangling_symlink: Fake => |c| c.item("tty", "pts/1")
+        .setup("mkdir -p /run/user/{UID1} && chown {UID1} /run/user/{UID1} && ln -s /nonexistent /run/user/{UID1}/bus");
+    f193_runtime_path_trailing_slash: Fake => |c| c.item("tty", "pts/1").fake_conf("runtime_bus", "1")
+        .setup("mkdir -p /run/user/{UID1} && chown {UID1} /run/user/{UID1} && touch /run/user/{UID1}/bus")
+        .fake_conf("reply_runtime_path", "/run/user/{UID1}/");
+    f194_reply_empty_id: Fake => |c| c.item("tty", "pts/1").fake_conf("reply_id", "");
+    f195_reply_other_seat_big_vtnr: Fake => |c| c.item("tty", "pts/1")
+        .fake_conf("reply_seat", "seat1").fake_conf("reply_vtnr", "4294967295");
+    f196_rhost_leading_space: Fake => |c| c.item("rhost", " localhost").item("tty", "ssh").args(&["debug", "type=x11"]);
+    f197_non_utf8_tty: Fake => |c| c.item("tty", "pts/\\xff");
+    f198_non_utf8_seat_env: Fake => |c| c.env("XDG_SEAT", "s\\xfe");
+    f199_close_only_non_utf8_id: Fake => |c| c.penv("XDG_SESSION_ID", "\\xff").flag("--close-only");
+    f200_close_only_empty_id: Fake => |c| c.penv("XDG_SESSION_ID", "").flag("--close-only");
+    f201_close_only_release_access_denied: Fake => |c| c.penv("XDG_SESSION_ID", "c5").flag("--close-only")
+        .fake_conf("release_error", "org.freedesktop.DBus.Error.AccessDenied").fake_conf("release_error_msg", "nope");
 }
 
 /// Sanity: the table is large enough and names are unique.
