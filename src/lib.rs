@@ -45,6 +45,7 @@
 
 use std::ffi::{c_char, c_int};
 
+mod address;
 pub mod args;
 mod boundary;
 pub mod context;
@@ -57,6 +58,8 @@ mod pam;
 pub mod parse;
 mod session;
 mod user;
+#[allow(dead_code)]
+mod user_record;
 mod x11;
 
 /// Entry points for fuzzing and benchmarks: the pure layers, reachable from outside the crate.
@@ -64,7 +67,7 @@ mod x11;
 #[doc(hidden)]
 pub mod fuzz_api {
     pub use crate::logind::decode_reply;
-    pub use crate::user::valid_user_name_relaxed;
+    pub use crate::user_record::{cached_identity, record_json, valid_user_name_relaxed};
     pub use crate::x11::{local_display_number, tty_nr_from_stat, vtnr_from_tty};
 }
 

@@ -6,13 +6,13 @@
 //! covers the whole operation (`timeout=`): a bus that accepts and never answers, or a logind
 //! that never replies, ends the hook in time.
 
-use std::cell::Cell;
 use std::os::fd::{AsFd, BorrowedFd, FromRawFd, OwnedFd};
 use std::time::{Duration, Instant};
 
 use zbus::connection::Builder;
 use zbus::{Connection, DBusError, Message};
 
+use crate::address::{self, Target};
 use crate::context::Request;
 use crate::parse::PropValue;
 
@@ -45,7 +45,7 @@ pub enum Failure {
     /// A string argument is not valid UTF-8 (sd-bus: EINVAL while building the message).
     BuildMessage,
     /// The method call failed: a D-Bus error reply, a timeout, or a lost connection.
-    Call { name: Option<String>, message: String, elapsed: Duration },
+    Call { name: Option<String>, message: String, detail: String, elapsed: Duration },
     /// The reply could not be read as the expected signature.
     BadReply { detail: String },
     /// Duplicating the session fd failed.
@@ -82,119 +82,192 @@ impl SystemBus {
     /// CreateSessionWithPIDFD (when `try_pidfd`), falling back to CreateSession on exactly
     /// `org.freedesktop.DBus.Error.UnknownMethod`.
     ///
-    /// `connected` runs once the bus connection is up, before the message is built (the C
+    /// `connected` runs once the socket is connected, before the message is built (the C
     /// module's order: connect, debug lines, build); it returns the session properties.
     pub fn create_session(
         &self,
         req: &Request<'_>,
-        connected: impl FnOnce(()) -> Vec<(&'static str, PropValue)>,
+        connected: impl FnOnce() -> Vec<(&'static str, PropValue)>,
     ) -> Result<Reply, Failure> {
+        let started = Instant::now();
+        let socket = self.bus.connect(started)?;
+        let props = connected();
+        // Checked before a byte is sent, as sd-bus refuses to build such a message.
+        let strings = Strings::new(req)?;
         let try_pidfd = self.try_pidfd;
-        run(&self.bus, async |conn, started| {
-            let props = connected(());
-            create(conn, req, &props, try_pidfd, started).await
+        self.bus.converse(socket, started, async |conn| {
+            create(conn, req, &strings, &props, try_pidfd, started).await
         })
     }
 
     /// ReleaseSession(id).
     pub fn release_session(&self, id: &[u8]) -> Result<(), Failure> {
-        run(&self.bus, async |conn, started| {
-            let id = std::str::from_utf8(id).map_err(|_| Failure::BuildMessage)?;
+        let started = Instant::now();
+        let socket = self.bus.connect(started)?;
+        let id = std::str::from_utf8(id).map_err(|_| Failure::BuildMessage)?;
+        self.bus.converse(socket, started, async |conn| {
             call!(conn, "ReleaseSession", &(id,), started).map(drop)
         })
     }
 }
 
-/// Connects, runs `op`, and closes the connection, all under one deadline, on this thread.
-fn run<T>(bus: &Bus, op: impl AsyncFnOnce(&Connection, Instant) -> Result<T, Failure>) -> Result<T, Failure> {
-    let started = Instant::now();
-    // Which phase a timeout interrupts decides how it is reported (connect or call failure).
-    let connected = Cell::new(false);
-    let work = async {
-        let conn = connect(&bus.address, started).await?;
-        connected.set(true);
-        let result = op(&conn, started).await;
-        // Close now, on this thread: nothing of the connection may outlive the hook.
-        let _ = conn.close().await;
-        result
-    };
-    zbus::block_on(async {
-        let Some(timeout) = bus.timeout else {
-            return work.await;
-        };
-        let runtime = match zruntime::SharedRuntime::current() {
-            Ok(rt) => rt,
-            Err(e) => {
-                return Err(Failure::Connect {
-                    errno: e.raw_os_error().unwrap_or(libc::EIO),
-                    detail: format!("no I/O reactor: {e}"),
-                    elapsed: started.elapsed(),
-                });
-            }
-        };
-        match runtime.timeout(timeout, work).await {
-            Ok(result) => result,
-            Err(_) if connected.get() => Err(Failure::Call {
-                name: Some("org.freedesktop.DBus.Error.NoReply".into()),
-                message: "Method call timed out".into(),
-                elapsed: started.elapsed(),
-            }),
-            Err(_) => Err(Failure::Connect {
-                errno: libc::ETIMEDOUT,
-                detail: String::new(),
-                elapsed: started.elapsed(),
-            }),
-        }
-    })
+/// A connected socket, not yet authenticated.
+enum Socket {
+    Unix(std::os::unix::net::UnixStream),
+    /// A transport other than `unix:`, which zbus connects itself.
+    Other(String),
 }
 
-/// Connects to the first address of the `;`-separated list that accepts us.
-async fn connect(addresses: &str, started: Instant) -> Result<Connection, Failure> {
-    let mut last = Failure::Connect {
-        errno: libc::EINVAL,
-        detail: "no bus address".into(),
-        elapsed: Duration::ZERO,
-    };
-    for address in addresses.split(';').filter(|a| !a.is_empty()) {
-        match Builder::address(address).build().await {
-            Ok(conn) => return Ok(conn),
-            Err(e) => last = connect_failure(&e, started),
-        }
+impl Bus {
+    fn deadline(&self, started: Instant) -> Option<Instant> {
+        self.timeout.and_then(|t| started.checked_add(t))
     }
-    Err(last)
+
+    /// The socket connect: the first address of the list that accepts us.
+    fn connect(&self, started: Instant) -> Result<Socket, Failure> {
+        let deadline = self.deadline(started);
+        let mut errno = libc::ECONNREFUSED;
+        for target in address::parse_list(&self.address) {
+            let r = match target {
+                Target::Path(p) => address::connect_unix(&p, false, deadline),
+                Target::Abstract(p) => address::connect_unix(&p, true, deadline),
+                Target::Other(a) => return Ok(Socket::Other(a)),
+            };
+            match r {
+                Ok(s) => return Ok(Socket::Unix(s)),
+                Err(e) => errno = e,
+            }
+        }
+        Err(Failure::Connect { errno, detail: String::new(), elapsed: started.elapsed() })
+    }
+
+    /// Authenticates (SASL, Hello), runs `op` and closes the connection, all on this thread and
+    /// within what is left of the deadline. Like sd-bus, whatever goes wrong after the socket
+    /// connect counts as a failure of the call.
+    fn converse<T>(
+        &self,
+        socket: Socket,
+        started: Instant,
+        op: impl AsyncFnOnce(&Connection) -> Result<T, Failure>,
+    ) -> Result<T, Failure> {
+        let work = async {
+            let conn = match socket {
+                Socket::Unix(s) => Builder::unix_stream(s).build().await.map_err(|e| Failure::Call {
+                    name: None,
+                    message: strerror(libc::ENOTCONN),
+                    detail: format!("handshake failed: {e}"),
+                    elapsed: started.elapsed(),
+                })?,
+                Socket::Other(a) => Builder::address(a.as_str()).build().await.map_err(|e| connect_failure(&e, started))?,
+            };
+            let result = op(&conn).await;
+            // Close now, on this thread, and wait until zbus has let go of every part of the
+            // connection: nothing may be left for a helper thread to finish after the hook.
+            let last = conn.clone();
+            let _ = conn.close().await;
+            last.graceful_shutdown().await;
+            result
+        };
+        zbus::block_on(async {
+            let Some(deadline) = self.deadline(started) else {
+                return work.await;
+            };
+            let runtime = match zruntime::SharedRuntime::current() {
+                Ok(rt) => rt,
+                Err(e) => {
+                    return Err(Failure::Connect {
+                        errno: e.raw_os_error().unwrap_or(libc::EIO),
+                        detail: format!("no I/O reactor: {e}"),
+                        elapsed: started.elapsed(),
+                    });
+                }
+            };
+            match runtime.timeout_at(deadline, work).await {
+                Ok(result) => result,
+                // sd-bus: -ETIMEDOUT, reported as org.freedesktop.DBus.Error.Timeout.
+                Err(_) => Err(Failure::Call {
+                    name: Some("org.freedesktop.DBus.Error.Timeout".into()),
+                    message: strerror(libc::ETIMEDOUT),
+                    detail: String::new(),
+                    elapsed: started.elapsed(),
+                }),
+            }
+        })
+    }
 }
 
+/// A transport zbus connected itself failed before authenticating.
 fn connect_failure(e: &zbus::Error, started: Instant) -> Failure {
     let (errno, detail) = match e {
         zbus::Error::Connection(io, _) | zbus::Error::InputOutput(io) => {
             (io.raw_os_error().unwrap_or(libc::EIO), String::new())
         }
-        zbus::Error::Address(_) => (libc::EINVAL, format!("invalid address: {e}")),
-        zbus::Error::Handshake(h) => (libc::ECONNRESET, format!("handshake failed: {h}")),
-        other => (libc::EIO, other.to_string()),
+        other => (libc::ECONNREFUSED, other.to_string()),
     };
     Failure::Connect { errno, detail, elapsed: started.elapsed() }
 }
 
 fn call_failure(e: zbus::Error, started: Instant) -> Failure {
     let elapsed = started.elapsed();
-    match e {
-        zbus::Error::MethodError(name, message, _) => Failure::Call {
-            name: Some(name.to_string()),
-            message: message.unwrap_or_default(),
-            elapsed,
-        },
-        zbus::Error::FDO(fdo) => Failure::Call {
-            name: Some(fdo.name().to_string()),
-            message: fdo.description().unwrap_or_default().to_string(),
-            elapsed,
-        },
-        zbus::Error::InputOutput(io) => Failure::Call {
-            name: None,
-            message: strerror(io.raw_os_error().unwrap_or(libc::EIO)),
-            elapsed,
-        },
-        other => Failure::Call { name: None, message: other.to_string(), elapsed },
+    let (name, message) = match e {
+        zbus::Error::MethodError(name, message, _) => {
+            let name = name.to_string();
+            let message = error_message(&name, message.as_deref());
+            return Failure::Call { name: Some(name), message, detail: String::new(), elapsed };
+        }
+        zbus::Error::FDO(fdo) => {
+            let name = fdo.name().to_string();
+            let message = error_message(&name, fdo.description());
+            return Failure::Call { name: Some(name), message, detail: String::new(), elapsed };
+        }
+        zbus::Error::InputOutput(io) => (None, strerror(io.raw_os_error().unwrap_or(libc::EIO))),
+        other => (None, other.to_string()),
+    };
+    Failure::Call { name, message, detail: String::new(), elapsed }
+}
+
+/// systemd's `bus_error_message()`: logind's text, except that AccessDenied always reads
+/// "Access denied"; an error without a text reads as `strerror` of the errno sd-bus maps the
+/// error name to.
+pub fn error_message(name: &str, message: Option<&str>) -> String {
+    if name == "org.freedesktop.DBus.Error.AccessDenied" {
+        return "Access denied".into();
+    }
+    match message {
+        Some(m) => m.to_owned(),
+        None => strerror(errno_of_error_name(name)),
+    }
+}
+
+/// sd-bus's table from D-Bus error names to errno values (bus-error.c), for the names a bus or
+/// logind sends; anything else is EIO.
+fn errno_of_error_name(name: &str) -> i32 {
+    let Some(short) = name.strip_prefix("org.freedesktop.DBus.Error.") else {
+        return libc::EIO;
+    };
+    match short {
+        "Failed" | "AccessDenied" | "AuthFailed" | "InteractiveAuthorizationRequired" => libc::EACCES,
+        "NoMemory" => libc::ENOMEM,
+        "ServiceUnknown" => libc::EHOSTUNREACH,
+        "NameHasNoOwner" => libc::ENXIO,
+        "NoReply" | "Timeout" | "TimedOut" => libc::ETIMEDOUT,
+        "IOError" => libc::EIO,
+        "BadAddress" => libc::EADDRNOTAVAIL,
+        "NotSupported" => libc::EOPNOTSUPP,
+        "LimitsExceeded" => libc::ENOBUFS,
+        "NoServer" => libc::EHOSTDOWN,
+        "NoNetwork" => libc::ENONET,
+        "AddressInUse" => libc::EADDRINUSE,
+        "Disconnected" => libc::ECONNRESET,
+        "InvalidArgs" | "InvalidSignature" | "MatchRuleInvalid" | "InvalidFileContent" => libc::EINVAL,
+        "FileNotFound" | "MatchRuleNotFound" => libc::ENOENT,
+        "FileExists" => libc::EEXIST,
+        "UnknownMethod" | "UnknownObject" | "UnknownInterface" | "UnknownProperty" => libc::EBADR,
+        "PropertyReadOnly" => libc::EROFS,
+        "UnixProcessIdUnknown" | "SELinuxSecurityContextUnknown" => libc::ESRCH,
+        "InconsistentMessage" => libc::EBADMSG,
+        "ObjectPathInUse" => libc::EBUSY,
+        _ => libc::EIO,
     }
 }
 
@@ -203,23 +276,11 @@ const UNKNOWN_METHOD: &str = "org.freedesktop.DBus.Error.UnknownMethod";
 async fn create(
     conn: &Connection,
     req: &Request<'_>,
+    st: &Strings<'_>,
     props: &[(&'static str, PropValue)],
     try_pidfd: bool,
     started: Instant,
 ) -> Result<Reply, Failure> {
-    // sd-bus refuses strings that are not UTF-8 while building the message (EINVAL).
-    let utf8 = |b| std::str::from_utf8(b).map_err(|_| Failure::BuildMessage);
-    let st = Strings {
-        service: utf8(req.service)?,
-        session_type: utf8(req.session_type)?,
-        class: utf8(req.class)?,
-        desktop: utf8(req.desktop)?,
-        seat: utf8(req.seat)?,
-        tty: utf8(req.tty)?,
-        display: utf8(req.display)?,
-        remote_user: utf8(req.remote_user)?,
-        remote_host: utf8(req.remote_host)?,
-    };
     let props: Vec<(&str, zbus::wire::Variant<'_>)> = props
         .iter()
         .map(|(k, v)| {
@@ -278,7 +339,7 @@ async fn create(
 }
 
 /// The request's strings, checked to be UTF-8.
-struct Strings<'a> {
+pub struct Strings<'a> {
     service: &'a str,
     session_type: &'a str,
     class: &'a str,
@@ -288,6 +349,24 @@ struct Strings<'a> {
     display: &'a str,
     remote_user: &'a str,
     remote_host: &'a str,
+}
+
+impl<'a> Strings<'a> {
+    /// sd-bus refuses strings that are not UTF-8 while building the message (EINVAL).
+    fn new(req: &Request<'a>) -> Result<Self, Failure> {
+        let utf8 = |b| std::str::from_utf8(b).map_err(|_| Failure::BuildMessage);
+        Ok(Strings {
+            service: utf8(req.service)?,
+            session_type: utf8(req.session_type)?,
+            class: utf8(req.class)?,
+            desktop: utf8(req.desktop)?,
+            seat: utf8(req.seat)?,
+            tty: utf8(req.tty)?,
+            display: utf8(req.display)?,
+            remote_user: utf8(req.remote_user)?,
+            remote_host: utf8(req.remote_host)?,
+        })
+    }
 }
 
 type ReplyBody<'m> = (

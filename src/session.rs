@@ -18,6 +18,7 @@ use crate::logind::{self, Bus, Failure, SystemBus};
 use crate::pam::Pam;
 use crate::parse;
 use crate::user;
+use crate::user_record;
 use crate::x11;
 
 /// The file whose existence says logind runs (`logind_running()`; not `sd_booted()`).
@@ -46,7 +47,7 @@ pub fn open(pam: &Pam, argv: &[&[u8]], scope: &Scope<'_>) -> Result<(), Error> {
     let args = parse_args(argv, scope);
     debug!("pam-systemd initializing");
 
-    let user = acquire_user(pam)?;
+    let uid = acquire_user(pam)?;
     if !logind_running() {
         return Ok(());
     }
@@ -54,8 +55,8 @@ pub fn open(pam: &Pam, argv: &[&[u8]], scope: &Scope<'_>) -> Result<(), Error> {
     let service = item(pam, PAM_SERVICE, "service")?;
     if service == b"systemd-user" {
         // The PAM stack of user@.service: no session of its own, only the runtime directory.
-        let rt = format!("/run/user/{}", user.uid);
-        return configure_runtime_directory(pam, user.uid, rt.as_bytes());
+        let rt = format!("/run/user/{}", uid);
+        return configure_runtime_directory(pam, uid, rt.as_bytes());
     }
 
     let display = item(pam, PAM_XDISPLAY, "XDISPLAY")?;
@@ -70,7 +71,7 @@ pub fn open(pam: &Pam, argv: &[&[u8]], scope: &Scope<'_>) -> Result<(), Error> {
     let desktop = getenv_harder(pam, c"XDG_SESSION_DESKTOP", args.desktop);
 
     let inputs = Inputs {
-        uid: user.uid,
+        uid: uid,
         service,
         display,
         tty,
@@ -100,7 +101,7 @@ pub fn open(pam: &Pam, argv: &[&[u8]], scope: &Scope<'_>) -> Result<(), Error> {
         bus: Bus { address: system_bus_address(), timeout: args.timeout },
         try_pidfd: true,
     };
-    let reply = logind.create_session(req, |_| {
+    let reply = logind.create_session(req, || {
         // Logged once connected, where the C module logs them.
         debug!(
             "Asking logind to create session: uid={} pid={} service={} type={} class={} desktop={} seat={} vtnr={} tty={} display={} remote={} remote_user={} remote_host={}",
@@ -153,9 +154,9 @@ pub fn open(pam: &Pam, argv: &[&[u8]], scope: &Scope<'_>) -> Result<(), Error> {
     );
 
     update_environment(pam, "XDG_SESSION_ID", reply.id.as_bytes())?;
-    if reply.uid == user.uid {
+    if reply.uid == uid {
         // Not for another user's session (su, sudo): their runtime dir is not ours to announce.
-        configure_runtime_directory(pam, user.uid, reply.runtime_path.as_bytes())?;
+        configure_runtime_directory(pam, uid, reply.runtime_path.as_bytes())?;
     }
     update_environment(pam, "XDG_SESSION_TYPE", req.session_type)?;
     update_environment(pam, "XDG_SESSION_CLASS", req.class)?;
@@ -215,21 +216,46 @@ pub fn close(pam: &Pam, argv: &[&[u8]], scope: &Scope<'_>) -> Result<(), Error> 
     })
 }
 
-/// Step 2: `pam_get_user`, then the user record (NSS).
-fn acquire_user(pam: &Pam) -> Result<user::User, Error> {
+/// Step 2: `pam_get_user`, then the user record: the one cached in PAM data by an earlier
+/// module or open (`systemd-user-record-<name>`), else NSS — cached there in turn, as JSON
+/// byte-for-byte as systemd formats it. Returns the uid.
+fn acquire_user(pam: &Pam) -> Result<u32, Error> {
     let name = pam
         .user()
         .map_err(|r| Error::new(r, format!("Failed to get user name: {}", pam.strerror(r))))?;
     if name.is_empty() {
         return Err(Error::new(PAM_SERVICE_ERR, "User name not valid."));
     }
-    let user = user::lookup(name).map_err(|e| {
-        Error::new(PAM_USER_UNKNOWN, format!("Failed to get user record: {}", logind::strerror(e.errno())))
-    })?;
-    if !user::uid_is_valid(user.uid) {
-        return Err(Error::new(PAM_SERVICE_ERR, "Acquired user record does not have a valid UID."));
+    let mut key = user_record::DATA_KEY_PREFIX.as_bytes().to_vec();
+    key.extend_from_slice(name);
+    // pam_get_user never returns a name with a NUL in it.
+    let key = CString::new(key).map_err(|_| Error::new(PAM_SERVICE_ERR, "User name not valid."))?;
+
+    let cached = pam
+        .data_str(&key)
+        .map_err(|r| Error::new(r, format!("Failed to get PAM user record data: {}", pam.strerror(r))))?;
+    let uid = if let Some(json) = cached {
+        let (record_name, uid) = user_record::cached_identity(json).map_err(|()| {
+            Error::new(PAM_SERVICE_ERR, format!("Failed to parse JSON user record: {}", logind::strerror(libc::EINVAL)))
+        })?;
+        if record_name.as_bytes() != name {
+            return Err(Error::new(PAM_SERVICE_ERR, "Acquired user record does not match user name."));
+        }
+        uid
+    } else {
+        let unknown = |errno| Error::new(PAM_USER_UNKNOWN, format!("Failed to get user record: {}", logind::strerror(errno)));
+        let user = user::lookup(name).map_err(|e| unknown(e.errno()))?;
+        let shadow = user_record::shadow_by_name(&CString::new(user.name.as_slice()).map_err(|_| unknown(libc::EINVAL))?);
+        let json = user_record::record_json(&user.as_passwd(), shadow.as_ref().map(|s| s.as_shadow()).as_ref())
+            .ok_or_else(|| unknown(libc::EINVAL))?;
+        pam.set_data_string(&key, &json)
+            .map_err(|r| Error::new(r, format!("Failed to set PAM user record data: {}", pam.strerror(r))))?;
+        Some(user.uid)
+    };
+    match uid {
+        Some(uid) if user_record::uid_is_valid(uid) => Ok(uid),
+        _ => Err(Error::new(PAM_SERVICE_ERR, "Acquired user record does not have a UID.")),
     }
-    Ok(user)
 }
 
 /// `logind_running()`: `access("/run/systemd/seats/", F_OK) >= 0`.
@@ -369,12 +395,27 @@ fn connect_error(bus: &Bus, f: &Failure) -> Error {
 /// `<message> (<error name> after N ms, org.freedesktop.login1 at <address>)`.
 fn describe_call(bus: &Bus, f: &Failure) -> String {
     match f {
-        Failure::Call { name, message, elapsed } => format!(
-            "{message} ({}after {} ms, org.freedesktop.login1 at {})",
-            name.as_deref().map(|n| format!("{n} ")).unwrap_or_default(),
-            elapsed.as_millis(),
-            bus.address
-        ),
+        Failure::Call { name, message, detail, elapsed } => {
+            let mut why = String::new();
+            if let Some(n) = name {
+                why.push_str(n);
+                why.push(' ');
+            }
+            if !detail.is_empty() {
+                why.push_str(detail);
+                why.push_str(", ");
+            }
+            let mut s = format!("{message} ({why}after {} ms, org.freedesktop.login1 at {}", elapsed.as_millis(), bus.address);
+            if name.as_deref() == Some("org.freedesktop.DBus.Error.AccessDenied") {
+                // SAFETY: geteuid cannot fail.
+                let euid = unsafe { libc::geteuid() };
+                if euid != 0 {
+                    s.push_str(&format!("; logind takes this call from root only, and this process runs as uid {euid}"));
+                }
+            }
+            s.push(')');
+            s
+        }
         Failure::BadReply { detail } => detail.clone(),
         Failure::DupFd { errno } => logind::strerror(*errno),
         Failure::Connect { errno, .. } => logind::strerror(*errno),

@@ -25,10 +25,11 @@ impl LookupError {
     }
 }
 
-/// The parts of a passwd entry the module uses.
+/// A passwd entry.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct User {
     pub name: Vec<u8>,
+    pub passwd: Vec<u8>,
     pub uid: u32,
     pub gid: u32,
     pub gecos: Vec<u8>,
@@ -36,38 +37,9 @@ pub struct User {
     pub shell: Vec<u8>,
 }
 
-/// systemd's `valid_user_group_name(name, VALID_USER_RELAX)` (user-util.c), which
-/// `userdb_by_name()` applies before any lookup.
-pub fn valid_user_name_relaxed(name: &[u8]) -> bool {
-    let Some((&first, _)) = name.split_first() else {
-        return false;
-    };
-    if first == b' ' || name.last() == Some(&b' ') {
-        return false;
-    }
-    if first == b'+' || first == b'-' {
-        return false;
-    }
-    if std::str::from_utf8(name).is_err() {
-        return false;
-    }
-    if name.iter().any(|&c| c < b' ' || c == 127) {
-        return false;
-    }
-    if name.iter().any(|&c| c == b':' || c == b'/') {
-        return false;
-    }
-    // All digits: a UID-looking name (parse_uid, and the "fully numeric" rule); the forms
-    // parse_uid also takes (leading space, `+`) are refused above.
-    if name.iter().all(u8::is_ascii_digit) {
-        return false;
-    }
-    name != b"." && name != b".."
-}
-
 /// Looks `name` up through NSS.
 pub fn lookup(name: &[u8]) -> Result<User, LookupError> {
-    if !valid_user_name_relaxed(name) {
+    if !crate::user_record::valid_user_name_relaxed(name) {
         return Err(LookupError::InvalidName);
     }
     let cname = CString::new(name).map_err(|_| LookupError::InvalidName)?;
@@ -105,6 +77,7 @@ pub fn lookup(name: &[u8]) -> Result<User, LookupError> {
         };
         return Ok(User {
             name: field(pwd.pw_name),
+            passwd: field(pwd.pw_passwd),
             uid: pwd.pw_uid,
             gid: pwd.pw_gid,
             gecos: field(pwd.pw_gecos),
@@ -114,45 +87,24 @@ pub fn lookup(name: &[u8]) -> Result<User, LookupError> {
     }
 }
 
-/// `uid_is_valid()`: neither `(uid_t)-1` nor the 16-bit `(uid_t)-1`, 65535.
-pub fn uid_is_valid(uid: u32) -> bool {
-    uid != u32::MAX && uid != 65535
+impl User {
+    /// The entry as `user_record` takes it.
+    pub fn as_passwd(&self) -> crate::user_record::Passwd<'_> {
+        crate::user_record::Passwd {
+            name: &self.name,
+            passwd: &self.passwd,
+            uid: self.uid,
+            gid: self.gid,
+            gecos: &self.gecos,
+            dir: &self.home,
+            shell: &self.shell,
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn relaxed_name_table() {
-        let rows: &[(&[u8], bool)] = &[
-            (b"root", true),
-            (b"alice", true),
-            (b"Alice.Smith@EXAMPLE", true),
-            (b"a b", true),
-            (b"", false),
-            (b"0", false),
-            (b"1000", false),
-            (b"99999999999", false),
-            (b" alice", false),
-            (b"alice ", false),
-            (b"+nis", false),
-            (b"-1", false),
-            (b"-alice", false),
-            (b"al:ice", false),
-            (b"a/b", false),
-            (b"a\nb", false),
-            (b"a\x7fb", false),
-            (b"\xff", false),
-            (b".", false),
-            (b"..", false),
-            (b"...", true),
-            (b"1a", true),
-        ];
-        for &(name, ok) in rows {
-            assert_eq!(valid_user_name_relaxed(name), ok, "{:?}", String::from_utf8_lossy(name));
-        }
-    }
 
     #[test]
     fn lookup_root_and_missing() {
@@ -162,11 +114,4 @@ mod tests {
         assert_eq!(lookup(b"0"), Err(LookupError::InvalidName));
     }
 
-    #[test]
-    fn uid_validity() {
-        assert!(uid_is_valid(0));
-        assert!(uid_is_valid(1000));
-        assert!(!uid_is_valid(65535));
-        assert!(!uid_is_valid(u32::MAX));
-    }
 }

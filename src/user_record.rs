@@ -809,7 +809,7 @@ fn as_unsigned(v: &Value) -> Option<u64> {
 }
 
 /// `uid_is_valid()`: not (uid_t) -1 and not the 16-bit -1.
-fn uid_is_valid(u: u32) -> bool {
+pub fn uid_is_valid(u: u32) -> bool {
     u != u32::MAX && u != 0xFFFF
 }
 

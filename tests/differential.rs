@@ -324,14 +324,20 @@ fn view(o: &Outcome, logind: Logind) -> View {
 // ---------------------------------------------------------------------------------------------
 
 /// Lines where ours may append details after the C text.
-const PREFIX_LINES: &[&str] = &["Failed to create session: ", "Failed to connect to system bus: "];
+/// Error lines where ours adds details after the C module's text: ` (what, where, how long)`.
+const PREFIX_LINES: &[&str] = &[
+    "Failed to create session: ",
+    "Failed to connect to system bus: ",
+    "Failed to release session: ",
+    "Failed to parse bus message: ",
+];
 
 fn log_line_matches(c: &(u32, String), r: &(u32, String)) -> bool {
     if c.0 != r.0 {
         return false;
     }
     if PREFIX_LINES.iter().any(|p| c.1.starts_with(p)) {
-        r.1.starts_with(&c.1)
+        r.1 == c.1 || (r.1.starts_with(&c.1) && r.1[c.1.len()..].starts_with(" (") && r.1.ends_with(')'))
     } else {
         c.1 == r.1
     }

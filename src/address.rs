@@ -1,0 +1,201 @@
+//! The system bus address and the socket connect, as sd-bus does them (spec §9).
+//!
+//! `$DBUS_SYSTEM_BUS_ADDRESS` (read with `secure_getenv` by the caller) is a `;`-separated list
+//! of D-Bus addresses, tried in order. Entries that cannot be parsed are skipped; when nothing
+//! could be tried the result is `ECONNREFUSED`, as sd-bus reports it. Only the socket connect
+//! happens here: like sd-bus, the module counts authentication and `Hello` as part of the call
+//! (a bus that accepts and then misbehaves fails the call, not the connect).
+
+use std::os::fd::{FromRawFd, OwnedFd};
+use std::os::unix::net::UnixStream;
+use std::time::Instant;
+
+/// One entry of the address list, as the module will use it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    /// `unix:path=…`
+    Path(Vec<u8>),
+    /// `unix:abstract=…` (without the leading NUL)
+    Abstract(Vec<u8>),
+    /// Any other transport (`tcp:`, `unixexec:` …): handed whole to zbus.
+    Other(String),
+}
+
+/// Parses the `;`-separated list; unparsable entries are left out.
+pub fn parse_list(list: &str) -> Vec<Target> {
+    list.split(';').filter(|e| !e.is_empty()).filter_map(parse_entry).collect()
+}
+
+/// `transport:key=value,key=value` with `%XX` escapes in values.
+pub fn parse_entry(entry: &str) -> Option<Target> {
+    let (transport, rest) = entry.split_once(':')?;
+    if transport.is_empty() {
+        return None;
+    }
+    if transport != "unix" {
+        return Some(Target::Other(entry.to_owned()));
+    }
+    let mut found = None;
+    for pair in rest.split(',').filter(|p| !p.is_empty()) {
+        let (key, value) = pair.split_once('=')?;
+        let value = unescape(value)?;
+        match key {
+            "path" | "abstract" if found.is_some() => return None,
+            "path" => found = Some(Target::Path(value)),
+            "abstract" => found = Some(Target::Abstract(value)),
+            "guid" => {}
+            _ => return None,
+        }
+    }
+    match found {
+        Some(Target::Path(p) | Target::Abstract(p)) if p.is_empty() => None,
+        other => other,
+    }
+}
+
+fn unescape(v: &str) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(v.len());
+    let mut bytes = v.bytes();
+    while let Some(b) = bytes.next() {
+        if b == b'%' {
+            let hi = hex(bytes.next()?)?;
+            let lo = hex(bytes.next()?)?;
+            out.push(hi << 4 | lo);
+        } else {
+            out.push(b);
+        }
+    }
+    Some(out)
+}
+
+fn hex(c: u8) -> Option<u8> {
+    match c {
+        b'0'..=b'9' => Some(c - b'0'),
+        b'a'..=b'f' => Some(c - b'a' + 10),
+        b'A'..=b'F' => Some(c - b'A' + 10),
+        _ => None,
+    }
+}
+
+/// Connects a stream socket to a unix path or abstract name, non-blocking, waiting at most
+/// until `deadline` for a connect that is in progress. Errors are errno values.
+pub fn connect_unix(name: &[u8], is_abstract: bool, deadline: Option<Instant>) -> Result<UnixStream, i32> {
+    // SAFETY: an all-zero sockaddr_un is valid.
+    let mut sa: libc::sockaddr_un = unsafe { std::mem::zeroed() };
+    sa.sun_family = libc::AF_UNIX as libc::sa_family_t;
+    let offset = usize::from(is_abstract);
+    // A path needs room for its NUL; an abstract name has the leading NUL instead.
+    if name.len() + 1 > sa.sun_path.len() {
+        return Err(libc::EINVAL);
+    }
+    for (dst, &src) in sa.sun_path.iter_mut().skip(offset).zip(name) {
+        *dst = src as libc::c_char;
+    }
+    let base = std::mem::offset_of!(libc::sockaddr_un, sun_path);
+    let len = base + offset + name.len() + usize::from(!is_abstract);
+    let len = libc::socklen_t::try_from(len).map_err(|_| libc::EINVAL)?;
+
+    // SAFETY: plain socket(2); the result is checked.
+    let fd = unsafe { libc::socket(libc::AF_UNIX, libc::SOCK_STREAM | libc::SOCK_CLOEXEC | libc::SOCK_NONBLOCK, 0) };
+    if fd < 0 {
+        return Err(crate::logind::errno());
+    }
+    // SAFETY: a fresh fd that nothing else owns.
+    let fd = unsafe { OwnedFd::from_raw_fd(fd) };
+    // SAFETY: `sa` is a valid sockaddr_un of `len` bytes.
+    let r = unsafe { libc::connect(std::os::fd::AsRawFd::as_raw_fd(&fd), (&raw const sa).cast(), len) };
+    if r < 0 {
+        let e = crate::logind::errno();
+        if e != libc::EINPROGRESS {
+            return Err(e);
+        }
+        wait_connected(&fd, deadline)?;
+    }
+    Ok(UnixStream::from(fd))
+}
+
+/// Waits for an in-progress connect to finish (or the deadline), then reads its result.
+fn wait_connected(fd: &OwnedFd, deadline: Option<Instant>) -> Result<(), i32> {
+    use std::os::fd::AsRawFd;
+    loop {
+        let timeout_ms = match deadline {
+            None => -1,
+            Some(d) => {
+                let left = d.saturating_duration_since(Instant::now());
+                if left.is_zero() {
+                    return Err(libc::ETIMEDOUT);
+                }
+                i32::try_from(left.as_millis().max(1)).unwrap_or(i32::MAX)
+            }
+        };
+        let mut pfd = libc::pollfd { fd: fd.as_raw_fd(), events: libc::POLLOUT, revents: 0 };
+        // SAFETY: one valid pollfd.
+        let r = unsafe { libc::poll(&mut pfd, 1, timeout_ms) };
+        if r < 0 {
+            let e = crate::logind::errno();
+            if e == libc::EINTR {
+                continue;
+            }
+            return Err(e);
+        }
+        if r == 0 {
+            continue; // the deadline check above ends the loop
+        }
+        let mut err: libc::c_int = 0;
+        let mut len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
+        // SAFETY: valid socket, out-pointer and length.
+        let r = unsafe {
+            libc::getsockopt(fd.as_raw_fd(), libc::SOL_SOCKET, libc::SO_ERROR, (&raw mut err).cast(), &mut len)
+        };
+        if r < 0 {
+            return Err(crate::logind::errno());
+        }
+        return if err == 0 { Ok(()) } else { Err(err) };
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn address_table() {
+        let p = |s: &str| Target::Path(s.as_bytes().to_vec());
+        let a = |s: &str| Target::Abstract(s.as_bytes().to_vec());
+        let rows: Vec<(&str, Vec<Target>)> = vec![
+            ("unix:path=/run/dbus/system_bus_socket", vec![p("/run/dbus/system_bus_socket")]),
+            ("unix:abstract=/tmp/dbus-x", vec![a("/tmp/dbus-x")]),
+            ("unix:path=/a%20b,guid=0123", vec![p("/a b")]),
+            ("unix:path=/x;unix:path=/y", vec![p("/x"), p("/y")]),
+            ("garbage", vec![]),
+            ("garbage;unix:path=/y", vec![p("/y")]),
+            ("unix:path=", vec![]),
+            ("unix:", vec![]),
+            ("unix:path=/x,abstract=y", vec![]),
+            ("unix:path=/x%zz", vec![]),
+            ("unix:path=/x%4", vec![]),
+            ("unix:foo=bar", vec![]),
+            (":path=/x", vec![]),
+            ("", vec![]),
+            (";;", vec![]),
+            ("tcp:host=localhost,port=1", vec![Target::Other("tcp:host=localhost,port=1".into())]),
+        ];
+        for (input, want) in rows {
+            assert_eq!(parse_list(input), want, "{input:?}");
+        }
+    }
+
+    #[test]
+    fn connect_errors_are_errnos() {
+        assert_eq!(connect_unix(b"/nonexistent/socket", false, None).err(), Some(libc::ENOENT));
+        assert_eq!(connect_unix(&[b'x'; 200], false, None).err(), Some(libc::EINVAL));
+        let dir = std::env::temp_dir().join(format!("addr-test-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("s");
+        let listener = std::os::unix::net::UnixListener::bind(&path).unwrap();
+        use std::os::unix::ffi::OsStrExt;
+        assert!(connect_unix(path.as_os_str().as_bytes(), false, None).is_ok());
+        drop(listener);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
