@@ -278,6 +278,7 @@ fn non_root_caller_gets_a_clear_line() {
         .find(|(sev, t)| *sev == LOG_ERR && t.starts_with("Failed to create session: "))
         .expect(&s)
         .1;
+    eprintln!("non-root caller: {line}");
     assert!(line.contains("org.freedesktop.DBus.Error.AccessDenied"), "no D-Bus error name: {line}\n{s}");
     assert!(line.contains("root"), "does not say CreateSession needs root: {line}\n{s}");
     assert!(o.env_get("XDG_SESSION_ID").is_none(), "{s}");
