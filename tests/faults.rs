@@ -81,25 +81,30 @@ fn bus_socket_refusing_connections() {
     logged_with_prefix(&o, LOG_ERR, "Failed to connect to system bus: Connection refused");
 }
 
+// A mute or half-open bus: as with sd-bus, connect() succeeding is the connection step, and
+// the authentication handshake belongs to the call, so these fail the call: PAM_SESSION_ERR,
+// "Failed to create session: ..." (v252 gets the same from sd_bus_call on such a socket).
+
 #[test]
-fn mute_bus_times_out_as_service_err() {
+fn mute_bus_times_out_as_session_err() {
     let o = base().args(&["timeout=1"]).bus(Bus::Mute).run();
     survived(&o);
-    assert_eq!(o.open_rc, Some(PAM_SERVICE_ERR), "{}", o.summary());
+    assert_eq!(o.open_rc, Some(PAM_SESSION_ERR), "{}", o.summary());
     let ms = o.open_ms.expect("open_ms");
     assert!((900..1500).contains(&ms), "open took {ms} ms\n{}", o.summary());
-    logged_with_prefix(&o, LOG_ERR, "Failed to connect to system bus: ");
-    logged_with_prefix(&o, LOG_ERR, "timed out");
+    logged_with_prefix(&o, LOG_ERR, "Failed to create session: Connection timed out");
+    logged_with_prefix(&o, LOG_ERR, "mute.sock");
     no_session_env(&o);
 }
 
 #[test]
-fn half_bus_is_service_err() {
+fn half_bus_is_session_err() {
     let o = base().args(&["timeout=1"]).bus(Bus::HalfBus).run();
     survived(&o);
-    assert_eq!(o.open_rc, Some(PAM_SERVICE_ERR), "{}", o.summary());
+    assert_eq!(o.open_rc, Some(PAM_SESSION_ERR), "{}", o.summary());
     assert!(o.open_ms.unwrap_or(u64::MAX) < 1500, "{}", o.summary());
-    logged_with_prefix(&o, LOG_ERR, "Failed to connect to system bus: ");
+    logged_with_prefix(&o, LOG_ERR, "Failed to create session: ");
+    logged_with_prefix(&o, LOG_ERR, "handshake failed");
     no_session_env(&o);
 }
 
