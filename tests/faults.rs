@@ -14,8 +14,15 @@ use std::time::Duration;
 
 const PREFIX: &str = "pam_systemd_rs(pamtest:session): ";
 
+/// Our module (these tests are about its own behaviour, so never the C one).
+fn rs() -> Module {
+    let m = Module::rs();
+    assert!(m.path.exists(), "{} missing: run `cargo build` first (cargo test alone does not build the cdylib)", m.path.display());
+    m
+}
+
 fn base() -> Case {
-    Case::new(&Module::rs()).item("tty", "pts/2")
+    Case::new(&rs()).item("tty", "pts/2")
 }
 
 /// The client ran to the end, single-threaded throughout.

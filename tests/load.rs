@@ -83,6 +83,8 @@ impl Drop for Run {
 /// Runs `script` (bash) in a fresh testbed; `{MODULE}` etc. are plain shell variables there.
 fn testbed(name: &str, logind: &str, script: &str, limit: Duration) -> Run {
     let _ = testkit_dir();
+    let m = Module::rs();
+    assert!(m.path.exists(), "{} missing: run `cargo build` first (cargo test alone does not build the cdylib)", m.path.display());
     let state = std::env::temp_dir().join(format!("pamsd-load-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&state);
     std::fs::create_dir_all(&state).unwrap();
