@@ -5,7 +5,8 @@
 //! from the rest: a signature chosen by the low bits and fields split at NUL bytes, so the
 //! fuzzer reaches the "soshusub" path and its neighbours); otherwise raw mode (the rest is a
 //! whole wire message, parsed as zbus parses bytes read from the socket). The low two bits
-//! give how many fds (FIFO read ends) come with it.
+//! give how many fds (FIFO read ends) come with it. Every message is also re-read from its own
+//! wire bytes and fds, and must decode the same.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
 use pam_systemd_rs::fuzz_api::decode_reply;
@@ -75,11 +76,30 @@ fn raw(nfds: usize, bytes: &[u8]) -> Option<Message> {
     unsafe { Message::from_bytes(data) }.ok()
 }
 
+/// The same message re-read from its wire bytes and fds, as the receive path would.
+fn reparse(m: &Message) -> Option<Message> {
+    let d = m.data();
+    let fds: Vec<zbus::wire::OwnedFd> = d.fds().iter().map(|f| std::os::fd::AsFd::as_fd(f).try_clone_to_owned().ok().map(Into::into)).collect::<Option<_>>()?;
+    let data = Data::new_fds(d.bytes().to_vec(), d.context(), fds);
+    // SAFETY: as in raw().
+    unsafe { Message::from_bytes(data) }.ok()
+}
+
 fuzz_target!(|data: &[u8]| {
     let Some((&sel, rest)) = data.split_first() else { return };
     let msg = if sel & 0x80 != 0 { structured(sel, rest) } else { raw(usize::from(sel & 3), rest) };
     if let Some(m) = msg {
-        if let Ok(r) = decode_reply(&m) {
+        let first = decode_reply(&m);
+        // Decoding is a function of the message: the wire round trip decodes the same.
+        if let Some(again) = reparse(&m) {
+            let second = decode_reply(&again);
+            assert_eq!(first.is_ok(), second.is_ok());
+            if let (Ok(a), Ok(b)) = (&first, &second) {
+                assert_eq!((&a.id, &a.object_path, &a.runtime_path, a.uid, &a.seat, a.vtnr, a.existing),
+                           (&b.id, &b.object_path, &b.runtime_path, b.uid, &b.seat, b.vtnr, b.existing));
+            }
+        }
+        if let Ok(r) = first {
             // A successful decode always hands back our own CLOEXEC duplicate (>= 3).
             if let Some(fd) = &r.fd {
                 use std::os::fd::AsRawFd;
