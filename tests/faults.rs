@@ -230,6 +230,9 @@ fn emfile_during_open() {
             // libpam itself could not start (confdir/module loading needs fds): not our case.
             continue;
         }
+        // The module must not return while a thread of its own still runs, however the call
+        // failed (a process that forks right after open must not fork in the middle of it).
+        assert_eq!(o.threads, Some(1), "ulimit {n}: a thread outlived pam_open_session (fds then: {:?})\n{s}", o.fds);
         survived(&o);
         match o.open_rc {
             Some(PAM_SUCCESS) => {
