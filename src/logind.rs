@@ -6,6 +6,7 @@
 //! covers the whole operation (`timeout=`): a bus that accepts and never answers, or a logind
 //! that never replies, ends the hook in time.
 
+use std::future::Future;
 use std::os::fd::{AsFd, BorrowedFd, FromRawFd, OwnedFd};
 use std::time::{Duration, Instant};
 
@@ -169,6 +170,19 @@ impl Bus {
             result
         };
         zbus::block_on(async {
+            let result = self.within_deadline(started, work).await;
+            // Give the runtime a few turns to finish what the connection's teardown left
+            // (cancelled tasks, deregistrations): a runtime with work left when `block_on`
+            // returns would hand it to a helper thread, and the hook must leave none.
+            for _ in 0..SETTLE_TURNS {
+                yield_now().await;
+            }
+            result
+        })
+    }
+
+    async fn within_deadline<T>(&self, started: Instant, work: impl Future<Output = Result<T, Failure>>) -> Result<T, Failure> {
+        {
             let Some(deadline) = self.deadline(started) else {
                 return work.await;
             };
@@ -192,8 +206,25 @@ impl Bus {
                     elapsed: started.elapsed(),
                 }),
             }
-        })
+        }
     }
+}
+
+/// How many scheduler turns [`Bus::converse`] lets the runtime have after the work is done.
+const SETTLE_TURNS: usize = 8;
+
+/// Returns `Pending` once (after asking to be polled again), so the runtime gets a turn.
+fn yield_now() -> impl Future<Output = ()> {
+    let mut yielded = false;
+    std::future::poll_fn(move |cx| {
+        if yielded {
+            std::task::Poll::Ready(())
+        } else {
+            yielded = true;
+            cx.waker().wake_by_ref();
+            std::task::Poll::Pending
+        }
+    })
 }
 
 /// A transport zbus connected itself failed before authenticating.

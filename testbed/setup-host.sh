@@ -27,7 +27,7 @@ HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 #   python3 python3-dbus   stand-in fake logind for testing the --logind fake path without testkit
 PACKAGES=(
   dbus-daemon dbus-bin pamtester openssh-server openssh-client libpam0g-dev gcc libc6-dev
-  valgrind util-linux procps iproute2 libpam-systemd systemd python3 python3-dbus
+  valgrind util-linux procps iproute2 libpam-systemd systemd python3 python3-dbus libcap2-bin
 )
 
 log() { printf 'setup-host: %s\n' "$*" >&2; }
