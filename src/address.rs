@@ -23,7 +23,10 @@ pub enum Target {
 
 /// Parses the `;`-separated list; unparsable entries are left out.
 pub fn parse_list(list: &str) -> Vec<Target> {
-    list.split(';').filter(|e| !e.is_empty()).filter_map(parse_entry).collect()
+    list.split(';')
+        .filter(|e| !e.is_empty())
+        .filter_map(parse_entry)
+        .collect()
 }
 
 /// `transport:key=value,key=value` with `%XX` escapes in values.
@@ -96,7 +99,13 @@ pub fn connect_unix(name: &[u8], is_abstract: bool, deadline: Option<Instant>) -
     let len = libc::socklen_t::try_from(len).map_err(|_| libc::EINVAL)?;
 
     // SAFETY: plain socket(2); the result is checked.
-    let fd = unsafe { libc::socket(libc::AF_UNIX, libc::SOCK_STREAM | libc::SOCK_CLOEXEC | libc::SOCK_NONBLOCK, 0) };
+    let fd = unsafe {
+        libc::socket(
+            libc::AF_UNIX,
+            libc::SOCK_STREAM | libc::SOCK_CLOEXEC | libc::SOCK_NONBLOCK,
+            0,
+        )
+    };
     if fd < 0 {
         return Err(crate::logind::errno());
     }
@@ -128,7 +137,11 @@ fn wait_connected(fd: &OwnedFd, deadline: Option<Instant>) -> Result<(), i32> {
                 i32::try_from(left.as_millis().max(1)).unwrap_or(i32::MAX)
             }
         };
-        let mut pfd = libc::pollfd { fd: fd.as_raw_fd(), events: libc::POLLOUT, revents: 0 };
+        let mut pfd = libc::pollfd {
+            fd: fd.as_raw_fd(),
+            events: libc::POLLOUT,
+            revents: 0,
+        };
         // SAFETY: one valid pollfd.
         let r = unsafe { libc::poll(&mut pfd, 1, timeout_ms) };
         if r < 0 {
@@ -145,7 +158,13 @@ fn wait_connected(fd: &OwnedFd, deadline: Option<Instant>) -> Result<(), i32> {
         let mut len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
         // SAFETY: valid socket, out-pointer and length.
         let r = unsafe {
-            libc::getsockopt(fd.as_raw_fd(), libc::SOL_SOCKET, libc::SO_ERROR, (&raw mut err).cast(), &mut len)
+            libc::getsockopt(
+                fd.as_raw_fd(),
+                libc::SOL_SOCKET,
+                libc::SO_ERROR,
+                (&raw mut err).cast(),
+                &mut len,
+            )
         };
         if r < 0 {
             return Err(crate::logind::errno());
@@ -163,7 +182,10 @@ mod tests {
         let p = |s: &str| Target::Path(s.as_bytes().to_vec());
         let a = |s: &str| Target::Abstract(s.as_bytes().to_vec());
         let rows: Vec<(&str, Vec<Target>)> = vec![
-            ("unix:path=/run/dbus/system_bus_socket", vec![p("/run/dbus/system_bus_socket")]),
+            (
+                "unix:path=/run/dbus/system_bus_socket",
+                vec![p("/run/dbus/system_bus_socket")],
+            ),
             ("unix:abstract=/tmp/dbus-x", vec![a("/tmp/dbus-x")]),
             ("unix:path=/a%20b,guid=0123", vec![p("/a b")]),
             ("unix:path=/x;unix:path=/y", vec![p("/x"), p("/y")]),
@@ -178,7 +200,10 @@ mod tests {
             (":path=/x", vec![]),
             ("", vec![]),
             (";;", vec![]),
-            ("tcp:host=localhost,port=1", vec![Target::Other("tcp:host=localhost,port=1".into())]),
+            (
+                "tcp:host=localhost,port=1",
+                vec![Target::Other("tcp:host=localhost,port=1".into())],
+            ),
         ];
         for (input, want) in rows {
             assert_eq!(parse_list(input), want, "{input:?}");
@@ -187,7 +212,10 @@ mod tests {
 
     #[test]
     fn connect_errors_are_errnos() {
-        assert_eq!(connect_unix(b"/nonexistent/socket", false, None).err(), Some(libc::ENOENT));
+        assert_eq!(
+            connect_unix(b"/nonexistent/socket", false, None).err(),
+            Some(libc::ENOENT)
+        );
         assert_eq!(connect_unix(&[b'x'; 200], false, None).err(), Some(libc::EINVAL));
         let dir = std::env::temp_dir().join(format!("addr-test-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();

@@ -124,7 +124,10 @@ mod tests {
     #[test]
     fn panic_is_contained() {
         assert_eq!(contain(|| panic!("boom")), ffi::PAM_SESSION_ERR);
-        assert_eq!(contain(|| std::panic::panic_any(String::from("payload"))), ffi::PAM_SESSION_ERR);
+        assert_eq!(
+            contain(|| std::panic::panic_any(String::from("payload"))),
+            ffi::PAM_SESSION_ERR
+        );
         assert_eq!(contain(|| 7), 7);
     }
 }

@@ -98,7 +98,11 @@ pub fn derive<'a>(inp: &Inputs<'a>, probe_display: impl FnOnce(&[u8]) -> Option<
     }
 
     // Step 9: an unparsable $XDG_VTNR silently counts as 0.
-    let mut vtnr = if inp.vtnr.is_empty() { 0 } else { parse::parse_vtnr(inp.vtnr) };
+    let mut vtnr = if inp.vtnr.is_empty() {
+        0
+    } else {
+        parse::parse_vtnr(inp.vtnr)
+    };
 
     // Step 10: a local X display may tell us its VT (and so seat0).
     if !display.is_empty()
@@ -128,7 +132,11 @@ pub fn derive<'a>(inp: &Inputs<'a>, probe_display: impl FnOnce(&[u8]) -> Option<
         };
     }
     if class.is_empty() {
-        class = if session_type == b"unspecified" { b"background" } else { b"user" };
+        class = if session_type == b"unspecified" {
+            b"background"
+        } else {
+            b"user"
+        };
     }
     let remote = !inp.remote_host.is_empty() && !parse::is_localhost(inp.remote_host);
 

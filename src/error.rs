@@ -13,7 +13,10 @@ pub struct Error {
 impl Error {
     /// A failure with PAM code `code`, logged as `message`.
     pub fn new(code: c_int, message: impl fmt::Display) -> Self {
-        Error { code, message: message.to_string() }
+        Error {
+            code,
+            message: message.to_string(),
+        }
     }
 
     /// The PAM return code.

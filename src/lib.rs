@@ -41,7 +41,10 @@
     clippy::print_stderr,
     unsafe_op_in_unsafe_fn
 )]
-#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing))]
+#![cfg_attr(
+    test,
+    allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)
+)]
 
 use std::ffi::{c_char, c_int};
 
@@ -54,11 +57,9 @@ mod ffi;
 mod logging;
 mod logind;
 mod pam;
-#[allow(dead_code)]
 pub mod parse;
 mod session;
 mod user;
-#[allow(dead_code)]
 mod user_record;
 mod x11;
 

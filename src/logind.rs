@@ -42,11 +42,20 @@ pub struct Reply {
 #[derive(Debug)]
 pub enum Failure {
     /// No connection to the bus could be made (or authenticated) in time.
-    Connect { errno: i32, detail: String, elapsed: Duration },
+    Connect {
+        errno: i32,
+        detail: String,
+        elapsed: Duration,
+    },
     /// A string argument is not valid UTF-8 (sd-bus: EINVAL while building the message).
     BuildMessage,
     /// The method call failed: a D-Bus error reply, a timeout, or a lost connection.
-    Call { name: Option<String>, message: String, detail: String, elapsed: Duration },
+    Call {
+        name: Option<String>,
+        message: String,
+        detail: String,
+        elapsed: Duration,
+    },
     /// The reply could not be read as the expected signature.
     BadReply { detail: String },
     /// Duplicating the session fd failed.
@@ -139,7 +148,11 @@ impl Bus {
                 Err(e) => errno = e,
             }
         }
-        Err(Failure::Connect { errno, detail: String::new(), elapsed: started.elapsed() })
+        Err(Failure::Connect {
+            errno,
+            detail: String::new(),
+            elapsed: started.elapsed(),
+        })
     }
 
     /// Authenticates (SASL, Hello), runs `op` and closes the connection, all on this thread and
@@ -159,7 +172,10 @@ impl Bus {
                     detail: format!("handshake failed: {e}"),
                     elapsed: started.elapsed(),
                 })?,
-                Socket::Other(a) => Builder::address(a.as_str()).build().await.map_err(|e| connect_failure(&e, started))?,
+                Socket::Other(a) => Builder::address(a.as_str())
+                    .build()
+                    .await
+                    .map_err(|e| connect_failure(&e, started))?,
             };
             let result = op(&conn).await;
             // Close now, on this thread, and wait until zbus has let go of every part of the
@@ -181,7 +197,11 @@ impl Bus {
         })
     }
 
-    async fn within_deadline<T>(&self, started: Instant, work: impl Future<Output = Result<T, Failure>>) -> Result<T, Failure> {
+    async fn within_deadline<T>(
+        &self,
+        started: Instant,
+        work: impl Future<Output = Result<T, Failure>>,
+    ) -> Result<T, Failure> {
         {
             let Some(deadline) = self.deadline(started) else {
                 return work.await;
@@ -235,7 +255,11 @@ fn connect_failure(e: &zbus::Error, started: Instant) -> Failure {
         }
         other => (libc::ECONNREFUSED, other.to_string()),
     };
-    Failure::Connect { errno, detail, elapsed: started.elapsed() }
+    Failure::Connect {
+        errno,
+        detail,
+        elapsed: started.elapsed(),
+    }
 }
 
 fn call_failure(e: zbus::Error, started: Instant) -> Failure {
@@ -244,17 +268,32 @@ fn call_failure(e: zbus::Error, started: Instant) -> Failure {
         zbus::Error::MethodError(name, message, _) => {
             let name = name.to_string();
             let message = error_message(&name, message.as_deref());
-            return Failure::Call { name: Some(name), message, detail: String::new(), elapsed };
+            return Failure::Call {
+                name: Some(name),
+                message,
+                detail: String::new(),
+                elapsed,
+            };
         }
         zbus::Error::FDO(fdo) => {
             let name = fdo.name().to_string();
             let message = error_message(&name, fdo.description());
-            return Failure::Call { name: Some(name), message, detail: String::new(), elapsed };
+            return Failure::Call {
+                name: Some(name),
+                message,
+                detail: String::new(),
+                elapsed,
+            };
         }
         zbus::Error::InputOutput(io) => (None, strerror(io.raw_os_error().unwrap_or(libc::EIO))),
         other => (None, other.to_string()),
     };
-    Failure::Call { name, message, detail: String::new(), elapsed }
+    Failure::Call {
+        name,
+        message,
+        detail: String::new(),
+        elapsed,
+    }
 }
 
 /// systemd's `bus_error_message()`: logind's text, except that AccessDenied always reads

@@ -131,9 +131,19 @@ fn strto_scan(s: &[u8], base: u32) -> StrtoScan {
         // No digits. glibc special case: "0x" not followed by a hex digit parses as "0" and
         // leaves endptr pointing at the 'x'.
         let end = if hex_prefix { start - 1 } else { 0 };
-        return StrtoScan { negative: false, magnitude: 0, overflow: false, end };
+        return StrtoScan {
+            negative: false,
+            magnitude: 0,
+            overflow: false,
+            end,
+        };
     }
-    StrtoScan { negative, magnitude, overflow, end: i }
+    StrtoScan {
+        negative,
+        magnitude,
+        overflow,
+        end: i,
+    }
 }
 
 /// glibc `strtoul()`/`strtoull()` (64-bit `unsigned long`): `Err(())` for ERANGE, otherwise the
@@ -143,7 +153,11 @@ fn c_strtoull(s: &[u8], base: u32) -> Result<(u64, usize), ()> {
     if r.overflow {
         return Err(());
     }
-    let v = if r.negative { r.magnitude.wrapping_neg() } else { r.magnitude };
+    let v = if r.negative {
+        r.magnitude.wrapping_neg()
+    } else {
+        r.magnitude
+    };
     Ok((v, r.end))
 }
 
@@ -296,9 +310,7 @@ fn parts_hundredths(p: &[u8], symbol: &[u8]) -> Option<i32> {
         Some(dot) => {
             let (n, frac) = body.split_at(dot);
             match frac {
-                [b'.', d1 @ b'0'..=b'9', d2 @ b'0'..=b'9'] => {
-                    (n, i32::from(*d1 - b'0') * 10 + i32::from(*d2 - b'0'))
-                }
+                [b'.', d1 @ b'0'..=b'9', d2 @ b'0'..=b'9'] => (n, i32::from(*d1 - b'0') * 10 + i32::from(*d2 - b'0')),
                 [b'.', d1 @ b'0'..=b'9'] => (n, i32::from(*d1 - b'0') * 10),
                 _ => return None,
             }
@@ -404,7 +416,11 @@ pub fn parse_size_1024(t: &[u8]) -> Option<u64> {
         if l.wrapping_add(bump) > u64::MAX / factor {
             return None;
         }
-        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss, clippy::cast_precision_loss)]
+        #[allow(
+            clippy::cast_possible_truncation,
+            clippy::cast_sign_loss,
+            clippy::cast_precision_loss
+        )]
         let frac_part = (frac * (*factor as f64)) as u64;
         let tmp = l.wrapping_mul(*factor).wrapping_add(frac_part);
         if tmp > u64::MAX - r {
@@ -472,9 +488,9 @@ const TIME_UNITS: [(&str, u64); 30] = [
 
 /// time-util.c `extract_multiplier()`: the rest after a matched unit, and its multiplier.
 fn extract_multiplier(p: &[u8]) -> Option<(&[u8], u64)> {
-    TIME_UNITS.iter().find_map(|(suffix, usec)| {
-        p.strip_prefix(suffix.as_bytes()).map(|rest| (rest, *usec))
-    })
+    TIME_UNITS
+        .iter()
+        .find_map(|(suffix, usec)| p.strip_prefix(suffix.as_bytes()).map(|rest| (rest, *usec)))
 }
 
 /// Mirrors systemd v252 `parse_time(t, &usec, default_unit)` (time-util.c).
@@ -659,7 +675,9 @@ fn is_empty(v: Option<&[u8]>) -> Option<&[u8]> {
 /// UINT32_SCALE_FROM_PERMYRIAD(p)`; `parse_size(…, 1024)` → `MemoryMax t`; otherwise WARNING
 /// `Failed to parse systemd.memory_max, ignoring: %s`.
 pub fn memory_max_outcome(limit: Option<&[u8]>) -> LimitOutcome {
-    let Some(limit) = is_empty(limit) else { return LimitOutcome::Skip };
+    let Some(limit) = is_empty(limit) else {
+        return LimitOutcome::Skip;
+    };
     if limit == b"infinity" {
         return LimitOutcome::Value("MemoryMax", PropValue::U64(u64::MAX));
     }
@@ -668,10 +686,7 @@ pub fn memory_max_outcome(limit: Option<&[u8]>) -> LimitOutcome {
     }
     match parse_size_1024(limit) {
         Some(v) => LimitOutcome::Value("MemoryMax", PropValue::U64(v)),
-        None => LimitOutcome::Warn(format!(
-            "Failed to parse systemd.memory_max, ignoring: {}",
-            show(limit)
-        )),
+        None => LimitOutcome::Warn(format!("Failed to parse systemd.memory_max, ignoring: {}", show(limit))),
     }
 }
 
@@ -679,7 +694,9 @@ pub fn memory_max_outcome(limit: Option<&[u8]>) -> LimitOutcome {
 /// `parse_sec()` → `RuntimeMaxUSec t`; otherwise WARNING
 /// `Failed to parse systemd.runtime_max_sec: %s, ignoring.`
 pub fn runtime_max_sec_outcome(limit: Option<&[u8]>) -> LimitOutcome {
-    let Some(limit) = is_empty(limit) else { return LimitOutcome::Skip };
+    let Some(limit) = is_empty(limit) else {
+        return LimitOutcome::Skip;
+    };
     if limit == b"infinity" {
         return LimitOutcome::Skip;
     }
@@ -696,42 +713,39 @@ pub fn runtime_max_sec_outcome(limit: Option<&[u8]>) -> LimitOutcome {
 /// `safe_atou64()` → `TasksMax t`; otherwise WARNING
 /// `Failed to parse systemd.tasks_max, ignoring: %s`.
 pub fn tasks_max_outcome(limit: Option<&[u8]>) -> LimitOutcome {
-    let Some(limit) = is_empty(limit) else { return LimitOutcome::Skip };
+    let Some(limit) = is_empty(limit) else {
+        return LimitOutcome::Skip;
+    };
     if limit == b"infinity" {
         return LimitOutcome::Skip;
     }
     match safe_atou64(limit) {
         Some(v) => LimitOutcome::Value("TasksMax", PropValue::U64(v)),
-        None => LimitOutcome::Warn(format!(
-            "Failed to parse systemd.tasks_max, ignoring: {}",
-            show(limit)
-        )),
+        None => LimitOutcome::Warn(format!("Failed to parse systemd.tasks_max, ignoring: {}", show(limit))),
     }
 }
 
 /// Mirrors v252 `append_session_cpu_weight()`: empty → skip; `cg_cpu_weight_parse()` →
 /// `CPUWeight t`; otherwise WARNING `Failed to parse systemd.cpu_weight, ignoring: %s`.
 pub fn cpu_weight_outcome(limit: Option<&[u8]>) -> LimitOutcome {
-    let Some(limit) = is_empty(limit) else { return LimitOutcome::Skip };
+    let Some(limit) = is_empty(limit) else {
+        return LimitOutcome::Skip;
+    };
     match cpu_weight(limit) {
         Some(v) => LimitOutcome::Value("CPUWeight", PropValue::U64(v)),
-        None => LimitOutcome::Warn(format!(
-            "Failed to parse systemd.cpu_weight, ignoring: {}",
-            show(limit)
-        )),
+        None => LimitOutcome::Warn(format!("Failed to parse systemd.cpu_weight, ignoring: {}", show(limit))),
     }
 }
 
 /// Mirrors v252 `append_session_io_weight()`: empty → skip; `cg_weight_parse()` →
 /// `IOWeight t`; otherwise WARNING `Failed to parse systemd.io_weight, ignoring: %s`.
 pub fn io_weight_outcome(limit: Option<&[u8]>) -> LimitOutcome {
-    let Some(limit) = is_empty(limit) else { return LimitOutcome::Skip };
+    let Some(limit) = is_empty(limit) else {
+        return LimitOutcome::Skip;
+    };
     match cgroup_weight(limit) {
         Some(v) => LimitOutcome::Value("IOWeight", PropValue::U64(v)),
-        None => LimitOutcome::Warn(format!(
-            "Failed to parse systemd.io_weight, ignoring: {}",
-            show(limit)
-        )),
+        None => LimitOutcome::Warn(format!("Failed to parse systemd.io_weight, ignoring: {}", show(limit))),
     }
 }
 
@@ -767,7 +781,8 @@ pub fn session_properties(l: &Limits) -> (Vec<(&'static str, PropValue)>, Vec<St
 /// `endswith_no_case()`.
 fn ends_with_no_case(s: &[u8], suffix: &[u8]) -> bool {
     s.len() >= suffix.len()
-        && s.get(s.len() - suffix.len()..).is_some_and(|t| t.eq_ignore_ascii_case(suffix))
+        && s.get(s.len() - suffix.len()..)
+            .is_some_and(|t| t.eq_ignore_ascii_case(suffix))
 }
 
 /// Mirrors systemd v252 `is_localhost()` (hostname-util.c): case-insensitively `localhost`,
@@ -776,9 +791,14 @@ fn ends_with_no_case(s: &[u8], suffix: &[u8]) -> bool {
 /// localhost. (ASCII case folding, as glibc `strcasecmp()` in the C and UTF-8 locales.)
 pub fn is_localhost(hostname: &[u8]) -> bool {
     let h = cstr(hostname);
-    [&b"localhost"[..], b"localhost.", b"localhost.localdomain", b"localhost.localdomain."]
-        .iter()
-        .any(|w| h.eq_ignore_ascii_case(w))
+    [
+        &b"localhost"[..],
+        b"localhost.",
+        b"localhost.localdomain",
+        b"localhost.localdomain.",
+    ]
+    .iter()
+    .any(|w| h.eq_ignore_ascii_case(w))
         || [
             &b".localhost"[..],
             b".localhost.",
@@ -821,7 +841,11 @@ fn path_find_first_component(p: &[u8]) -> Result<(Option<(&[u8], &[u8])>, &[u8])
     }
     let comp = first.get(..len).unwrap_or(&[]);
     let next = skip_slash_or_dot(first.get(len..).unwrap_or(&[]));
-    let next = if next == b"." { next.get(1..).unwrap_or(&[]) } else { next };
+    let next = if next == b"." {
+        next.get(1..).unwrap_or(&[])
+    } else {
+        next
+    };
     // `first` (pointer to the start of the component, running to the end of the string) is what
     // path_startswith() returns; keep it alongside the component itself.
     Ok((Some((comp, first)), next))
@@ -1250,12 +1274,21 @@ mod tests {
 
     #[test]
     fn non_utf8_warning_is_lossy() {
-        let l = Limits { io_weight: Some(b"h\xff"), ..Limits::default() };
+        let l = Limits {
+            io_weight: Some(b"h\xff"),
+            ..Limits::default()
+        };
         let (props, warn) = session_properties(&l);
         assert!(props.is_empty());
-        assert_eq!(warn, vec!["Failed to parse systemd.io_weight, ignoring: h\u{fffd}".to_string()]);
+        assert_eq!(
+            warn,
+            vec!["Failed to parse systemd.io_weight, ignoring: h\u{fffd}".to_string()]
+        );
         assert_eq!(io_weight_outcome(None), LimitOutcome::Skip);
-        assert_eq!(cpu_weight_outcome(Some(b"idle")), LimitOutcome::Value("CPUWeight", PropValue::U64(0)));
+        assert_eq!(
+            cpu_weight_outcome(Some(b"idle")),
+            LimitOutcome::Value("CPUWeight", PropValue::U64(0))
+        );
     }
 
     #[test]

@@ -12,7 +12,10 @@ use log::{debug, warn};
 use crate::args::{self, Args};
 use crate::context::{self, Inputs};
 use crate::error::Error;
-use crate::ffi::{PAM_BUF_ERR, PAM_RHOST, PAM_RUSER, PAM_SERVICE, PAM_SERVICE_ERR, PAM_SESSION_ERR, PAM_TTY, PAM_USER_UNKNOWN, PAM_XDISPLAY};
+use crate::ffi::{
+    PAM_BUF_ERR, PAM_RHOST, PAM_RUSER, PAM_SERVICE, PAM_SERVICE_ERR, PAM_SESSION_ERR, PAM_TTY, PAM_USER_UNKNOWN,
+    PAM_XDISPLAY,
+};
 use crate::logging::Scope;
 use crate::logind::{self, Bus, Failure, SystemBus};
 use crate::pam::Pam;
@@ -71,7 +74,7 @@ pub fn open(pam: &Pam, argv: &[&[u8]], scope: &Scope<'_>) -> Result<(), Error> {
     let desktop = getenv_harder(pam, c"XDG_SESSION_DESKTOP", args.desktop);
 
     let inputs = Inputs {
-        uid: uid,
+        uid,
         service,
         display,
         tty,
@@ -98,7 +101,10 @@ pub fn open(pam: &Pam, argv: &[&[u8]], scope: &Scope<'_>) -> Result<(), Error> {
     };
 
     let logind = SystemBus {
-        bus: Bus { address: system_bus_address(), timeout: args.timeout },
+        bus: Bus {
+            address: system_bus_address(),
+            timeout: args.timeout,
+        },
         try_pidfd: true,
     };
     let reply = logind.create_session(req, || {
@@ -135,7 +141,11 @@ pub fn open(pam: &Pam, argv: &[&[u8]], scope: &Scope<'_>) -> Result<(), Error> {
     });
     let reply = match reply {
         Ok(r) => r,
-        Err(Failure::Call { name: Some(name), message, .. }) if name == "org.freedesktop.login1.SessionBusy" => {
+        Err(Failure::Call {
+            name: Some(name),
+            message,
+            ..
+        }) if name == "org.freedesktop.login1.SessionBusy" => {
             debug!("Not creating session: {message}");
             return Ok(());
         }
@@ -191,7 +201,12 @@ pub fn close(pam: &Pam, argv: &[&[u8]], scope: &Scope<'_>) -> Result<(), Error> 
     // Only release a session that was not pre-existing when we asked for it.
     let existing = pam
         .data_ptr(c"systemd.existing")
-        .map_err(|r| Error::new(r, format!("Failed to get PAM systemd.existing data: {}", pam.strerror(r))))?
+        .map_err(|r| {
+            Error::new(
+                r,
+                format!("Failed to get PAM systemd.existing data: {}", pam.strerror(r)),
+            )
+        })?
         .is_some_and(|p| !p.is_null());
     let Some(id) = pam.getenv(c"XDG_SESSION_ID") else {
         return Ok(());
@@ -205,14 +220,20 @@ pub fn close(pam: &Pam, argv: &[&[u8]], scope: &Scope<'_>) -> Result<(), Error> 
         Some(release_timeout_default())
     };
     let logind = SystemBus {
-        bus: Bus { address: system_bus_address(), timeout },
+        bus: Bus {
+            address: system_bus_address(),
+            timeout,
+        },
         try_pidfd: false,
     };
     // The session fd stays open on purpose (see `open`).
     logind.release_session(&id).map_err(|f| match f {
         Failure::Connect { .. } => connect_error(&logind.bus, &f),
         Failure::BuildMessage => Error::new(PAM_SESSION_ERR, "Failed to release session: Invalid argument"),
-        other => Error::new(PAM_SESSION_ERR, format!("Failed to release session: {}", describe_call(&logind.bus, &other))),
+        other => Error::new(
+            PAM_SESSION_ERR,
+            format!("Failed to release session: {}", describe_call(&logind.bus, &other)),
+        ),
     })
 }
 
@@ -236,16 +257,28 @@ fn acquire_user(pam: &Pam) -> Result<u32, Error> {
         .map_err(|r| Error::new(r, format!("Failed to get PAM user record data: {}", pam.strerror(r))))?;
     let uid = if let Some(json) = cached {
         let (record_name, uid) = user_record::cached_identity(json).map_err(|()| {
-            Error::new(PAM_SERVICE_ERR, format!("Failed to parse JSON user record: {}", logind::strerror(libc::EINVAL)))
+            Error::new(
+                PAM_SERVICE_ERR,
+                format!("Failed to parse JSON user record: {}", logind::strerror(libc::EINVAL)),
+            )
         })?;
         if record_name.as_bytes() != name {
-            return Err(Error::new(PAM_SERVICE_ERR, "Acquired user record does not match user name."));
+            return Err(Error::new(
+                PAM_SERVICE_ERR,
+                "Acquired user record does not match user name.",
+            ));
         }
         uid
     } else {
-        let unknown = |errno| Error::new(PAM_USER_UNKNOWN, format!("Failed to get user record: {}", logind::strerror(errno)));
+        let unknown = |errno| {
+            Error::new(
+                PAM_USER_UNKNOWN,
+                format!("Failed to get user record: {}", logind::strerror(errno)),
+            )
+        };
         let user = user::lookup(name).map_err(|e| unknown(e.errno()))?;
-        let shadow = user_record::shadow_by_name(&CString::new(user.name.as_slice()).map_err(|_| unknown(libc::EINVAL))?);
+        let shadow =
+            user_record::shadow_by_name(&CString::new(user.name.as_slice()).map_err(|_| unknown(libc::EINVAL))?);
         let json = user_record::record_json(&user.as_passwd(), shadow.as_ref().map(|s| s.as_shadow()).as_ref())
             .ok_or_else(|| unknown(libc::EINVAL))?;
         pam.set_data_string(&key, &json)
@@ -274,7 +307,10 @@ fn item<'p>(pam: &'p Pam, which: c_int, name: &str) -> Result<&'p [u8], Error> {
 /// A session limit string set by an earlier module.
 fn limit<'p>(pam: &'p Pam, key: &CStr) -> Result<Option<&'p [u8]>, Error> {
     pam.data_str(key).map_err(|r| {
-        Error::new(r, format!("Failed to get PAM {} data: {}", key.to_string_lossy(), pam.strerror(r)))
+        Error::new(
+            r,
+            format!("Failed to get PAM {} data: {}", key.to_string_lossy(), pam.strerror(r)),
+        )
     })
 }
 
@@ -321,8 +357,12 @@ fn update_environment(pam: &Pam, name: &str, value: &[u8]) -> Result<(), Error> 
     if value.is_empty() {
         return Ok(());
     }
-    pam.putenv(name, value)
-        .map_err(|r| Error::new(r, format!("Failed to set environment variable {name}: {}", pam.strerror(r))))
+    pam.putenv(name, value).map_err(|r| {
+        Error::new(
+            r,
+            format!("Failed to set environment variable {name}: {}", pam.strerror(r)),
+        )
+    })
 }
 
 /// `configure_runtime_directory()`: XDG_RUNTIME_DIR (and the legacy bus address) only for a
@@ -370,7 +410,9 @@ fn validate_runtime_directory(path: &[u8], uid: u32) -> Result<(), String> {
         return Err(format!("Runtime directory '{shown}' is not actually a directory."));
     }
     if st.st_uid != uid {
-        return Err(format!("Runtime directory '{shown}' is not owned by UID {uid}, as it should."));
+        return Err(format!(
+            "Runtime directory '{shown}' is not owned by UID {uid}, as it should."
+        ));
     }
     Ok(())
 }
@@ -379,8 +421,16 @@ fn connect_error(bus: &Bus, f: &Failure) -> Error {
     let Failure::Connect { errno, detail, elapsed } = f else {
         return Error::new(PAM_SERVICE_ERR, "Failed to connect to system bus");
     };
-    let code = if *errno == libc::ENOMEM { PAM_BUF_ERR } else { PAM_SERVICE_ERR };
-    let extra = if detail.is_empty() { String::new() } else { format!("{detail}, ") };
+    let code = if *errno == libc::ENOMEM {
+        PAM_BUF_ERR
+    } else {
+        PAM_SERVICE_ERR
+    };
+    let extra = if detail.is_empty() {
+        String::new()
+    } else {
+        format!("{detail}, ")
+    };
     Error::new(
         code,
         format!(
@@ -395,7 +445,12 @@ fn connect_error(bus: &Bus, f: &Failure) -> Error {
 /// `<message> (<error name> after N ms, org.freedesktop.login1 at <address>)`.
 fn describe_call(bus: &Bus, f: &Failure) -> String {
     match f {
-        Failure::Call { name, message, detail, elapsed } => {
+        Failure::Call {
+            name,
+            message,
+            detail,
+            elapsed,
+        } => {
             let mut why = String::new();
             if let Some(n) = name {
                 why.push_str(n);
@@ -405,12 +460,18 @@ fn describe_call(bus: &Bus, f: &Failure) -> String {
                 why.push_str(detail);
                 why.push_str(", ");
             }
-            let mut s = format!("{message} ({why}after {} ms, org.freedesktop.login1 at {}", elapsed.as_millis(), bus.address);
+            let mut s = format!(
+                "{message} ({why}after {} ms, org.freedesktop.login1 at {}",
+                elapsed.as_millis(),
+                bus.address
+            );
             if name.as_deref() == Some("org.freedesktop.DBus.Error.AccessDenied") {
                 // SAFETY: geteuid cannot fail.
                 let euid = unsafe { libc::geteuid() };
                 if euid != 0 {
-                    s.push_str(&format!("; logind takes this call from root only, and this process runs as uid {euid}"));
+                    s.push_str(&format!(
+                        "; logind takes this call from root only, and this process runs as uid {euid}"
+                    ));
                 }
             }
             s.push(')');
@@ -428,13 +489,20 @@ fn open_failure(bus: &Bus, f: Failure) -> Error {
     match f {
         Failure::Connect { .. } => connect_error(bus, &f),
         Failure::BuildMessage => Error::new(PAM_SERVICE_ERR, "Failed to create bus message: Invalid argument"),
-        Failure::Call { .. } => Error::new(PAM_SESSION_ERR, format!("Failed to create session: {}", describe_call(bus, &f))),
+        Failure::Call { .. } => Error::new(
+            PAM_SESSION_ERR,
+            format!("Failed to create session: {}", describe_call(bus, &f)),
+        ),
         Failure::BadReply { ref detail } => Error::new(
             PAM_SERVICE_ERR,
-            format!("Failed to parse bus message: {} ({detail})", logind::strerror(libc::ENXIO)),
+            format!(
+                "Failed to parse bus message: {} ({detail})",
+                logind::strerror(libc::ENXIO)
+            ),
         ),
-        Failure::DupFd { errno } => {
-            Error::new(PAM_SERVICE_ERR, format!("Failed to dup session fd: {}", logind::strerror(errno)))
-        }
+        Failure::DupFd { errno } => Error::new(
+            PAM_SERVICE_ERR,
+            format!("Failed to dup session fd: {}", logind::strerror(errno)),
+        ),
     }
 }

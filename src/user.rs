@@ -53,9 +53,7 @@ pub fn lookup(name: &[u8]) -> Result<User, LookupError> {
         let mut pwd: libc::passwd = unsafe { std::mem::zeroed() };
         let mut result: *mut libc::passwd = std::ptr::null_mut();
         // SAFETY: every pointer is valid for the call; buf has `size` writable bytes.
-        let r = unsafe {
-            libc::getpwnam_r(cname.as_ptr(), &mut pwd, buf.as_mut_ptr().cast(), size, &mut result)
-        };
+        let r = unsafe { libc::getpwnam_r(cname.as_ptr(), &mut pwd, buf.as_mut_ptr().cast(), size, &mut result) };
         if r == libc::ERANGE && size < (1 << 20) {
             size = size.saturating_mul(2);
             continue;
@@ -113,5 +111,4 @@ mod tests {
         assert_eq!(lookup(b"no-such-user-pam-systemd-rs"), Err(LookupError::NotFound));
         assert_eq!(lookup(b"0"), Err(LookupError::InvalidName));
     }
-
 }

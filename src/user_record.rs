@@ -892,12 +892,14 @@ fn per_machine_match(entry: &Value, machine: &Machine) -> Result<bool, ()> {
 ///
 /// The uid is the top-level `uid`, overridden by matching `perMachine` entries (in order) and
 /// then by `binding.<machine-id>.uid`, which is why this needs the [`Machine`].
+#[cfg(test)]
 pub fn cached_identity_for(json: &[u8], machine: &Machine) -> Result<(String, Option<u32>), ()> {
     identity(json, || machine.clone())
 }
 
 /// [`cached_identity_for`] on this machine ([`Machine::current`], read only when the record has a
 /// `perMachine` or `binding` section).
+#[allow(clippy::result_unit_err)] // one outcome only: the C module's PAM_SERVICE_ERR
 pub fn cached_identity(json: &[u8]) -> Result<(String, Option<u32>), ()> {
     identity(json, Machine::current)
 }

@@ -49,7 +49,13 @@ fn peer_pid(s: &UnixStream) -> Option<i32> {
     let mut len = std::mem::size_of::<libc::ucred>() as libc::socklen_t;
     // SAFETY: valid socket fd, out-pointer and length.
     let r = unsafe {
-        libc::getsockopt(s.as_raw_fd(), libc::SOL_SOCKET, libc::SO_PEERCRED, (&raw mut cred).cast(), &mut len)
+        libc::getsockopt(
+            s.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_PEERCRED,
+            (&raw mut cred).cast(),
+            &mut len,
+        )
     };
     (r == 0 && cred.pid > 0).then_some(cred.pid)
 }
@@ -57,7 +63,10 @@ fn peer_pid(s: &UnixStream) -> Option<i32> {
 /// `get_ctty_devnr()`: field 7 (`tty_nr`) of `/proc/<pid>/stat`, as (major, minor).
 fn ctty_of(pid: i32) -> Option<(u32, u32)> {
     let mut stat = String::new();
-    std::fs::File::open(format!("/proc/{pid}/stat")).ok()?.read_to_string(&mut stat).ok()?;
+    std::fs::File::open(format!("/proc/{pid}/stat"))
+        .ok()?
+        .read_to_string(&mut stat)
+        .ok()?;
     tty_nr_from_stat(&stat)
 }
 

@@ -20,8 +20,15 @@ fn module() -> PathBuf {
 }
 
 fn tool(cmd: &str, args: &[&str]) -> String {
-    let out = Command::new(cmd).args(args).output().unwrap_or_else(|e| panic!("{cmd}: {e}"));
-    assert!(out.status.success(), "{cmd} {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    let out = Command::new(cmd)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("{cmd}: {e}"));
+    assert!(
+        out.status.success(),
+        "{cmd} {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8(out.stdout).unwrap()
 }
 
@@ -36,7 +43,9 @@ fn exports_exactly_the_two_session_hooks() {
         .filter_map(|l| {
             let mut f = l.split_whitespace();
             let (_addr, kind, name) = (f.next()?, f.next()?, f.next()?);
-            "TDBRVWiu".contains(kind).then_some(name.split('@').next().unwrap_or(name))
+            "TDBRVWiu"
+                .contains(kind)
+                .then_some(name.split('@').next().unwrap_or(name))
         })
         .collect();
     syms.sort_unstable();
@@ -49,7 +58,10 @@ fn exports_exactly_the_two_session_hooks() {
 fn linked_with_now_and_relro() {
     let so = module();
     let dynamic = tool("readelf", &["-d", "-W", so.to_str().unwrap()]);
-    assert!(dynamic.contains("BIND_NOW") || dynamic.contains("Flags: NOW"), "{dynamic}");
+    assert!(
+        dynamic.contains("BIND_NOW") || dynamic.contains("Flags: NOW"),
+        "{dynamic}"
+    );
     let headers = tool("readelf", &["-l", "-W", so.to_str().unwrap()]);
     assert!(headers.contains("GNU_RELRO"), "{headers}");
     // Linked against libpam like the C module; no libpam_misc, no libsystemd.

@@ -103,7 +103,10 @@ fn monitor_calls(o: &Outcome) -> Result<Vec<BusCall>, String> {
             .map(|r| {
                 let p = r.get("payload");
                 if s(r, "type") == "error" {
-                    let msg = p.and_then(|p| p.get("data")).and_then(|d| d.idx(0)).map(|x| x.to_string());
+                    let msg = p
+                        .and_then(|p| p.get("data"))
+                        .and_then(|d| d.idx(0))
+                        .map(|x| x.to_string());
                     format!("error {}: {}", s(r, "error_name"), msg.unwrap_or_default())
                 } else {
                     // Drop fds (their numbers are the monitor's, meaningless here).
@@ -120,8 +123,16 @@ fn monitor_calls(o: &Outcome) -> Result<Vec<BusCall>, String> {
             .unwrap_or_else(|| "none".into());
         out.push(BusCall {
             member: s(m, "member"),
-            signature: payload.and_then(|p| p.get("type")).and_then(Json::as_str).unwrap_or("").to_string(),
-            data: payload.and_then(|p| p.get("data")).and_then(Json::as_array).unwrap_or(&[]).to_vec(),
+            signature: payload
+                .and_then(|p| p.get("type"))
+                .and_then(Json::as_str)
+                .unwrap_or("")
+                .to_string(),
+            data: payload
+                .and_then(|p| p.get("data"))
+                .and_then(Json::as_array)
+                .unwrap_or(&[])
+                .to_vec(),
             reply,
         });
     }
@@ -169,7 +180,9 @@ fn fd_kinds(v: &[FdInfo]) -> Vec<(String, bool)> {
 
 /// Replaces the number after `session_fd=` (the reply's raw fd, which legitimately differs).
 fn normalise_session_fd(t: &str) -> String {
-    let Some(i) = t.find("session_fd=") else { return t.to_string() };
+    let Some(i) = t.find("session_fd=") else {
+        return t.to_string();
+    };
     let start = i + "session_fd=".len();
     let rest = &t[start..];
     let n = rest.bytes().take_while(|b| b.is_ascii_digit() || *b == b'-').count();
@@ -180,7 +193,11 @@ fn normalise_session_fd(t: &str) -> String {
 }
 
 fn remove_idx(v: &[Json], idx: &[usize]) -> Vec<Json> {
-    v.iter().enumerate().filter(|(i, _)| !idx.contains(i)).map(|(_, x)| x.clone()).collect()
+    v.iter()
+        .enumerate()
+        .filter(|(i, _)| !idx.contains(i))
+        .map(|(_, x)| x.clone())
+        .collect()
 }
 
 fn view(o: &Outcome, logind: Logind) -> View {
@@ -212,8 +229,13 @@ fn view(o: &Outcome, logind: Logind) -> View {
     }
 
     // PAM data: the session fd must be one of the new fds; describe it by type/flag.
-    let all_fds: Vec<&FdInfo> =
-        o.fds.iter().chain(&o.fds2).chain(&o.fds_after_close).chain(&o.fds_after_end).collect();
+    let all_fds: Vec<&FdInfo> = o
+        .fds
+        .iter()
+        .chain(&o.fds2)
+        .chain(&o.fds_after_close)
+        .chain(&o.fds_after_end)
+        .collect();
     for d in &o.dumps {
         let sfd = match d.get("session_fd").map(String::as_str) {
             None => "missing".to_string(),
@@ -257,7 +279,8 @@ fn view(o: &Outcome, logind: Logind) -> View {
                                     ));
                                 }
                                 if k.data.get(13).and_then(Json::as_i128) != Some(0) {
-                                    v.pidfd_problems.push(format!("PIDFD flags not 0: {:?}", k.data.get(13)));
+                                    v.pidfd_problems
+                                        .push(format!("PIDFD flags not 0: {:?}", k.data.get(13)));
                                 }
                             }
                             other => v.pidfd_problems.push(format!(
@@ -280,7 +303,8 @@ fn view(o: &Outcome, logind: Logind) -> View {
         },
         _ if logind == Logind::None => {
             if !c.records.is_empty() {
-                v.setup_problems.push(format!("records without a fake logind?! {:?}", c.records));
+                v.setup_problems
+                    .push(format!("records without a fake logind?! {:?}", c.records));
             }
         }
         _ => {
@@ -290,7 +314,8 @@ fn view(o: &Outcome, logind: Logind) -> View {
                 let unknown = r.get("unknown").and_then(Json::as_bool) == Some(true);
                 if method == Some("CreateSessionWithPIDFD") {
                     if !unknown {
-                        v.pidfd_problems.push(format!("CreateSessionWithPIDFD served by the fake: {r}"));
+                        v.pidfd_problems
+                            .push(format!("CreateSessionWithPIDFD served by the fake: {r}"));
                     } else {
                         let next = recs.get(i + 1);
                         let ok = next.and_then(|n| n.get("method")).and_then(Json::as_str) == Some("CreateSession")
@@ -311,10 +336,13 @@ fn view(o: &Outcome, logind: Logind) -> View {
     }
     // Sanity of the recording itself: a create that the module saw answered must be recorded.
     let answered = v.log.iter().any(|(_, t)| {
-        t.starts_with("Reply from logind:") || t.starts_with("Not creating session:") || t.starts_with("Failed to create session:")
+        t.starts_with("Reply from logind:")
+            || t.starts_with("Not creating session:")
+            || t.starts_with("Failed to create session:")
     });
     if answered && logind != Logind::None && !v.calls.iter().any(|k| k.contains("CreateSession")) {
-        v.setup_problems.push("the module got an answer to CreateSession, but no CreateSession was recorded".into());
+        v.setup_problems
+            .push("the module got an answer to CreateSession, but no CreateSession was recorded".into());
     }
     v
 }
@@ -376,8 +404,18 @@ fn diff_lists<T: std::fmt::Debug>(name: &str, c: &[T], r: &[T], eq: impl Fn(&T, 
         let (a, b) = (c.get(i), r.get(i));
         let same = matches!((a, b), (Some(a), Some(b)) if eq(a, b));
         let mark = if same { "  " } else { "!!" };
-        writeln!(s, "  {mark} [{i}] C:    {}", a.map(|x| format!("{x:?}")).unwrap_or("-".into())).unwrap();
-        writeln!(s, "  {mark} [{i}] ours: {}", b.map(|x| format!("{x:?}")).unwrap_or("-".into())).unwrap();
+        writeln!(
+            s,
+            "  {mark} [{i}] C:    {}",
+            a.map(|x| format!("{x:?}")).unwrap_or("-".into())
+        )
+        .unwrap();
+        writeln!(
+            s,
+            "  {mark} [{i}] ours: {}",
+            b.map(|x| format!("{x:?}")).unwrap_or("-".into())
+        )
+        .unwrap();
     }
     out.push(s);
 }
@@ -407,10 +445,19 @@ fn compare(c: &View, r: &View) -> Vec<String> {
     eq_field!(fds_after_end);
     eq_field!(threads);
     diff_lists("logind calls", &c.calls, &r.calls, |a, b| a == b, &mut d);
-    diff_lists("PAM data dumps (session-fd, existing, user record)", &c.data, &r.data, |a, b| a == b, &mut d);
+    diff_lists(
+        "PAM data dumps (session-fd, existing, user record)",
+        &c.data,
+        &r.data,
+        |a, b| a == b,
+        &mut d,
+    );
     diff_lists("module log lines", &c.log, &r.log, log_line_matches, &mut d);
     if !c.pidfd_problems.is_empty() {
-        d.push(format!("the C module sent CreateSessionWithPIDFD?! {:?}", c.pidfd_problems));
+        d.push(format!(
+            "the C module sent CreateSessionWithPIDFD?! {:?}",
+            c.pidfd_problems
+        ));
     }
     for p in &r.pidfd_problems {
         d.push(format!("ours: {p}"));
@@ -421,7 +468,12 @@ fn compare(c: &View, r: &View) -> Vec<String> {
 /// Client stdout without the bus-monitor lines, for failure messages.
 fn short_summary(o: &Outcome) -> String {
     let mut s = String::new();
-    writeln!(s, "runner_rc={} client_rc={:?} elapsed={:?}", o.runner_rc, o.client_rc, o.elapsed).unwrap();
+    writeln!(
+        s,
+        "runner_rc={} client_rc={:?} elapsed={:?}",
+        o.runner_rc, o.client_rc, o.elapsed
+    )
+    .unwrap();
     for l in o.stdout.lines().filter(|l| !l.starts_with("busmon=")) {
         writeln!(s, "    {l}").unwrap();
     }
@@ -456,7 +508,11 @@ fn prepare(m: &Module, logind: Logind, build: fn(Case) -> Case) -> Case {
 fn run_case(name: &str, logind: Logind, build: fn(Case) -> Case) {
     let c_mod = Module::c();
     let rs_mod = Module::rs();
-    assert!(rs_mod.path.exists(), "our module {} does not exist (cargo build)", rs_mod.path.display());
+    assert!(
+        rs_mod.path.exists(),
+        "our module {} does not exist (cargo build)",
+        rs_mod.path.display()
+    );
     let c_case = prepare(&c_mod, logind, build);
     let rs_case = prepare(&rs_mod, logind, build);
     // Build the shared binaries once before the two runs race for them.
@@ -507,8 +563,13 @@ macro_rules! cases {
     };
 }
 
-const LIMITS: [&str; 5] =
-    ["systemd.memory_max", "systemd.tasks_max", "systemd.cpu_weight", "systemd.io_weight", "systemd.runtime_max_sec"];
+const LIMITS: [&str; 5] = [
+    "systemd.memory_max",
+    "systemd.tasks_max",
+    "systemd.cpu_weight",
+    "systemd.io_weight",
+    "systemd.runtime_max_sec",
+];
 
 fn limits(c: Case, vals: [&str; 5]) -> Case {
     LIMITS.iter().zip(vals).fold(c, |c, (k, v)| c.pam_data(k, v))

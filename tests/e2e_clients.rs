@@ -42,7 +42,11 @@ fn check_user_session(r: &mut Run, service: &str) {
 }
 
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").expect("bind a free port").local_addr().unwrap().port()
+    TcpListener::bind("127.0.0.1:0")
+        .expect("bind a free port")
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 /// pamtester opens and closes a session; a later pam_exec line records, while
@@ -94,7 +98,10 @@ fn check_pamtester(r: &mut Run, user: &str, tty: &str, rhost: &str) {
     r.expect_kv("XDG_RUNTIME_DIR", &format!("/run/user/{uid}"));
     r.expect_kv("XDG_SESSION_TYPE", "tty");
     r.expect_kv("XDG_SESSION_CLASS", "user");
-    let listed = r.stdout.lines().any(|l| l == format!("LIST_session {id} {uid} {user} -"));
+    let listed = r
+        .stdout
+        .lines()
+        .any(|l| l == format!("LIST_session {id} {uid} {user} -"));
     r.check(listed, &format!("ListSessions does not list session {id} of {user}"));
     r.expect_kv("PROP_Id", &id);
     r.expect_kv("PROP_Name", user);

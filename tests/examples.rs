@@ -33,12 +33,17 @@ fn check_stack(file: &Path) -> Vec<Vec<String>> {
         let words: Vec<&str> = line.split_whitespace().collect();
         if words[0] == "@include" {
             let name = words[1];
-            let found = Path::new("/etc/pam.d").join(name).exists() || repo().join("pam.d-examples").join(name).exists();
+            let found =
+                Path::new("/etc/pam.d").join(name).exists() || repo().join("pam.d-examples").join(name).exists();
             assert!(found, "{}: @include {name} does not resolve", file.display());
             continue;
         }
         let kind = words[0].trim_start_matches('-');
-        assert!(["auth", "account", "session", "password"].contains(&kind), "{}: bad line {line:?}", file.display());
+        assert!(
+            ["auth", "account", "session", "password"].contains(&kind),
+            "{}: bad line {line:?}",
+            file.display()
+        );
         // The control is one word or a [bracketed] expression that may contain spaces.
         let mut rest = &words[1..];
         if rest[0].starts_with('[') {
@@ -56,7 +61,11 @@ fn check_stack(file: &Path) -> Vec<Vec<String>> {
             assert_eq!(kind, "session", "{}: our module only has session hooks", file.display());
             ours.push(rest[1..].iter().map(|s| s.to_string()).collect());
         } else {
-            assert!(Path::new(SECURITY_DIR).join(module).exists(), "{}: {module} not installed", file.display());
+            assert!(
+                Path::new(SECURITY_DIR).join(module).exists(),
+                "{}: {module} not installed",
+                file.display()
+            );
         }
     }
     ours
@@ -66,7 +75,10 @@ fn check_stack(file: &Path) -> Vec<Vec<String>> {
 fn every_example_uses_the_module_once_with_valid_arguments() {
     let files = examples();
     for name in ["sshd", "login", "su", "runuser-l", "cron", "common-session"] {
-        assert!(files.iter().any(|f| f.file_name().unwrap() == name), "pam.d-examples/{name} missing");
+        assert!(
+            files.iter().any(|f| f.file_name().unwrap() == name),
+            "pam.d-examples/{name} missing"
+        );
     }
     for f in files {
         let ours = check_stack(&f);
@@ -82,7 +94,13 @@ fn every_example_uses_the_module_once_with_valid_arguments() {
 #[test]
 fn install_script_finds_the_pam_module_directory() {
     let stage = std::env::temp_dir().join(format!("pam-systemd-rs-install-{}", std::process::id()));
-    let so = std::env::current_exe().unwrap().parent().unwrap().parent().unwrap().join("libpam_systemd_rs.so");
+    let so = std::env::current_exe()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .join("libpam_systemd_rs.so");
     let out = Command::new(repo().join("scripts/install-module"))
         .arg(&so)
         .env("DESTDIR", &stage)
@@ -90,7 +108,9 @@ fn install_script_finds_the_pam_module_directory() {
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let installed = stage.join(SECURITY_DIR.trim_start_matches('/')).join("pam_systemd_rs.so");
+    let installed = stage
+        .join(SECURITY_DIR.trim_start_matches('/'))
+        .join("pam_systemd_rs.so");
     let meta = std::fs::metadata(&installed).unwrap();
     assert_eq!(meta.len(), std::fs::metadata(&so).unwrap().len());
     use std::os::unix::fs::PermissionsExt;

@@ -20,7 +20,11 @@ fn has_env(o: &Outcome, k: &str) -> bool {
 }
 
 fn xdg_vars(o: &Outcome) -> Vec<String> {
-    o.env.iter().filter(|(k, _)| k.starts_with("XDG_") || k == "DBUS_SESSION_BUS_ADDRESS").map(|(k, _)| k.clone()).collect()
+    o.env
+        .iter()
+        .filter(|(k, _)| k.starts_with("XDG_") || k == "DBUS_SESSION_BUS_ADDRESS")
+        .map(|(k, _)| k.clone())
+        .collect()
 }
 
 fn create_args(o: &Outcome) -> Vec<Json> {
@@ -75,28 +79,56 @@ fn success_sets_env_fd_and_data() {
         "bob".into(),
         "192.168.1.5".into(),
     ];
-    assert_eq!(o.creates()[0].get("method").and_then(Json::as_str), Some("CreateSession"), "{s}");
+    assert_eq!(
+        o.creates()[0].get("method").and_then(Json::as_str),
+        Some("CreateSession"),
+        "{s}"
+    );
     assert_eq!(args, expected, "{s}");
     assert_eq!(props(&o), Vec::<Json>::new(), "{s}");
     // The call comes from the client process itself.
-    assert_eq!(o.creates()[0].get("sender_pid").and_then(Json::as_i128), o.pid.map(i128::from), "{s}");
+    assert_eq!(
+        o.creates()[0].get("sender_pid").and_then(Json::as_i128),
+        o.pid.map(i128::from),
+        "{s}"
+    );
 
     let rt = format!("/run/user/{uid}");
     assert_eq!(o.env_get("XDG_SESSION_ID"), Some("c1"), "{s}");
     assert_eq!(o.env_get("XDG_RUNTIME_DIR"), Some(rt.as_str()), "{s}");
-    assert_eq!(o.env_get("DBUS_SESSION_BUS_ADDRESS"), Some(format!("unix:path={rt}/bus").as_str()), "{s}");
+    assert_eq!(
+        o.env_get("DBUS_SESSION_BUS_ADDRESS"),
+        Some(format!("unix:path={rt}/bus").as_str()),
+        "{s}"
+    );
     assert_eq!(o.env_get("XDG_SESSION_TYPE"), Some("tty"), "{s}");
     assert_eq!(o.env_get("XDG_SESSION_CLASS"), Some("user"), "{s}");
-    assert!(!has_env(&o, "XDG_SEAT") && !has_env(&o, "XDG_VTNR") && !has_env(&o, "XDG_SESSION_DESKTOP"), "{s}");
+    assert!(
+        !has_env(&o, "XDG_SEAT") && !has_env(&o, "XDG_VTNR") && !has_env(&o, "XDG_SESSION_DESKTOP"),
+        "{s}"
+    );
 
     // Exactly one new FIFO fd, >= 3, CLOEXEC; it is the one stored as PAM data.
     let fifos = o.new_fifos();
     assert_eq!(fifos.len(), 1, "{s}");
     assert!(fifos[0].fd >= 3 && fifos[0].cloexec, "{s}");
-    assert_eq!(o.dumps.first().and_then(|d| d.get("session_fd")), Some(&fifos[0].fd.to_string()), "{s}");
-    assert_eq!(o.dumps.first().and_then(|d| d.get("existing")).map(String::as_str), Some("0"), "{s}");
+    assert_eq!(
+        o.dumps.first().and_then(|d| d.get("session_fd")),
+        Some(&fifos[0].fd.to_string()),
+        "{s}"
+    );
+    assert_eq!(
+        o.dumps.first().and_then(|d| d.get("existing")).map(String::as_str),
+        Some("0"),
+        "{s}"
+    );
     // The user record was cached as PAM data (JSON with the user's name).
-    let rec = o.dumps.first().and_then(|d| d.get("user_record")).cloned().unwrap_or_default();
+    let rec = o
+        .dumps
+        .first()
+        .and_then(|d| d.get("user_record"))
+        .cloned()
+        .unwrap_or_default();
     assert!(rec.starts_with('{') && rec.contains("\"userName\":\"pamtest1\""), "{s}");
     assert_eq!(o.threads, Some(1), "{s}");
 }
@@ -120,14 +152,23 @@ fn close_releases_and_fd_lives_until_exit() {
     let rel = o.calls("ReleaseSession");
     assert_eq!(rel.len(), 1, "{s}");
     assert_eq!(rel[0].get("id").and_then(Json::as_str), Some("c1"), "{s}");
-    assert_eq!(rel[0].get("sender_pid").and_then(Json::as_i128), o.pid.map(i128::from), "{s}");
+    assert_eq!(
+        rel[0].get("sender_pid").and_then(Json::as_i128),
+        o.pid.map(i128::from),
+        "{s}"
+    );
     // The session fd stays open after close and after pam_end ...
     let fifo = o.new_fifos()[0].fd;
-    assert!(o.fds_after_close.iter().any(|f| f.fd == fifo && f.kind == "fifo"), "{s}");
+    assert!(
+        o.fds_after_close.iter().any(|f| f.fd == fifo && f.kind == "fifo"),
+        "{s}"
+    );
     assert!(o.fds_after_end.iter().any(|f| f.fd == fifo && f.kind == "fifo"), "{s}");
     // ... the fake sees EOF only once the process is gone (not even a child shell holds it).
     assert!(
-        !o.records_before_exit.iter().any(|r| r.get("event").and_then(Json::as_str) == Some("fifo-eof")),
+        !o.records_before_exit
+            .iter()
+            .any(|r| r.get("event").and_then(Json::as_str) == Some("fifo-eof")),
         "fifo-eof before the client exited\n{s}"
     );
     assert!(!o.records_before_exit.is_empty(), "{s}");
@@ -149,9 +190,23 @@ fn session_busy_is_success_without_anything() {
     assert_eq!(o.open_rc, Some(0), "{s}");
     assert_eq!(xdg_vars(&o), Vec::<String>::new(), "{s}");
     assert!(o.new_fifos().is_empty(), "{s}");
-    assert_eq!(o.dumps.first().and_then(|d| d.get("session_fd")).map(String::as_str), Some("unset"), "{s}");
-    assert_eq!(o.dumps.first().and_then(|d| d.get("existing")).map(String::as_str), Some("unset"), "{s}");
-    assert!(o.logged(LOG_DEBUG, "Not creating session: Already running in a session or user slice"), "{s}");
+    assert_eq!(
+        o.dumps.first().and_then(|d| d.get("session_fd")).map(String::as_str),
+        Some("unset"),
+        "{s}"
+    );
+    assert_eq!(
+        o.dumps.first().and_then(|d| d.get("existing")).map(String::as_str),
+        Some("unset"),
+        "{s}"
+    );
+    assert!(
+        o.logged(
+            LOG_DEBUG,
+            "Not creating session: Already running in a session or user slice"
+        ),
+        "{s}"
+    );
     assert_eq!(o.close_rc, Some(0), "{s}");
     assert!(o.calls("ReleaseSession").is_empty(), "{s}");
 }
@@ -205,10 +260,17 @@ fn other_create_errors_are_session_err() {
         ("org.freedesktop.DBus.Error.InvalidArgs", "Invalid session class foo"),
         ("org.freedesktop.login1.NoSuchSeat", "No seat 'seat7' known"),
     ] {
-        let o = base().item("tty", "pts/2").fake_conf("create_error", name).fake_conf("create_error_msg", msg).run();
+        let o = base()
+            .item("tty", "pts/2")
+            .fake_conf("create_error", name)
+            .fake_conf("create_error_msg", msg)
+            .run();
         let s = o.summary();
         assert_eq!(o.open_rc, Some(PAM_SESSION_ERR), "{name}\n{s}");
-        assert!(o.logged_detailed(LOG_ERR, &format!("Failed to create session: {msg}")), "{s}");
+        assert!(
+            o.logged_detailed(LOG_ERR, &format!("Failed to create session: {msg}")),
+            "{s}"
+        );
         assert_eq!(xdg_vars(&o), Vec::<String>::new(), "{s}");
         assert!(o.new_fifos().is_empty(), "{s}");
     }
@@ -216,23 +278,36 @@ fn other_create_errors_are_session_err() {
 
 #[test]
 fn missing_bus_is_service_err() {
-    let o = base().item("tty", "pts/2").env("DBUS_SYSTEM_BUS_ADDRESS", "unix:path=/nonexistent").run();
+    let o = base()
+        .item("tty", "pts/2")
+        .env("DBUS_SYSTEM_BUS_ADDRESS", "unix:path=/nonexistent")
+        .run();
     let s = o.summary();
     assert_eq!(o.open_rc, Some(PAM_SERVICE_ERR), "{s}");
-    assert!(o.logged_detailed(LOG_ERR, "Failed to connect to system bus: No such file or directory"), "{s}");
+    assert!(
+        o.logged_detailed(LOG_ERR, "Failed to connect to system bus: No such file or directory"),
+        "{s}"
+    );
     assert!(o.creates().is_empty(), "{s}");
     assert_eq!(xdg_vars(&o), Vec::<String>::new(), "{s}");
 }
 
 #[test]
 fn reply_uid_mismatch_sets_no_runtime_dir() {
-    let o = base().item("tty", "pts/2").fake_conf("reply_uid", "{UID2}").fake_conf("runtime_bus", "1").run();
+    let o = base()
+        .item("tty", "pts/2")
+        .fake_conf("reply_uid", "{UID2}")
+        .fake_conf("runtime_bus", "1")
+        .run();
     let s = o.summary();
     assert_eq!(o.open_rc, Some(0), "{s}");
     assert_eq!(o.env_get("XDG_SESSION_ID"), Some("c1"), "{s}");
     assert_eq!(o.env_get("XDG_SESSION_TYPE"), Some("tty"), "{s}");
     assert_eq!(o.env_get("XDG_SESSION_CLASS"), Some("user"), "{s}");
-    assert!(!has_env(&o, "XDG_RUNTIME_DIR") && !has_env(&o, "DBUS_SESSION_BUS_ADDRESS"), "{s}");
+    assert!(
+        !has_env(&o, "XDG_RUNTIME_DIR") && !has_env(&o, "DBUS_SESSION_BUS_ADDRESS"),
+        "{s}"
+    );
 }
 
 #[test]
@@ -246,7 +321,11 @@ fn custom_runtime_dir_owned_by_user_is_used() {
     assert_eq!(o.open_rc, Some(0), "{s}");
     let rt = o.env_get("XDG_RUNTIME_DIR").expect(&s).to_string();
     assert!(rt.ends_with("/rt"), "{s}");
-    assert_eq!(o.env_get("DBUS_SESSION_BUS_ADDRESS"), Some(format!("unix:path={rt}/bus").as_str()), "{s}");
+    assert_eq!(
+        o.env_get("DBUS_SESSION_BUS_ADDRESS"),
+        Some(format!("unix:path={rt}/bus").as_str()),
+        "{s}"
+    );
 }
 
 #[test]
@@ -261,13 +340,29 @@ fn bad_runtime_dirs_are_not_used() {
         ("{STATE}/afile", "is not actually a directory"),
     ];
     for (path, err) in cases {
-        let o = base().item("tty", "pts/2").setup(setup).fake_conf("reply_runtime_path", path).run();
+        let o = base()
+            .item("tty", "pts/2")
+            .setup(setup)
+            .fake_conf("reply_runtime_path", path)
+            .run();
         let s = o.summary();
         assert_eq!(o.open_rc, Some(0), "{path}\n{s}");
-        assert!(!has_env(&o, "XDG_RUNTIME_DIR") && !has_env(&o, "DBUS_SESSION_BUS_ADDRESS"), "{path}\n{s}");
+        assert!(
+            !has_env(&o, "XDG_RUNTIME_DIR") && !has_env(&o, "DBUS_SESSION_BUS_ADDRESS"),
+            "{path}\n{s}"
+        );
         assert_eq!(o.env_get("XDG_SESSION_ID"), Some("c1"), "{s}");
-        assert!(o.logged_containing(LOG_ERR, err), "{path}: expected ERR containing {err:?}\n{s}");
-        assert!(o.logged(LOG_WARNING, "Not setting $XDG_RUNTIME_DIR, as the directory is not in order."), "{s}");
+        assert!(
+            o.logged_containing(LOG_ERR, err),
+            "{path}: expected ERR containing {err:?}\n{s}"
+        );
+        assert!(
+            o.logged(
+                LOG_WARNING,
+                "Not setting $XDG_RUNTIME_DIR, as the directory is not in order."
+            ),
+            "{s}"
+        );
     }
 }
 
@@ -300,7 +395,10 @@ fn limits_case_12() {
         ],
         "{s}"
     );
-    assert!(o.logged(LOG_WARNING, "Failed to parse systemd.io_weight, ignoring: 20000"), "{s}");
+    assert!(
+        o.logged(LOG_WARNING, "Failed to parse systemd.io_weight, ignoring: 20000"),
+        "{s}"
+    );
 }
 
 #[test]
@@ -313,8 +411,15 @@ fn limits_case_13() {
         ("runtime_max_sec", "infinity"),
     ]);
     let s = o.summary();
-    assert_eq!(props(&o), vec![prop("MemoryMax", "t", 1073741824), prop("CPUWeight", "t", 100)], "{s}");
-    assert!(o.logged(LOG_WARNING, "Failed to parse systemd.io_weight, ignoring: abc"), "{s}");
+    assert_eq!(
+        props(&o),
+        vec![prop("MemoryMax", "t", 1073741824), prop("CPUWeight", "t", 100)],
+        "{s}"
+    );
+    assert!(
+        o.logged(LOG_WARNING, "Failed to parse systemd.io_weight, ignoring: abc"),
+        "{s}"
+    );
 }
 
 #[test]
@@ -337,7 +442,10 @@ fn limits_case_14() {
         ],
         "{s}"
     );
-    assert!(o.logged(LOG_WARNING, "Failed to parse systemd.cpu_weight, ignoring: 0"), "{s}");
+    assert!(
+        o.logged(LOG_WARNING, "Failed to parse systemd.cpu_weight, ignoring: 0"),
+        "{s}"
+    );
 }
 
 #[test]
@@ -350,9 +458,19 @@ fn limits_case_15() {
         ("runtime_max_sec", "bogus"),
     ]);
     let s = o.summary();
-    assert_eq!(props(&o), vec![prop("MemoryMaxScale", "u", 529998964), prop("CPUWeight", "t", 10000)], "{s}");
-    assert!(o.logged(LOG_WARNING, "Failed to parse systemd.runtime_max_sec: bogus, ignoring."), "{s}");
-    assert!(o.logged(LOG_WARNING, "Failed to parse systemd.tasks_max, ignoring: -1"), "{s}");
+    assert_eq!(
+        props(&o),
+        vec![prop("MemoryMaxScale", "u", 529998964), prop("CPUWeight", "t", 10000)],
+        "{s}"
+    );
+    assert!(
+        o.logged(LOG_WARNING, "Failed to parse systemd.runtime_max_sec: bogus, ignoring."),
+        "{s}"
+    );
+    assert!(
+        o.logged(LOG_WARNING, "Failed to parse systemd.tasks_max, ignoring: -1"),
+        "{s}"
+    );
 }
 
 #[test]
@@ -360,7 +478,11 @@ fn existing_session_is_not_released() {
     let o = base().item("tty", "pts/2").fake_conf("reply_existing", "1").run();
     let s = o.summary();
     assert_eq!(o.open_rc, Some(0), "{s}");
-    assert_eq!(o.dumps.first().and_then(|d| d.get("existing")).map(String::as_str), Some("1"), "{s}");
+    assert_eq!(
+        o.dumps.first().and_then(|d| d.get("existing")).map(String::as_str),
+        Some("1"),
+        "{s}"
+    );
     assert_eq!(o.env_get("XDG_SESSION_ID"), Some("c1"), "{s}");
     assert_eq!(o.close_rc, Some(0), "{s}");
     assert!(o.calls("ReleaseSession").is_empty(), "{s}");
@@ -376,7 +498,10 @@ fn release_error_is_session_err() {
     let s = o.summary();
     assert_eq!(o.open_rc, Some(0), "{s}");
     assert_eq!(o.close_rc, Some(PAM_SESSION_ERR), "{s}");
-    assert!(o.logged_detailed(LOG_ERR, "Failed to release session: No session 'c1' known"), "{s}");
+    assert!(
+        o.logged_detailed(LOG_ERR, "Failed to release session: No session 'c1' known"),
+        "{s}"
+    );
 }
 
 #[test]
@@ -384,7 +509,10 @@ fn non_utf8_rhost_is_service_err() {
     let o = base().item("tty", "pts/2").item("rhost", r"h\xff").run();
     let s = o.summary();
     assert_eq!(o.open_rc, Some(PAM_SERVICE_ERR), "{s}");
-    assert!(o.logged(LOG_ERR, "Failed to create bus message: Invalid argument"), "{s}");
+    assert!(
+        o.logged(LOG_ERR, "Failed to create bus message: Invalid argument"),
+        "{s}"
+    );
     assert!(o.creates().is_empty(), "{s}");
 }
 
@@ -401,7 +529,11 @@ fn reply_values_go_to_env() {
     assert_eq!(o.env_get("XDG_SESSION_ID"), Some("42"), "{s}");
     assert_eq!(o.env_get("XDG_SEAT"), Some("seat0"), "{s}");
     assert_eq!(o.env_get("XDG_VTNR"), Some("2"), "{s}");
-    assert_eq!(o.calls("ReleaseSession")[0].get("id").and_then(Json::as_str), Some("42"), "{s}");
+    assert_eq!(
+        o.calls("ReleaseSession")[0].get("id").and_then(Json::as_str),
+        Some("42"),
+        "{s}"
+    );
 }
 
 #[test]
@@ -429,12 +561,19 @@ fn unknown_user_and_failing_conversation() {
 fn threads_stay_one() {
     let o = base().item("tty", "pts/2").run();
     let s = o.summary();
-    assert_eq!((o.threads, o.threads_after_close, o.threads_after_end), (Some(1), Some(1), Some(1)), "{s}");
+    assert_eq!(
+        (o.threads, o.threads_after_close, o.threads_after_end),
+        (Some(1), Some(1), Some(1)),
+        "{s}"
+    );
 }
 
 #[test]
 fn wrong_reply_signature_is_service_err() {
-    let o = base().item("tty", "pts/2").fake_conf("create_mode", "wrong-signature").run();
+    let o = base()
+        .item("tty", "pts/2")
+        .fake_conf("create_mode", "wrong-signature")
+        .run();
     let s = o.summary();
     assert_eq!(o.open_rc, Some(PAM_SERVICE_ERR), "{s}");
     assert!(o.logged_containing(LOG_ERR, "Failed to parse bus message: "), "{s}");
@@ -447,7 +586,10 @@ fn logind_exiting_without_reply_is_session_err() {
     let s = o.summary();
     assert_eq!(o.open_rc, Some(PAM_SESSION_ERR), "{s}");
     assert!(
-        o.logged_detailed(LOG_ERR, "Failed to create session: Message recipient disconnected from message bus without replying"),
+        o.logged_detailed(
+            LOG_ERR,
+            "Failed to create session: Message recipient disconnected from message bus without replying"
+        ),
         "{s}"
     );
 }
@@ -456,10 +598,21 @@ fn logind_exiting_without_reply_is_session_err() {
 fn comparable_view_is_stable_across_runs() {
     // Two identical runs of the same module compare equal once normalised (what the
     // differential suite relies on).
-    let mk = || base().item("tty", "/dev/pts/4").item("rhost", "10.1.2.3").pam_data("systemd.tasks_max", "9").run();
+    let mk = || {
+        base()
+            .item("tty", "/dev/pts/4")
+            .item("rhost", "10.1.2.3")
+            .pam_data("systemd.tasks_max", "9")
+            .run()
+    };
     let (a, b) = (mk(), mk());
     assert_eq!(a.comparable(), b.comparable(), "{}\n{}", a.summary(), b.summary());
-    assert!(a.comparable().records.iter().any(|r| r.get("sender_pid").and_then(Json::as_str) == Some("<pid>")));
+    assert!(
+        a.comparable()
+            .records
+            .iter()
+            .any(|r| r.get("sender_pid").and_then(Json::as_str) == Some("<pid>"))
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -481,13 +634,23 @@ fn ours() -> Option<Module> {
 /// connect worked, so, as with sd-bus, it is the call that times out: PAM_SESSION_ERR.
 fn ours_timeout_with_mute_bus_is_session_err() {
     let Some(m) = ours() else { return };
-    let o = Case::new(&m).args(&["debug", "timeout=1"]).item("tty", "pts/2").bus(Bus::Mute).run();
+    let o = Case::new(&m)
+        .args(&["debug", "timeout=1"])
+        .item("tty", "pts/2")
+        .bus(Bus::Mute)
+        .run();
     let s = o.summary();
     assert_eq!(o.open_rc, Some(PAM_SESSION_ERR), "{s}");
     let ms = o.open_ms.unwrap_or(u64::MAX);
     assert!((900..1500).contains(&ms), "{s}");
-    assert!(o.logged_detailed(LOG_ERR, "Failed to create session: Connection timed out"), "{s}");
-    assert!(o.logged_containing(LOG_ERR, "org.freedesktop.DBus.Error.Timeout after "), "{s}");
+    assert!(
+        o.logged_detailed(LOG_ERR, "Failed to create session: Connection timed out"),
+        "{s}"
+    );
+    assert!(
+        o.logged_containing(LOG_ERR, "org.freedesktop.DBus.Error.Timeout after "),
+        "{s}"
+    );
 }
 
 #[test]
@@ -509,23 +672,42 @@ fn ours_timeout_with_never_reply_is_session_err() {
 /// authenticates lazily, inside the call), the call fails: PAM_SESSION_ERR, promptly.
 fn ours_half_bus_is_session_err() {
     let Some(m) = ours() else { return };
-    let o = Case::new(&m).args(&["debug", "timeout=1"]).item("tty", "pts/2").bus(Bus::HalfBus).run();
+    let o = Case::new(&m)
+        .args(&["debug", "timeout=1"])
+        .item("tty", "pts/2")
+        .bus(Bus::HalfBus)
+        .run();
     let s = o.summary();
     assert_eq!(o.open_rc, Some(PAM_SESSION_ERR), "{s}");
     assert!(o.open_ms.unwrap_or(u64::MAX) < 1500, "{s}");
-    assert!(o.logged_detailed(LOG_ERR, "Failed to create session: Transport endpoint is not connected"), "{s}");
+    assert!(
+        o.logged_detailed(LOG_ERR, "Failed to create session: Transport endpoint is not connected"),
+        "{s}"
+    );
 }
 
 #[test]
 fn ours_pidfd_api_is_used_when_available() {
     let Some(m) = ours() else { return };
-    let o = Case::new(&m).args(&["debug", "pidfd=1"]).item("tty", "pts/2").fake_conf("pidfd", "1").run();
+    let o = Case::new(&m)
+        .args(&["debug", "pidfd=1"])
+        .item("tty", "pts/2")
+        .fake_conf("pidfd", "1")
+        .run();
     let s = o.summary();
     assert_eq!(o.open_rc, Some(0), "{s}");
     let c = o.creates();
     assert_eq!(c.len(), 1, "{s}");
-    assert_eq!(c[0].get("method").and_then(Json::as_str), Some("CreateSessionWithPIDFD"), "{s}");
-    assert_eq!(c[0].get("pidfd_pid").and_then(Json::as_i128), o.pid.map(i128::from), "{s}");
+    assert_eq!(
+        c[0].get("method").and_then(Json::as_str),
+        Some("CreateSessionWithPIDFD"),
+        "{s}"
+    );
+    assert_eq!(
+        c[0].get("pidfd_pid").and_then(Json::as_i128),
+        o.pid.map(i128::from),
+        "{s}"
+    );
     assert_eq!(c[0].get("flags").and_then(Json::as_u64), Some(0), "{s}");
     assert_eq!(o.env_get("XDG_SESSION_ID"), Some("c1"), "{s}");
     assert_eq!(o.new_fifos().len(), 1, "{s}");
@@ -534,15 +716,27 @@ fn ours_pidfd_api_is_used_when_available() {
 #[test]
 fn ours_pidfd_falls_back_to_create_session() {
     let Some(m) = ours() else { return };
-    let o = Case::new(&m).args(&["debug", "pidfd=1"]).item("tty", "pts/2").fake_conf("pidfd", "0").run();
+    let o = Case::new(&m)
+        .args(&["debug", "pidfd=1"])
+        .item("tty", "pts/2")
+        .fake_conf("pidfd", "0")
+        .run();
     let s = o.summary();
     assert_eq!(o.open_rc, Some(0), "{s}");
     let c = o.all_creates();
     let last = c.last().expect(&s);
     assert_eq!(last.get("method").and_then(Json::as_str), Some("CreateSession"), "{s}");
-    assert_eq!(last.get("args").and_then(|a| a.idx(1)).and_then(Json::as_u64), Some(0), "{s}");
+    assert_eq!(
+        last.get("args").and_then(|a| a.idx(1)).and_then(Json::as_u64),
+        Some(0),
+        "{s}"
+    );
     for earlier in &c[..c.len() - 1] {
-        assert_eq!(earlier.get("method").and_then(Json::as_str), Some("CreateSessionWithPIDFD"), "{s}");
+        assert_eq!(
+            earlier.get("method").and_then(Json::as_str),
+            Some("CreateSessionWithPIDFD"),
+            "{s}"
+        );
         assert_eq!(earlier.get("unknown").and_then(Json::as_bool), Some(true), "{s}");
     }
     assert_eq!(o.env_get("XDG_SESSION_ID"), Some("c1"), "{s}");
@@ -551,7 +745,10 @@ fn ours_pidfd_falls_back_to_create_session() {
 #[test]
 fn ours_syslog_prefix() {
     let Some(m) = ours() else { return };
-    let o = Case::new(&m).item("tty", "pts/2").env("DBUS_SYSTEM_BUS_ADDRESS", "unix:path=/nonexistent").run();
+    let o = Case::new(&m)
+        .item("tty", "pts/2")
+        .env("DBUS_SYSTEM_BUS_ADDRESS", "unix:path=/nonexistent")
+        .run();
     let s = o.summary();
     assert_eq!(o.open_rc, Some(PAM_SERVICE_ERR), "{s}");
     let line = o
@@ -573,7 +770,12 @@ fn ours_error_lines_name_the_cause() {
         .fake_conf("create_error_msg", "Invalid session class foo")
         .run();
     let s = o.summary();
-    let line = o.module_log().into_iter().find(|(_, t)| t.starts_with("Failed to create session: ")).expect(&s).1;
+    let line = o
+        .module_log()
+        .into_iter()
+        .find(|(_, t)| t.starts_with("Failed to create session: "))
+        .expect(&s)
+        .1;
     for part in [
         "Invalid session class foo",
         "org.freedesktop.DBus.Error.InvalidArgs",
@@ -583,8 +785,19 @@ fn ours_error_lines_name_the_cause() {
         assert!(line.contains(part), "{part:?} missing in {line:?}\n{s}");
     }
 
-    let o = Case::new(&m).item("tty", "pts/2").env("DBUS_SYSTEM_BUS_ADDRESS", "unix:path=/nonexistent").run();
+    let o = Case::new(&m)
+        .item("tty", "pts/2")
+        .env("DBUS_SYSTEM_BUS_ADDRESS", "unix:path=/nonexistent")
+        .run();
     let s = o.summary();
-    let line = o.module_log().into_iter().find(|(_, t)| t.starts_with("Failed to connect to system bus: ")).expect(&s).1;
-    assert!(line.contains("unix:path=/nonexistent") && line.contains(" ms)"), "{line:?}\n{s}");
+    let line = o
+        .module_log()
+        .into_iter()
+        .find(|(_, t)| t.starts_with("Failed to connect to system bus: "))
+        .expect(&s)
+        .1;
+    assert!(
+        line.contains("unix:path=/nonexistent") && line.contains(" ms)"),
+        "{line:?}\n{s}"
+    );
 }

@@ -17,7 +17,11 @@ const PREFIX: &str = "pam_systemd_rs(pamtest:session): ";
 /// Our module (these tests are about its own behaviour, so never the C one).
 fn rs() -> Module {
     let m = Module::rs();
-    assert!(m.path.exists(), "{} missing: run `cargo build` first (cargo test alone does not build the cdylib)", m.path.display());
+    assert!(
+        m.path.exists(),
+        "{} missing: run `cargo build` first (cargo test alone does not build the cdylib)",
+        m.path.display()
+    );
     m
 }
 
@@ -43,13 +47,25 @@ fn logged_with_prefix(o: &Outcome, severity: u32, needle: &str) {
         .iter()
         .find(|l| l.is_module() && l.severity() == severity && l.text.contains(needle));
     match hit {
-        Some(l) => assert!(l.raw.contains(PREFIX), "line without our prefix: {}\n{}", l.raw, o.summary()),
-        None => panic!("no module line at severity {severity} containing {needle:?}\n{}", o.summary()),
+        Some(l) => assert!(
+            l.raw.contains(PREFIX),
+            "line without our prefix: {}\n{}",
+            l.raw,
+            o.summary()
+        ),
+        None => panic!(
+            "no module line at severity {severity} containing {needle:?}\n{}",
+            o.summary()
+        ),
     }
 }
 
 fn no_session_env(o: &Outcome) {
-    let xdg: Vec<_> = o.env.iter().filter(|(k, _)| k.starts_with("XDG_") || k == "DBUS_SESSION_BUS_ADDRESS").collect();
+    let xdg: Vec<_> = o
+        .env
+        .iter()
+        .filter(|(k, _)| k.starts_with("XDG_") || k == "DBUS_SESSION_BUS_ADDRESS")
+        .collect();
     assert!(xdg.is_empty(), "unexpected env {xdg:?}\n{}", o.summary());
     assert!(o.new_fifos().is_empty(), "{}", o.summary());
 }
@@ -60,7 +76,11 @@ fn no_bus_socket_at_default_path() {
     let o = base().setup("rm -f /run/dbus/system_bus_socket").run();
     survived(&o);
     assert_eq!(o.open_rc, Some(PAM_SERVICE_ERR), "{}", o.summary());
-    logged_with_prefix(&o, LOG_ERR, "Failed to connect to system bus: No such file or directory");
+    logged_with_prefix(
+        &o,
+        LOG_ERR,
+        "Failed to connect to system bus: No such file or directory",
+    );
     no_session_env(&o);
     // Close then has no session id and makes no call. (libpam reports 6, PAM_PERM_DENIED, for
     // that close after a failed open of a `required` module, with the C module too.)
@@ -69,10 +89,16 @@ fn no_bus_socket_at_default_path() {
 
 #[test]
 fn no_bus_socket_at_given_address() {
-    let o = base().env("DBUS_SYSTEM_BUS_ADDRESS", "unix:path=/nonexistent/bus").run();
+    let o = base()
+        .env("DBUS_SYSTEM_BUS_ADDRESS", "unix:path=/nonexistent/bus")
+        .run();
     survived(&o);
     assert_eq!(o.open_rc, Some(PAM_SERVICE_ERR), "{}", o.summary());
-    logged_with_prefix(&o, LOG_ERR, "Failed to connect to system bus: No such file or directory");
+    logged_with_prefix(
+        &o,
+        LOG_ERR,
+        "Failed to connect to system bus: No such file or directory",
+    );
     no_session_env(&o);
 }
 
@@ -117,7 +143,10 @@ fn half_bus_is_session_err() {
 
 #[test]
 fn logind_never_replies_is_session_err_within_deadline() {
-    let o = base().args(&["timeout=1"]).fake_conf("create_mode", "never-reply").run();
+    let o = base()
+        .args(&["timeout=1"])
+        .fake_conf("create_mode", "never-reply")
+        .run();
     survived(&o);
     assert_eq!(o.open_rc, Some(PAM_SESSION_ERR), "{}", o.summary());
     let ms = o.open_ms.expect("open_ms");
@@ -163,7 +192,11 @@ fn logind_dies_mid_call_is_session_err() {
     let o = base().fake_conf("create_mode", "exit").run();
     survived(&o);
     assert_eq!(o.open_rc, Some(PAM_SESSION_ERR), "{}", o.summary());
-    logged_with_prefix(&o, LOG_ERR, "Failed to create session: Message recipient disconnected from message bus without replying");
+    logged_with_prefix(
+        &o,
+        LOG_ERR,
+        "Failed to create session: Message recipient disconnected from message bus without replying",
+    );
     no_session_env(&o);
 }
 
@@ -192,7 +225,10 @@ fn release_failure_is_session_err_on_close() {
 
 #[test]
 fn release_never_replies_is_bounded() {
-    let o = base().args(&["timeout=1"]).fake_conf("release_mode", "never-reply").run();
+    let o = base()
+        .args(&["timeout=1"])
+        .fake_conf("release_mode", "never-reply")
+        .run();
     survived(&o);
     assert_eq!(o.open_rc, Some(PAM_SUCCESS), "{}", o.summary());
     assert_eq!(o.close_rc, Some(PAM_SESSION_ERR), "{}", o.summary());
@@ -207,7 +243,11 @@ fn bus_gone_before_close_is_service_err() {
     survived(&o);
     assert_eq!(o.open_rc, Some(PAM_SUCCESS), "{}", o.summary());
     assert_eq!(o.close_rc, Some(PAM_SERVICE_ERR), "{}", o.summary());
-    logged_with_prefix(&o, LOG_ERR, "Failed to connect to system bus: No such file or directory");
+    logged_with_prefix(
+        &o,
+        LOG_ERR,
+        "Failed to connect to system bus: No such file or directory",
+    );
 }
 
 /// Runs a case with `ulimit -n N` applied to the client (the setup runs in the shell that
@@ -232,7 +272,12 @@ fn emfile_during_open() {
         }
         // The module must not return while a thread of its own still runs, however the call
         // failed (a process that forks right after open must not fork in the middle of it).
-        assert_eq!(o.threads, Some(1), "ulimit {n}: a thread outlived pam_open_session (fds then: {:?})\n{s}", o.fds);
+        assert_eq!(
+            o.threads,
+            Some(1),
+            "ulimit {n}: a thread outlived pam_open_session (fds then: {:?})\n{s}",
+            o.fds
+        );
         survived(&o);
         match o.open_rc {
             Some(PAM_SUCCESS) => {
@@ -283,7 +328,10 @@ fn every_fault_is_bounded_in_time() {
     // The default deadline is 120 s; with timeout=1 no fault above may hold open longer than
     // ~1.5 s. Run the two slow ones back to back once more with timeout=500ms.
     for (bus, conf) in [(Bus::Mute, None), (Bus::Default, Some(("create_mode", "never-reply")))] {
-        let mut c = base().args(&["timeout=500ms"]).bus(bus).timeout(Duration::from_secs(30));
+        let mut c = base()
+            .args(&["timeout=500ms"])
+            .bus(bus)
+            .timeout(Duration::from_secs(30));
         if let Some((k, v)) = conf {
             c = c.fake_conf(k, v);
         }
@@ -291,6 +339,10 @@ fn every_fault_is_bounded_in_time() {
         survived(&o);
         let ms = o.open_ms.expect("open_ms");
         assert!((400..1000).contains(&ms), "open took {ms} ms\n{}", o.summary());
-        assert!(matches!(o.open_rc, Some(PAM_SERVICE_ERR) | Some(PAM_SESSION_ERR)), "{}", o.summary());
+        assert!(
+            matches!(o.open_rc, Some(PAM_SERVICE_ERR) | Some(PAM_SESSION_ERR)),
+            "{}",
+            o.summary()
+        );
     }
 }

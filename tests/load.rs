@@ -65,10 +65,16 @@ impl Run {
             .map(str::to_string)
     }
     fn num(&self, key: &str) -> i64 {
-        self.val(key).and_then(|v| v.parse().ok()).unwrap_or_else(|| panic!("no {key}= in\n{}", self.out))
+        self.val(key)
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| panic!("no {key}= in\n{}", self.out))
     }
     fn module_lines(&self) -> Vec<SyslogLine> {
-        self.file("syslog.log").lines().map(parse_syslog_line).filter(|l| l.is_module()).collect()
+        self.file("syslog.log")
+            .lines()
+            .map(parse_syslog_line)
+            .filter(|l| l.is_module())
+            .collect()
     }
 }
 
@@ -84,12 +90,20 @@ impl Drop for Run {
 fn testbed(name: &str, logind: &str, script: &str, limit: Duration) -> Run {
     let _ = testkit_dir();
     let m = Module::rs();
-    assert!(m.path.exists(), "{} missing: run `cargo build` first (cargo test alone does not build the cdylib)", m.path.display());
+    assert!(
+        m.path.exists(),
+        "{} missing: run `cargo build` first (cargo test alone does not build the cdylib)",
+        m.path.display()
+    );
     let state = std::env::temp_dir().join(format!("pamsd-load-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&state);
     std::fs::create_dir_all(&state).unwrap();
     let mut full = String::from("set -u\nS=\"$TESTBED_STATE\"\nmkdir -p \"$S/pam.conf.d\"\n");
-    full.push_str(&format!("TB={}\nQ={}\n", q(&testbed_runner()), q(&repo_root().join("testbed/logind-query"))));
+    full.push_str(&format!(
+        "TB={}\nQ={}\n",
+        q(&testbed_runner()),
+        q(&repo_root().join("testbed/logind-query"))
+    ));
     full.push_str(script);
     full.push_str("\n\"$TB\" syslog-sync || true\nexit 0\n");
     std::fs::write(state.join("script.sh"), full).unwrap();
@@ -122,7 +136,12 @@ fn testbed(name: &str, logind: &str, script: &str, limit: Duration) -> Run {
         std::thread::sleep(Duration::from_millis(100));
     };
     let out = std::fs::read_to_string(state.join("runner.out")).unwrap_or_default();
-    Run { state, rc, out, elapsed: start.elapsed() }
+    Run {
+        state,
+        rc,
+        out,
+        elapsed: start.elapsed(),
+    }
 }
 
 const N: usize = 64;
@@ -157,10 +176,25 @@ echo "after=$("$Q" ids 2>/dev/null | wc -l)"
         client = q(&client),
     );
     let r = testbed("concurrent", "elogind", &script, Duration::from_secs(180));
-    let ctx = format!("rc={:?} elapsed={:?}\n{}\n{}", r.rc, r.elapsed, r.out, r.file("runner.err"));
+    let ctx = format!(
+        "rc={:?} elapsed={:?}\n{}\n{}",
+        r.rc,
+        r.elapsed,
+        r.out,
+        r.file("runner.err")
+    );
     assert_eq!(r.rc, Some(0), "{ctx}");
-    eprintln!("64 logins: held at once {}, whole run {:?}", r.num("held_max"), r.elapsed);
-    assert_eq!(r.num("held_max"), N as i64, "not all sessions held at once\n{ctx}\n{}", r.file("during.txt"));
+    eprintln!(
+        "64 logins: held at once {}, whole run {:?}",
+        r.num("held_max"),
+        r.elapsed
+    );
+    assert_eq!(
+        r.num("held_max"),
+        N as i64,
+        "not all sessions held at once\n{ctx}\n{}",
+        r.file("during.txt")
+    );
     assert_eq!(r.num("empty"), 1, "sessions left over\n{ctx}");
     assert_eq!(r.num("after"), 0, "{ctx}");
     // Every client: open 0, close 0, its own session id, one thread.
@@ -170,19 +204,35 @@ echo "after=$("$Q" ids 2>/dev/null | wc -l)"
         assert!(out.lines().any(|l| l == "open_rc=0"), "client {i}:\n{out}");
         assert!(out.lines().any(|l| l == "close_rc=0"), "client {i}:\n{out}");
         assert!(out.lines().any(|l| l == "threads=1"), "client {i}:\n{out}");
-        let id = out.lines().find_map(|l| l.strip_prefix("env=XDG_SESSION_ID=")).unwrap_or_else(|| panic!("client {i}:\n{out}"));
+        let id = out
+            .lines()
+            .find_map(|l| l.strip_prefix("env=XDG_SESSION_ID="))
+            .unwrap_or_else(|| panic!("client {i}:\n{out}"));
         assert!(ids.insert(id.to_string()), "session id {id} handed out twice");
     }
     assert_eq!(ids.len(), N);
     // The module's own account: 64 replies, no error or warning line.
     let lines = r.module_lines();
-    assert_eq!(lines.iter().filter(|l| l.text.starts_with("Reply from logind: ")).count(), N);
-    let bad: Vec<_> = lines.iter().filter(|l| l.severity() <= LOG_WARNING).map(|l| l.raw.clone()).collect();
+    assert_eq!(
+        lines
+            .iter()
+            .filter(|l| l.text.starts_with("Reply from logind: "))
+            .count(),
+        N
+    );
+    let bad: Vec<_> = lines
+        .iter()
+        .filter(|l| l.severity() <= LOG_WARNING)
+        .map(|l| l.raw.clone())
+        .collect();
     assert!(bad.is_empty(), "{bad:#?}");
 }
 
 fn leak_cycles() -> u32 {
-    std::env::var("PAM_SYSTEMD_RS_LEAK_CYCLES").ok().and_then(|v| v.parse().ok()).unwrap_or(1000)
+    std::env::var("PAM_SYSTEMD_RS_LEAK_CYCLES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1000)
 }
 
 #[test]
@@ -231,8 +281,15 @@ echo "releases=$(grep -c '"method":"ReleaseSession"' "$S/fake-calls.jsonl")"
     // fds: only the session FIFOs accumulate (one per session, kept on purpose).
     // The first cycle may leave one more fd for good: glibc's syslog socket (openlog() on the
     // first log line, kept open as for any syslog(3) user). After that, nothing grows.
-    assert!(r.num("non_fifo_growth_max") <= 1, "fd growth besides the session FIFOs\n{ctx}");
-    assert_eq!(r.num("non_fifo_after_first"), r.num("non_fifo_end"), "fds grow per cycle\n{ctx}");
+    assert!(
+        r.num("non_fifo_growth_max") <= 1,
+        "fd growth besides the session FIFOs\n{ctx}"
+    );
+    assert_eq!(
+        r.num("non_fifo_after_first"),
+        r.num("non_fifo_end"),
+        "fds grow per cycle\n{ctx}"
+    );
     assert_eq!(r.num("fifos_end") - r.num("fifos_start"), i64::from(cycles), "{ctx}");
     assert_eq!(r.num("threads_start"), 1, "{ctx}");
     assert_eq!(r.num("threads_max"), 1, "a thread appeared\n{ctx}");

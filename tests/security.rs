@@ -22,7 +22,11 @@ use common::*;
 /// Our module (these tests are about its own behaviour, so never the C one).
 fn rs() -> Module {
     let m = Module::rs();
-    assert!(m.path.exists(), "{} missing: run `cargo build` first (cargo test alone does not build the cdylib)", m.path.display());
+    assert!(
+        m.path.exists(),
+        "{} missing: run `cargo build` first (cargo test alone does not build the cdylib)",
+        m.path.display()
+    );
     m
 }
 
@@ -66,7 +70,9 @@ fn as_setuid_root(c: Case) -> Case {
 
 /// The client as pamtest1, no privileges at all.
 fn as_user1(c: Case) -> Case {
-    c.setup(&wrap_client("setpriv --reuid={UID1} --regid={UID1} --clear-groups {STATE}/real-client"))
+    c.setup(&wrap_client(
+        "setpriv --reuid={UID1} --regid={UID1} --clear-groups {STATE}/real-client",
+    ))
 }
 
 fn create_arg(o: &Outcome, i: usize) -> Json {
@@ -76,7 +82,11 @@ fn create_arg(o: &Outcome, i: usize) -> Json {
 }
 
 fn uid1(o: &Outcome) -> Option<u64> {
-    o.creates().first().and_then(|c| c.get("args")).and_then(|a| a.idx(0)).and_then(Json::as_u64)
+    o.creates()
+        .first()
+        .and_then(|c| c.get("args"))
+        .and_then(|a| a.idx(0))
+        .and_then(Json::as_u64)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -85,10 +95,16 @@ fn uid1(o: &Outcome) -> Option<u64> {
 
 #[test]
 fn bus_address_from_env_is_honoured_when_not_at_secure() {
-    let o = base().env("DBUS_SYSTEM_BUS_ADDRESS", "unix:path=/nonexistent/secure-test").run();
+    let o = base()
+        .env("DBUS_SYSTEM_BUS_ADDRESS", "unix:path=/nonexistent/secure-test")
+        .run();
     survived(&o);
     assert_eq!(o.open_rc, Some(PAM_SERVICE_ERR), "{}", o.summary());
-    assert!(o.logged_containing(LOG_ERR, "/nonexistent/secure-test"), "{}", o.summary());
+    assert!(
+        o.logged_containing(LOG_ERR, "/nonexistent/secure-test"),
+        "{}",
+        o.summary()
+    );
 }
 
 #[test]
@@ -97,7 +113,12 @@ fn bus_address_from_env_is_ignored_when_at_secure() {
     let s = o.summary();
     survived(&o);
     // The process really was setuid: real uid pamtest1, effective 0.
-    let uids = o.stdout.lines().find_map(|l| l.strip_prefix("client_Uid: ")).expect(&s).to_string();
+    let uids = o
+        .stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("client_Uid: "))
+        .expect(&s)
+        .to_string();
     let v: Vec<&str> = uids.split_whitespace().collect();
     assert!(v.len() == 4 && v[0] != "0" && v[1] == "0", "not setuid: {uids}\n{s}");
     // The variable was ignored: the default bus was used and the session was created.
@@ -113,34 +134,55 @@ fn bus_address_from_env_is_ignored_when_at_secure() {
 #[test]
 fn bus_address_ignored_with_file_caps_and_setgid() {
     for (what, prep) in [
-        ("setcap", "cp {STATE}/real-client {STATE}/x-client && setcap cap_net_raw+ep {STATE}/x-client"),
-        ("setgid", "cp {STATE}/real-client {STATE}/x-client && chown root:root {STATE}/x-client && chmod 2755 {STATE}/x-client"),
+        (
+            "setcap",
+            "cp {STATE}/real-client {STATE}/x-client && setcap cap_net_raw+ep {STATE}/x-client",
+        ),
+        (
+            "setgid",
+            "cp {STATE}/real-client {STATE}/x-client && chown root:root {STATE}/x-client && chmod 2755 {STATE}/x-client",
+        ),
     ] {
-        if what == "setcap" && !["/usr/sbin/setcap", "/sbin/setcap"].iter().any(|p| std::path::Path::new(p).exists()) {
+        if what == "setcap"
+            && !["/usr/sbin/setcap", "/sbin/setcap"]
+                .iter()
+                .any(|p| std::path::Path::new(p).exists())
+        {
             // libcap2-bin is not among testbed/setup-host.sh's packages.
             eprintln!("skipped the setcap variant: setcap is not installed (apt-get install libcap2-bin)");
             continue;
         }
         let o = base()
             .env("DBUS_SYSTEM_BUS_ADDRESS", "unix:path=/nonexistent/secure-test")
-            .setup(&wrap_client("setpriv --reuid={UID1} --regid={UID1} --clear-groups {STATE}/x-client"))
+            .setup(&wrap_client(
+                "setpriv --reuid={UID1} --regid={UID1} --clear-groups {STATE}/x-client",
+            ))
             .setup(prep)
             .logind(Logind::Elogind)
             .run();
         let s = o.summary();
         survived(&o);
-        assert!(!o.logged_containing(LOG_ERR, "/nonexistent/secure-test"), "{what}: variable used\n{s}");
+        assert!(
+            !o.logged_containing(LOG_ERR, "/nonexistent/secure-test"),
+            "{what}: variable used\n{s}"
+        );
         assert_eq!(o.open_rc, Some(PAM_SESSION_ERR), "{what}\n{s}");
         assert!(o.logged_containing(LOG_ERR, "AccessDenied"), "{what}\n{s}");
     }
     // Control: the same unprivileged client without caps/setgid uses the variable.
     let o = base()
         .env("DBUS_SYSTEM_BUS_ADDRESS", "unix:path=/nonexistent/secure-test")
-        .setup(&wrap_client("setpriv --reuid={UID1} --regid={UID1} --clear-groups {STATE}/real-client"))
+        .setup(&wrap_client(
+            "setpriv --reuid={UID1} --regid={UID1} --clear-groups {STATE}/real-client",
+        ))
         .logind(Logind::Elogind)
         .run();
     assert_eq!(o.open_rc, Some(PAM_SERVICE_ERR), "{}", o.summary());
-    assert!(o.logged_containing(LOG_ERR, "/nonexistent/secure-test"), "{}", o.summary());
+    assert!(
+        o.logged_containing(LOG_ERR, "/nonexistent/secure-test"),
+        "{}",
+        o.summary()
+    );
 }
 
 fn xdg_env(c: Case) -> Case {
@@ -210,11 +252,18 @@ fn session_fd_does_not_survive_exec() {
     let parent = list("parentfd=");
     let child = list("childfd=");
     let fd = fifos[0].fd.to_string();
-    let id = parent.iter().find(|(n, _)| *n == fd).map(|(_, id)| id.clone()).expect(&s);
+    let id = parent
+        .iter()
+        .find(|(n, _)| *n == fd)
+        .map(|(_, id)| id.clone())
+        .expect(&s);
     assert!(id.starts_with("fifo:"), "{id}\n{s}");
     // ... and the exec'd child has no fd on that FIFO (by device and inode), nor that number.
     assert!(!child.is_empty(), "child fds not listed\n{s}");
-    assert!(!child.iter().any(|(_, i)| *i == id), "the session FIFO survived exec: {child:?}\n{s}");
+    assert!(
+        !child.iter().any(|(_, i)| *i == id),
+        "the session FIFO survived exec: {child:?}\n{s}"
+    );
     assert!(!child.iter().any(|(n, _)| *n == fd), "{child:?}\n{s}");
     // Nor any other fd the module opened.
     let leaked: Vec<_> = o.fds.iter().filter(|f| !f.cloexec).collect();
@@ -248,10 +297,16 @@ fn runtime_dir_refused_unless_real_dir_owned_by_user() {
         assert!(o.logged_containing(LOG_ERR, err), "{path}: expected {err:?}\n{s}");
     }
     // The control: the real directory itself is accepted (the test can fail).
-    let o = base().setup(setup).fake_conf("reply_runtime_path", "{STATE}/userdir").run();
+    let o = base()
+        .setup(setup)
+        .fake_conf("reply_runtime_path", "{STATE}/userdir")
+        .run();
     let rt = o.env_get("XDG_RUNTIME_DIR").expect(&o.summary()).to_string();
     assert!(rt.ends_with("/userdir"), "{}", o.summary());
-    assert_eq!(o.env_get("DBUS_SESSION_BUS_ADDRESS"), Some(format!("unix:path={rt}/bus").as_str()));
+    assert_eq!(
+        o.env_get("DBUS_SESSION_BUS_ADDRESS"),
+        Some(format!("unix:path={rt}/bus").as_str())
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -283,7 +338,13 @@ fn format_strings_in_items_are_logged_literally() {
     assert!(ask.contains(&format!("remote_user={FMT}")), "{ask}");
     assert!(ask.contains(&format!("tty=pts/{FMT}")), "{ask}");
     assert!(ask.contains(&format!("desktop={FMT}")), "{ask}");
-    assert!(o.logged(LOG_WARNING, &format!("Failed to parse systemd.tasks_max, ignoring: {FMT}")), "{s}");
+    assert!(
+        o.logged(
+            LOG_WARNING,
+            &format!("Failed to parse systemd.tasks_max, ignoring: {FMT}")
+        ),
+        "{s}"
+    );
     // And the values reached logind unchanged.
     assert_eq!(create_arg(&o, 12), Json::from(FMT), "{s}");
 }
@@ -299,9 +360,21 @@ fn format_strings_in_failures_are_logged_literally() {
     survived(&o);
     let s = o.summary();
     assert_eq!(o.open_rc, Some(PAM_SESSION_ERR), "{s}");
-    assert!(o.logged_containing(LOG_ERR, &format!("Failed to create session: {FMT} (")), "{s}");
-    assert!(o.logged(LOG_WARNING, &format!("Unknown parameter 'bogus{FMT}', ignoring")), "{s}");
-    assert!(o.logged(LOG_WARNING, &format!("Failed to parse timeout= argument, ignoring: {FMT}")), "{s}");
+    assert!(
+        o.logged_containing(LOG_ERR, &format!("Failed to create session: {FMT} (")),
+        "{s}"
+    );
+    assert!(
+        o.logged(LOG_WARNING, &format!("Unknown parameter 'bogus{FMT}', ignoring")),
+        "{s}"
+    );
+    assert!(
+        o.logged(
+            LOG_WARNING,
+            &format!("Failed to parse timeout= argument, ignoring: {FMT}")
+        ),
+        "{s}"
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -322,8 +395,14 @@ fn non_root_caller_gets_a_clear_line() {
         .expect(&s)
         .1;
     eprintln!("non-root caller: {line}");
-    assert!(line.contains("org.freedesktop.DBus.Error.AccessDenied"), "no D-Bus error name: {line}\n{s}");
-    assert!(line.contains("root"), "does not say CreateSession needs root: {line}\n{s}");
+    assert!(
+        line.contains("org.freedesktop.DBus.Error.AccessDenied"),
+        "no D-Bus error name: {line}\n{s}"
+    );
+    assert!(
+        line.contains("root"),
+        "does not say CreateSession needs root: {line}\n{s}"
+    );
     assert!(o.env_get("XDG_SESSION_ID").is_none(), "{s}");
 }
 
@@ -334,11 +413,29 @@ fn non_root_caller_gets_a_clear_line() {
 #[test]
 fn huge_items_and_env_values() {
     let big = "A".repeat(100 * 1024);
-    let o = base().args(&["debug"]).item("ruser", &big).penv("XDG_SESSION_DESKTOP", &big).run();
+    let o = base()
+        .args(&["debug"])
+        .item("ruser", &big)
+        .penv("XDG_SESSION_DESKTOP", &big)
+        .run();
     survived(&o);
-    assert_eq!(o.open_rc, Some(PAM_SUCCESS), "runner_rc={} open_rc={:?}", o.runner_rc, o.open_rc);
-    assert_eq!(create_arg(&o, 11).as_str().map(str::len), Some(big.len()), "ruser truncated");
-    assert_eq!(create_arg(&o, 5).as_str().map(str::len), Some(big.len()), "desktop truncated");
+    assert_eq!(
+        o.open_rc,
+        Some(PAM_SUCCESS),
+        "runner_rc={} open_rc={:?}",
+        o.runner_rc,
+        o.open_rc
+    );
+    assert_eq!(
+        create_arg(&o, 11).as_str().map(str::len),
+        Some(big.len()),
+        "ruser truncated"
+    );
+    assert_eq!(
+        create_arg(&o, 5).as_str().map(str::len),
+        Some(big.len()),
+        "desktop truncated"
+    );
     assert_eq!(o.env_get("XDG_SESSION_DESKTOP").map(str::len), Some(big.len()));
     assert_eq!(o.threads, Some(1));
     // (The debug line echoing both, 200 KiB, is larger than a /dev/log datagram may be, so
@@ -346,7 +443,11 @@ fn huge_items_and_env_values() {
     // datagram: a 30 KiB value is echoed whole.)
     let mid = "B".repeat(30 * 1024);
     let o = base().args(&["debug"]).item("ruser", &mid).run();
-    assert!(o.module_log().iter().any(|(_, t)| t.starts_with("Asking logind") && t.contains(&format!("remote_user={mid} "))));
+    assert!(
+        o.module_log()
+            .iter()
+            .any(|(_, t)| t.starts_with("Asking logind") && t.contains(&format!("remote_user={mid} ")))
+    );
 }
 
 #[test]
@@ -357,15 +458,25 @@ fn huge_rhost() {
     let big = "A".repeat(100 * 1024);
     let o = base().args(&["debug"]).item("rhost", &big).run();
     survived(&o);
-    let audit = o.syslog.iter().any(|l| l.raw.contains("audit_log_acct_message() failed"));
+    let audit = o
+        .syslog
+        .iter()
+        .any(|l| l.raw.contains("audit_log_acct_message() failed"));
     match o.open_rc {
         Some(PAM_SUCCESS) => {}
         Some(4) => assert!(audit, "PAM_SYSTEM_ERR without libpam's audit failure"),
         other => panic!("open_rc {other:?}"),
     }
-    assert_eq!(create_arg(&o, 12).as_str().map(str::len), Some(big.len()), "rhost truncated");
+    assert_eq!(
+        create_arg(&o, 12).as_str().map(str::len),
+        Some(big.len()),
+        "rhost truncated"
+    );
     assert_eq!(o.env_get("XDG_SESSION_ID"), Some("c1"));
-    assert!(!o.module_log().iter().any(|(sev, _)| *sev <= LOG_ERR), "module logged an error");
+    assert!(
+        !o.module_log().iter().any(|(sev, _)| *sev <= LOG_ERR),
+        "module logged an error"
+    );
 }
 
 #[test]
@@ -384,16 +495,31 @@ fn huge_class_argument() {
 #[test]
 fn control_characters_pass_through_and_stay_in_one_log_record() {
     let nasty = r"a\x01\x07\x08\x1b[31mX\x7f\x09b\x0ainjected: pam_systemd_rs(pamtest:session): Failed";
-    let o = base().args(&["debug"]).item("rhost", nasty).item("tty", r"pts/\x0d1").run();
+    let o = base()
+        .args(&["debug"])
+        .item("rhost", nasty)
+        .item("tty", r"pts/\x0d1")
+        .run();
     survived(&o);
     let s = o.summary();
     assert_eq!(o.open_rc, Some(PAM_SUCCESS), "{s}");
     // Sent as is (logind decides what it accepts).
-    assert_eq!(create_arg(&o, 12), Json::from("a\x01\x07\x08\x1b[31mX\x7f\tb\ninjected: pam_systemd_rs(pamtest:session): Failed"), "{s}");
+    assert_eq!(
+        create_arg(&o, 12),
+        Json::from("a\x01\x07\x08\x1b[31mX\x7f\tb\ninjected: pam_systemd_rs(pamtest:session): Failed"),
+        "{s}"
+    );
     assert_eq!(create_arg(&o, 8), Json::from("pts/\r1"), "{s}");
     // One datagram per log call: the embedded newline does not start a record of its own.
     assert!(!o.syslog.iter().any(|l| l.raw.starts_with("injected")), "{s}");
-    assert_eq!(o.module_log().iter().filter(|(_, t)| t.starts_with("Asking logind")).count(), 1, "{s}");
+    assert_eq!(
+        o.module_log()
+            .iter()
+            .filter(|(_, t)| t.starts_with("Asking logind"))
+            .count(),
+        1,
+        "{s}"
+    );
 }
 
 #[test]
@@ -406,8 +532,12 @@ fn non_utf8_anywhere_is_service_err_without_a_call() {
         base().penv("XDG_SESSION_DESKTOP", r"\xed\xa0\x80"),
         base().penv("XDG_SEAT", r"seat\xff"),
         // Raw bytes in the service file (the harness writes text; sed puts the byte in).
-        base().args(&["debug", "class=@RAW@"]).setup(r"sed -i 's/@RAW@/\xff/' {STATE}/pam.conf.d/pamtest"),
-        base().args(&["debug", "type=@RAW@"]).setup(r"sed -i 's/@RAW@/\xc0\xaf/' {STATE}/pam.conf.d/pamtest"),
+        base()
+            .args(&["debug", "class=@RAW@"])
+            .setup(r"sed -i 's/@RAW@/\xff/' {STATE}/pam.conf.d/pamtest"),
+        base()
+            .args(&["debug", "type=@RAW@"])
+            .setup(r"sed -i 's/@RAW@/\xc0\xaf/' {STATE}/pam.conf.d/pamtest"),
     ];
     for c in cases {
         let what = format!("{:?} {:?} {:?}", c.items, c.penv, c.module_args);
@@ -415,7 +545,10 @@ fn non_utf8_anywhere_is_service_err_without_a_call() {
         survived(&o);
         let s = o.summary();
         assert_eq!(o.open_rc, Some(PAM_SERVICE_ERR), "{what}\n{s}");
-        assert!(o.logged(LOG_ERR, "Failed to create bus message: Invalid argument"), "{what}\n{s}");
+        assert!(
+            o.logged(LOG_ERR, "Failed to create bus message: Invalid argument"),
+            "{what}\n{s}"
+        );
         assert!(o.creates().is_empty(), "{what}\n{s}");
     }
 }
@@ -435,7 +568,10 @@ fn empty_and_unset_items_are_the_same_request() {
 
 #[test]
 fn empty_pam_env_falls_through_to_process_env() {
-    let o = base().penv("XDG_SESSION_TYPE", "").env("XDG_SESSION_TYPE", "wayland").run();
+    let o = base()
+        .penv("XDG_SESSION_TYPE", "")
+        .env("XDG_SESSION_TYPE", "wayland")
+        .run();
     survived(&o);
     assert_eq!(create_arg(&o, 3), Json::from("wayland"), "{}", o.summary());
     // Empty everywhere: the default.
@@ -449,7 +585,10 @@ fn absurd_arguments_are_warned_about_or_bounded() {
         ("timeout=-1", Some("Failed to parse timeout= argument, ignoring: -1")),
         ("timeout=0", Some("Failed to parse timeout= argument, ignoring: 0")),
         ("timeout=", Some("Failed to parse timeout= argument, ignoring: ")),
-        ("timeout=1e9999", Some("Failed to parse timeout= argument, ignoring: 1e9999")),
+        (
+            "timeout=1e9999",
+            Some("Failed to parse timeout= argument, ignoring: 1e9999"),
+        ),
         ("timeout=99999999999", None),
         ("timeout=18446744073709551614us", None),
         ("timeout=584554y", None),

@@ -2,7 +2,7 @@
 //! bytes (missing fields are empty). Checks the invariants the C module guarantees.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use pam_systemd_rs::context::{derive, getenv_harder, Inputs};
+use pam_systemd_rs::context::{Inputs, derive, getenv_harder};
 
 fuzz_target!(|data: &[u8]| {
     let (probe, data) = match data.split_first() {
@@ -24,7 +24,9 @@ fuzz_target!(|data: &[u8]| {
     let opt = |s: &'static [u8]| if s.is_empty() { None } else { Some(s) };
     let _ = opt;
     let g = |a: &[u8], b: &[u8], c: &[u8]| -> Vec<u8> {
-        getenv_harder(Some(a), Some(b), if c.is_empty() { None } else { Some(c) }).unwrap_or(b"").to_vec()
+        getenv_harder(Some(a), Some(b), if c.is_empty() { None } else { Some(c) })
+            .unwrap_or(b"")
+            .to_vec()
     };
     let seat = g(pam_seat, proc_seat, b"");
     let session_type = g(pam_type, proc_type, arg_type);
@@ -43,7 +45,13 @@ fuzz_target!(|data: &[u8]| {
         desktop,
     };
     // The probe answers for some inputs, to reach both branches of step 10.
-    let d = derive(&inp, |_| if probe & 1 == 1 { Some(u32::from(probe >> 1)) } else { None });
+    let d = derive(&inp, |_| {
+        if probe & 1 == 1 {
+            Some(u32::from(probe >> 1))
+        } else {
+            None
+        }
+    });
     let r = &d.request;
     assert_eq!(r.uid, inp.uid);
     assert_eq!(r.service, service);

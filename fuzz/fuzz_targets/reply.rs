@@ -49,7 +49,10 @@ fn structured(sel: u8, rest: &[u8]) -> Option<Message> {
     let mut f = rest.split(|&b| b == 0).map(|s| String::from_utf8_lossy(s).into_owned());
     let mut s = || f.next().unwrap_or_default();
     let (id, path, rt, seat) = (s(), s(), s(), s());
-    let num = |t: &str| t.bytes().fold(0u32, |a, b| a.wrapping_mul(31).wrapping_add(u32::from(b)));
+    let num = |t: &str| {
+        t.bytes()
+            .fold(0u32, |a, b| a.wrapping_mul(31).wrapping_add(u32::from(b)))
+    };
     let (uid, vtnr) = (num(&s()), num(&s()));
     let existing = sel & 0x10 != 0;
     let path = zbus::ObjectPath::try_from(path).unwrap_or_else(|_| zbus::ObjectPath::from_static_str_unchecked("/x"));
@@ -68,7 +71,11 @@ fn structured(sel: u8, rest: &[u8]) -> Option<Message> {
 }
 
 fn raw(nfds: usize, bytes: &[u8]) -> Option<Message> {
-    let endian = if bytes.first() == Some(&b'B') { Endian::Big } else { Endian::Little };
+    let endian = if bytes.first() == Some(&b'B') {
+        Endian::Big
+    } else {
+        Endian::Little
+    };
     let fds: Vec<zbus::wire::OwnedFd> = fifos(nfds).into_iter().map(Into::into).collect();
     let data = Data::new_fds(bytes.to_vec(), Context::new(endian, 0), fds);
     // SAFETY: zbus's own receive path parses socket bytes the same way (the body is validated
@@ -79,7 +86,11 @@ fn raw(nfds: usize, bytes: &[u8]) -> Option<Message> {
 /// The same message re-read from its wire bytes and fds, as the receive path would.
 fn reparse(m: &Message) -> Option<Message> {
     let d = m.data();
-    let fds: Vec<zbus::wire::OwnedFd> = d.fds().iter().map(|f| std::os::fd::AsFd::as_fd(f).try_clone_to_owned().ok().map(Into::into)).collect::<Option<_>>()?;
+    let fds: Vec<zbus::wire::OwnedFd> = d
+        .fds()
+        .iter()
+        .map(|f| std::os::fd::AsFd::as_fd(f).try_clone_to_owned().ok().map(Into::into))
+        .collect::<Option<_>>()?;
     let data = Data::new_fds(d.bytes().to_vec(), d.context(), fds);
     // SAFETY: as in raw().
     unsafe { Message::from_bytes(data) }.ok()
@@ -87,7 +98,11 @@ fn reparse(m: &Message) -> Option<Message> {
 
 fuzz_target!(|data: &[u8]| {
     let Some((&sel, rest)) = data.split_first() else { return };
-    let msg = if sel & 0x80 != 0 { structured(sel, rest) } else { raw(usize::from(sel & 3), rest) };
+    let msg = if sel & 0x80 != 0 {
+        structured(sel, rest)
+    } else {
+        raw(usize::from(sel & 3), rest)
+    };
     if let Some(m) = msg {
         let first = decode_reply(&m);
         // Decoding is a function of the message: the wire round trip decodes the same.
@@ -95,8 +110,26 @@ fuzz_target!(|data: &[u8]| {
             let second = decode_reply(&again);
             assert_eq!(first.is_ok(), second.is_ok());
             if let (Ok(a), Ok(b)) = (&first, &second) {
-                assert_eq!((&a.id, &a.object_path, &a.runtime_path, a.uid, &a.seat, a.vtnr, a.existing),
-                           (&b.id, &b.object_path, &b.runtime_path, b.uid, &b.seat, b.vtnr, b.existing));
+                assert_eq!(
+                    (
+                        &a.id,
+                        &a.object_path,
+                        &a.runtime_path,
+                        a.uid,
+                        &a.seat,
+                        a.vtnr,
+                        a.existing
+                    ),
+                    (
+                        &b.id,
+                        &b.object_path,
+                        &b.runtime_path,
+                        b.uid,
+                        &b.seat,
+                        b.vtnr,
+                        b.existing
+                    )
+                );
             }
         }
         if let Ok(r) = first {

@@ -3,7 +3,11 @@
 use super::*;
 
 fn inputs() -> Inputs<'static> {
-    Inputs { uid: 1000, service: b"svc", ..Default::default() }
+    Inputs {
+        uid: 1000,
+        service: b"svc",
+        ..Default::default()
+    }
 }
 
 fn no_probe(_: &[u8]) -> Option<u32> {
@@ -50,11 +54,23 @@ fn tty_table() {
 /// §8 cases 3 and 4: cron and ssh override type and class unconditionally in v252.
 #[test]
 fn cron_and_ssh_override_env_and_args() {
-    let inp = Inputs { tty: b"cron", class: b"user", session_type: b"x11", ..inputs() };
+    let inp = Inputs {
+        tty: b"cron",
+        class: b"user",
+        session_type: b"x11",
+        ..inputs()
+    };
     let r = derive(&inp, no_probe).request;
-    assert_eq!((r.session_type, r.class, r.tty), (&b"unspecified"[..], &b"background"[..], &b""[..]));
+    assert_eq!(
+        (r.session_type, r.class, r.tty),
+        (&b"unspecified"[..], &b"background"[..], &b""[..])
+    );
 
-    let inp = Inputs { tty: b"ssh", class: b"greeter", ..inputs() };
+    let inp = Inputs {
+        tty: b"ssh",
+        class: b"greeter",
+        ..inputs()
+    };
     let r = derive(&inp, no_probe).request;
     assert_eq!((r.session_type, r.class, r.tty), (&b"tty"[..], &b"user"[..], &b""[..]));
 }
@@ -62,11 +78,22 @@ fn cron_and_ssh_override_env_and_args() {
 /// §8 case 6: an explicit display wins over a tty with a colon, and a real tty stays.
 #[test]
 fn display_and_tty() {
-    let inp = Inputs { tty: b"tty7", display: b":1", ..inputs() };
+    let inp = Inputs {
+        tty: b"tty7",
+        display: b":1",
+        ..inputs()
+    };
     let r = derive(&inp, no_probe).request;
-    assert_eq!((r.tty, r.display, r.session_type, r.vtnr), (&b"tty7"[..], &b":1"[..], &b"x11"[..], 0));
+    assert_eq!(
+        (r.tty, r.display, r.session_type, r.vtnr),
+        (&b"tty7"[..], &b":1"[..], &b"x11"[..], 0)
+    );
 
-    let inp = Inputs { tty: b":5", display: b":1", ..inputs() };
+    let inp = Inputs {
+        tty: b":5",
+        display: b":1",
+        ..inputs()
+    };
     let r = derive(&inp, no_probe).request;
     assert_eq!((r.tty, r.display), (&b""[..], &b":1"[..]));
 }
@@ -74,16 +101,32 @@ fn display_and_tty() {
 /// §8 case 7: a VT number on a seat other than seat0 is dropped (and reported for the debug line).
 #[test]
 fn vtnr_reset_for_non_seat0() {
-    let inp = Inputs { tty: b"/dev/tty1", seat: b"seat1", vtnr: b"3", ..inputs() };
+    let inp = Inputs {
+        tty: b"/dev/tty1",
+        seat: b"seat1",
+        vtnr: b"3",
+        ..inputs()
+    };
     let d = derive(&inp, no_probe);
-    assert_eq!((d.request.seat, d.request.vtnr, d.request.tty), (&b"seat1"[..], 0, &b"tty1"[..]));
+    assert_eq!(
+        (d.request.seat, d.request.vtnr, d.request.tty),
+        (&b"seat1"[..], 0, &b"tty1"[..])
+    );
     assert_eq!(d.ignored_vtnr, Some(3));
 
-    let inp = Inputs { seat: b"seat0", vtnr: b"3", ..inputs() };
+    let inp = Inputs {
+        seat: b"seat0",
+        vtnr: b"3",
+        ..inputs()
+    };
     let d = derive(&inp, no_probe);
     assert_eq!((d.request.vtnr, d.ignored_vtnr), (3, None));
 
-    let inp = Inputs { seat: b"seat1", vtnr: b"0", ..inputs() };
+    let inp = Inputs {
+        seat: b"seat1",
+        vtnr: b"0",
+        ..inputs()
+    };
     assert_eq!(derive(&inp, no_probe).ignored_vtnr, None);
 }
 
@@ -91,12 +134,26 @@ fn vtnr_reset_for_non_seat0() {
 #[test]
 fn vtnr_table() {
     let rows: &[(&[u8], u32)] = &[
-        (b"0x10", 16), (b"010", 8), (b" 7", 7), (b"+5", 5), (b"abc", 0), (b"-1", 0),
-        (b"4294967296", 0), (b"4294967295", 4294967295), (b"", 0), (b"2", 2), (b"7 ", 0),
+        (b"0x10", 16),
+        (b"010", 8),
+        (b" 7", 7),
+        (b"+5", 5),
+        (b"abc", 0),
+        (b"-1", 0),
+        (b"4294967296", 0),
+        (b"4294967295", 4294967295),
+        (b"", 0),
+        (b"2", 2),
+        (b"7 ", 0),
     ];
     for &(v, want) in rows {
         let inp = Inputs { vtnr: v, ..inputs() };
-        assert_eq!(derive(&inp, no_probe).request.vtnr, want, "{:?}", String::from_utf8_lossy(v));
+        assert_eq!(
+            derive(&inp, no_probe).request.vtnr,
+            want,
+            "{:?}",
+            String::from_utf8_lossy(v)
+        );
     }
 }
 
@@ -104,21 +161,43 @@ fn vtnr_table() {
 #[test]
 fn remote_table() {
     let rows: &[(&[u8], bool)] = &[
-        (b"localhost", false), (b"LOCALHOST.", false), (b"foo.localhost", false),
-        (b"localhost.localdomain", false), (b"127.0.0.1", true), (b"::1", true), (b"", false),
-        (b"192.168.1.5", true), (b"example.org", true), (b"localhost.localdomain.", false),
-        (b"x.localhost.localdomain", false), (b"notlocalhost", true),
+        (b"localhost", false),
+        (b"LOCALHOST.", false),
+        (b"foo.localhost", false),
+        (b"localhost.localdomain", false),
+        (b"127.0.0.1", true),
+        (b"::1", true),
+        (b"", false),
+        (b"192.168.1.5", true),
+        (b"example.org", true),
+        (b"localhost.localdomain.", false),
+        (b"x.localhost.localdomain", false),
+        (b"notlocalhost", true),
     ];
     for &(rhost, want) in rows {
-        let inp = Inputs { remote_host: rhost, remote_user: b"bob", ..inputs() };
-        assert_eq!(derive(&inp, no_probe).request.remote, want, "{:?}", String::from_utf8_lossy(rhost));
+        let inp = Inputs {
+            remote_host: rhost,
+            remote_user: b"bob",
+            ..inputs()
+        };
+        assert_eq!(
+            derive(&inp, no_probe).request.remote,
+            want,
+            "{:?}",
+            String::from_utf8_lossy(rhost)
+        );
     }
 }
 
 /// §8 case 1: the whole request for an ordinary ssh-style login.
 #[test]
 fn whole_request() {
-    let inp = Inputs { tty: b"/dev/pts/3", remote_host: b"192.168.1.5", remote_user: b"bob", ..inputs() };
+    let inp = Inputs {
+        tty: b"/dev/pts/3",
+        remote_host: b"192.168.1.5",
+        remote_user: b"bob",
+        ..inputs()
+    };
     let r = derive(&inp, no_probe).request;
     assert_eq!(
         r,
@@ -145,11 +224,20 @@ fn env_over_args() {
     let ty = getenv_harder(None, None, Some(b"wayland"));
     let class = getenv_harder(None, None, Some(b"greeter"));
     let desktop = getenv_harder(None, None, Some(b"KDE"));
-    assert_eq!((ty, class, desktop), (Some(&b"wayland"[..]), Some(&b"greeter"[..]), Some(&b"KDE"[..])));
+    assert_eq!(
+        (ty, class, desktop),
+        (Some(&b"wayland"[..]), Some(&b"greeter"[..]), Some(&b"KDE"[..]))
+    );
 
     assert_eq!(getenv_harder(Some(b"x11"), None, Some(b"wayland")), Some(&b"x11"[..]));
-    assert_eq!(getenv_harder(Some(b""), Some(b"GNOME"), Some(b"KDE")), Some(&b"GNOME"[..]));
-    assert_eq!(getenv_harder(None, Some(b"lock-screen"), Some(b"greeter")), Some(&b"lock-screen"[..]));
+    assert_eq!(
+        getenv_harder(Some(b""), Some(b"GNOME"), Some(b"KDE")),
+        Some(&b"GNOME"[..])
+    );
+    assert_eq!(
+        getenv_harder(None, Some(b"lock-screen"), Some(b"greeter")),
+        Some(&b"lock-screen"[..])
+    );
     assert_eq!(getenv_harder(Some(b""), Some(b""), Some(b"")), Some(&b""[..]));
     assert_eq!(getenv_harder(Some(b""), Some(b""), None), None);
 }
@@ -157,11 +245,21 @@ fn env_over_args() {
 /// An empty class argument counts as unset (§8 case 29), and defaults follow the type.
 #[test]
 fn defaults() {
-    let inp = Inputs { tty: b"pts/0", class: b"", ..inputs() };
+    let inp = Inputs {
+        tty: b"pts/0",
+        class: b"",
+        ..inputs()
+    };
     assert_eq!(derive(&inp, no_probe).request.class, b"user");
-    let inp = Inputs { session_type: b"unspecified", ..inputs() };
+    let inp = Inputs {
+        session_type: b"unspecified",
+        ..inputs()
+    };
     assert_eq!(derive(&inp, no_probe).request.class, b"background");
-    let inp = Inputs { session_type: b"wayland", ..inputs() };
+    let inp = Inputs {
+        session_type: b"wayland",
+        ..inputs()
+    };
     assert_eq!(derive(&inp, no_probe).request.class, b"user");
 }
 
@@ -169,23 +267,45 @@ fn defaults() {
 /// seat0, and what it finds puts the session on seat0.
 #[test]
 fn x11_probe() {
-    let inp = Inputs { display: b":0", ..inputs() };
-    let r = derive(&inp, |d| { assert_eq!(d, b":0"); Some(2) }).request;
+    let inp = Inputs {
+        display: b":0",
+        ..inputs()
+    };
+    let r = derive(&inp, |d| {
+        assert_eq!(d, b":0");
+        Some(2)
+    })
+    .request;
     assert_eq!((r.seat, r.vtnr), (&b"seat0"[..], 2));
 
-    let inp = Inputs { display: b":0", seat: b"seat1", ..inputs() };
+    let inp = Inputs {
+        display: b":0",
+        seat: b"seat1",
+        ..inputs()
+    };
     let r = derive(&inp, |_| panic!("not asked for another seat")).request;
     assert_eq!((r.seat, r.vtnr), (&b"seat1"[..], 0));
 
-    let inp = Inputs { display: b":0", vtnr: b"4", ..inputs() };
+    let inp = Inputs {
+        display: b":0",
+        vtnr: b"4",
+        ..inputs()
+    };
     let r = derive(&inp, |_| panic!("not asked when the VT is known")).request;
     assert_eq!(r.vtnr, 4);
 
-    let inp = Inputs { display: b":0", seat: b"seat0", ..inputs() };
+    let inp = Inputs {
+        display: b":0",
+        seat: b"seat0",
+        ..inputs()
+    };
     let r = derive(&inp, |_| Some(7)).request;
     assert_eq!((r.seat, r.vtnr), (&b"seat0"[..], 7));
 
-    let inp = Inputs { display: b":0", ..inputs() };
+    let inp = Inputs {
+        display: b":0",
+        ..inputs()
+    };
     let r = derive(&inp, |_| None).request;
     assert_eq!((r.seat, r.vtnr), (&b""[..], 0));
 }

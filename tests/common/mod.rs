@@ -91,13 +91,18 @@ fn compile_c(src: &str, out_name: &str, extra: &[&str]) -> PathBuf {
 
 pub fn pamclient() -> PathBuf {
     static P: OnceLock<PathBuf> = OnceLock::new();
-    P.get_or_init(|| compile_c("tests/c/pamclient.c", "pamclient", &["-lpam", "-lpam_misc"])).clone()
+    P.get_or_init(|| compile_c("tests/c/pamclient.c", "pamclient", &["-lpam", "-lpam_misc"]))
+        .clone()
 }
 
 pub fn testhelper() -> PathBuf {
     static P: OnceLock<PathBuf> = OnceLock::new();
     P.get_or_init(|| {
-        compile_c("tests/c/pam_testhelper.c", "pam_testhelper.so", &["-shared", "-fPIC", "-lpam"])
+        compile_c(
+            "tests/c/pam_testhelper.c",
+            "pam_testhelper.so",
+            &["-shared", "-fPIC", "-lpam"],
+        )
     })
     .clone()
 }
@@ -124,7 +129,10 @@ pub const C_MODULE_PATH: &str = "/lib/x86_64-linux-gnu/security/pam_systemd.so";
 
 impl Module {
     pub fn c() -> Module {
-        Module { path: C_MODULE_PATH.into(), kind: Impl::C }
+        Module {
+            path: C_MODULE_PATH.into(),
+            kind: Impl::C,
+        }
     }
     /// Ours: `$PAM_SYSTEMD_RS_SO`, else `<repo>/target/debug/libpam_systemd_rs.so`.
     pub fn rs() -> Module {
@@ -350,8 +358,12 @@ impl Case {
         }
         s.push('\n');
         if self.dump {
-            writeln!(s, "session optional {} dump out={{STATE}}/dump.txt user={{USER}}", helper.display())
-                .unwrap();
+            writeln!(
+                s,
+                "session optional {} dump out={{STATE}}/dump.txt user={{USER}}",
+                helper.display()
+            )
+            .unwrap();
         }
         for l in &self.lines_after {
             writeln!(s, "{l}").unwrap();
@@ -409,7 +421,16 @@ impl Case {
             User::Name(n) => n.clone(),
             _ => "$TESTBED_USER1".to_string(),
         };
-        writeln!(s, "U={}", if uexpr.starts_with('$') { format!("\"{uexpr}\"") } else { q(&uexpr) }).unwrap();
+        writeln!(
+            s,
+            "U={}",
+            if uexpr.starts_with('$') {
+                format!("\"{uexpr}\"")
+            } else {
+                q(&uexpr)
+            }
+        )
+        .unwrap();
         // Placeholder substitution with sed (values: user names, uids, paths without '|').
         s.push_str(
             "sub() { sed -z -e \"s|{USER1}|$TESTBED_USER1|g; s|{UID1}|$TESTBED_UID1|g; \
@@ -423,11 +444,21 @@ impl Case {
         s.push_str("mapfile -d '' ARGS <\"$S/args\"\n");
         match self.bus {
             Bus::Mute => {
-                writeln!(s, "{} \"$S/mute.sock\" >\"$S/mute.out\" 2>&1 &", q(&testkit_bin("mute-socket").to_string_lossy())).unwrap();
+                writeln!(
+                    s,
+                    "{} \"$S/mute.sock\" >\"$S/mute.out\" 2>&1 &",
+                    q(&testkit_bin("mute-socket").to_string_lossy())
+                )
+                .unwrap();
                 s.push_str("for i in $(seq 50); do [ -S \"$S/mute.sock\" ] && break; sleep 0.1; done\n");
             }
             Bus::HalfBus => {
-                writeln!(s, "{} \"$S/half.sock\" >\"$S/half.out\" 2>&1 &", q(&testkit_bin("half-bus").to_string_lossy())).unwrap();
+                writeln!(
+                    s,
+                    "{} \"$S/half.sock\" >\"$S/half.out\" 2>&1 &",
+                    q(&testkit_bin("half-bus").to_string_lossy())
+                )
+                .unwrap();
                 s.push_str("for i in $(seq 50); do [ -S \"$S/half.sock\" ] && break; sleep 0.1; done\n");
             }
             _ => {}
@@ -435,7 +466,12 @@ impl Case {
         for sh in &self.setup {
             writeln!(s, "eval \"$(printf '%s' {} | sub)\"", q(sh)).unwrap();
         }
-        writeln!(s, "{} \"${{ARGS[@]}}\" >\"$S/client.out\" 2>\"$S/client.err\" </dev/null", q(&pamclient().to_string_lossy())).unwrap();
+        writeln!(
+            s,
+            "{} \"${{ARGS[@]}}\" >\"$S/client.out\" 2>\"$S/client.err\" </dev/null",
+            q(&pamclient().to_string_lossy())
+        )
+        .unwrap();
         s.push_str("echo $? >\"$S/client.rc\"\n");
         // Wait (bounded) until every FIFO handed out has been seen at EOF.
         s.push_str(
@@ -454,7 +490,11 @@ impl Case {
         let _ = testkit_dir();
         let _ = pamclient();
         let _ = testhelper();
-        assert!(testbed_runner().exists(), "testbed runner {} missing", testbed_runner().display());
+        assert!(
+            testbed_runner().exists(),
+            "testbed runner {} missing",
+            testbed_runner().display()
+        );
 
         let n = CASE_COUNTER.fetch_add(1, Ordering::SeqCst);
         let base = std::env::temp_dir().join(format!("pamsd-case-{}-{}", std::process::id(), n));
@@ -509,7 +549,11 @@ impl Case {
         let runner_log = out
             .as_ref()
             .map(|o| {
-                format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+                format!(
+                    "{}{}",
+                    String::from_utf8_lossy(&o.stdout),
+                    String::from_utf8_lossy(&o.stderr)
+                )
             })
             .unwrap_or_else(|| "testbed timed out".into());
         let o = Outcome::collect(&state, self.module.kind, runner_rc, runner_log, elapsed);
@@ -541,7 +585,11 @@ fn wait_with_timeout(mut child: std::process::Child, t: Duration) -> Option<std:
     loop {
         match child.try_wait() {
             Ok(Some(status)) => {
-                return Some(std::process::Output { status, stdout: h1.join().unwrap(), stderr: h2.join().unwrap() });
+                return Some(std::process::Output {
+                    status,
+                    stdout: h1.join().unwrap(),
+                    stderr: h2.join().unwrap(),
+                });
             }
             Ok(None) if start.elapsed() < t => std::thread::sleep(Duration::from_millis(50)),
             _ => {
@@ -687,16 +735,30 @@ pub fn parse_syslog_line(raw: &str) -> SyslogLine {
         module_tag = Some(msg[..open].to_string());
         text = msg[close + 3..].to_string();
     }
-    SyslogLine { pri, ident, module_tag, text, raw: raw.to_string() }
+    SyslogLine {
+        pri,
+        ident,
+        module_tag,
+        text,
+        raw: raw.to_string(),
+    }
 }
 
 impl Outcome {
     fn collect(state: &Path, kind: Impl, runner_rc: i32, runner_log: String, elapsed: Duration) -> Outcome {
-        let mut o = Outcome { impl_kind: Some(kind), runner_rc, runner_log, elapsed, ..Default::default() };
+        let mut o = Outcome {
+            impl_kind: Some(kind),
+            runner_rc,
+            runner_log,
+            elapsed,
+            ..Default::default()
+        };
         let lossy = |f: &str| String::from_utf8_lossy(&std::fs::read(state.join(f)).unwrap_or_default()).into_owned();
         o.stdout = lossy("client.out");
         o.stderr = lossy("client.err");
-        o.client_rc = std::fs::read_to_string(state.join("client.rc")).ok().and_then(|s| s.trim().parse().ok());
+        o.client_rc = std::fs::read_to_string(state.join("client.rc"))
+            .ok()
+            .and_then(|s| s.trim().parse().ok());
         for line in o.stdout.clone().lines() {
             let Some((k, v)) = line.split_once('=') else { continue };
             let num = || v.trim().parse::<i64>().ok();
@@ -752,22 +814,35 @@ impl Outcome {
     }
     /// Records of method calls with this member name.
     pub fn calls(&self, method: &str) -> Vec<&Json> {
-        self.records.iter().filter(|r| r.get("method").and_then(Json::as_str) == Some(method)).collect()
+        self.records
+            .iter()
+            .filter(|r| r.get("method").and_then(Json::as_str) == Some(method))
+            .collect()
     }
     /// CreateSession and CreateSessionWithPIDFD records that the fake served (calls answered
     /// with UnknownMethod because the method is disabled, `"unknown":true`, are left out).
     pub fn creates(&self) -> Vec<&Json> {
-        self.all_creates().into_iter().filter(|r| r.get("unknown").is_none()).collect()
+        self.all_creates()
+            .into_iter()
+            .filter(|r| r.get("unknown").is_none())
+            .collect()
     }
     /// Every CreateSession* record, including the UnknownMethod ones.
     pub fn all_creates(&self) -> Vec<&Json> {
         self.records
             .iter()
-            .filter(|r| r.get("method").and_then(Json::as_str).is_some_and(|m| m.starts_with("CreateSession")))
+            .filter(|r| {
+                r.get("method")
+                    .and_then(Json::as_str)
+                    .is_some_and(|m| m.starts_with("CreateSession"))
+            })
             .collect()
     }
     pub fn fifo_eofs(&self) -> Vec<&Json> {
-        self.records.iter().filter(|r| r.get("event").and_then(Json::as_str) == Some("fifo-eof")).collect()
+        self.records
+            .iter()
+            .filter(|r| r.get("event").and_then(Json::as_str) == Some("fifo-eof"))
+            .collect()
     }
     /// New FIFO fds after open.
     pub fn new_fifos(&self) -> Vec<&FdInfo> {
@@ -775,7 +850,11 @@ impl Outcome {
     }
     /// Lines logged by the module (C or ours), as (severity, text) with the prefix removed.
     pub fn module_log(&self) -> Vec<(u32, String)> {
-        self.syslog.iter().filter(|l| l.is_module()).map(|l| (l.severity(), l.text.clone())).collect()
+        self.syslog
+            .iter()
+            .filter(|l| l.is_module())
+            .map(|l| (l.severity(), l.text.clone()))
+            .collect()
     }
     pub fn logged(&self, severity: u32, text: &str) -> bool {
         self.module_log().iter().any(|(s, t)| *s == severity && t == text)
@@ -789,12 +868,19 @@ impl Outcome {
         })
     }
     pub fn logged_containing(&self, severity: u32, needle: &str) -> bool {
-        self.module_log().iter().any(|(s, t)| *s == severity && t.contains(needle))
+        self.module_log()
+            .iter()
+            .any(|(s, t)| *s == severity && t.contains(needle))
     }
     /// A readable summary for assertion messages.
     pub fn summary(&self) -> String {
         let mut s = String::new();
-        writeln!(s, "runner_rc={} client_rc={:?} elapsed={:?}", self.runner_rc, self.client_rc, self.elapsed).unwrap();
+        writeln!(
+            s,
+            "runner_rc={} client_rc={:?} elapsed={:?}",
+            self.runner_rc, self.client_rc, self.elapsed
+        )
+        .unwrap();
         writeln!(s, "--- client stdout ---\n{}", self.stdout).unwrap();
         if !self.stderr.is_empty() {
             writeln!(s, "--- client stderr ---\n{}", self.stderr).unwrap();
@@ -859,7 +945,12 @@ fn normalise_json(v: &Json, pid: Option<i64>) -> Json {
 
 impl Outcome {
     pub fn comparable(&self) -> Comparable {
-        let fifos = |v: &[FdInfo]| v.iter().filter(|f| f.kind == "fifo").map(|f| (f.fd, f.cloexec)).collect();
+        let fifos = |v: &[FdInfo]| {
+            v.iter()
+                .filter(|f| f.kind == "fifo")
+                .map(|f| (f.fd, f.cloexec))
+                .collect()
+        };
         let pid_s = self.pid.map(|p| p.to_string());
         let log = self
             .module_log()
@@ -1147,7 +1238,9 @@ pub mod json {
             if let Ok(n) = t.parse::<i128>() {
                 return Ok(Json::Int(n));
             }
-            t.parse::<f64>().map(Json::Float).map_err(|_| format!("bad number {t:?}"))
+            t.parse::<f64>()
+                .map(Json::Float)
+                .map_err(|_| format!("bad number {t:?}"))
         }
         fn hex4(&mut self) -> Result<u32, String> {
             let h = self.b.get(self.i..self.i + 4).ok_or("short \\u escape")?;

@@ -50,7 +50,10 @@ pub struct TempDir {
 impl TempDir {
     pub fn new(tag: &str) -> TempDir {
         static COUNTER: AtomicUsize = AtomicUsize::new(0);
-        let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
+        let nanos = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.subsec_nanos())
+            .unwrap_or(0);
         let n = COUNTER.fetch_add(1, Ordering::SeqCst);
         let path = std::env::temp_dir().join(format!("e2e-{tag}-{}-{n}-{nanos}", std::process::id()));
         fs::create_dir_all(&path).expect("create temp dir");
@@ -109,7 +112,12 @@ pub struct Testbed {
 
 impl Testbed {
     pub fn new(name: &str) -> Testbed {
-        Testbed { name: name.to_string(), logind: "elogind".into(), envs: Vec::new(), timeout: Duration::from_secs(120) }
+        Testbed {
+            name: name.to_string(),
+            logind: "elogind".into(),
+            envs: Vec::new(),
+            timeout: Duration::from_secs(120),
+        }
     }
     pub fn logind(mut self, kind: &str) -> Testbed {
         self.logind = kind.to_string();
@@ -144,7 +152,11 @@ echo "MODULE=$M"
 "#;
         let full = format!("{prelude}{script}");
         let mut cmd = Command::new(repo_root().join("testbed/testbed"));
-        cmd.arg("run").arg("--logind").arg(&self.logind).arg("--state").arg(state.path());
+        cmd.arg("run")
+            .arg("--logind")
+            .arg(&self.logind)
+            .arg("--state")
+            .arg(state.path());
         cmd.arg("--").arg("bash").arg("-c").arg(&full);
         cmd.env("PAM_SYSTEMD_RS_SO", &so);
         for (k, v) in &self.envs {
@@ -195,7 +207,15 @@ echo "MODULE=$M"
         };
         let stdout = t_out.join().unwrap_or_default();
         let stderr = t_err.join().unwrap_or_default();
-        Run { name: self.name, status, timed_out, stdout, stderr, state, elapsed: start.elapsed() }
+        Run {
+            name: self.name,
+            status,
+            timed_out,
+            stdout,
+            stderr,
+            state,
+            elapsed: start.elapsed(),
+        }
     }
 }
 
@@ -213,7 +233,9 @@ impl Run {
     /// Value of the first `KEY=value` line on stdout.
     pub fn kv(&self, key: &str) -> Option<&str> {
         let prefix = format!("{key}=");
-        self.stdout.lines().find_map(|l| l.trim_end_matches('\r').strip_prefix(prefix.as_str()))
+        self.stdout
+            .lines()
+            .find_map(|l| l.trim_end_matches('\r').strip_prefix(prefix.as_str()))
     }
 
     /// Prints everything useful for a post-mortem, keeps the state dir, panics.
@@ -221,7 +243,10 @@ impl Run {
         self.state.keep();
         let st = self.state.path();
         eprintln!("===== {}: {msg}", self.name);
-        eprintln!("----- exit: {:?} timed_out: {} elapsed: {:?}", self.status, self.timed_out, self.elapsed);
+        eprintln!(
+            "----- exit: {:?} timed_out: {} elapsed: {:?}",
+            self.status, self.timed_out, self.elapsed
+        );
         eprintln!("----- stdout:\n{}", self.stdout);
         eprintln!("----- stderr:\n{}", self.stderr);
         for f in ["logind.log", "dbus.log", "syslog.log", "ssh/sshd.log"] {

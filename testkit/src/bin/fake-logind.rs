@@ -226,7 +226,11 @@ fn make_session_fifo(st: &mut State, id: &str) -> std::io::Result<StdOwnedFd> {
 fn watch_fifo(rfd: StdOwnedFd, rec: Arc<Recorder>, id: String) {
     let mut buf = [0u8; 256];
     loop {
-        let mut pfd = libc::pollfd { fd: rfd.as_raw_fd(), events: libc::POLLIN, revents: 0 };
+        let mut pfd = libc::pollfd {
+            fd: rfd.as_raw_fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        };
         // SAFETY: one valid pollfd.
         let r = unsafe { libc::poll(&mut pfd, 1, -1) };
         if r < 0 {
@@ -285,17 +289,17 @@ struct Req {
     vtnr: u32,
 }
 
-async fn handle_create(
-    conn: &Connection,
-    st: &mut State,
-    msg: &Message,
-    with_pidfd: bool,
-) {
+async fn handle_create(conn: &Connection, st: &mut State, msg: &Message, with_pidfd: bool) {
     let conf = Conf::load(&st.dir);
-    let method = if with_pidfd { "CreateSessionWithPIDFD" } else { "CreateSession" };
+    let method = if with_pidfd {
+        "CreateSessionWithPIDFD"
+    } else {
+        "CreateSession"
+    };
     if with_pidfd && !conf.flag("pidfd", false) {
         let pid = sender_pid(conn, msg).await;
-        st.rec.record(&json!({"method": method, "sender_pid": pid, "unknown": true}));
+        st.rec
+            .record(&json!({"method": method, "sender_pid": pid, "unknown": true}));
         let text = format!("Unknown method '{method}'");
         reply_error(conn, msg, "org.freedesktop.DBus.Error.UnknownMethod", &text).await;
         return;
@@ -311,13 +315,20 @@ async fn handle_create(
                     "args": [a.0, pidfd_pid, a.2, a.3, a.4, a.5, a.6, a.7, a.8, a.9, a.10, a.11, a.12, a.13],
                     "props": props_json(&a.14),
                 });
-                (Req { uid: a.0, seat: a.6.clone(), vtnr: a.7 }, rec, a.13)
+                (
+                    Req {
+                        uid: a.0,
+                        seat: a.6.clone(),
+                        vtnr: a.7,
+                    },
+                    rec,
+                    a.13,
+                )
             }
             Err(e) => {
                 st.rec.record(&json!({"method": method, "sender_pid": pid,
                     "bad_signature": body.signature().to_string()}));
-                reply_error(conn, msg, "org.freedesktop.DBus.Error.InvalidArgs", &e.to_string())
-                    .await;
+                reply_error(conn, msg, "org.freedesktop.DBus.Error.InvalidArgs", &e.to_string()).await;
                 return;
             }
         }
@@ -329,13 +340,20 @@ async fn handle_create(
                     "args": [a.0, a.1, a.2, a.3, a.4, a.5, a.6, a.7, a.8, a.9, a.10, a.11, a.12],
                     "props": props_json(&a.13),
                 });
-                (Req { uid: a.0, seat: a.6.clone(), vtnr: a.7 }, rec, 0)
+                (
+                    Req {
+                        uid: a.0,
+                        seat: a.6.clone(),
+                        vtnr: a.7,
+                    },
+                    rec,
+                    0,
+                )
             }
             Err(e) => {
                 st.rec.record(&json!({"method": method, "sender_pid": pid,
                     "bad_signature": body.signature().to_string()}));
-                reply_error(conn, msg, "org.freedesktop.DBus.Error.InvalidArgs", &e.to_string())
-                    .await;
+                reply_error(conn, msg, "org.freedesktop.DBus.Error.InvalidArgs", &e.to_string()).await;
                 return;
             }
         }
@@ -344,13 +362,14 @@ async fn handle_create(
     // Decide the outcome, then record (with the outcome) before replying.
     let mode = conf.get("create_mode").unwrap_or("normal").trim().to_string();
     let error: Option<(String, String)> = if flags != 0 {
-        Some(("org.freedesktop.DBus.Error.InvalidArgs".into(), "Flags must be zero.".into()))
+        Some((
+            "org.freedesktop.DBus.Error.InvalidArgs".into(),
+            "Flags must be zero.".into(),
+        ))
     } else if let Some(name) = conf.get("create_error").filter(|s| !s.trim().is_empty()) {
         let text = conf.get("create_error_msg").unwrap_or("Fake logind error").to_string();
         Some((name.trim().to_string(), text))
-    } else if conf.flag("session_busy_on_second", true)
-        && pid.is_some_and(|p| st.pids_with_session.contains(&p))
-    {
+    } else if conf.flag("session_busy_on_second", true) && pid.is_some_and(|p| st.pids_with_session.contains(&p)) {
         Some((
             "org.freedesktop.login1.SessionBusy".into(),
             "Already running in a session or user slice".into(),
@@ -380,7 +399,10 @@ async fn handle_create(
     }
 
     st.counter += 1;
-    let id = conf.get("reply_id").map(str::to_string).unwrap_or_else(|| format!("c{}", st.counter));
+    let id = conf
+        .get("reply_id")
+        .map(str::to_string)
+        .unwrap_or_else(|| format!("c{}", st.counter));
     let runtime_path = match conf.get("reply_runtime_path") {
         Some(p) => p.to_string(),
         None => {
@@ -556,7 +578,8 @@ async fn dispatch(conn: &Connection, st: &mut State, msg: Message) {
         "ReleaseSession" => handle_release(conn, st, &msg).await,
         other => {
             let pid = sender_pid(conn, &msg).await;
-            st.rec.record(&json!({"method": other, "sender_pid": pid, "unknown": true}));
+            st.rec
+                .record(&json!({"method": other, "sender_pid": pid, "unknown": true}));
             let text = format!("Unknown method '{other}'");
             reply_error(conn, &msg, "org.freedesktop.DBus.Error.UnknownMethod", &text).await;
         }
@@ -584,7 +607,11 @@ fn introspect_xml(path: &str, pidfd: bool) -> String {
         }
         x.push_str("<method name=\"ReleaseSession\"><arg type=\"s\" direction=\"in\"/></method>\n</interface>\n");
     } else if path == "/" || path == "/org" || path == "/org/freedesktop" {
-        let child = MANAGER_PATH[path.len()..].trim_start_matches('/').split('/').next().unwrap_or("");
+        let child = MANAGER_PATH[path.len()..]
+            .trim_start_matches('/')
+            .split('/')
+            .next()
+            .unwrap_or("");
         x.push_str(&format!("<node name=\"{child}\"/>\n"));
     }
     x.push_str("</node>\n");
@@ -612,8 +639,17 @@ fn main() {
         .or_else(|| std::env::var("DBUS_SYSTEM_BUS_ADDRESS").ok().filter(|s| !s.is_empty()))
         .unwrap_or_else(|| "unix:path=/run/dbus/system_bus_socket".to_string());
     let _ = std::fs::create_dir_all(&dir);
-    let rec = Arc::new(Recorder { path: dir.join("fake-calls.jsonl"), lock: Mutex::new(()) });
-    let mut st = State { dir, rec, counter: 0, fifo_counter: 0, pids_with_session: HashSet::new() };
+    let rec = Arc::new(Recorder {
+        path: dir.join("fake-calls.jsonl"),
+        lock: Mutex::new(()),
+    });
+    let mut st = State {
+        dir,
+        rec,
+        counter: 0,
+        fifo_counter: 0,
+        pids_with_session: HashSet::new(),
+    };
 
     let result: zbus::Result<()> = zbus::block_on(async move {
         let conn = zbus::connection::Builder::address(address.as_str())
