@@ -28,6 +28,7 @@
 //! cargo test --test differential` compares the C module with itself; every case must pass.
 //! `KEEP_CASE_STATE=1` keeps the testbeds' state dirs (`/tmp/pamsd-case-*`) for inspection.
 
+#![allow(non_snake_case)]
 mod common;
 
 use common::*;
