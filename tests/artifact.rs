@@ -13,10 +13,14 @@ fn module() -> PathBuf {
         return PathBuf::from(p);
     }
     let exe = std::env::current_exe().unwrap();
-    let profile_dir = exe.parent().and_then(|deps| deps.parent()).unwrap();
-    let so = profile_dir.join("libpam_systemd_rs.so");
-    assert!(so.exists(), "{} not built", so.display());
-    so
+    let deps = exe.parent().unwrap();
+    let so = [
+        deps.join("libpam_systemd_rs.so"),
+        deps.parent().unwrap().join("libpam_systemd_rs.so"),
+    ]
+    .into_iter()
+    .find(|p| p.exists());
+    so.unwrap_or_else(|| panic!("libpam_systemd_rs.so not built next to {}", exe.display()))
 }
 
 fn tool(cmd: &str, args: &[&str]) -> String {

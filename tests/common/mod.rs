@@ -135,9 +135,18 @@ impl Module {
         }
     }
     /// Ours: `$PAM_SYSTEMD_RS_SO`, else `<repo>/target/debug/libpam_systemd_rs.so`.
+    /// `$PAM_SYSTEMD_RS_SO`, else the cdylib `cargo test` built next to this test binary
+    /// (`target/<profile>/deps/`), else `target/debug/libpam_systemd_rs.so`.
     pub fn rs() -> Module {
         let path = std::env::var_os("PAM_SYSTEMD_RS_SO")
+            .filter(|p| !p.is_empty())
             .map(PathBuf::from)
+            .or_else(|| {
+                std::env::current_exe()
+                    .ok()
+                    .and_then(|exe| exe.parent().map(|d| d.join("libpam_systemd_rs.so")))
+                    .filter(|p| p.exists())
+            })
             .unwrap_or_else(|| repo_root().join("target/debug/libpam_systemd_rs.so"));
         Module { path, kind: Impl::Rs }
     }
