@@ -8,12 +8,12 @@ use std::time::Duration;
 
 use crate::parse;
 
-/// How long open or close may take at most when no `timeout=` is given: upstream's
-/// `LOGIN_SLOW_BUS_CALL_TIMEOUT_USEC`, two minutes.
-pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(120);
+/// How long open may take at most when no `timeout=` is given: upstream's
+/// `LOGIN_SLOW_BUS_CALL_TIMEOUT_USEC`, two minutes, for CreateSession.
+pub const DEFAULT_OPEN_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// The parsed module arguments. Byte strings borrow from libpam's argv.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Args<'a> {
     /// `class=`: default session class when `$XDG_SESSION_CLASS` is empty.
     pub class: Option<&'a [u8]>,
@@ -24,20 +24,8 @@ pub struct Args<'a> {
     /// `debug` / `debug=BOOL`.
     pub debug: bool,
     /// `timeout=SPAN`: one deadline over connect, authentication, Hello and the call.
-    /// `None` means no deadline (`timeout=infinity`).
-    pub timeout: Option<Duration>,
-}
-
-impl Default for Args<'_> {
-    fn default() -> Self {
-        Args {
-            class: None,
-            session_type: None,
-            desktop: None,
-            debug: false,
-            timeout: Some(DEFAULT_TIMEOUT),
-        }
-    }
+    /// `None`: not given (each hook has its default); `Some(None)`: `timeout=infinity`.
+    pub timeout: Option<Option<Duration>>,
 }
 
 /// A warning produced while parsing; the caller logs it at LOG_WARNING.
@@ -90,7 +78,7 @@ pub fn parse<'a>(argv: &[&'a [u8]], mut warn: impl FnMut(Warning<'a>)) -> Args<'
             }
         } else if let Some(v) = arg.strip_prefix(b"timeout=") {
             match parse_timeout(v) {
-                Some(t) => args.timeout = t,
+                Some(t) => args.timeout = Some(t),
                 None => warn(Warning::BadTimeout(v)),
             }
         } else {
@@ -132,10 +120,10 @@ mod tests {
             ty: Option<&'static str>,
             desktop: Option<&'static str>,
             debug: bool,
-            timeout: Option<Duration>,
+            timeout: Option<Option<Duration>>,
             warnings: &'static [&'static str],
         }
-        let d = Some(DEFAULT_TIMEOUT);
+        let d = None;
         let rows = [
             Row {
                 argv: &[],
@@ -232,7 +220,7 @@ mod tests {
                 ty: None,
                 desktop: None,
                 debug: false,
-                timeout: Some(Duration::from_secs(10)),
+                timeout: Some(Some(Duration::from_secs(10))),
                 warnings: &[],
             },
             Row {
@@ -241,7 +229,7 @@ mod tests {
                 ty: None,
                 desktop: None,
                 debug: false,
-                timeout: Some(Duration::from_millis(1500)),
+                timeout: Some(Some(Duration::from_millis(1500))),
                 warnings: &[],
             },
             Row {
@@ -250,7 +238,7 @@ mod tests {
                 ty: None,
                 desktop: None,
                 debug: false,
-                timeout: Some(Duration::from_secs(120)),
+                timeout: Some(Some(Duration::from_secs(120))),
                 warnings: &[],
             },
             Row {
@@ -259,7 +247,7 @@ mod tests {
                 ty: None,
                 desktop: None,
                 debug: false,
-                timeout: None,
+                timeout: Some(None),
                 warnings: &[],
             },
             Row {

@@ -103,7 +103,7 @@ pub fn open(pam: &Pam, argv: &[&[u8]], scope: &Scope<'_>) -> Result<(), Error> {
     let logind = SystemBus {
         bus: Bus {
             address: system_bus_address(),
-            timeout: args.timeout,
+            timeout: args.timeout.unwrap_or(Some(args::DEFAULT_OPEN_TIMEOUT)),
         },
         try_pidfd: true,
     };
@@ -214,11 +214,7 @@ pub fn close(pam: &Pam, argv: &[&[u8]], scope: &Scope<'_>) -> Result<(), Error> 
     if existing {
         return Ok(());
     }
-    let timeout = if argv.iter().any(|a| a.starts_with(b"timeout=")) {
-        args.timeout
-    } else {
-        Some(release_timeout_default())
-    };
+    let timeout = args.timeout.unwrap_or_else(|| Some(release_timeout_default()));
     let logind = SystemBus {
         bus: Bus {
             address: system_bus_address(),

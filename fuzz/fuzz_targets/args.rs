@@ -17,7 +17,7 @@ fuzz_target!(|data: &[u8]| {
     assert_eq!(a.class, last(b"class="));
     assert_eq!(a.session_type, last(b"type="));
     assert_eq!(a.desktop, last(b"desktop="));
-    if let Some(t) = a.timeout {
+    if let Some(Some(t)) = a.timeout {
         assert!(!t.is_zero(), "timeout=0 must be refused");
     }
 });
