@@ -95,7 +95,11 @@ fn every_example_uses_the_module_once_with_valid_arguments() {
 fn install_script_finds_the_pam_module_directory() {
     let stage = std::env::temp_dir().join(format!("pam-systemd-rs-install-{}", std::process::id()));
     // The cdylib cargo test built next to this test binary (target/<profile>/deps/).
-    let so = std::env::current_exe().unwrap().parent().unwrap().join("libpam_systemd_rs.so");
+    let so = std::env::current_exe()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .join("libpam_systemd_rs.so");
     let out = Command::new(repo().join("scripts/install-module"))
         .arg(&so)
         .env("DESTDIR", &stage)
