@@ -164,29 +164,28 @@ impl Bus {
         started: Instant,
         op: impl AsyncFnOnce(&Connection) -> Result<T, Failure>,
     ) -> Result<T, Failure> {
-        let work = async {
-            let conn = match socket {
-                Socket::Unix(s) => Builder::unix_stream(s).build().await.map_err(|e| Failure::Call {
-                    name: None,
-                    message: strerror(libc::ENOTCONN),
-                    detail: format!("handshake failed: {e}"),
-                    elapsed: started.elapsed(),
-                })?,
-                Socket::Other(a) => Builder::address(a.as_str())
-                    .build()
-                    .await
-                    .map_err(|e| connect_failure(&e, started))?,
-            };
-            let result = op(&conn).await;
-            // Close now, on this thread, and wait until zbus has let go of every part of the
-            // connection: nothing may be left for a helper thread to finish after the hook.
-            let last = conn.clone();
-            let _ = conn.close().await;
-            last.graceful_shutdown().await;
-            result
-        };
         zbus::block_on(async {
-            let result = self.within_deadline(started, work).await;
+            let mut slot: Option<Connection> = None;
+            let result = self
+                .within_deadline(started, async {
+                    let conn = match socket {
+                        Socket::Unix(s) => Builder::unix_stream(s).build().await.map_err(|e| Failure::Call {
+                            name: None,
+                            message: strerror(libc::ENOTCONN),
+                            detail: format!("handshake failed: {e}"),
+                            elapsed: started.elapsed(),
+                        })?,
+                        Socket::Other(a) => Builder::address(a.as_str())
+                            .build()
+                            .await
+                            .map_err(|e| connect_failure(&e, started))?,
+                    };
+                    op(slot.insert(conn)).await
+                })
+                .await;
+            if let Some(conn) = slot.take() {
+                close(conn).await;
+            }
             // Give the runtime a few turns to finish what the connection's teardown left
             // (cancelled tasks, deregistrations): a runtime with work left when `block_on`
             // returns would hand it to a helper thread, and the hook must leave none.
@@ -229,6 +228,26 @@ impl Bus {
         }
     }
 }
+
+/// Closes the connection on this thread and waits until zbus has let go of every part of it,
+/// so that nothing is left for a helper thread after the hook. Bounded on its own, and its
+/// outcome ignored: the call's result is already decided and must not turn into a timeout.
+async fn close(conn: Connection) {
+    let last = conn.clone();
+    let teardown = async {
+        let _ = conn.close().await;
+        last.graceful_shutdown().await;
+    };
+    match zruntime::SharedRuntime::current() {
+        Ok(rt) => {
+            let _ = rt.timeout(TEARDOWN_LIMIT, teardown).await;
+        }
+        Err(_) => teardown.await,
+    }
+}
+
+/// The most closing a connection may take (in practice it takes microseconds).
+const TEARDOWN_LIMIT: Duration = Duration::from_millis(250);
 
 /// How many scheduler turns [`Bus::converse`] lets the runtime have after the work is done.
 const SETTLE_TURNS: usize = 8;
