@@ -181,6 +181,8 @@ pub enum Logind {
     Fake,
     Elogind,
     None,
+    /// systemd-logind 252 with testbed/pid1-standin (`--logind systemd`).
+    Systemd,
 }
 
 /// What the client uses as its system bus (`DBUS_SYSTEM_BUS_ADDRESS` in the process env).
@@ -532,6 +534,7 @@ impl Case {
                 Logind::Fake => "fake",
                 Logind::Elogind => "elogind",
                 Logind::None => "none",
+                Logind::Systemd => "systemd",
             })
             .arg("--state")
             .arg(&state)
