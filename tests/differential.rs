@@ -39,105 +39,9 @@ use std::fmt::Write as _;
 // Bus monitor for elogind runs
 // ---------------------------------------------------------------------------------------------
 
-/// Shell (eval'ed inside the testbed's case script, before the client) that starts a bus monitor
-/// and, at the script's exit (after the client and the syslog sync), waits until the monitor has
-/// caught up with everything sent so far, stops it and appends its lines to the client's output
-/// as `busmon=<json>` lines (the state dir is removed after the run; client.out is read first).
-const MONITOR_SETUP: &str = r#"
-busctl --system monitor --json=short >"$S/busmon.json" 2>"$S/busmon.err" &
-DIFF_MON=$!
-diff_mark() {
-  for i in $(seq 200); do
-    busctl --system call org.freedesktop.DBus /org/freedesktop/DBus org.freedesktop.DBus NameHasOwner s "$1" >/dev/null 2>&1
-    grep -q "\"$1\"" "$S/busmon.json" 2>/dev/null && return 0
-    sleep 0.05
-  done
-  echo "busmon: marker $1 never seen" >&2
-  return 1
-}
-diff_mark diffmark.start
-diff_mon_end() {
-  diff_mark diffmark.end
-  kill "$DIFF_MON" 2>/dev/null
-  wait "$DIFF_MON" 2>/dev/null
-  sed 's/^/busmon=/' "$S/busmon.json" >>"$S/client.out"
-}
-trap diff_mon_end EXIT
-"#;
-
-/// A login1 call seen on the bus, with logind's answer.
-#[derive(Clone, Debug)]
-struct BusCall {
-    member: String,
-    signature: String,
-    data: Vec<Json>,
-    /// `error <name>: <message>`, or `return <payload without fds>`, or `none`.
-    reply: String,
-}
-
-fn monitor_calls(o: &Outcome) -> Result<Vec<BusCall>, String> {
-    let msgs: Vec<Json> = o
-        .stdout
-        .lines()
-        .filter_map(|l| l.strip_prefix("busmon="))
-        .map(|l| Json::parse(l).map_err(|e| format!("bad busctl monitor line {l:?}: {e}")))
-        .collect::<Result<_, _>>()?;
-    if !msgs.iter().any(|m| m.to_string().contains("diffmark.end")) {
-        return Err("the bus monitor did not see the end marker (monitor output incomplete)".into());
-    }
-    let s = |m: &Json, k: &str| m.get(k).and_then(Json::as_str).unwrap_or("").to_string();
-    let mut out = Vec::new();
-    for m in &msgs {
-        if s(m, "type") != "method_call" || s(m, "interface") != "org.freedesktop.login1.Manager" {
-            continue;
-        }
-        let sender = s(m, "sender");
-        let cookie = m.get("cookie").and_then(Json::as_i128);
-        let payload = m.get("payload");
-        let reply = msgs
-            .iter()
-            .find(|r| {
-                matches!(s(r, "type").as_str(), "error" | "method_return")
-                    && s(r, "destination") == sender
-                    && r.get("reply_cookie").and_then(Json::as_i128) == cookie
-            })
-            .map(|r| {
-                let p = r.get("payload");
-                if s(r, "type") == "error" {
-                    let msg = p
-                        .and_then(|p| p.get("data"))
-                        .and_then(|d| d.idx(0))
-                        .map(|x| x.to_string());
-                    format!("error {}: {}", s(r, "error_name"), msg.unwrap_or_default())
-                } else {
-                    // Drop fds (their numbers are the monitor's, meaningless here).
-                    let ty = p.and_then(|p| p.get("type")).and_then(Json::as_str).unwrap_or("");
-                    let data = p.and_then(|p| p.get("data")).and_then(Json::as_array).unwrap_or(&[]);
-                    let kept: Vec<String> = ty
-                        .chars()
-                        .zip(data.iter())
-                        .map(|(t, d)| if t == 'h' { "<fd>".to_string() } else { d.to_string() })
-                        .collect();
-                    format!("return {ty} [{}]", kept.join(","))
-                }
-            })
-            .unwrap_or_else(|| "none".into());
-        out.push(BusCall {
-            member: s(m, "member"),
-            signature: payload
-                .and_then(|p| p.get("type"))
-                .and_then(Json::as_str)
-                .unwrap_or("")
-                .to_string(),
-            data: payload
-                .and_then(|p| p.get("data"))
-                .and_then(Json::as_array)
-                .unwrap_or(&[])
-                .to_vec(),
-            reply,
-        });
-    }
-    Ok(out)
+/// The case's setup: the shared bus monitor, finished when the case script exits.
+fn monitor_setup() -> String {
+    format!("{}\ntrap busmon_finish EXIT\n", busmon::SETUP)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -251,7 +155,7 @@ fn view(o: &Outcome, logind: Logind) -> View {
     }
 
     match logind {
-        Logind::Elogind => match monitor_calls(o) {
+        Logind::Elogind => match busmon::calls(o) {
             Err(e) => v.setup_problems.push(e),
             Ok(calls) => {
                 let mut i = 0;
@@ -501,7 +405,7 @@ fn short_summary(o: &Outcome) -> String {
 fn prepare(m: &Module, logind: Logind, build: fn(Case) -> Case) -> Case {
     let mut case = build(Case::new(m).logind(logind));
     if logind == Logind::Elogind {
-        case.setup.insert(0, MONITOR_SETUP.to_string());
+        case.setup.insert(0, monitor_setup());
     }
     case
 }

@@ -21,13 +21,7 @@ use common::*;
 
 /// Our module (these tests are about its own behaviour, so never the C one).
 fn rs() -> Module {
-    let m = Module::rs();
-    assert!(
-        m.path.exists(),
-        "{} missing: run `cargo build` first (cargo test alone does not build the cdylib)",
-        m.path.display()
-    );
-    m
+    Module::rs_built()
 }
 
 fn base() -> Case {

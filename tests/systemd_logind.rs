@@ -17,23 +17,11 @@ mod common;
 use common::*;
 use std::collections::BTreeMap;
 
-/// Shell eval'ed inside the testbed before the client: a bus monitor (with start/end markers so
-/// its output is known to be complete) and, at the script's exit, a bounded wait until logind
-/// lists no session any more. Everything is appended to client.out as `busmon=` /
-/// `sessions_after=` lines (the state dir is removed after the run).
+/// Shell eval'ed inside the testbed before the client, after the shared bus monitor
+/// (`busmon::SETUP`): at the script's exit, a bounded wait until logind lists no session any
+/// more, then the monitor's output. Both are appended to client.out as `sessions_after=` /
+/// `busmon=` lines (the state dir is removed after the run).
 const SETUP: &str = r#"
-busctl --system monitor --json=short >"$S/busmon.json" 2>"$S/busmon.err" &
-SD_MON=$!
-sd_mark() {
-  for i in $(seq 200); do
-    busctl --system call org.freedesktop.DBus /org/freedesktop/DBus org.freedesktop.DBus NameHasOwner s "$1" >/dev/null 2>&1
-    grep -q "\"$1\"" "$S/busmon.json" 2>/dev/null && return 0
-    sleep 0.05
-  done
-  echo "busmon: marker $1 never seen" >&2
-  return 1
-}
-sd_mark sdmark.start
 sd_end() {
   local i out
   for i in $(seq 100); do
@@ -42,10 +30,7 @@ sd_end() {
     sleep 0.05
   done
   echo "sessions_after=$out" >>"$S/client.out"
-  sd_mark sdmark.end
-  kill "$SD_MON" 2>/dev/null
-  wait "$SD_MON" 2>/dev/null
-  sed 's/^/busmon=/' "$S/busmon.json" >>"$S/client.out"
+  busmon_finish
 }
 trap sd_end EXIT
 "#;
@@ -71,64 +56,22 @@ fn one(o: &Outcome, prefix: &str) -> String {
     lines(o, prefix).first().map(|s| s.to_string()).unwrap_or_default()
 }
 
-/// The login1 Manager calls on the bus: (member, signature, data, reply).
+/// The session calls on the bus (from the shared monitor): (member, signature, data, reply),
+/// an error reply given by its name alone.
 fn login1_calls(o: &Outcome) -> Result<Vec<(String, String, Json, String)>, String> {
-    let msgs: Vec<Json> = lines(o, "busmon=")
+    Ok(busmon::calls(o)?
         .into_iter()
-        .map(|l| Json::parse(l).map_err(|e| format!("bad monitor line {l:?}: {e}")))
-        .collect::<Result<_, _>>()?;
-    if !msgs.iter().any(|m| m.to_string().contains("sdmark.end")) {
-        return Err("bus monitor incomplete (end marker not seen)".into());
-    }
-    let s = |m: &Json, k: &str| m.get(k).and_then(Json::as_str).unwrap_or("").to_string();
-    let mut out = Vec::new();
-    for m in &msgs {
-        if s(m, "type") != "method_call"
-            || s(m, "interface") != "org.freedesktop.login1.Manager"
-            || !matches!(
-                s(m, "member").as_str(),
+        .filter(|c| {
+            matches!(
+                c.member.as_str(),
                 "CreateSession" | "CreateSessionWithPIDFD" | "ReleaseSession"
             )
-        {
-            continue;
-        }
-        let cookie = m.get("cookie").and_then(Json::as_i128);
-        let sender = s(m, "sender");
-        let reply = msgs
-            .iter()
-            .find(|r| {
-                matches!(s(r, "type").as_str(), "error" | "method_return")
-                    && s(r, "destination") == sender
-                    && r.get("reply_cookie").and_then(Json::as_i128) == cookie
-            })
-            .map(|r| {
-                let p = r.get("payload");
-                if s(r, "type") == "error" {
-                    format!("error {}", s(r, "error_name"))
-                } else {
-                    let ty = p.and_then(|p| p.get("type")).and_then(Json::as_str).unwrap_or("");
-                    let data = p.and_then(|p| p.get("data")).and_then(Json::as_array).unwrap_or(&[]);
-                    let kept: Vec<String> = ty
-                        .chars()
-                        .zip(data.iter())
-                        .map(|(t, d)| if t == 'h' { "<fd>".into() } else { d.to_string() })
-                        .collect();
-                    format!("return {ty} [{}]", kept.join(","))
-                }
-            })
-            .unwrap_or_else(|| "none".into());
-        let p = m.get("payload");
-        out.push((
-            s(m, "member"),
-            p.and_then(|p| p.get("type"))
-                .and_then(Json::as_str)
-                .unwrap_or("")
-                .to_string(),
-            p.and_then(|p| p.get("data")).cloned().unwrap_or(Json::Array(vec![])),
-            reply,
-        ));
-    }
-    Ok(out)
+        })
+        .map(|c| {
+            let reply = c.error.map_or(c.reply, |n| format!("error {n}"));
+            (c.member, c.signature, Json::Array(c.data), reply)
+        })
+        .collect())
 }
 
 /// Our calls with each CreateSessionWithPIDFD checked (UnknownMethod, then a CreateSession with
@@ -216,7 +159,7 @@ fn run_both(build: fn(Case) -> Case) -> Pair {
     );
     let mk = |m: &Module| {
         let mut c = build(Case::new(m).logind(Logind::Systemd)).timeout(std::time::Duration::from_secs(60));
-        c.setup.insert(0, SETUP.to_string());
+        c.setup.insert(0, format!("{}{SETUP}", busmon::SETUP));
         c
     };
     let (cc, rc) = (mk(&Module::c()), mk(&rs_mod));

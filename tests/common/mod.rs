@@ -150,6 +150,16 @@ impl Module {
             .unwrap_or_else(|| repo_root().join("target/debug/libpam_systemd_rs.so"));
         Module { path, kind: Impl::Rs }
     }
+    /// [`Module::rs`] for tests of our module's own behaviour: it must have been built.
+    pub fn rs_built() -> Module {
+        let m = Module::rs();
+        assert!(
+            m.path.exists(),
+            "{} missing: run `cargo build` first (or `cargo test`, which builds the cdylib)",
+            m.path.display()
+        );
+        m
+    }
     pub fn is_ours(&self) -> bool {
         self.kind == Impl::Rs
     }
@@ -1005,6 +1015,8 @@ pub const PAM_CONV_ERR: i32 = 19;
 // ---------------------------------------------------------------------------------------------
 // A minimal JSON reader (std only) for fake-calls.jsonl
 // ---------------------------------------------------------------------------------------------
+
+pub mod busmon;
 
 pub mod json {
     use std::fmt;
