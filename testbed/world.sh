@@ -262,7 +262,7 @@ world_remove_cgroup() {
     [[ -d "$dir" ]] || return 0
     sleep 0.1
   done
-  log "warning: could not remove cgroup $dir"
+  printf 'testbed: warning: could not remove cgroup %s\n' "$dir" >&2
   return 1
 }
 
@@ -278,7 +278,7 @@ world_teardown() {
       world_alive || break
       sleep 0.1
     done
-    world_alive && log "the world did not exit within $((WORLD_WAIT_EXIT / 10)) s of 'systemctl exit'; killing it"
+    world_alive && printf 'the world did not exit within %s s of systemctl exit; killed it\n' $((WORLD_WAIT_EXIT / 10)) >>"$STATE/boot.log"
   fi
   [[ -n "$W_CG" ]] && world_remove_cgroup "$W_CG"
   if world_alive; then
