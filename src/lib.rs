@@ -26,9 +26,12 @@
 //!   problems), SESSION_ERR (logind refused, timed out, or this module failed unexpectedly).
 //!
 //! ## Layout
-//! `args` (module arguments), `context` (the pure request derivation), `parse` (systemd's
-//! parsers), `user` (user record), `x11` (display probe), `logind` (the bus), `pam` + `ffi`
-//! (libpam), `session` (the two hooks' steps), `boundary` (the panic guard), `logging` (syslog).
+//! `args` (module arguments), `context` (the pure request derivation, both generations),
+//! `caps` (257's capability sets), `parse` (systemd's parsers), `user` (user record), `x11`
+//! (display probe), `logind` (the bus, and the plan that picks a generation from its answers),
+//! `pam` + `ffi` (libpam), `host` (the machine: gate, environment, files, capabilities),
+//! `session` (the two hooks' steps, generic over `pam::PamOps`, `logind::Logind` and
+//! `host::Host`), `boundary` (the panic guard), `logging` (syslog).
 
 #![deny(
     clippy::unwrap_used,
@@ -39,11 +42,18 @@
     clippy::unimplemented,
     clippy::print_stdout,
     clippy::print_stderr,
+    clippy::undocumented_unsafe_blocks,
     unsafe_op_in_unsafe_fn
 )]
 #![cfg_attr(
     test,
-    allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)
+    allow(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing,
+        clippy::undocumented_unsafe_blocks
+    )
 )]
 
 use std::ffi::{c_char, c_int};
@@ -51,9 +61,11 @@ use std::ffi::{c_char, c_int};
 mod address;
 pub mod args;
 mod boundary;
+mod caps;
 pub mod context;
 mod error;
 mod ffi;
+mod host;
 mod limits;
 mod logging;
 mod logind;
@@ -86,7 +98,7 @@ pub unsafe extern "C" fn pam_sm_open_session(
     argv: *const *const c_char,
 ) -> c_int {
     // SAFETY: forwarded unchanged from libpam.
-    unsafe { boundary::guard(pamh, argc, argv, session::open) }
+    unsafe { boundary::guard(pamh, argc, argv, session::open_hook) }
 }
 
 /// libpam's session-close hook.
@@ -101,5 +113,5 @@ pub unsafe extern "C" fn pam_sm_close_session(
     argv: *const *const c_char,
 ) -> c_int {
     // SAFETY: forwarded unchanged from libpam.
-    unsafe { boundary::guard(pamh, argc, argv, session::close) }
+    unsafe { boundary::guard(pamh, argc, argv, session::close_hook) }
 }
