@@ -1,4 +1,4 @@
-//! Module arguments (`pam_systemd.so` v252 §2, plus our `timeout=`).
+//! Module arguments (`parse_argv()`, behaviour.md "Module arguments", plus our `timeout=`).
 //!
 //! Parsing never fails: an unknown word or an unparsable value only produces a warning, and a
 //! later argument overrides an earlier one. Matching is by prefix, in the C module's order:
@@ -152,7 +152,7 @@ mod tests {
                 timeout: d,
                 warnings: &[],
             },
-            // §8 case 29: a bad debug= value and an unknown word only warn; `class=` is empty.
+            // behaviour.md case 29: a bad debug= value and an unknown word only warn; `class=` is empty.
             Row {
                 argv: &["debug=maybe", "bogus", "class="],
                 class: Some(""),

@@ -1,5 +1,5 @@
 //! The pure rules that turn PAM items, environment and arguments into the session request
-//! (spec §3A steps 7–12). No I/O happens here: the one probe that needs I/O (the X11 display's
+//! (behaviour.md, open steps 7–12). No I/O happens here: the one probe that needs I/O (the X11 display's
 //! VT, step 10) is passed in as a function.
 
 use crate::parse;

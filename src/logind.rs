@@ -1,4 +1,4 @@
-//! The thin layer that talks to logind over the system bus (spec §3A steps 14–18, §4, §9).
+//! The thin layer that talks to logind over the system bus (behaviour.md: open steps 14–18, "Close", "The system bus").
 //!
 //! Every operation runs inside one `zbus::block_on` on the calling thread: connect
 //! (SASL, Hello), the call(s), and the connection's drop all happen before it returns, so the

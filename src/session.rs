@@ -1,6 +1,6 @@
 //! `pam_sm_open_session` and `pam_sm_close_session`, step by step as in pam_systemd v252
-//! (spec §3A and §4). The decisions live in `args`, `context` and `parse`; this file does the
-//! I/O in the spec's order and says what happened.
+//! (behaviour.md: "Open, step by step" and "Close"). The decisions live in `args`, `context` and `parse`; this file does the
+//! I/O in the C module's order and says what happened.
 
 use std::borrow::Cow;
 use std::ffi::{CStr, CString, c_int};
