@@ -131,12 +131,20 @@ fn rust_ports_match_the_golden_table() {
         let args: Vec<Vec<u8>> = args.iter().map(|a| unescape(a)).collect();
         let got = answer(f, &args);
         if got != without_errno(want) {
-            wrong.push(format!("{f} {:?}: libsystemd-shared {want:?}, ours {got:?}", &cols[1..cols.len() - 1]));
+            wrong.push(format!(
+                "{f} {:?}: libsystemd-shared {want:?}, ours {got:?}",
+                &cols[1..cols.len() - 1]
+            ));
         }
         rows += 1;
     }
     assert!(rows >= 200, "only {rows} rows in expected.tsv");
-    assert!(wrong.is_empty(), "{} of {rows} rows differ:\n{}", wrong.len(), wrong.join("\n"));
+    assert!(
+        wrong.is_empty(),
+        "{} of {rows} rows differ:\n{}",
+        wrong.len(),
+        wrong.join("\n")
+    );
 }
 
 /// The committed table is what the generator prints today (gen.sh --check rebuilds gen.c
