@@ -1,5 +1,5 @@
-//! Module arguments (`pam_systemd.so` 252, the two capability sets of 257, plus our `timeout=`
-//! and `compat=`).
+//! Module arguments (`parse_argv()`, behaviour.md "Module arguments": 252's, the two capability
+//! sets of 257, plus our `timeout=` and `compat=`).
 //!
 //! Parsing never fails: an unknown word or an unparsable value only produces a warning, and a
 //! later argument overrides an earlier one. Matching is by prefix, in the C module's order:
@@ -237,7 +237,7 @@ mod tests {
                 timeout: d,
                 warnings: &[],
             },
-            // §8 case 29: a bad debug= value and an unknown word only warn; `class=` is empty.
+            // behaviour.md case 29: a bad debug= value and an unknown word only warn; `class=` is empty.
             Row {
                 argv: &["debug=maybe", "bogus", "class="],
                 class: Some(""),

@@ -1,5 +1,5 @@
 //! The pure rules that turn PAM items, environment and arguments into the session request
-//! (spec §3A steps 7–12), for either generation of pam_systemd: 252 (Debian 12) and 257
+//! (behaviour.md, open steps 7–12), for either generation of pam_systemd: 252 (Debian 12) and 257
 //! (Debian 13), whose differences are the `systemd-user` stack, the `user-early` default and the
 //! incomplete flag. No I/O happens here: the one probe that needs I/O (the X11 display's VT,
 //! step 10) is passed in as a function.

@@ -1,5 +1,6 @@
-//! The thin layer that talks to logind over the system bus (spec §3A steps 14–18, §4, §9), and
-//! the [`Plan`] that decides, from logind's answers, which generation's request it gets.
+//! The thin layer that talks to logind over the system bus (behaviour.md: open steps 14–18,
+//! "Close", "The system bus"), and the [`Plan`] that decides, from logind's answers, which
+//! generation's request it gets.
 //!
 //! Every operation runs inside one `zbus::block_on` on the calling thread: connect
 //! (SASL, Hello), the call(s), and the connection's drop all happen before it returns, so the

@@ -1,4 +1,5 @@
-//! `pam_sm_open_session` and `pam_sm_close_session`, step by step as pam_systemd does them, for
+//! `pam_sm_open_session` and `pam_sm_close_session`, step by step as pam_systemd does them (behaviour.md:
+//! "Open, step by step" and "Close"), for
 //! both generations: 252 (Debian 12) and 257 (Debian 13). The decisions live in `args`,
 //! `context`, `caps`, `parse` and `logind::Plan`; this file does the steps in the C module's
 //! order and says what happened.

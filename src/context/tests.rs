@@ -1,4 +1,4 @@
-//! Table tests of the request derivation: spec §6 and the §8 cases that need no bus.
+//! Table tests of the request derivation: behaviour.md's edge cases and the numbered cases that need no bus.
 
 #![allow(clippy::type_complexity)]
 
@@ -16,7 +16,7 @@ fn no_probe(_: &[u8]) -> Option<u32> {
     None
 }
 
-/// `(tty, type, class)` after mangling, with nothing else set (spec §6 "TTY strings").
+/// `(tty, type, class)` after mangling, with nothing else set (behaviour.md, "Edge cases").
 #[test]
 fn tty_table() {
     let rows: &[(&[u8], &[u8], &[u8], &[u8], &[u8])] = &[
@@ -53,7 +53,7 @@ fn tty_table() {
     }
 }
 
-/// §8 cases 3 and 4: cron and ssh override type and class unconditionally in v252.
+/// behaviour.md cases 3 and 4: cron and ssh override type and class unconditionally in v252.
 #[test]
 fn cron_and_ssh_override_env_and_args() {
     let inp = Inputs {
@@ -77,7 +77,7 @@ fn cron_and_ssh_override_env_and_args() {
     assert_eq!((r.session_type, r.class, r.tty), (&b"tty"[..], &b"user"[..], &b""[..]));
 }
 
-/// §8 case 6: an explicit display wins over a tty with a colon, and a real tty stays.
+/// behaviour.md case 6: an explicit display wins over a tty with a colon, and a real tty stays.
 #[test]
 fn display_and_tty() {
     let inp = Inputs {
@@ -100,7 +100,7 @@ fn display_and_tty() {
     assert_eq!((r.tty, r.display), (&b""[..], &b":1"[..]));
 }
 
-/// §8 case 7: a VT number on a seat other than seat0 is dropped (and reported for the debug line).
+/// behaviour.md case 7: a VT number on a seat other than seat0 is dropped (and reported for the debug line).
 #[test]
 fn vtnr_reset_for_non_seat0() {
     let inp = Inputs {
@@ -132,7 +132,7 @@ fn vtnr_reset_for_non_seat0() {
     assert_eq!(derive(&inp, no_probe).ignored_vtnr, None);
 }
 
-/// §8 case 8: XDG_VTNR follows systemd's number rules; failures count as 0.
+/// behaviour.md case 8: XDG_VTNR follows systemd's number rules; failures count as 0.
 #[test]
 fn vtnr_table() {
     let rows: &[(&[u8], u32)] = &[
@@ -159,7 +159,7 @@ fn vtnr_table() {
     }
 }
 
-/// §8 case 9: `remote` comes from rhost alone; IP literals count as remote.
+/// behaviour.md case 9: `remote` comes from rhost alone; IP literals count as remote.
 #[test]
 fn remote_table() {
     let rows: &[(&[u8], bool)] = &[
@@ -191,7 +191,7 @@ fn remote_table() {
     }
 }
 
-/// §8 case 1: the whole request for an ordinary ssh-style login.
+/// behaviour.md case 1: the whole request for an ordinary ssh-style login.
 #[test]
 fn whole_request() {
     let inp = Inputs {
@@ -220,7 +220,7 @@ fn whole_request() {
     );
 }
 
-/// §8 cases 10 and 11: arguments are fallbacks; PAM env wins, then the process env.
+/// behaviour.md cases 10 and 11: arguments are fallbacks; PAM env wins, then the process env.
 #[test]
 fn env_over_args() {
     let ty = getenv_harder(None, None, Some(b"wayland"));
@@ -244,7 +244,7 @@ fn env_over_args() {
     assert_eq!(getenv_harder(Some(b""), Some(b""), None), None);
 }
 
-/// An empty class argument counts as unset (§8 case 29), and defaults follow the type.
+/// An empty class argument counts as unset (behaviour.md case 29), and defaults follow the type.
 #[test]
 fn defaults() {
     let inp = Inputs {

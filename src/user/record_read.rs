@@ -190,7 +190,7 @@ impl Parser<'_> {
         }
     }
 
-    /// json_parse_number(): -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?; integers that overflow
+    /// json_parse_number(): `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`; integers that overflow
     /// 64 bits become reals.
     fn number(&mut self) -> Option<Value> {
         let start = self.pos;
@@ -486,7 +486,7 @@ pub fn cached_identity_for(json: &[u8], machine: &Machine) -> Result<(String, Op
 ///
 /// The uid is the top-level `uid`, overridden by matching `perMachine` entries (in order) and
 /// then by `binding.<machine-id>.uid`, which is why the record may need this machine's
-/// [`Machine::current`] (read only when it has a `perMachine` or `binding` section).
+/// `Machine::current` (read only when it has a `perMachine` or `binding` section).
 #[allow(clippy::result_unit_err)] // one outcome only: the C module's PAM_SERVICE_ERR
 pub fn cached_identity(json: &[u8]) -> Result<(String, Option<u32>), ()> {
     identity(json, Machine::current).map(|r| (r.name, r.uid)).map_err(drop)
