@@ -10,8 +10,8 @@ use std::time::Duration;
 
 use super::*;
 use crate::host::{FileInfo, NssUser};
-use crate::logind::{Created, Next, Reply};
 use crate::limits::PropValue;
+use crate::logind::{Created, Next, Reply};
 
 // ---------------------------------------------------------------------------------------------
 // Fakes

@@ -472,7 +472,9 @@ fn per_machine_match(entry: &Value, machine: &Machine) -> Result<bool, ()> {
 /// [`cached_identity`] on a given machine instead of this one.
 #[cfg(test)]
 pub fn cached_identity_for(json: &[u8], machine: &Machine) -> Result<(String, Option<u32>), ()> {
-    identity(json, || machine.clone()).map(|r| (r.name, r.uid)).map_err(drop)
+    identity(json, || machine.clone())
+        .map(|r| (r.name, r.uid))
+        .map_err(drop)
 }
 
 /// Reads a user record cached as PAM data the way pam_systemd v252 does (`json_parse` +
