@@ -75,7 +75,9 @@ fn login1_calls(o: &Outcome) -> Result<Vec<(String, String, Json, String)>, Stri
 }
 
 /// Our calls with each CreateSessionWithPIDFD checked (UnknownMethod, then a CreateSession with
-/// the same arguments) and removed; the C module must never send it.
+/// the same arguments — but the class, where our attempt carried a 257-only class; nothing for
+/// the `systemd-user` stack, which 252 does not register) and removed; the C module must never
+/// send it.
 fn comparable_calls(o: &Outcome, ours: bool) -> Result<Vec<String>, String> {
     let calls = login1_calls(o)?;
     let mut out = Vec::new();
@@ -89,8 +91,28 @@ fn comparable_calls(o: &Outcome, ours: bool) -> Result<Vec<String>, String> {
             if reply != "error org.freedesktop.DBus.Error.UnknownMethod" {
                 return Err(format!("CreateSessionWithPIDFD answered {reply:?}, not UnknownMethod"));
             }
-            let Some((m2, _, d2, _)) = calls.get(i + 1) else {
+            let systemd_user = data.idx(2).and_then(Json::as_str) == Some("systemd-user");
+            let next = calls.get(i + 1).filter(|(m, ..)| !systemd_user || m == "CreateSession");
+            let Some((m2, _, d2, _)) = next else {
+                if systemd_user {
+                    continue;
+                }
                 return Err("CreateSessionWithPIDFD not followed by anything".into());
+            };
+            let class_257 = data.idx(4).and_then(Json::as_str).is_some_and(|c| {
+                [
+                    "user-early",
+                    "user-incomplete",
+                    "manager",
+                    "manager-early",
+                    "background-light",
+                ]
+                .contains(&c)
+            });
+            let (a_drop, b_drop): (&[usize], &[usize]) = if class_257 {
+                (&[1, 4, 13], &[1, 4])
+            } else {
+                (&[1, 13], &[1])
             };
             let strip = |d: &Json, idx: &[usize]| -> Vec<Json> {
                 d.as_array()
@@ -103,7 +125,7 @@ fn comparable_calls(o: &Outcome, ours: bool) -> Result<Vec<String>, String> {
             };
             if m2 != "CreateSession"
                 || sig != "uhsssssussbssta(sv)"
-                || strip(data, &[1, 13]) != strip(d2, &[1])
+                || strip(data, a_drop) != strip(d2, b_drop)
                 || data.idx(13).and_then(Json::as_i128) != Some(0)
             {
                 return Err(format!(
