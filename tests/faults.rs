@@ -1,6 +1,6 @@
 //! Fault injection (issue 5.1): every way the bus, logind or the process environment can fail
 //! during open or close. Each case asserts
-//! * the documented PAM code (spec §5),
+//! * the documented PAM code (behaviour.md, "Return codes"),
 //! * a syslog line naming the cause, with our prefix `pam_systemd_rs(<service>:session): `,
 //! * that the client survived: it exited normally, printed every step, and is back to (or
 //!   stayed at) exactly one thread.
