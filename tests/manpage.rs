@@ -193,6 +193,24 @@ fn doctor_page_documents_the_cli_contract() {
     for o in ["USER", "--json", "--help", "--version"] {
         assert!(options.iter().any(|t| t == o), "OPTIONS lacks {o}: {options:?}");
     }
+    // Once the doctor is in the tree: every option its usage text names is documented.
+    let main = root().join("src/bin/pam_systemd_rs/main.rs");
+    if let Ok(src) = std::fs::read_to_string(&main) {
+        let usage = src
+            .split("const USAGE")
+            .nth(1)
+            .and_then(|r| r.split("\";").next())
+            .unwrap_or("");
+        assert!(usage.contains("doctor"), "no USAGE text found in {}", main.display());
+        for word in usage.split(|c: char| c.is_whitespace() || "[]|".contains(c)) {
+            if word.starts_with("--") && word.len() > 2 {
+                assert!(
+                    options.iter().any(|t| t == word || t.starts_with(&format!("{word} "))),
+                    "the doctor's option {word} has no OPTIONS entry in man/pam_systemd_rs-doctor.8: {options:?}"
+                );
+            }
+        }
+    }
     let exit = tags_of_section(&text, "EXIT STATUS");
     assert_eq!(exit, ["0", "1", "2"]);
 }
