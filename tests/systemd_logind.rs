@@ -42,8 +42,8 @@ sd_end() {
 trap sd_end EXIT
 "#;
 
-/// (logind lists the session while the client runs; afterwards only sessions not opened by the
-/// client may remain: on Debian 13 the user manager's own session, class manager.)
+// (logind lists the session while the client runs; afterwards only sessions not opened by the
+// client may remain: on Debian 13 the user manager's own session, class manager.)
 
 /// Run by the client after open (system(): a child of the session leader, so inside the session's
 /// scope): what logind lists, the runtime dir, and the cgroup logind sees.
@@ -508,12 +508,15 @@ fn display_tty(world: World) {
 /// Run by the client after open: the client's (the session leader's) capability sets.
 const CAPS_AFTER_OPEN: &str = r#"sed -n 's/^\(CapInh\|CapAmb\|CapBnd\):\t/caps_\1=/p' /proc/$PPID/status"#;
 
-/// The module's log lines, comparable: the client PID and the session fd number normalised, our
-/// `logind generation …` line (ours only, README) left out.
+/// The module's log lines from the client (not from the world's own user@.service stack),
+/// comparable: the client PID and the session fd number normalised, our `logind generation …`
+/// line (ours only, README) left out.
 fn log_view(o: &Outcome) -> Vec<(u32, String)> {
     let pid = o.pid.map(|p| p.to_string()).unwrap_or_default();
-    o.module_log()
-        .into_iter()
+    o.syslog
+        .iter()
+        .filter(|l| l.is_module() && l.ident.starts_with("pamclient"))
+        .map(|l| (l.severity(), l.text.clone()))
         .filter(|(sev, t)| !(*sev == 7 && t.starts_with("logind generation ")))
         .map(|(sev, t)| {
             let mut t = t.replace(&format!("pid={pid} "), "pid=<pid> ");
