@@ -553,6 +553,9 @@ async fn converse_create(
             .request(attempt.request)
             .ok_or(Failure::BuildMessage { errno: libc::EINVAL })?;
         let pidfd = match attempt.method {
+            // 257: an unexpected pidfd_open() errno fails the login ("Failed to create bus
+            // message"); 252 has no pidfd to lose, so under compat=252 the probe just goes.
+            Method::WithPidfd if attempt.request == Generation::V252 => pidfd_self().or(Ok(None)),
             Method::WithPidfd => pidfd_self(),
             Method::Classic => Ok(None),
         };
