@@ -705,6 +705,14 @@ cases! {
     // --- user name edge cases -----------------------------------------------------------------
     n175_empty_user_name: None => |c| c.user(User::Name("".into()));
     n176_no_seats_systemd_user: None => |c| c.no_seats().service("systemd-user");
+    // A user record cached by an earlier module that cannot be used: the parse and load
+    // failures have their own lines and errnos (`Failed to parse JSON user record: %m` /
+    // `Failed to load user record: %m`), a foreign record its own line; all PAM_SERVICE_ERR.
+    n180_cached_record_not_json: None => |c| c.pam_data("systemd-user-record-{USER1}", "{").item("tty", "pts/1");
+    n181_cached_record_not_object: None => |c| c.pam_data("systemd-user-record-{USER1}", "[1]").item("tty", "pts/1");
+    n182_cached_record_secret: None => |c| c.pam_data("systemd-user-record-{USER1}", r#"{"userName":"{USER1}","uid":{UID1},"secret":{}}"#).item("tty", "pts/1");
+    n183_cached_record_no_name: None => |c| c.pam_data("systemd-user-record-{USER1}", r#"{"uid":{UID1}}"#).item("tty", "pts/1");
+    n184_cached_record_other_user: None => |c| c.pam_data("systemd-user-record-{USER1}", r#"{"userName":"root","uid":0}"#).item("tty", "pts/1");
 
     // --- limits, more forms ---------------------------------------------------------------------
     f180_limits_zeros: Fake => |c| limits(c, ["0%", "0", "1", "10000", "0"]);
