@@ -71,8 +71,9 @@
 //!   and the socket connect), `x11` (the display → VT probe).
 //! * **The story**: `session` (open and close, step by step in the C module's order).
 //!
-//! Unit tests live next to each module in `src/<module>/tests.rs`; `tests/` holds the suites
-//! that need a testbed (tests/README.md says which case goes where).
+//! Unit tests live next to each module in `src/<module>/tests.rs` (`args` and `logging` still
+//! carry theirs inline); `tests/` holds the suites that need a testbed, the golden table and the
+//! docs check (tests/README.md says which case goes where).
 
 #![deny(
     clippy::unwrap_used,
