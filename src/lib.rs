@@ -1,8 +1,9 @@
 //! # pam_systemd_rs
 //!
-//! A memory-safe replacement for systemd's PAM session module `pam_systemd.so`, reproducing
-//! Debian 12's systemd 252 behaviour: on `pam_open_session` it registers the login with logind
-//! (`org.freedesktop.login1.Manager.CreateSession` on the system bus) and exports
+//! A memory-safe replacement for systemd's PAM session module `pam_systemd.so`, behaving as the
+//! C module of whichever logind answers: Debian 12's (systemd 252, and elogind) or Debian 13's
+//! (systemd 257), decided on the wire. On `pam_open_session` it registers the login with logind
+//! (`org.freedesktop.login1.Manager.CreateSession[WithPIDFD]` on the system bus) and exports
 //! `XDG_SESSION_ID`, `XDG_RUNTIME_DIR` and friends into the PAM environment; on
 //! `pam_close_session` it calls `ReleaseSession`.
 //!
@@ -13,15 +14,22 @@
 //!   `PAM_SERVICE`, `PAM_TTY`, `PAM_XDISPLAY`, `PAM_RUSER`, `PAM_RHOST`. No item is ever set.
 //! * **Environment read**: the PAM environment first, then the process environment through
 //!   `secure_getenv` (nothing in setuid/setcap callers): `XDG_SEAT`, `XDG_VTNR`,
-//!   `XDG_SESSION_TYPE`, `XDG_SESSION_CLASS`, `XDG_SESSION_DESKTOP`. From the process environment
-//!   only (`secure_getenv`): `DBUS_SYSTEM_BUS_ADDRESS`, `SYSTEMD_BUS_TIMEOUT`. At close:
+//!   `XDG_SESSION_TYPE`, `XDG_SESSION_CLASS`, `XDG_SESSION_DESKTOP`, and (257)
+//!   `XDG_SESSION_INCOMPLETE`. From the process environment only (`secure_getenv`):
+//!   `DBUS_SYSTEM_BUS_ADDRESS`, `SYSTEMD_BUS_TIMEOUT`, and (257) `CREDENTIALS_DIRECTORY`, whose
+//!   files `shell.prompt.prefix`, `shell.prompt.suffix` and `shell.welcome` are read. At close:
 //!   `XDG_SESSION_ID` from the PAM environment.
 //! * **Environment set** on success, only non-empty values, in this order: `XDG_SESSION_ID`;
 //!   `XDG_RUNTIME_DIR` and `DBUS_SESSION_BUS_ADDRESS` (only for a runtime directory that is an
 //!   absolute, real directory owned by the user the reply names, and the bus address only if its
 //!   `bus` socket exists); `XDG_SESSION_TYPE`, `XDG_SESSION_CLASS`, `XDG_SESSION_DESKTOP`,
-//!   `XDG_SEAT`, `XDG_VTNR`. Nothing is unset. The `systemd-user` service gets only the runtime
-//!   directory variables, and no bus call.
+//!   `XDG_SEAT`, then (257, after a created session only) `SHELL_PROMPT_PREFIX`,
+//!   `SHELL_PROMPT_SUFFIX`, `SHELL_WELCOME`, then `XDG_VTNR`. Nothing is unset. The
+//!   `systemd-user` service registers a `manager`/`manager-early` session with a 257 logind;
+//!   with a 252 logind it gets only the runtime directory variables, as Debian 12's module.
+//! * **Process state** (257 only, as its C module): the ambient and inheritable capabilities
+//!   and the bounding set for what the session execs (`default-capability-ambient-set=`,
+//!   `default-capability-bounding-set=`, `CAP_WAKE_ALARM` for regular users on a seat).
 //! * **PAM data read**: `systemd.memory_max`, `systemd.tasks_max`, `systemd.cpu_weight`,
 //!   `systemd.io_weight`, `systemd.runtime_max_sec` (strings from earlier modules, see
 //!   [`fuzz_api::session_properties`]); `systemd-user-record-<name>` (a JSON user record an
@@ -32,10 +40,13 @@
 //!   int, no cleanup); `systemd.session-fd` (fd + 1, no cleanup: the fd is deliberately kept open
 //!   until the process exits, so that logind sees the session leader go).
 //! * **Module arguments**: `class=`, `type=`, `desktop=` (fallbacks for the `XDG_SESSION_*`
-//!   variables), `debug`, `debug=` (a boolean), and ours, `timeout=` (one deadline over connect,
-//!   authentication and the call). Anything else is a warning, never an error.
-//! * **Calls**: `org.freedesktop.login1.Manager.CreateSessionWithPIDFD`, then `CreateSession`
-//!   (leader 0) when logind answers `UnknownMethod`; `ReleaseSession` at close unless the session
+//!   variables), `debug`, `debug=` (a boolean), `default-capability-bounding-set=` and
+//!   `default-capability-ambient-set=` (257), and ours: `timeout=` (one deadline over connect,
+//!   authentication and the call) and `compat=` (252 or 257: pin the generation instead of
+//!   deciding it on the wire). Anything else is a warning, never an error.
+//! * **Calls**: `org.freedesktop.login1.Manager.CreateSessionWithPIDFD` with the 257 request,
+//!   then `CreateSession` (leader 0) with the 252 request when logind answers `UnknownMethod`,
+//!   and once more with the 252 class when logind refuses a class only a 257 rule chose; `ReleaseSession` at close unless the session
 //!   was pre-existing. The bus connection lives only inside the hook call.
 //! * **Return codes** (the same table as the README's, kept in sync by `tests/docs_sync.rs`):
 //!
@@ -63,13 +74,16 @@
 //! * **libpam**: `pam` (the safe wrapper) over `ffi` (the raw declarations).
 //! * **Pure rules**, table-tested without root: [`args`] (module arguments), [`context`] (items,
 //!   environment and arguments → the request), `limits` (the `systemd.*` limits → the a(sv)),
-//!   [`parse`] (systemd's number, size, time and path parsers).
+//!   [`parse`] (systemd's number, size, time and path parsers), `caps` (257's capability sets).
 //! * **User records**: `user` — `user::nss` (getpwnam_r, getspnam_r), `user::record_write`
 //!   (systemd's JSON, byte for byte), `user::record_read` (a cached record), `user::utf8`
 //!   (systemd's UTF-8 and name rules).
-//! * **logind**: `logind` (the calls, one deadline, the reply), `address` (the bus address list
+//! * **logind**: `logind` (the calls, one deadline, the reply, and the `Plan` that picks a
+//!   generation from logind's answers), `address` (the bus address list
 //!   and the socket connect), `x11` (the display → VT probe).
-//! * **The story**: `session` (open and close, step by step in the C module's order).
+//! * **The host**: `host` (the gate, the process environment, files, capabilities).
+//! * **The story**: `session` (open and close, step by step in the C module's order), generic
+//!   over `pam::PamOps`, `logind::Logind` and `host::Host` so that every rule is unit-tested.
 //!
 //! Unit tests live next to each module in `src/<module>/tests.rs` (`args` and `logging` still
 //! carry theirs inline); `tests/` holds the suites that need a testbed, the golden table and the
@@ -84,11 +98,18 @@
     clippy::unimplemented,
     clippy::print_stdout,
     clippy::print_stderr,
+    clippy::undocumented_unsafe_blocks,
     unsafe_op_in_unsafe_fn
 )]
 #![cfg_attr(
     test,
-    allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)
+    allow(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing,
+        clippy::undocumented_unsafe_blocks
+    )
 )]
 
 use std::ffi::{c_char, c_int};
@@ -96,9 +117,11 @@ use std::ffi::{c_char, c_int};
 mod address;
 pub mod args;
 mod boundary;
+mod caps;
 pub mod context;
 mod error;
 mod ffi;
+mod host;
 mod limits;
 mod logging;
 mod logind;
@@ -131,7 +154,7 @@ pub unsafe extern "C" fn pam_sm_open_session(
     argv: *const *const c_char,
 ) -> c_int {
     // SAFETY: forwarded unchanged from libpam.
-    unsafe { boundary::guard(pamh, argc, argv, session::open) }
+    unsafe { boundary::guard(pamh, argc, argv, session::open_hook) }
 }
 
 /// libpam's session-close hook.
@@ -146,5 +169,5 @@ pub unsafe extern "C" fn pam_sm_close_session(
     argv: *const *const c_char,
 ) -> c_int {
     // SAFETY: forwarded unchanged from libpam.
-    unsafe { boundary::guard(pamh, argc, argv, session::close) }
+    unsafe { boundary::guard(pamh, argc, argv, session::close_hook) }
 }

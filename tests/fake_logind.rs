@@ -2,7 +2,7 @@
 //! run inside a testbed (testbed/testbed: private /run, private system bus, captured syslog).
 //!
 //! The module under test is ours (`$PAM_SYSTEMD_RS_SO`, else target/debug/libpam_systemd_rs.so),
-//! or Debian's C module with `FAKE_TESTS_MODULE=c`. Every test in the first part describes the C
+//! or Debian's C module with `PAM_SYSTEMD_RS_TEST_MODULE=c`. Every test in the first part describes the C
 //! module's (v252) behaviour and passes against it. The tests in the part marked "OURS ONLY"
 //! check behaviour only our module has (bus timeout, CreateSessionWithPIDFD, our log prefix);
 //! they return early (and say so on stderr) when the module under test is the C one.

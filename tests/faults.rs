@@ -358,3 +358,76 @@ fn every_fault_is_bounded_in_time() {
         );
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Faults where a real logind matters (real systemd as PID 1: 252 and 257)
+// ---------------------------------------------------------------------------------------------
+
+/// logind is restarted by PID 1 while the session is open: the new logind restores the session
+/// from /run/systemd/sessions, and our close releases it like any other (no error, no thread).
+fn logind_restarted_during_session(world: World) {
+    let o = base()
+        .world(world)
+        .after_open(
+            "p0=$(systemctl show -p MainPID --value systemd-logind.service); \
+             systemctl restart systemd-logind.service; \
+             for i in $(seq 100); do busctl --system status org.freedesktop.login1 >/dev/null 2>&1 && break; sleep 0.1; done; \
+             p1=$(systemctl show -p MainPID --value systemd-logind.service); \
+             echo \"restarted=$([ \"$p0\" != \"$p1\" ] && echo yes || echo no) $(loginctl list-sessions --no-legend | grep -c pts/2)\"",
+        )
+        .run();
+    survived(&o);
+    let s = o.summary();
+    assert_eq!(o.open_rc, Some(PAM_SUCCESS), "{s}");
+    assert!(o.env_get("XDG_SESSION_ID").is_some_and(|v| !v.is_empty()), "{s}");
+    assert!(
+        o.stdout.lines().any(|l| l == "restarted=yes 1"),
+        "logind did not come back with the session\n{s}"
+    );
+    assert_eq!(o.close_rc, Some(PAM_SUCCESS), "{s}");
+    assert!(o.module_log().iter().all(|(sev, _)| *sev > LOG_WARNING), "{s}");
+}
+
+/// logind is stopped before the login: the bus activates it through PID 1
+/// (dbus-org.freedesktop.login1.service), and the login succeeds within the module's deadline.
+fn logind_stopped_is_bus_activated(world: World) {
+    let o = base()
+        .world(world)
+        .setup("systemctl stop systemd-logind.service; echo \"before=$(systemctl is-active systemd-logind.service)\" >>\"$S/setup.out\"")
+        .after_open("echo \"after=$(systemctl is-active systemd-logind.service)\"; cat \"$TESTBED_STATE/setup.out\"")
+        .run();
+    survived(&o);
+    let s = o.summary();
+    assert!(
+        o.stdout.lines().any(|l| l == "before=inactive"),
+        "logind was not stopped\n{s}"
+    );
+    assert!(
+        o.stdout.lines().any(|l| l == "after=active"),
+        "logind was not activated\n{s}"
+    );
+    assert_eq!(o.open_rc, Some(PAM_SUCCESS), "{s}");
+    assert!(o.env_get("XDG_SESSION_ID").is_some_and(|v| !v.is_empty()), "{s}");
+    assert!(o.open_ms.is_some_and(|ms| ms < 25_000), "{s}");
+    assert_eq!(o.close_rc, Some(PAM_SUCCESS), "{s}");
+}
+
+#[test]
+fn d12_logind_restarted_during_session() {
+    logind_restarted_during_session(World::Debian12);
+}
+
+#[test]
+fn d13_logind_restarted_during_session() {
+    logind_restarted_during_session(World::Debian13);
+}
+
+#[test]
+fn d12_logind_stopped_is_bus_activated() {
+    logind_stopped_is_bus_activated(World::Debian12);
+}
+
+#[test]
+fn d13_logind_stopped_is_bus_activated() {
+    logind_stopped_is_bus_activated(World::Debian13);
+}

@@ -43,6 +43,7 @@ fuzz_target!(|data: &[u8]| {
         session_type: &session_type,
         class: &class,
         desktop,
+        ..Default::default()
     };
     // The probe answers for some inputs, to reach both branches of step 10.
     let d = derive(&inp, |_| {

@@ -1,5 +1,7 @@
 //! Table tests of the request derivation: behaviour.md's edge cases and the numbered cases that need no bus.
 
+#![allow(clippy::type_complexity)]
+
 use super::*;
 
 fn inputs() -> Inputs<'static> {
@@ -309,4 +311,272 @@ fn x11_probe() {
     };
     let r = derive(&inp, |_| None).request;
     assert_eq!((r.seat, r.vtnr), (&b""[..], 0));
+}
+
+// ---------------------------------------------------------------------------------------------
+// 257
+// ---------------------------------------------------------------------------------------------
+
+/// `user_record_disposition()` from uid and name (Debian's system-uid-max 999), unless declared.
+#[test]
+fn disposition_table() {
+    use Disposition::*;
+    let rows: &[(Option<Disposition>, u32, &[u8], Disposition)] = &[
+        (None, 0, b"root", Intrinsic),
+        (None, 0, b"toor", Intrinsic),
+        (None, 1000, b"root", Intrinsic),
+        (None, 65534, b"nobody", Intrinsic),
+        (None, 4000, b"nobody", Intrinsic),
+        (None, 65534, b"nfsnobody", Intrinsic),
+        (None, 1, b"daemon", System),
+        (None, 999, b"sys", System),
+        (None, 1000, b"alice", Regular),
+        (None, 61183, b"a", Regular),
+        (None, 61184, b"a", Dynamic),
+        (None, 65519, b"a", Dynamic),
+        (None, 65520, b"a", Regular),
+        (None, 524_287, b"a", Regular),
+        (None, 524_288, b"a", Container),
+        (None, 1_879_048_191, b"a", Container),
+        (None, 1_879_048_192, b"a", Regular),
+        (None, 0x8000_0000, b"a", Reserved),
+        (Some(Regular), 0, b"root", Regular),
+        (Some(System), 1000, b"alice", System),
+    ];
+    for &(declared, uid, name, want) in rows {
+        assert_eq!(Disposition::of(declared, uid, name), want, "{uid} {name:?}");
+    }
+    assert_eq!(Disposition::from_name(b"dynamic"), Some(Dynamic));
+    assert_eq!(Disposition::from_name(b"Dynamic"), None);
+}
+
+/// The 257 class rules: (service, tty, env class, disposition, incomplete) → (type, class, tty,
+/// ignored incomplete class); the 252 rules give `user`/`background` for the same inputs.
+#[test]
+fn classes_257_table() {
+    use Disposition::*;
+    type Row = (
+        &'static [u8],
+        &'static [u8],
+        &'static [u8],
+        Disposition,
+        bool,
+        &'static [u8],
+        &'static [u8],
+        &'static [u8],
+        Option<&'static [u8]>,
+    );
+    let rows: &[Row] = &[
+        (
+            b"login",
+            b"/dev/tty1",
+            b"",
+            Intrinsic,
+            false,
+            b"tty",
+            b"user-early",
+            b"tty1",
+            None,
+        ),
+        (
+            b"login",
+            b"/dev/tty1",
+            b"",
+            System,
+            false,
+            b"tty",
+            b"user-early",
+            b"tty1",
+            None,
+        ),
+        (
+            b"login",
+            b"/dev/tty1",
+            b"",
+            Dynamic,
+            false,
+            b"tty",
+            b"user-early",
+            b"tty1",
+            None,
+        ),
+        (
+            b"login",
+            b"/dev/tty1",
+            b"",
+            Container,
+            false,
+            b"tty",
+            b"user",
+            b"tty1",
+            None,
+        ),
+        (
+            b"login",
+            b"/dev/tty1",
+            b"",
+            Regular,
+            false,
+            b"tty",
+            b"user",
+            b"tty1",
+            None,
+        ),
+        (b"sshd", b"ssh", b"", Intrinsic, false, b"tty", b"user", b"", None),
+        (
+            b"sshd",
+            b"ssh",
+            b"background-light",
+            Intrinsic,
+            false,
+            b"tty",
+            b"user",
+            b"",
+            None,
+        ),
+        (
+            b"cron",
+            b"cron",
+            b"",
+            Intrinsic,
+            false,
+            b"unspecified",
+            b"background",
+            b"",
+            None,
+        ),
+        (
+            b"x",
+            b"",
+            b"",
+            Intrinsic,
+            false,
+            b"unspecified",
+            b"background",
+            b"",
+            None,
+        ),
+        (b"x", b":0", b"", Intrinsic, false, b"x11", b"user", b"", None),
+        (
+            b"login", b"tty1", b"greeter", Intrinsic, false, b"tty", b"greeter", b"tty1", None,
+        ),
+        (
+            b"systemd-user",
+            b"tty1",
+            b"user",
+            Regular,
+            false,
+            b"unspecified",
+            b"manager",
+            b"",
+            None,
+        ),
+        (
+            b"systemd-user",
+            b"",
+            b"",
+            Intrinsic,
+            false,
+            b"unspecified",
+            b"manager-early",
+            b"",
+            None,
+        ),
+        (
+            b"systemd-user",
+            b"",
+            b"",
+            Dynamic,
+            true,
+            b"unspecified",
+            b"manager-early",
+            b"",
+            Some(b"manager-early"),
+        ),
+        (
+            b"login",
+            b"tty1",
+            b"",
+            Regular,
+            true,
+            b"tty",
+            b"user-incomplete",
+            b"tty1",
+            None,
+        ),
+        (
+            b"login",
+            b"tty1",
+            b"user",
+            Intrinsic,
+            true,
+            b"tty",
+            b"user-incomplete",
+            b"tty1",
+            None,
+        ),
+        (
+            b"login",
+            b"tty1",
+            b"",
+            Intrinsic,
+            true,
+            b"tty",
+            b"user-early",
+            b"tty1",
+            Some(b"user-early"),
+        ),
+        (
+            b"x",
+            b"",
+            b"",
+            Regular,
+            true,
+            b"unspecified",
+            b"background",
+            b"",
+            Some(b"background"),
+        ),
+    ];
+    for &(service, tty, class, disposition, incomplete, ty, want_class, want_tty, ignored) in rows {
+        let inp = Inputs {
+            service,
+            tty,
+            class,
+            disposition,
+            incomplete,
+            ..inputs()
+        };
+        let d = derive_for(&inp, Generation::V257, no_probe);
+        let show = format!(
+            "{:?} {:?} {:?} {disposition:?} {incomplete}",
+            String::from_utf8_lossy(service),
+            String::from_utf8_lossy(tty),
+            String::from_utf8_lossy(class)
+        );
+        assert_eq!(d.request.session_type, ty, "{show}");
+        assert_eq!(d.request.class, want_class, "{show}");
+        assert_eq!(d.request.tty, want_tty, "{show}");
+        assert_eq!(d.incomplete_ignored, ignored, "{show}");
+        let old = derive_for(&inp, Generation::V252, no_probe).request;
+        assert!(
+            [&b"user"[..], b"background", b"greeter"].contains(&old.class),
+            "252 class {:?} for {show}",
+            String::from_utf8_lossy(old.class)
+        );
+        assert_eq!(derive(&inp, no_probe), derive_for(&inp, Generation::V252, no_probe));
+    }
+}
+
+/// `$XDG_SESSION_INCOMPLETE`: systemd booleans; anything else is false with the error line.
+#[test]
+fn incomplete_flag_values() {
+    assert_eq!(incomplete_flag(None), Ok(false));
+    assert_eq!(incomplete_flag(Some(b"")), Ok(false));
+    assert_eq!(incomplete_flag(Some(b"on")), Ok(true));
+    assert_eq!(incomplete_flag(Some(b"0")), Ok(false));
+    assert_eq!(
+        incomplete_flag(Some(b"2")),
+        Err("Boolean environment variable value of 'XDG_SESSION_INCOMPLETE' is not valid: 2".into())
+    );
 }
