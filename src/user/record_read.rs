@@ -482,7 +482,7 @@ pub fn cached_identity_for(json: &[u8], machine: &Machine) -> Result<(String, Op
 /// fields it uses next. `json` is the C string stored (bytes after a NUL are ignored).
 ///
 /// Err(()) where the C module fails with PAM_SERVICE_ERR before comparing names (see
-/// [`load_cached`] for which of its two lines). Ok((userName, uid)): the caller compares
+/// `load_cached` for which of its two lines). Ok((userName, uid)): the caller compares
 /// userName with the PAM user ("Acquired user record does not match user name.") and needs a
 /// uid (None: "... does not have a UID.").
 ///

@@ -297,7 +297,13 @@ struct Req {
 /// The session classes logind of a generation accepts (`session_class_from_string()`).
 fn class_known(generation: &str, class: &str) -> bool {
     let v252 = ["user", "greeter", "lock-screen", "background"];
-    let v257 = ["user-early", "user-incomplete", "background-light", "manager", "manager-early"];
+    let v257 = [
+        "user-early",
+        "user-incomplete",
+        "background-light",
+        "manager",
+        "manager-early",
+    ];
     match generation {
         "252" => v252.contains(&class),
         "257" => v252.contains(&class) || v257.contains(&class),
@@ -316,7 +322,9 @@ async fn handle_create(conn: &Connection, st: &mut State, msg: &Message, with_pi
         let pid = sender_pid(conn, msg).await;
         // The arguments too, when they read as CreateSessionWithPIDFD's (without the pidfd).
         let args = msg.body().deserialize::<CreatePidfdArgs>().ok().map(|a| {
-            json!([a.0, null, a.2, a.3, a.4, a.5, a.6, a.7, a.8, a.9, a.10, a.11, a.12, a.13])
+            json!([
+                a.0, null, a.2, a.3, a.4, a.5, a.6, a.7, a.8, a.9, a.10, a.11, a.12, a.13
+            ])
         });
         st.rec
             .record(&json!({"method": method, "sender_pid": pid, "unknown": true, "args": args}));
