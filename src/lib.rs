@@ -138,7 +138,9 @@ mod x11;
 pub mod fuzz_api {
     pub use crate::limits::{LimitOutcome, Limits, PropValue, session_properties};
     pub use crate::logind::decode_reply;
-    pub use crate::user::{Passwd, Shadow, cached_identity, record_json, uid_is_valid, valid_user_name_relaxed};
+    pub use crate::user::{
+        Passwd, RecordError, Shadow, cached_identity, load_cached, record_json, uid_is_valid, valid_user_name_relaxed,
+    };
     pub use crate::x11::{local_display_number, tty_nr_from_stat, vtnr_from_tty};
 }
 
