@@ -82,17 +82,17 @@ fn answer(f: &str, a: &[Vec<u8>]) -> String {
         "record" => {
             let num = |i: usize| std::str::from_utf8(&a[i]).unwrap().parse::<i64>().unwrap();
             let pw = Passwd {
-                name: &a[0],
-                passwd: b"x",
+                name: a[0].clone(),
+                passwd: b"x".to_vec(),
                 uid: num(1) as u32,
                 gid: num(2) as u32,
-                gecos: &a[3],
-                dir: &a[4],
-                shell: &a[5],
+                gecos: a[3].clone(),
+                dir: a[4].clone(),
+                shell: a[5].clone(),
             };
             let sp = (a.len() == 14).then(|| Shadow {
-                name: &a[6],
-                password: &a[7],
+                name: a[6].clone(),
+                password: a[7].clone(),
                 last_change: num(8),
                 min: num(9),
                 max: num(10),

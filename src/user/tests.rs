@@ -78,7 +78,7 @@ fn record_json_matches_libsystemd_shared() {
 
 #[test]
 fn record_json_stops_at_nul() {
-    let pw = Passwd {
+    let pw: Passwd<&[u8]> = Passwd {
         name: b"u\0x",
         passwd: b"x",
         uid: 1,
@@ -88,7 +88,7 @@ fn record_json_stops_at_nul() {
         shell: b"",
     };
     assert_eq!(
-        record_json(&pw, None).as_deref(),
+        record_json(&pw, None::<&Shadow>).as_deref(),
         Some(&br#"{"userName":"u","uid":1,"gid":2,"homeDirectory":"/h"}"#[..])
     );
 }
