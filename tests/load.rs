@@ -65,7 +65,7 @@ impl Run {
         self.out
             .split_whitespace()
             .filter_map(|w| w.strip_prefix(key).and_then(|r| r.strip_prefix('=')))
-            .last()
+            .next_back()
             .map(str::to_string)
     }
     fn num(&self, key: &str) -> i64 {

@@ -42,8 +42,8 @@ sd_end() {
 trap sd_end EXIT
 "#;
 
-/// (logind lists the session while the client runs; afterwards only sessions not opened by the
-/// client may remain: on Debian 13 the user manager's own session, class manager.)
+// (logind lists the session while the client runs; afterwards only sessions not opened by the
+// client may remain: on Debian 13 the user manager's own session, class manager.)
 
 /// Run by the client after open (system(): a child of the session leader, so inside the session's
 /// scope): what logind lists, the runtime dir, and the cgroup logind sees.
