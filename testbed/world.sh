@@ -433,19 +433,22 @@ cmd_world() {
   done
   [[ -n "$W_P1" ]] || world_fail "the world's PID 1 did not start: $(tail -n 1 "$STATE/boot.log" 2>/dev/null)"
   mkdir -p "$W_CG/testbed-exec"
-  for ((i = 0; i < WORLD_WAIT_BOOT * 2; i++)); do
+  for ((i = 0; i < WORLD_WAIT_BOOT * 5; i++)); do
     if ! world_alive || ! world_p1_alive; then
       world_fail "PID 1 of the $world world exited during boot: $(cat "$STATE/boot.log" "$STATE/console.log" 2>/dev/null | grep -v -e '^\s*$' -e 'dmesg(1)' | tail -n 1)"
     fi
-    # Only once PID 1 is systemd (before, nsenter would enter a half-built world).
-    if world_p1_alive && [[ "$(cat "/proc/$W_P1/comm" 2>/dev/null)" == systemd ]]; then
+    # Only once PID 1 is systemd (before, nsenter would enter a half-built world) and logind
+    # has written its first seat (looked at from the host through /proc/PID/root: no process
+    # spawned per poll); then ask systemd and the bus.
+    if world_p1_alive && [[ "$(cat "/proc/$W_P1/comm" 2>/dev/null)" == systemd ]] &&
+       [[ -e "/proc/$W_P1/root/run/systemd/seats/seat0" || $((i % 10)) == 9 ]]; then
       state_now="$(world_in systemctl is-system-running 2>/dev/null || true)"
       if [[ "$state_now" == running || "$state_now" == degraded ]] &&
          world_in busctl --system status org.freedesktop.login1 >/dev/null 2>&1; then
         break
       fi
     fi
-    sleep 0.05
+    sleep 0.02
     (( $(date +%s%N) - t_boot < WORLD_WAIT_BOOT * 100000000 )) || { i=-1; break; }
   done
   if ((i < 0)) || [[ "$state_now" != running && "$state_now" != degraded ]]; then
