@@ -6,17 +6,18 @@
 //! session module means, exactly as for any other session error, instead of aborting the whole
 //! stack of sshd or login.
 
+use std::cell::Cell;
 use std::ffi::{CStr, c_char, c_int};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::ptr::NonNull;
 
 use crate::error::Error;
 use crate::ffi::{self, PamHandle};
-use crate::logging::Scope;
-use crate::pam::Pam;
+use crate::logging::{self, Scope};
+use crate::pam::{Pam, PamOps, StringItem};
 
 /// What a hook does, given the handle, its arguments and the logging scope.
-pub type Hook = fn(&Pam, &[&[u8]], &Scope<'_>) -> Result<(), Error>;
+pub type Hook = fn(&mut Pam, &[&[u8]], &Scope) -> Result<(), Error>;
 
 /// Runs `hook` for libpam: never unwinds, always returns a PAM code.
 ///
@@ -29,32 +30,72 @@ pub unsafe fn guard(pamh: *mut PamHandle, argc: c_int, argv: *const *const c_cha
             return ffi::PAM_SYSTEM_ERR;
         };
         // SAFETY: libpam's handle for the running hook (contract of `guard`).
-        let pam = unsafe { Pam::new(h) };
+        let mut pam = unsafe { Pam::new(h) };
         // SAFETY: argv/argc come from libpam (contract of `guard`); checked for NULL inside.
         let Some(args) = (unsafe { collect_args(argc, argv) }) else {
             return ffi::PAM_SYSTEM_ERR;
         };
         // The service name for the log prefix; if even that fails, the prefix just has none.
-        let service = pam.item(ffi::PAM_SERVICE).ok().flatten().unwrap_or_default();
-        let scope = Scope::enter(service, false);
-        match hook(&pam, &args, &scope) {
+        let service = pam.item(StringItem::Service).ok().flatten().unwrap_or_default();
+        logging::with_scope(&service, false, |scope| match hook(&mut pam, &args, scope) {
             Ok(()) => ffi::PAM_SUCCESS,
             Err(e) => {
                 log::error!("{}", e.message());
                 e.code()
             }
-        }
+        })
     };
     contain(run)
 }
 
+thread_local! {
+    /// How many [`contain`] calls are running on this thread. `Copy` data in a `const`
+    /// initializer: no TLS destructor is registered in the host.
+    static GUARD_DEPTH: Cell<usize> = const { Cell::new(0) };
+}
+
+/// Marks the current thread as inside [`contain`] until dropped (also when `f` unwinds).
+struct InGuard;
+
+impl InGuard {
+    fn enter() -> InGuard {
+        GUARD_DEPTH.with(|d| d.set(d.get().saturating_add(1)));
+        InGuard
+    }
+}
+
+impl Drop for InGuard {
+    fn drop(&mut self) {
+        GUARD_DEPTH.with(|d| d.set(d.get().saturating_sub(1)));
+    }
+}
+
+fn in_guard() -> bool {
+    GUARD_DEPTH.with(|d| d.get() > 0)
+}
+
+/// Puts a hook on top of the current panic hook: a panic inside [`contain`] goes to syslog
+/// (the default hook would print to stderr, which belongs to the host), every other panic goes
+/// to the hook that was there before. In the cdylib, which links its own copy of std, the
+/// previous hook only ever sees this module's panics outside a hook call (there are none); in
+/// the rlib under `cargo test` it is libtest's, so a failing test still prints its message.
+fn chain_panic_hook() {
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if in_guard() {
+            log::error!("Internal error: {info}");
+        } else {
+            previous(info);
+        }
+    }));
+}
+
 /// The panic boundary: `f`'s code, or PAM_SESSION_ERR (logged) if it panics.
 fn contain(f: impl FnOnce() -> c_int) -> c_int {
-    // The default panic hook prints to stderr, which belongs to the host. This cdylib has its
-    // own copy of std, so this hook only sees panics of this module's code: it sends them to
-    // syslog instead.
     static QUIET_PANICS: std::sync::Once = std::sync::Once::new();
-    QUIET_PANICS.call_once(|| std::panic::set_hook(Box::new(|info| log::error!("Internal error: {info}"))));
+    QUIET_PANICS.call_once(chain_panic_hook);
+    // Held to the end: a panic while dropping the payload is still this module's.
+    let _scope = InGuard::enter();
     match catch_unwind(AssertUnwindSafe(f)) {
         Ok(code) => code,
         Err(payload) => {

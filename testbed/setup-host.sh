@@ -26,11 +26,13 @@ HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 #   libpam-systemd         the reference C module (/lib/x86_64-linux-gnu/security/pam_systemd.so)
 #   systemd                busctl
 #   python3 python3-dbus   stand-in fake logind for testing the --logind fake path without testkit
-#   mmdebstrap             the Debian 13 root of the debian13 world (testbed/build-root)
+#                          (python3 also reads `cargo metadata` in scripts/build-deb)
+#   groff-base man-db      tests/manpage.rs: groff -ww, man --warnings, lexgrog
+#   mmdebstrap             testbed/build-root: the Debian 13 root of the debian13 world, the roots of the package proof
 PACKAGES=(
   dbus-daemon dbus-bin pamtester openssh-server openssh-client libpam0g-dev gcc libc6-dev
   valgrind util-linux procps iproute2 libpam-systemd systemd python3 python3-dbus libcap2-bin
-  mmdebstrap
+  groff-base man-db mmdebstrap
 )
 
 log() { printf 'setup-host: %s\n' "$*" >&2; }

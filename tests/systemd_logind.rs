@@ -103,8 +103,10 @@ fn login1_calls(o: &Outcome) -> Result<Vec<(String, String, Json, String)>, Stri
 }
 
 /// The calls in comparable form. A CreateSessionWithPIDFD answered UnknownMethod (logind 252)
-/// must be ours and be followed by a CreateSession with the same arguments: it is checked and
-/// removed. One that logind served (257) stays, its pidfd argument replaced by `<fd>`.
+/// must be ours and be followed by a CreateSession with the same arguments — but the class,
+/// where our attempt carried a 257-only class; nothing for the `systemd-user` stack, which 252
+/// does not register: it is checked and removed. One that logind served (257) stays, its pidfd
+/// argument replaced by `<fd>`.
 fn comparable_calls(o: &Outcome, ours: bool, world: World) -> Result<Vec<String>, String> {
     let calls = login1_calls(o)?;
     let mut out = Vec::new();
@@ -127,8 +129,28 @@ fn comparable_calls(o: &Outcome, ours: bool, world: World) -> Result<Vec<String>
                 return Err("the C module sent CreateSessionWithPIDFD and got UnknownMethod".into());
             }
             pidfd_seen += 1;
-            let Some((m2, _, d2, _)) = calls.get(i + 1) else {
+            let systemd_user = data.idx(2).and_then(Json::as_str) == Some("systemd-user");
+            let next = calls.get(i + 1).filter(|(m, ..)| !systemd_user || m == "CreateSession");
+            let Some((m2, _, d2, _)) = next else {
+                if systemd_user {
+                    continue;
+                }
                 return Err("CreateSessionWithPIDFD not followed by anything".into());
+            };
+            let class_257 = data.idx(4).and_then(Json::as_str).is_some_and(|c| {
+                [
+                    "user-early",
+                    "user-incomplete",
+                    "manager",
+                    "manager-early",
+                    "background-light",
+                ]
+                .contains(&c)
+            });
+            let (a_drop, b_drop): (&[usize], &[usize]) = if class_257 {
+                (&[1, 4, 13], &[1, 4])
+            } else {
+                (&[1, 13], &[1])
             };
             let strip = |d: &Json, idx: &[usize]| -> Vec<Json> {
                 d.as_array()
@@ -141,7 +163,7 @@ fn comparable_calls(o: &Outcome, ours: bool, world: World) -> Result<Vec<String>
             };
             if m2 != "CreateSession"
                 || sig != "uhsssssussbssta(sv)"
-                || strip(data, &[1, 13]) != strip(d2, &[1])
+                || strip(data, a_drop) != strip(d2, b_drop)
                 || data.idx(13).and_then(Json::as_i128) != Some(0)
             {
                 return Err(format!(

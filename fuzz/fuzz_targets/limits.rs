@@ -1,9 +1,9 @@
-//! Session limits from PAM data (spec §3A step 16's a(sv)): five strings = the input split at
+//! Session limits from PAM data (behaviour.md, open step 16's a(sv)): five strings = the input split at
 //! NUL bytes (a field of exactly "\x01" stands for "unset"). Each limit yields at most one
 //! property or one warning; property names and types are the documented ones.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use pam_systemd_rs::parse::{Limits, PropValue, session_properties};
+use pam_systemd_rs::fuzz_api::{Limits, PropValue, session_properties};
 
 fuzz_target!(|data: &[u8]| {
     let mut f = data.split(|&b| b == 0);

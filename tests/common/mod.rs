@@ -289,6 +289,8 @@ pub struct Case {
     pub after_open: Option<String>,
     /// Overall timeout for the testbed run.
     pub timeout: Duration,
+    /// Words put before the client's command line (e.g. another system's dynamic loader).
+    pub client_prefix: Vec<String>,
 }
 
 static CASE_COUNTER: AtomicUsize = AtomicUsize::new(0);
@@ -322,6 +324,7 @@ impl Case {
             setup: vec![],
             after_open: None,
             timeout: Duration::from_secs(60),
+            client_prefix: vec![],
         }
     }
     pub fn args(mut self, args: &[&str]) -> Self {
@@ -400,6 +403,11 @@ impl Case {
     }
     pub fn after_open(mut self, sh: &str) -> Self {
         self.after_open = Some(sh.into());
+        self
+    }
+    /// Runs the client through `prefix` (e.g. `ld-linux-x86-64.so.2 --library-path DIRS`).
+    pub fn client_prefix(mut self, prefix: &[&str]) -> Self {
+        self.client_prefix = prefix.iter().map(|w| w.to_string()).collect();
         self
     }
     pub fn timeout(mut self, t: Duration) -> Self {
@@ -545,6 +553,9 @@ impl Case {
         }
         for sh in &self.setup {
             writeln!(s, "eval \"$(printf '%s' {} | sub)\"", q(sh)).unwrap();
+        }
+        for w in &self.client_prefix {
+            write!(s, "{} ", q(w)).unwrap();
         }
         writeln!(
             s,
