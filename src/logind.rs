@@ -418,7 +418,7 @@ async fn close(conn: Connection) {
 /// The most closing a connection may take (in practice it takes microseconds).
 const TEARDOWN_LIMIT: Duration = Duration::from_millis(250);
 
-/// How many scheduler turns `Bus::converse` lets the runtime have after the work is done.
+/// How many scheduler turns [`Endpoint::converse`] lets the runtime have after the work is done.
 const SETTLE_TURNS: usize = 8;
 
 /// Returns `Pending` once (after asking to be polled again), so the runtime gets a turn.
