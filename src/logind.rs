@@ -208,14 +208,34 @@ impl<'r> Plan<'r> {
                 .is_some_and(|c| c.as_bytes() == self.v257.class)
     }
 
-    /// The generation whose rules the answer of `attempts` puts in force: 252 if a 252
-    /// request was sent (or the 252 outcome chosen), else 257 (or the pinned one).
-    pub fn answered(&self, attempts: &[Attempt], no_session: bool) -> Generation {
-        if no_session || attempts.iter().any(|a| a.request == Generation::V252) {
-            Generation::V252
-        } else {
-            self.pinned.unwrap_or(Generation::V257)
+    /// The generation whose rules logind's answers put in force, if they tell: the pinned one;
+    /// 252 once a 252 request was sent (or 252's "no session" chosen); 257 when logind took or
+    /// refused (itself, not the bus) a CreateSessionWithPIDFD. `None` when nothing logind said
+    /// tells (no connection, the bus answered instead of logind, a message never built).
+    pub fn answered(&self, attempts: &[Attempt], result: &Result<Answer, Failure>) -> Option<Generation> {
+        if let Some(g) = self.pinned {
+            return Some(g);
         }
+        if matches!(result, Ok(Answer::NoSession)) || attempts.iter().any(|a| a.request == Generation::V252) {
+            return Some(Generation::V252);
+        }
+        let pidfd = attempts.first().is_some_and(|a| a.method == Method::WithPidfd);
+        match result {
+            Ok(Answer::Session(_)) => Some(Generation::V257),
+            Err(f) if pidfd && from_logind(f) => Some(Generation::V257),
+            _ => None,
+        }
+    }
+}
+
+/// Whether an error reply is logind's own (or PID 1's, which logind passes on), as opposed to
+/// the bus daemon's (no such service, spawn failures, timeouts, disconnects).
+fn from_logind(f: &Failure) -> bool {
+    match f {
+        Failure::Call { name: Some(n), .. } => {
+            n.starts_with("org.freedesktop.login1.") || n.starts_with("org.freedesktop.systemd1.") || n == INVALID_ARGS
+        }
+        _ => false,
     }
 }
 

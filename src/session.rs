@@ -175,17 +175,26 @@ pub fn open<P: PamOps, L: Logind, H: Host>(
         timeout: args.timeout.unwrap_or(Some(args::DEFAULT_OPEN_TIMEOUT)),
     };
     let created = logind.create_session(&ep, &plan, &props);
-    let no_session = matches!(created.result, Ok(Answer::NoSession));
-    let answered = plan.answered(&created.attempts, no_session);
-    log_conversation(
-        &plan,
-        &d257,
-        &created.attempts,
-        answered,
-        &limits,
-        &limit_warnings,
-        host.pid(),
-    );
+    let known = plan.answered(&created.attempts, &created.result);
+    // Until logind's answers tell, 252's words (as for the argument warnings).
+    let answered = known.unwrap_or(Generation::V252);
+    if matches!(created.result, Ok(Answer::NoSession)) {
+        // 252 talks to nobody for user@.service's stack: nothing of the conversation to tell.
+        debug!("{}", generation_line(&plan, &created.attempts, known));
+    } else if !matches!(created.result, Err(Failure::Connect { .. })) {
+        // (The C module logs none of this when the socket cannot be connected.)
+        log_conversation(
+            &plan,
+            &d257,
+            &created.attempts,
+            known,
+            &limits,
+            &limit_warnings,
+            host.pid(),
+        );
+    } else if answered == Generation::V257 {
+        log_incomplete_ignored(&d257);
+    }
 
     let last = created.attempts.last().map_or(plan.first().request, |a| a.request);
     let req = plan.request(last).unwrap_or(&plan.v257);
@@ -254,35 +263,42 @@ pub fn open<P: PamOps, L: Logind, H: Host>(
     Ok(())
 }
 
-/// The debug and warning lines of the conversation with logind, in the C module's order, for
-/// the generation that answered: 257's bus-connection line; the request (the one logind took
-/// when not pinned) and the limits; the limits' warnings for every message built; 257's
-/// fallback line when pinned to 257; and, when logind decided, which generation it was.
-fn log_conversation(
-    plan: &Plan<'_>,
-    d257: &Derived<'_>,
-    attempts: &[Attempt],
-    answered: Generation,
-    limits: &Limits,
-    limit_warnings: &[String],
-    pid: u32,
-) {
-    if answered == Generation::V257
-        && let Some(class) = d257.incomplete_ignored
-    {
+/// 257's warning for an incomplete session of a class other than `user`.
+fn log_incomplete_ignored(d257: &Derived<'_>) {
+    if let Some(class) = d257.incomplete_ignored {
         warn!(
             "PAM session of class '{}' is incomplete, which is not supported, ignoring.",
             show(class)
         );
     }
-    let (Some(first), Some(last)) = (attempts.first(), attempts.last()) else {
-        return;
-    };
-    if answered == Generation::V257 {
+}
+
+/// The debug and warning lines of the conversation with logind, in the C module's order, in the
+/// words of the generation that answered (252's when its answers do not tell): 257's
+/// bus-connection line; the request (when not pinned: the one logind took) and the limits; the
+/// limits' warnings for every message built; 257's fallback line when pinned to 257; and, when
+/// logind decided, which generation it was.
+fn log_conversation(
+    plan: &Plan<'_>,
+    d257: &Derived<'_>,
+    attempts: &[Attempt],
+    known: Option<Generation>,
+    limits: &Limits,
+    limit_warnings: &[String],
+    pid: u32,
+) {
+    let words = known.unwrap_or(Generation::V252);
+    if words == Generation::V257 {
+        log_incomplete_ignored(d257);
         debug!("New sd-bus connection (system-bus-pam-systemd-{pid}) opened.");
     }
-    let shown = if plan.pinned.is_some() { first } else { last };
-    if let Some(req) = plan.request(shown.request) {
+    let shown = match (plan.pinned, known, attempts.last()) {
+        (Some(g), _, _) => g,
+        (None, Some(_), Some(last)) => last.request,
+        _ if plan.v252.is_some() => Generation::V252,
+        _ => Generation::V257,
+    };
+    if let Some(req) = plan.request(shown) {
         log_request(req, pid);
     }
     debug!(
@@ -295,7 +311,7 @@ fn log_conversation(
     );
     // 257 builds (and so warns about the limits) once per attempt; 252 and the decided mode once.
     let builds = if plan.pinned == Some(Generation::V257) {
-        attempts.len()
+        attempts.len().max(1)
     } else {
         1
     };
@@ -308,22 +324,25 @@ fn log_conversation(
         }
     }
     if plan.pinned.is_none() {
-        debug!("{}", generation_line(plan, first, last, answered));
+        debug!("{}", generation_line(plan, attempts, known));
     }
 }
 
 /// The debug line that says which generation of logind answered, and why we think so.
-fn generation_line(plan: &Plan<'_>, first: &Attempt, last: &Attempt, answered: Generation) -> String {
-    let why = match (answered, first.method, last) {
-        (Generation::V257, Method::WithPidfd, _) => "CreateSessionWithPIDFD answered",
-        (Generation::V257, Method::Classic, _) => "no pidfd, CreateSession answered",
-        (Generation::V252, _, _) if plan.v252.is_none() => {
+fn generation_line(plan: &Plan<'_>, attempts: &[Attempt], known: Option<Generation>) -> String {
+    let (Some(g), Some(first), Some(last)) = (known, attempts.first(), attempts.last()) else {
+        return "logind generation not known (no answer of logind's to tell).".into();
+    };
+    let why = match (g, first.method) {
+        (Generation::V257, Method::WithPidfd) => "CreateSessionWithPIDFD answered",
+        (Generation::V257, Method::Classic) => "no pidfd, CreateSession answered",
+        (Generation::V252, _) if plan.v252.is_none() => {
             "it refused the systemd-user session; 252 registers none and sets the runtime directory only"
         }
-        (Generation::V252, _, l) if l.method == first.method => "it refused the session class, sent the 252 request",
-        (Generation::V252, _, _) => "CreateSessionWithPIDFD is unknown, sent the 252 request",
+        (Generation::V252, _) if last.method == first.method => "it refused the session class, sent the 252 request",
+        (Generation::V252, _) => "CreateSessionWithPIDFD is unknown, sent the 252 request",
     };
-    format!("logind generation {} ({why}).", answered.number())
+    format!("logind generation {} ({why}).", g.number())
 }
 
 /// `Asking logind to create session: …`

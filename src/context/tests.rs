@@ -18,6 +18,7 @@ fn no_probe(_: &[u8]) -> Option<u32> {
 
 /// `(tty, type, class)` after mangling, with nothing else set (behaviour.md, "Edge cases").
 #[test]
+#[allow(clippy::type_complexity)] // a table row is five byte strings
 fn tty_table() {
     let rows: &[(&[u8], &[u8], &[u8], &[u8], &[u8])] = &[
         // input tty, sent tty, sent display, type, class

@@ -1075,8 +1075,15 @@ fn systemd_user_against_252_is_runtime_dir_only() {
         let mut pam = FakePam::new("alice").item(StringItem::Service, "systemd-user");
         let mut logind = ScriptedLogind::new(vec![Expect::Create(vec![(PIDFD257, Answer1::Fail(answer))])]);
         let host = FakeHost::default().runtime_dir(1000);
-        run_open(&mut pam, &mut logind, &host, "").0.unwrap();
+        let (r, log) = run_open(&mut pam, &mut logind, &host, "debug");
+        r.unwrap();
         assert_eq!(pam.names(), ["XDG_RUNTIME_DIR"]);
+        assert_eq!(
+            log[1..],
+            [
+                "DEBUG logind generation 252 (it refused the systemd-user session; 252 registers none and sets the runtime directory only)."
+            ]
+        );
     }
 }
 
@@ -1360,4 +1367,75 @@ fn connect_failure() {
     );
     assert_eq!(log, ["DEBUG pam-systemd initializing"]);
     assert!(pam.env.is_empty());
+}
+
+/// When nothing logind said tells the generation (the bus answered, or the message was never
+/// built), the lines are 252's: the 252 request, no bus-connection line; and the generation is
+/// said to be unknown.
+#[test]
+fn generation_unknown_words_are_252() {
+    let no_logind = failure(
+        "org.freedesktop.DBus.Error.ServiceUnknown",
+        "The name is not activatable",
+    );
+    for (answer, code) in [
+        (no_logind, PAM_SESSION_ERR),
+        (Failure::BuildMessage { errno: libc::EINVAL }, PAM_SERVICE_ERR),
+    ] {
+        let mut pam = tty_login("root");
+        let mut logind = ScriptedLogind::new(vec![Expect::Create(vec![(PIDFD257, Answer1::Fail(answer))])]);
+        let (r, log) = run_open(&mut pam, &mut logind, &FakeHost::default(), "debug");
+        assert_eq!(r.unwrap_err().code(), code);
+        assert_eq!(log.len(), 4, "{log:?}");
+        assert!(log[1].contains(" class=user "), "{log:?}");
+        assert_eq!(
+            log[3],
+            "DEBUG logind generation not known (no answer of logind's to tell)."
+        );
+    }
+}
+
+/// A failure after the socket connect but before any call (the handshake) still logs the
+/// request lines, as the C module does before its first call.
+#[test]
+fn handshake_failure_logs_the_request() {
+    let mut pam = tty_login("alice");
+    let f = Failure::Call {
+        name: None,
+        message: "Transport endpoint is not connected".into(),
+        detail: "handshake failed".into(),
+        elapsed: Duration::ZERO,
+    };
+    let mut logind = ScriptedLogind::new(vec![Expect::CreateConnectFails(f)]);
+    let (r, log) = run_open(&mut pam, &mut logind, &FakeHost::default(), "debug");
+    assert_eq!(r.unwrap_err().code(), PAM_SESSION_ERR);
+    assert!(
+        log[1].starts_with("DEBUG Asking logind to create session: uid=1000 "),
+        "{log:?}"
+    );
+    assert!(log[2].starts_with("DEBUG Session limits: "), "{log:?}");
+}
+
+/// `compat=257` reads the items as 257 does: one error text for all of them.
+#[test]
+fn compat_257_items_error() {
+    let mut pam = tty_login("alice");
+    pam.items.insert(0, (StringItem::XDisplay, Err(29)));
+    let (r, _) = run_open(
+        &mut pam,
+        &mut ScriptedLogind::new(vec![]),
+        &FakeHost::default(),
+        "compat=257",
+    );
+    assert_eq!(
+        r.unwrap_err(),
+        Error::new(29, "Failed to get PAM items: Bad item passed to pam_*_item()")
+    );
+    let mut pam = tty_login("alice");
+    pam.items.insert(0, (StringItem::XDisplay, Err(29)));
+    let (r, _) = run_open(&mut pam, &mut ScriptedLogind::new(vec![]), &FakeHost::default(), "");
+    assert_eq!(
+        r.unwrap_err().message(),
+        "Failed to get PAM XDISPLAY: Bad item passed to pam_*_item()"
+    );
 }
