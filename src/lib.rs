@@ -52,8 +52,12 @@ mod address;
 pub mod args;
 mod boundary;
 pub mod context;
+#[doc(hidden)]
+pub mod diagnose;
 mod error;
 mod ffi;
+#[doc(hidden)]
+pub mod inquiry;
 mod logging;
 mod logind;
 mod pam;

@@ -94,20 +94,37 @@ impl SystemBus {
     ///
     /// `connected` runs once the socket is connected, before the message is built (the C
     /// module's order: connect, debug lines, build); it returns the session properties.
+    ///
+    /// On a failing login (see `inquiry::after_create`) it also asks PID 1 why, on the same
+    /// connection and within the same deadline: the second value is the line naming the cause.
     pub fn create_session(
         &self,
         req: &Request<'_>,
+        user: &[u8],
         connected: impl FnOnce() -> Vec<(&'static str, PropValue)>,
-    ) -> Result<Reply, Failure> {
+    ) -> (Result<Reply, Failure>, Option<String>) {
         let started = Instant::now();
-        let socket = self.bus.connect(started)?;
+        let socket = match self.bus.connect(started) {
+            Ok(s) => s,
+            Err(f) => return (Err(f), None),
+        };
         let props = connected();
         // Checked before a byte is sent, as sd-bus refuses to build such a message.
-        let strings = Strings::new(req)?;
+        let strings = match Strings::new(req) {
+            Ok(s) => s,
+            Err(f) => return (Err(f), None),
+        };
         let try_pidfd = self.try_pidfd;
-        self.bus.converse(socket, started, async |conn| {
-            create(conn, req, &strings, &props, try_pidfd, started).await
-        })
+        let deadline = self.bus.deadline(started);
+        let outcome = self.bus.converse(socket, started, async |conn| {
+            let created = create(conn, req, &strings, &props, try_pidfd, started).await;
+            let why = crate::inquiry::after_create(conn, user, req.uid, &created, deadline).await;
+            Ok((created, why))
+        });
+        match outcome {
+            Ok(done) => done,
+            Err(f) => (Err(f), None),
+        }
     }
 
     /// ReleaseSession(id).

@@ -107,7 +107,8 @@ pub fn open(pam: &Pam, argv: &[&[u8]], scope: &Scope<'_>) -> Result<(), Error> {
         },
         try_pidfd: true,
     };
-    let reply = logind.create_session(req, || {
+    let user_name = pam.user().unwrap_or_default();
+    let (reply, why) = logind.create_session(req, user_name, || {
         // Logged once connected, where the C module logs them.
         debug!(
             "Asking logind to create session: uid={} pid={} service={} type={} class={} desktop={} seat={} vtnr={} tty={} display={} remote={} remote_user={} remote_host={}",
@@ -149,7 +150,11 @@ pub fn open(pam: &Pam, argv: &[&[u8]], scope: &Scope<'_>) -> Result<(), Error> {
             debug!("Not creating session: {message}");
             return Ok(());
         }
-        Err(f) => return Err(open_failure(&logind.bus, f)),
+        Err(f) => {
+            // The line naming the cause (see `inquiry`), before the error line.
+            why.iter().for_each(|w| warn!("{w}"));
+            return Err(open_failure(&logind.bus, f));
+        }
     };
 
     debug!(
@@ -168,6 +173,7 @@ pub fn open(pam: &Pam, argv: &[&[u8]], scope: &Scope<'_>) -> Result<(), Error> {
         // Not for another user's session (su, sudo): their runtime dir is not ours to announce.
         configure_runtime_directory(pam, uid, reply.runtime_path.as_bytes())?;
     }
+    why.iter().for_each(|w| warn!("{w}"));
     update_environment(pam, "XDG_SESSION_TYPE", req.session_type)?;
     update_environment(pam, "XDG_SESSION_CLASS", req.class)?;
     update_environment(pam, "XDG_SESSION_DESKTOP", req.desktop)?;
