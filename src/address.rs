@@ -107,14 +107,14 @@ pub fn connect_unix(name: &[u8], is_abstract: bool, deadline: Option<Instant>) -
         )
     };
     if fd < 0 {
-        return Err(crate::logind::errno());
+        return Err(crate::sys::errno());
     }
     // SAFETY: a fresh fd that nothing else owns.
     let fd = unsafe { OwnedFd::from_raw_fd(fd) };
     // SAFETY: `sa` is a valid sockaddr_un of `len` bytes.
     let r = unsafe { libc::connect(std::os::fd::AsRawFd::as_raw_fd(&fd), (&raw const sa).cast(), len) };
     if r < 0 {
-        let e = crate::logind::errno();
+        let e = crate::sys::errno();
         if e != libc::EINPROGRESS {
             return Err(e);
         }
@@ -125,7 +125,7 @@ pub fn connect_unix(name: &[u8], is_abstract: bool, deadline: Option<Instant>) -
 
 /// Waits for an in-progress connect to finish (or the deadline), then reads its result.
 fn wait_connected(fd: &OwnedFd, deadline: Option<Instant>) -> Result<(), i32> {
-    use std::os::fd::AsRawFd;
+    use std::os::fd::{AsFd, AsRawFd};
     loop {
         let timeout_ms = match deadline {
             None => -1,
@@ -145,7 +145,7 @@ fn wait_connected(fd: &OwnedFd, deadline: Option<Instant>) -> Result<(), i32> {
         // SAFETY: one valid pollfd.
         let r = unsafe { libc::poll(&mut pfd, 1, timeout_ms) };
         if r < 0 {
-            let e = crate::logind::errno();
+            let e = crate::sys::errno();
             if e == libc::EINTR {
                 continue;
             }
@@ -154,21 +154,7 @@ fn wait_connected(fd: &OwnedFd, deadline: Option<Instant>) -> Result<(), i32> {
         if r == 0 {
             continue; // the deadline check above ends the loop
         }
-        let mut err: libc::c_int = 0;
-        let mut len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
-        // SAFETY: valid socket, out-pointer and length.
-        let r = unsafe {
-            libc::getsockopt(
-                fd.as_raw_fd(),
-                libc::SOL_SOCKET,
-                libc::SO_ERROR,
-                (&raw mut err).cast(),
-                &mut len,
-            )
-        };
-        if r < 0 {
-            return Err(crate::logind::errno());
-        }
+        let err: libc::c_int = crate::sys::getsockopt(fd.as_fd(), libc::SOL_SOCKET, libc::SO_ERROR)?;
         return if err == 0 { Ok(()) } else { Err(err) };
     }
 }

@@ -6,6 +6,7 @@
 //! session module means, exactly as for any other session error, instead of aborting the whole
 //! stack of sshd or login.
 
+use std::cell::Cell;
 use std::ffi::{CStr, c_char, c_int};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::ptr::NonNull;
@@ -48,13 +49,54 @@ pub unsafe fn guard(pamh: *mut PamHandle, argc: c_int, argv: *const *const c_cha
     contain(run)
 }
 
+thread_local! {
+    /// How many [`contain`] calls are running on this thread. `Copy` data in a `const`
+    /// initializer: no TLS destructor is registered in the host.
+    static GUARD_DEPTH: Cell<usize> = const { Cell::new(0) };
+}
+
+/// Marks the current thread as inside [`contain`] until dropped (also when `f` unwinds).
+struct InGuard;
+
+impl InGuard {
+    fn enter() -> InGuard {
+        GUARD_DEPTH.with(|d| d.set(d.get().saturating_add(1)));
+        InGuard
+    }
+}
+
+impl Drop for InGuard {
+    fn drop(&mut self) {
+        GUARD_DEPTH.with(|d| d.set(d.get().saturating_sub(1)));
+    }
+}
+
+fn in_guard() -> bool {
+    GUARD_DEPTH.with(|d| d.get() > 0)
+}
+
+/// Puts a hook on top of the current panic hook: a panic inside [`contain`] goes to syslog
+/// (the default hook would print to stderr, which belongs to the host), every other panic goes
+/// to the hook that was there before. In the cdylib, which links its own copy of std, the
+/// previous hook only ever sees this module's panics outside a hook call (there are none); in
+/// the rlib under `cargo test` it is libtest's, so a failing test still prints its message.
+fn chain_panic_hook() {
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if in_guard() {
+            log::error!("Internal error: {info}");
+        } else {
+            previous(info);
+        }
+    }));
+}
+
 /// The panic boundary: `f`'s code, or PAM_SESSION_ERR (logged) if it panics.
 fn contain(f: impl FnOnce() -> c_int) -> c_int {
-    // The default panic hook prints to stderr, which belongs to the host. This cdylib has its
-    // own copy of std, so this hook only sees panics of this module's code: it sends them to
-    // syslog instead.
     static QUIET_PANICS: std::sync::Once = std::sync::Once::new();
-    QUIET_PANICS.call_once(|| std::panic::set_hook(Box::new(|info| log::error!("Internal error: {info}"))));
+    QUIET_PANICS.call_once(chain_panic_hook);
+    // Held to the end: a panic while dropping the payload is still this module's.
+    let _scope = InGuard::enter();
     match catch_unwind(AssertUnwindSafe(f)) {
         Ok(code) => code,
         Err(payload) => {

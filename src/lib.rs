@@ -58,21 +58,23 @@ mod error;
 mod ffi;
 #[doc(hidden)]
 pub mod inquiry;
+mod limits;
 mod logging;
 mod logind;
 mod pam;
 pub mod parse;
 mod session;
+mod sys;
 mod user;
-mod user_record;
 mod x11;
 
 /// Entry points for fuzzing and benchmarks: the pure layers, reachable from outside the crate.
 /// Not a stable API.
 #[doc(hidden)]
 pub mod fuzz_api {
+    pub use crate::limits::{LimitOutcome, Limits, PropValue, session_properties};
     pub use crate::logind::decode_reply;
-    pub use crate::user_record::{cached_identity, record_json, valid_user_name_relaxed};
+    pub use crate::user::{Passwd, Shadow, cached_identity, record_json, valid_user_name_relaxed};
     pub use crate::x11::{local_display_number, tty_nr_from_stat, vtnr_from_tty};
 }
 

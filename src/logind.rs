@@ -15,7 +15,8 @@ use zbus::{Connection, DBusError, Message};
 
 use crate::address::{self, Target};
 use crate::context::Request;
-use crate::parse::PropValue;
+use crate::limits::PropValue;
+pub use crate::sys::{errno, strerror};
 
 /// sd-bus's default when `$DBUS_SYSTEM_BUS_ADDRESS` is unset (or ignored).
 pub const DEFAULT_SYSTEM_BUS_ADDRESS: &str = "unix:path=/run/dbus/system_bus_socket";
@@ -541,20 +542,4 @@ fn pidfd_self() -> Option<OwnedFd> {
     let fd = i32::try_from(fd).ok().filter(|&n| n >= 0)?;
     // SAFETY: a fresh fd (pidfd_open sets O_CLOEXEC) that nothing else owns.
     Some(unsafe { OwnedFd::from_raw_fd(fd) })
-}
-
-pub fn errno() -> i32 {
-    std::io::Error::last_os_error().raw_os_error().unwrap_or(libc::EIO)
-}
-
-/// `strerror(errno)` text, as `%m` prints it.
-pub fn strerror(errno: i32) -> String {
-    let mut buf = [0u8; 256];
-    // SAFETY: the buffer is writable for its whole length; the XSI strerror_r NUL-terminates.
-    let r = unsafe { libc::strerror_r(errno, buf.as_mut_ptr().cast(), buf.len()) };
-    if r != 0 {
-        return format!("Unknown error {errno}");
-    }
-    let end = buf.iter().position(|&b| b == 0).unwrap_or(buf.len());
-    String::from_utf8_lossy(buf.get(..end).unwrap_or_default()).into_owned()
 }

@@ -16,12 +16,13 @@ use crate::ffi::{
     PAM_BUF_ERR, PAM_RHOST, PAM_RUSER, PAM_SERVICE, PAM_SERVICE_ERR, PAM_SESSION_ERR, PAM_TTY, PAM_USER_UNKNOWN,
     PAM_XDISPLAY,
 };
+use crate::limits;
 use crate::logging::Scope;
 use crate::logind::{self, Bus, Failure, SystemBus};
 use crate::pam::Pam;
 use crate::parse;
 use crate::user;
-use crate::user_record;
+use crate::user as user_record;
 use crate::x11;
 
 /// The file whose existence says logind runs (`logind_running()`; not `sd_booted()`).
@@ -92,7 +93,7 @@ pub fn open(pam: &Pam, argv: &[&[u8]], scope: &Scope<'_>) -> Result<(), Error> {
         debug!("Ignoring vtnr {v} for {} which is not seat0", show(req.seat));
     }
 
-    let limits = parse::Limits {
+    let limits = limits::Limits {
         memory_max: limit(pam, c"systemd.memory_max")?,
         tasks_max: limit(pam, c"systemd.tasks_max")?,
         cpu_weight: limit(pam, c"systemd.cpu_weight")?,
@@ -134,7 +135,7 @@ pub fn open(pam: &Pam, argv: &[&[u8]], scope: &Scope<'_>) -> Result<(), Error> {
             na(limits.io_weight),
             na(limits.runtime_max_sec),
         );
-        let (props, warnings) = parse::session_properties(&limits);
+        let (props, warnings) = limits::session_properties(&limits);
         for w in warnings {
             warn!("{w}");
         }

@@ -43,21 +43,9 @@ fn connect(path: &[u8]) -> Option<UnixStream> {
 }
 
 fn peer_pid(s: &UnixStream) -> Option<i32> {
-    use std::os::fd::AsRawFd;
-    // SAFETY: an all-zero ucred is a valid out-parameter.
-    let mut cred: libc::ucred = unsafe { std::mem::zeroed() };
-    let mut len = std::mem::size_of::<libc::ucred>() as libc::socklen_t;
-    // SAFETY: valid socket fd, out-pointer and length.
-    let r = unsafe {
-        libc::getsockopt(
-            s.as_raw_fd(),
-            libc::SOL_SOCKET,
-            libc::SO_PEERCRED,
-            (&raw mut cred).cast(),
-            &mut len,
-        )
-    };
-    (r == 0 && cred.pid > 0).then_some(cred.pid)
+    use std::os::fd::AsFd;
+    let cred: libc::ucred = crate::sys::getsockopt(s.as_fd(), libc::SOL_SOCKET, libc::SO_PEERCRED).ok()?;
+    (cred.pid > 0).then_some(cred.pid)
 }
 
 /// `get_ctty_devnr()`: field 7 (`tty_nr`) of `/proc/<pid>/stat`, as (major, minor).
@@ -92,40 +80,4 @@ pub fn vtnr_from_tty(name: &str) -> Option<u32> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn local_displays() {
-        assert_eq!(local_display_number(b":0"), Some(&b"0"[..]));
-        assert_eq!(local_display_number(b":12.0"), Some(&b"12"[..]));
-        assert_eq!(local_display_number(b"host:0"), None);
-        assert_eq!(local_display_number(b":"), None);
-        assert_eq!(local_display_number(b":x"), None);
-        assert_eq!(local_display_number(b""), None);
-    }
-
-    #[test]
-    fn vt_names() {
-        assert_eq!(vtnr_from_tty("tty2"), Some(2));
-        assert_eq!(vtnr_from_tty("tty63"), Some(63));
-        assert_eq!(vtnr_from_tty("tty64"), None);
-        assert_eq!(vtnr_from_tty("tty0"), None);
-        assert_eq!(vtnr_from_tty("ttyS0"), None);
-        assert_eq!(vtnr_from_tty("pts"), None);
-    }
-
-    #[test]
-    fn stat_lines() {
-        // pid (comm with ) and spaces) state ppid pgrp session tty_nr ...
-        assert_eq!(tty_nr_from_stat("42 (X) y) S 1 42 42 1025 42 0"), Some((4, 1)));
-        assert_eq!(tty_nr_from_stat("42 (Xorg) S 1 42 42 0 -1"), None);
-        assert_eq!(tty_nr_from_stat("garbage"), None);
-    }
-
-    /// A display number with no server behind it: no answer, no error.
-    #[test]
-    fn no_server() {
-        assert_eq!(vt_of_display(b":987654"), None);
-    }
-}
+mod tests;

@@ -5,6 +5,10 @@
  *                                           append every datagram to LOGFILE, one per line
  *   testbed-syslogd sync SOCKET             return once every datagram sent to SOCKET
  *                                           before this call is in LOGFILE
+ *   testbed-syslogd console TTYFILE LOGFILE open a pseudo-terminal, write its slave's path
+ *                                           to TTYFILE, hold the slave open and append
+ *                                           everything written to it to LOGFILE (the
+ *                                           /dev/console of a world with systemd as PID 1)
  *
  * Each datagram becomes one line (embedded newlines are turned into spaces,
  * trailing newlines/NULs dropped) and is written with a single unbuffered
@@ -131,9 +135,54 @@ static int do_sync(const char *sock) {
     return 1;
 }
 
+/* A pty whose slave side becomes a world's /dev/console: PID 1 and the services it starts with
+ * StandardOutput=console write there. We keep a slave descriptor open so that reads on the
+ * master never see EIO while nobody else has the console open. Stops on SIGTERM/SIGINT. */
+static int do_console(const char *ttyfile, const char *logfile) {
+    static char buf[65536];
+    int logfd = open(logfile, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (logfd < 0) { perror("testbed-syslogd: open console log"); return 1; }
+    int m = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+    if (m < 0 || grantpt(m) < 0 || unlockpt(m) < 0) { perror("testbed-syslogd: posix_openpt"); return 1; }
+    const char *name = ptsname(m);
+    if (!name) { perror("testbed-syslogd: ptsname"); return 1; }
+    int keep = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC);
+    if (keep < 0) { perror("testbed-syslogd: open pty slave"); return 1; }
+    char tmp[4096];
+    snprintf(tmp, sizeof tmp, "%s.tmp", ttyfile);
+    FILE *f = fopen(tmp, "w");
+    if (!f || fprintf(f, "%s\n", name) < 0 || fclose(f) != 0 || rename(tmp, ttyfile) < 0) {
+        perror("testbed-syslogd: write tty file");
+        return 1;
+    }
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    while (!stop) {
+        ssize_t n = read(m, buf, sizeof buf);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            if (errno == EIO) { usleep(50000); continue; }
+            return 0;
+        }
+        if (n == 0) break;
+        ssize_t off = 0;
+        while (off < n) {
+            ssize_t w = write(logfd, buf + off, (size_t)(n - off));
+            if (w < 0) { if (errno == EINTR) continue; break; }
+            off += w;
+        }
+    }
+    (void)keep;
+    return 0;
+}
+
 int main(int argc, char **argv) {
+    if (argc == 4 && strcmp(argv[1], "console") == 0) return do_console(argv[2], argv[3]);
     if (argc == 4 && strcmp(argv[1], "listen") == 0) return do_listen(argv[2], argv[3]);
     if (argc == 3 && strcmp(argv[1], "sync") == 0) return do_sync(argv[2]);
-    fprintf(stderr, "usage: %s listen SOCKET LOGFILE | sync SOCKET\n", argv[0]);
+    fprintf(stderr, "usage: %s listen SOCKET LOGFILE | sync SOCKET | console TTYFILE LOGFILE\n", argv[0]);
     return 2;
 }

@@ -3,7 +3,7 @@
 //! property or one warning; property names and types are the documented ones.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use pam_systemd_rs::parse::{Limits, PropValue, session_properties};
+use pam_systemd_rs::fuzz_api::{Limits, PropValue, session_properties};
 
 fuzz_target!(|data: &[u8]| {
     let mut f = data.split(|&b| b == 0);

@@ -1,0 +1,558 @@
+//! The user record reader: a record cached as PAM data by an earlier module, read the way
+//! pam_systemd v252 reads it (`json_parse(JSON_PARSE_SENSITIVE)` +
+//! `user_record_load(USER_RECORD_LOAD_REFUSE_SECRET|USER_RECORD_PERMISSIVE)`,
+//! `src/shared/json.c`, `src/shared/user-record.c`), reduced to what the module uses next:
+//! `userName` and `uid`. The input is another module's data, so this is fuzzed
+//! (`fuzz/fuzz_targets/user_record.rs`).
+
+use super::uid_is_valid;
+use super::utf8::{char_is_cc, unichar_is_valid, utf8_char_len, valid_user_name_relaxed};
+use crate::parse::cstr;
+
+/// What a cached record's `perMachine` and `binding` sections are matched against: the machine ID
+/// (`sd_id128_get_machine()`) and the host name (`gethostname_malloc()`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Machine {
+    /// None when /etc/machine-id is missing, invalid or all-zero.
+    pub machine_id: Option<[u8; 16]>,
+    pub hostname: Option<Vec<u8>>,
+}
+
+impl Machine {
+    /// This machine: /etc/machine-id and uname's nodename ("localhost" when empty or "(none)").
+    pub fn current() -> Machine {
+        let machine_id = std::fs::read("/etc/machine-id").ok().and_then(|b| {
+            let t = b.strip_suffix(b"\n").unwrap_or(&b);
+            if t.len() != 32 {
+                return None;
+            }
+            parse_id128(t).filter(|id| id.iter().any(|&x| x != 0))
+        });
+        // SAFETY: utsname is plain data; uname fills it with NUL-terminated strings.
+        let mut u: libc::utsname = unsafe { std::mem::zeroed() };
+        // SAFETY: `u` is a valid, writable utsname.
+        let hostname = if unsafe { libc::uname(&mut u) } == 0 {
+            let n: Vec<u8> = u.nodename.iter().take_while(|&&c| c != 0).map(|&c| c as u8).collect();
+            Some(if n.is_empty() || n == b"(none)" {
+                b"localhost".to_vec()
+            } else {
+                n
+            })
+        } else {
+            None
+        };
+        Machine { machine_id, hostname }
+    }
+}
+
+/// `sd_id128_from_string()`: 32 hex digits (either case), or the 36-character UUID form with
+/// dashes at positions 8, 13, 18, 23.
+pub(super) fn parse_id128(s: &[u8]) -> Option<[u8; 16]> {
+    let digits: Vec<u8> = match s.len() {
+        32 => s.to_vec(),
+        36 => {
+            let mut d = Vec::with_capacity(32);
+            for (i, &c) in s.iter().enumerate() {
+                if matches!(i, 8 | 13 | 18 | 23) {
+                    if c != b'-' {
+                        return None;
+                    }
+                } else {
+                    d.push(c);
+                }
+            }
+            d
+        }
+        _ => return None,
+    };
+    let mut out = [0u8; 16];
+    for (o, pair) in out.iter_mut().zip(digits.chunks_exact(2)) {
+        let hi = char::from(*pair.first()?).to_digit(16)?;
+        let lo = char::from(*pair.get(1)?).to_digit(16)?;
+        *o = u8::try_from(hi * 16 + lo).ok()?;
+    }
+    Some(out)
+}
+
+/// A parsed JSON value; containers nested deeper than [`KEEP_DEPTH`] are validated but not kept.
+#[derive(Clone, Debug, PartialEq)]
+enum Value {
+    Null,
+    Bool,
+    Unsigned(u64),
+    Integer(i64),
+    Real(f64),
+    Str(Vec<u8>),
+    Array(Vec<Value>),
+    Object(Vec<(Vec<u8>, Value)>),
+    /// A container below KEEP_DEPTH (its content is irrelevant here).
+    Deep,
+}
+
+/// json.c's DEPTH_MAX: a value nested more than this many levels below the top-level value is an
+/// error (measured against libsystemd-shared-252).
+const DEPTH_MAX: usize = 2048;
+/// How many levels of containers are kept (top object, perMachine array, entry, matchMachineId
+/// array / binding entry object).
+const KEEP_DEPTH: usize = 4;
+
+struct Parser<'a> {
+    s: &'a [u8],
+    pos: usize,
+}
+
+impl Parser<'_> {
+    fn peek(&self) -> Option<u8> {
+        self.s.get(self.pos).copied()
+    }
+    /// json.c skips " \t\n\r" only.
+    fn skip_ws(&mut self) {
+        while matches!(self.peek(), Some(b' ' | b'\t' | b'\n' | b'\r')) {
+            self.pos += 1;
+        }
+    }
+    fn eat(&mut self, lit: &[u8]) -> bool {
+        if self.s.get(self.pos..).is_some_and(|r| r.starts_with(lit)) {
+            self.pos += lit.len();
+            true
+        } else {
+            false
+        }
+    }
+    fn hex4(&mut self) -> Option<u32> {
+        let mut v = 0u32;
+        for _ in 0..4 {
+            let d = char::from(self.peek()?).to_digit(16)?;
+            v = v * 16 + d;
+            self.pos += 1;
+        }
+        Some(v)
+    }
+
+    /// A string (after the opening quote): escapes \" \\ \/ \b \f \n \r \t \uXXXX (surrogate
+    /// pairs combined; lone surrogates, \u0000 and non-characters refused); raw bytes below 0x20
+    /// and DEL refused; raw bytes must be valid UTF-8 by systemd's rules.
+    fn string(&mut self) -> Option<Vec<u8>> {
+        let mut out = Vec::new();
+        loop {
+            let c = self.peek()?;
+            match c {
+                b'"' => {
+                    self.pos += 1;
+                    return Some(out);
+                }
+                b'\\' => {
+                    self.pos += 1;
+                    let e = self.peek()?;
+                    self.pos += 1;
+                    let simple = match e {
+                        b'"' => Some(b'"'),
+                        b'\\' => Some(b'\\'),
+                        b'/' => Some(b'/'),
+                        b'b' => Some(0x08),
+                        b'f' => Some(0x0c),
+                        b'n' => Some(b'\n'),
+                        b'r' => Some(b'\r'),
+                        b't' => Some(b'\t'),
+                        b'u' => None,
+                        _ => return None,
+                    };
+                    if let Some(b) = simple {
+                        out.push(b);
+                        continue;
+                    }
+                    let x = self.hex4()?;
+                    let ch = if (0xD800..=0xDBFF).contains(&x) {
+                        if !self.eat(b"\\u") {
+                            return None;
+                        }
+                        let y = self.hex4()?;
+                        if !(0xDC00..=0xDFFF).contains(&y) {
+                            return None;
+                        }
+                        0x10000 + ((x - 0xD800) << 10) + (y - 0xDC00)
+                    } else {
+                        x
+                    };
+                    if ch == 0 || !unichar_is_valid(ch) {
+                        return None;
+                    }
+                    let mut buf = [0u8; 4];
+                    out.extend_from_slice(char::from_u32(ch)?.encode_utf8(&mut buf).as_bytes());
+                }
+                c if char_is_cc(c) => return None,
+                _ => {
+                    let n = utf8_char_len(self.s.get(self.pos..)?)?;
+                    out.extend_from_slice(self.s.get(self.pos..self.pos + n)?);
+                    self.pos += n;
+                }
+            }
+        }
+    }
+
+    /// json_parse_number(): -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?; integers that overflow
+    /// 64 bits become reals.
+    fn number(&mut self) -> Option<Value> {
+        let start = self.pos;
+        let negative = self.eat(b"-");
+        let int_start = self.pos;
+        match self.peek() {
+            Some(b'0') => self.pos += 1,
+            Some(b'1'..=b'9') => {
+                while matches!(self.peek(), Some(b'0'..=b'9')) {
+                    self.pos += 1;
+                }
+            }
+            _ => return None,
+        }
+        let int_end = self.pos;
+        let mut real = false;
+        if self.eat(b".") {
+            real = true;
+            if !matches!(self.peek(), Some(b'0'..=b'9')) {
+                return None;
+            }
+            while matches!(self.peek(), Some(b'0'..=b'9')) {
+                self.pos += 1;
+            }
+        }
+        if matches!(self.peek(), Some(b'e' | b'E')) {
+            real = true;
+            self.pos += 1;
+            if matches!(self.peek(), Some(b'+' | b'-')) {
+                self.pos += 1;
+            }
+            if !matches!(self.peek(), Some(b'0'..=b'9')) {
+                return None;
+            }
+            while matches!(self.peek(), Some(b'0'..=b'9')) {
+                self.pos += 1;
+            }
+        }
+        let text = std::str::from_utf8(self.s.get(start..self.pos)?).ok()?;
+        if !real {
+            let digits = std::str::from_utf8(self.s.get(int_start..int_end)?).ok()?;
+            if negative {
+                if let Ok(i) = text.parse::<i64>() {
+                    return Some(Value::Integer(i));
+                }
+            } else if let Ok(u) = digits.parse::<u64>() {
+                return Some(Value::Unsigned(u));
+            }
+        }
+        // Note: systemd computes reals in long double with exp10l(), which is not always exact
+        // (1e3 comes out below 1000); this is the correctly rounded value.
+        text.parse::<f64>().ok().map(Value::Real)
+    }
+
+    /// A value at nesting `level` (the top-level value is level 0).
+    fn value(&mut self, level: usize) -> Option<Value> {
+        if level > DEPTH_MAX {
+            return None;
+        }
+        self.skip_ws();
+        let c = self.peek()?;
+        match c {
+            b'{' | b'[' if level >= KEEP_DEPTH => {
+                self.skip_container(level)?;
+                Some(Value::Deep)
+            }
+            b'{' => {
+                self.pos += 1;
+                let mut members = Vec::new();
+                self.skip_ws();
+                if self.eat(b"}") {
+                    return Some(Value::Object(members));
+                }
+                loop {
+                    self.skip_ws();
+                    if !self.eat(b"\"") {
+                        return None;
+                    }
+                    let k = self.string()?;
+                    self.skip_ws();
+                    if !self.eat(b":") {
+                        return None;
+                    }
+                    let v = self.value(level + 1)?;
+                    members.push((k, v));
+                    self.skip_ws();
+                    if self.eat(b"}") {
+                        return Some(Value::Object(members));
+                    }
+                    if !self.eat(b",") {
+                        return None;
+                    }
+                }
+            }
+            b'[' => {
+                self.pos += 1;
+                let mut items = Vec::new();
+                self.skip_ws();
+                if self.eat(b"]") {
+                    return Some(Value::Array(items));
+                }
+                loop {
+                    items.push(self.value(level + 1)?);
+                    self.skip_ws();
+                    if self.eat(b"]") {
+                        return Some(Value::Array(items));
+                    }
+                    if !self.eat(b",") {
+                        return None;
+                    }
+                }
+            }
+            _ => self.scalar(),
+        }
+    }
+
+    fn scalar(&mut self) -> Option<Value> {
+        let c = self.peek()?;
+        let v = match c {
+            b'"' => {
+                self.pos += 1;
+                Value::Str(self.string()?)
+            }
+            b'-' | b'0'..=b'9' => self.number()?,
+            _ if self.eat(b"true") || self.eat(b"false") => Value::Bool,
+            _ if self.eat(b"null") => Value::Null,
+            _ => return None,
+        };
+        // What may follow a value: whitespace, ',', ']', '}', ':' or the end ("1x", "truex" fail).
+        match self.peek() {
+            None | Some(b' ' | b'\t' | b'\n' | b'\r' | b',' | b']' | b'}' | b':') => Some(v),
+            Some(_) => None,
+        }
+    }
+
+    /// Validates a container starting at the current '{' or '[' (at nesting `level`) without
+    /// recursion.
+    fn skip_container(&mut self, level: usize) -> Option<()> {
+        // Stack of open containers: true = object.
+        let mut stack: Vec<bool> = Vec::new();
+        let open = |p: &mut Parser, stack: &mut Vec<bool>| -> Option<()> {
+            let is_obj = p.peek()? == b'{';
+            p.pos += 1;
+            stack.push(is_obj);
+            Some(())
+        };
+        open(self, &mut stack)?;
+        // After opening: the first member or the close.
+        let mut expect_first = true;
+        while let Some(&is_obj) = stack.last() {
+            self.skip_ws();
+            if expect_first && self.eat(if is_obj { b"}" } else { b"]" }) {
+                stack.pop();
+                expect_first = false;
+                continue;
+            }
+            if !expect_first {
+                if self.eat(if is_obj { b"}" } else { b"]" }) {
+                    stack.pop();
+                    continue;
+                }
+                if !self.eat(b",") {
+                    return None;
+                }
+                self.skip_ws();
+            }
+            if is_obj {
+                if !self.eat(b"\"") {
+                    return None;
+                }
+                self.string()?;
+                self.skip_ws();
+                if !self.eat(b":") {
+                    return None;
+                }
+                self.skip_ws();
+            }
+            // A member value at level + stack.len().
+            if level + stack.len() > DEPTH_MAX {
+                return None;
+            }
+            if matches!(self.peek(), Some(b'{' | b'[')) {
+                open(self, &mut stack)?;
+                expect_first = true;
+            } else {
+                self.scalar()?;
+                expect_first = false;
+            }
+        }
+        Some(())
+    }
+}
+
+/// `json_parse()`: one value, surrounded by optional " \t\n\r" only.
+fn parse_json(s: &[u8]) -> Option<Value> {
+    let mut p = Parser { s, pos: 0 };
+    let v = p.value(0)?;
+    p.skip_ws();
+    (p.pos == s.len()).then_some(v)
+}
+
+fn members(v: &Value) -> &[(Vec<u8>, Value)] {
+    match v {
+        Value::Object(m) => m,
+        _ => &[],
+    }
+}
+
+/// `json_variant_by_key()`: the first member with that key.
+fn by_key<'v>(v: &'v Value, key: &str) -> Option<&'v Value> {
+    members(v)
+        .iter()
+        .find(|(k, _)| k.as_slice() == key.as_bytes())
+        .map(|(_, v)| v)
+}
+
+/// `json_variant_has_type(v, JSON_VARIANT_UNSIGNED)` + `json_variant_unsigned()`.
+fn as_unsigned(v: &Value) -> Option<u64> {
+    match *v {
+        Value::Unsigned(u) => Some(u),
+        Value::Integer(i) => u64::try_from(i).ok(),
+        // (double)(uint64_t) r == r; -0.0 passes.
+        Value::Real(r) if r.fract() == 0.0 && r > -1.0 && r < 18_446_744_073_709_551_616.0 => Some(r as u64),
+        _ => None,
+    }
+}
+
+/// `json_dispatch()` of a "uid" field in permissive mode: the first member whose type is right
+/// (unsigned) decides; a value out of range or invalid leaves `uid` unchanged.
+fn dispatch_uid(obj: &Value, uid: &mut Option<u32>) {
+    let first = members(obj)
+        .iter()
+        .find(|(k, v)| k.as_slice() == b"uid" && as_unsigned(v).is_some());
+    if let Some(u) = first
+        .and_then(|(_, v)| as_unsigned(v))
+        .and_then(|u| u32::try_from(u).ok())
+        && uid_is_valid(u)
+    {
+        *uid = Some(u);
+    }
+}
+
+/// `per_machine_match()`: matchMachineId (a string or an array of strings, each a 128-bit ID in
+/// either form; others ignored) or matchHostname (a string compared exactly). Err where v252 fails
+/// or crashes (a matchHostname array: it calls strcmp on NULL).
+fn per_machine_match(entry: &Value, machine: &Machine) -> Result<bool, ()> {
+    if let Some(m) = by_key(entry, "matchMachineId") {
+        let ids: Vec<&Value> = match m {
+            Value::Array(items) => items.iter().collect(),
+            v => vec![v],
+        };
+        for id in ids {
+            if let Value::Str(s) = id
+                && let Some(id) = parse_id128(s)
+                && Some(id) == machine.machine_id
+            {
+                return Ok(true);
+            }
+        }
+        if machine.machine_id.is_none() {
+            return Err(());
+        }
+    }
+    if let Some(m) = by_key(entry, "matchHostname") {
+        match m {
+            Value::Str(s) => {
+                let hn = machine.hostname.as_deref().ok_or(())?;
+                if s.as_slice() == hn {
+                    return Ok(true);
+                }
+            }
+            Value::Array(_) => return Err(()),
+            _ => {}
+        }
+    }
+    Ok(false)
+}
+
+/// [`cached_identity`] on a given machine instead of this one.
+#[cfg(test)]
+pub fn cached_identity_for(json: &[u8], machine: &Machine) -> Result<(String, Option<u32>), ()> {
+    identity(json, || machine.clone())
+}
+
+/// Reads a user record cached as PAM data the way pam_systemd v252 does (`json_parse` +
+/// `user_record_load(..., USER_RECORD_LOAD_REFUSE_SECRET|USER_RECORD_PERMISSIVE)`), for the two
+/// fields it uses next. `json` is the C string stored (bytes after a NUL are ignored).
+///
+/// Err(()) where the C module fails with PAM_SERVICE_ERR before comparing names: a parse error
+/// ("Failed to parse JSON user record") or a load error ("Failed to load user record"): not an
+/// object, a `secret` section, no regular field, a `perMachine` that is not an array of objects,
+/// a `binding` or `status` that is not an object, no valid `userName` (relaxed user-name rules).
+/// Ok((userName, uid)): the caller compares userName with the PAM user ("Acquired user record
+/// does not match user name.") and needs a uid (None: "... does not have a UID.").
+///
+/// The uid is the top-level `uid`, overridden by matching `perMachine` entries (in order) and
+/// then by `binding.<machine-id>.uid`, which is why the record may need this machine's
+/// [`Machine::current`] (read only when it has a `perMachine` or `binding` section).
+#[allow(clippy::result_unit_err)] // one outcome only: the C module's PAM_SERVICE_ERR
+pub fn cached_identity(json: &[u8]) -> Result<(String, Option<u32>), ()> {
+    identity(json, Machine::current)
+}
+
+fn identity(json: &[u8], get_machine: impl FnOnce() -> Machine) -> Result<(String, Option<u32>), ()> {
+    let v = parse_json(cstr(json)).ok_or(())?;
+    let Value::Object(top) = &v else { return Err(()) };
+    // user_group_record_mangle(): sections; REQUIRE_REGULAR, secret not allowed.
+    let mut regular = false;
+    for (k, _) in top {
+        match k.as_slice() {
+            b"secret" => return Err(()),
+            b"privileged" | b"perMachine" | b"binding" | b"status" | b"signature" => {}
+            _ => regular = true,
+        }
+    }
+    if !regular {
+        return Err(());
+    }
+    // json_dispatch(): the first string "userName" decides; an invalid name is dropped.
+    let name = top
+        .iter()
+        .find(|(k, v)| k.as_slice() == b"userName" && matches!(v, Value::Str(_)))
+        .and_then(|(_, v)| match v {
+            Value::Str(s) if valid_user_name_relaxed(s) => Some(s.clone()),
+            _ => None,
+        });
+    let mut uid = None;
+    dispatch_uid(&v, &mut uid);
+    let machine = if by_key(&v, "perMachine").is_some() || by_key(&v, "binding").is_some() {
+        get_machine()
+    } else {
+        Machine::default()
+    };
+    let machine = &machine;
+    if let Some(pm) = by_key(&v, "perMachine") {
+        let Value::Array(entries) = pm else { return Err(()) };
+        for e in entries {
+            if !matches!(e, Value::Object(_)) {
+                return Err(());
+            }
+            if per_machine_match(e, machine)? {
+                dispatch_uid(e, &mut uid);
+            }
+        }
+    }
+    if let Some(b) = by_key(&v, "binding") {
+        if !matches!(b, Value::Object(_)) {
+            return Err(());
+        }
+        let mid = machine.machine_id.ok_or(())?;
+        let key: String = mid.iter().map(|x| format!("{x:02x}")).collect();
+        if let Some(entry) = by_key(b, &key) {
+            dispatch_uid(entry, &mut uid);
+        }
+    }
+    if let Some(s) = by_key(&v, "status")
+        && !matches!(s, Value::Object(_))
+    {
+        return Err(());
+    }
+    // "User name field missing, refusing."
+    let name = name.ok_or(())?;
+    let name = String::from_utf8(name).map_err(|_| ())?;
+    Ok((name, uid))
+}
