@@ -24,6 +24,10 @@ pub struct Unit {
     pub start_limit_burst: u32,
     pub start_limit_interval_usec: u64,
     pub n_restarts: Option<u32>,
+    /// PID 1 logged `Start request repeated too quickly.` for its latest start (the doctor reads
+    /// the journal; the module never sets it). systemd 257 keeps the earlier Result of a unit
+    /// that had already failed (e.g. `exit-code`) when the limit stops its next start.
+    pub start_limit_logged: bool,
 }
 
 impl Unit {
@@ -40,7 +44,7 @@ impl Unit {
     }
 
     fn start_limit_hit(&self) -> bool {
-        self.failed() && self.result == "start-limit-hit"
+        self.failed() && (self.result == "start-limit-hit" || self.start_limit_logged)
     }
 }
 
@@ -126,8 +130,13 @@ pub fn explain(f: &Facts) -> Option<Cause> {
             } else {
                 format!("so {} gets no user manager", f.user)
             };
+            let how = if unit.result == "start-limit-hit" {
+                "failed with 'start-limit-hit'".to_owned()
+            } else {
+                format!("failed with '{}' and then hit its start limit", unit.result)
+            };
             let mut what = format!(
-                "{} failed with 'start-limit-hit' ({}: logins of {} came and went faster than that), {consequence}",
+                "{} {how} ({}: logins of {} came and went faster than that), {consequence}",
                 unit.name,
                 limit(unit),
                 f.user

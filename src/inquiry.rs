@@ -178,6 +178,7 @@ pub async fn unit(conn: &Connection, name: &str) -> Result<Unit, NoFacts> {
         start_limit_burst: burst.u32().unwrap_or_default(),
         start_limit_interval_usec: interval.u64().unwrap_or_default(),
         n_restarts,
+        start_limit_logged: false,
     })
 }
 

@@ -9,6 +9,7 @@ fn unit(name: &str, state: &str, result: &str) -> Unit {
         start_limit_burst: 5,
         start_limit_interval_usec: 10_000_000,
         n_restarts: Some(0),
+        start_limit_logged: false,
     }
 }
 
@@ -280,4 +281,36 @@ fn timespans_as_systemd_prints_them() {
     for (usec, want) in table {
         assert_eq!(format_timespan(usec), want, "{usec}");
     }
+}
+
+#[test]
+fn start_limit_seen_in_the_journal_of_an_already_failed_unit() {
+    // systemd 257: user@0 failing with exit-code, then "Start request repeated too quickly."
+    // leaves Result=exit-code; only the journal shows the limit.
+    let mut mgr = unit(MGR, "failed", "exit-code");
+    mgr.start_limit_logged = true;
+    let f = facts(
+        unit(RD, "active", "success"),
+        mgr,
+        Some(("active", false)),
+        Trigger::Doctor,
+    );
+    let c = explain(&f).expect("a cause");
+    assert_eq!((c.kind, c.unit.as_deref()), ("start-limit-hit", Some(MGR)));
+    assert!(
+        c.what.starts_with(
+            "user@0.service failed with 'exit-code' and then hit its start limit (more than 5 starts within 10s:"
+        ),
+        "{c:?}"
+    );
+    // Logged, but the unit is running again: no cause.
+    let mut mgr = unit(MGR, "active", "success");
+    mgr.start_limit_logged = true;
+    let f = facts(
+        unit(RD, "active", "success"),
+        mgr,
+        Some(("active", false)),
+        Trigger::Doctor,
+    );
+    assert_eq!(explain(&f), None);
 }

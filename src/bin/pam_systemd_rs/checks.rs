@@ -338,7 +338,7 @@ async fn units(ctx: &Ctx, conn: &Connection) -> Vec<Finding> {
             .map_err(nofacts)
     })
     .await;
-    let facts = match facts {
+    let mut facts = match facts {
         Ok(f) => f,
         Err(e) if e == "no systemd on the bus" => {
             return vec![Finding::new(
@@ -355,6 +355,11 @@ async fn units(ctx: &Ctx, conn: &Connection) -> Vec<Finding> {
             )];
         }
     };
+    for u in [&mut facts.runtime_dir_unit, &mut facts.manager_unit] {
+        if u.loaded && u.active_state == "failed" {
+            u.start_limit_logged = start_limit_logged(&u.name);
+        }
+    }
     if let Some(cause) = diagnose::explain(&facts) {
         return vec![Finding::new("units", Level::Problem, cause.what).fix(cause.fix)];
     }
@@ -380,6 +385,36 @@ async fn units(ctx: &Ctx, conn: &Connection) -> Vec<Finding> {
             Finding::new("units", Level::Ok, text)
         })
         .collect()
+}
+
+/// Whether the journal's latest word on `unit`'s starts is PID 1's "Start request repeated too
+/// quickly." (later than its last start attempt).
+fn start_limit_logged(unit: &str) -> bool {
+    let Ok(out) = std::process::Command::new("journalctl")
+        .args(["--no-pager", "-q", "-o", "cat", "-b", "-n", "50", "-u", unit])
+        .stdin(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .output()
+    else {
+        return false;
+    };
+    last_start_was_refused(&String::from_utf8_lossy(&out.stdout))
+}
+
+/// In PID 1's messages about one unit (oldest first): was the latest start refused by the limit?
+pub fn last_start_was_refused(log: &str) -> bool {
+    let lines: Vec<&str> = log.lines().collect();
+    let refused = lines
+        .iter()
+        .rposition(|l| l.contains("Start request repeated too quickly"));
+    let started = lines
+        .iter()
+        .rposition(|l| l.starts_with("Starting ") || l.starts_with("Started ") || l.contains("Main process exited"));
+    match (refused, started) {
+        (Some(r), Some(s)) => r > s,
+        (Some(_), None) => true,
+        _ => false,
+    }
 }
 
 /// What logind runs with now (Manager properties), when it answers.
@@ -574,6 +609,19 @@ mod tests {
             sessions_max: Some(max),
             sessions: Some(now),
         }
+    }
+
+    #[test]
+    fn refused_start_in_the_journal() {
+        let log = "Starting user@0.service - User Manager for UID 0...\n\
+                   user@0.service: Main process exited, code=exited, status=1/FAILURE\n\
+                   user@0.service: Failed with result 'exit-code'.\n\
+                   user@0.service: Start request repeated too quickly.\n\
+                   user@0.service: Failed with result 'exit-code'.\n";
+        assert!(last_start_was_refused(log));
+        let later = format!("{log}Starting user@0.service - User Manager for UID 0...\n");
+        assert!(!last_start_was_refused(&later));
+        assert!(!last_start_was_refused(""));
     }
 
     #[test]
