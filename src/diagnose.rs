@@ -180,11 +180,11 @@ pub fn explain(f: &Facts) -> Option<Cause> {
             kind: "user-stopping",
             unit: Some(format!("user-{}.slice", f.uid)),
             what: format!(
-                "the login came while logind was stopping user {} ({state}): its last session had just ended and user-{}.slice was being stopped",
+                "the login came while user {} was being stopped (logind: {state}; user-{}.slice had a stop job queued), so PID 1 refused the session's scope",
                 f.user, f.uid
             ),
             fix: format!(
-                "the next login works once the stop is done; {}",
+                "the next login works once the stop is done; if logouts stop the user between frequent logins, {}",
                 prevention(&f.user, linger)
             ),
         });

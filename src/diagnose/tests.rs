@@ -152,7 +152,8 @@ fn destructive_transaction_names_the_stopping_user() {
     assert_eq!(c.kind, "user-stopping");
     assert_eq!(c.unit.as_deref(), Some("user-0.slice"));
     assert!(
-        c.what.contains("while logind was stopping user root (State=closing)"),
+        c.what
+            .contains("while user root was being stopped (logind: State=closing;"),
         "{c:?}"
     );
     assert!(c.fix.contains("loginctl enable-linger root"), "{c:?}");
@@ -163,7 +164,7 @@ fn destructive_transaction_names_the_stopping_user() {
         None,
         Trigger::Destructive,
     );
-    assert!(explain(&gone).expect("a cause").what.contains("(gone)"));
+    assert!(explain(&gone).expect("a cause").what.contains("(logind: gone;"));
 }
 
 #[test]

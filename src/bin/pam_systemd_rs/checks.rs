@@ -29,6 +29,8 @@ pub struct Ctx {
     pub user: String,
     pub uid: u32,
     pub bus_address: String,
+    /// What PID 1 and logind said about the user's units (set by the units check).
+    pub facts: std::cell::RefCell<Option<diagnose::Facts>>,
 }
 
 impl Ctx {
@@ -50,6 +52,7 @@ pub fn run(ctx: &Ctx) -> Vec<Finding> {
     let bus = zbus::block_on(bus_checks(ctx, &conf));
     out.extend(bus);
     out.push(recent_logins(ctx));
+    out.extend(recent_refusals(ctx));
     out
 }
 
@@ -360,6 +363,7 @@ async fn units(ctx: &Ctx, conn: &Connection) -> Vec<Finding> {
             u.start_limit_logged = start_limit_logged(&u.name);
         }
     }
+    *ctx.facts.borrow_mut() = Some(facts.clone());
     if let Some(cause) = diagnose::explain(&facts) {
         return vec![Finding::new("units", Level::Problem, cause.what).fix(cause.fix)];
     }
@@ -535,6 +539,57 @@ pub fn conf_findings(conf: &conf::LogindConf, live: Option<&Live>) -> Vec<Findin
     out
 }
 
+/// Sessions logind could not start lately (its own log lines, last 10 minutes): a login that
+/// failed and is over, which the state checks above can no longer see.
+fn recent_refusals(ctx: &Ctx) -> Option<Finding> {
+    let out = std::process::Command::new("journalctl")
+        .args([
+            "--no-pager",
+            "-q",
+            "-o",
+            "cat",
+            "--since=-10min",
+            "-u",
+            "systemd-logind.service",
+        ])
+        .stdin(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .output()
+        .ok()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let refusals = refusal_lines(&text);
+    let latest = refusals.last()?;
+    let reason = latest.split_once(": ").map_or(*latest, |(_, r)| r);
+    let mut f = Finding::new(
+        "logins",
+        Level::Problem,
+        format!(
+            "logind could not start {} session(s) in the last 10 minutes; the latest: '{latest}'",
+            refusals.len()
+        ),
+    );
+    let cause = diagnose::trigger_of_error(None, reason).and_then(|trigger| {
+        let facts = ctx.facts.borrow().clone()?;
+        diagnose::explain(&diagnose::Facts { trigger, ..facts })
+    });
+    f = match cause {
+        Some(c) => Finding {
+            text: format!("{}: {}", f.text, c.what),
+            ..f
+        }
+        .fix(c.fix),
+        None => f.fix("`journalctl -u systemd-logind` and the unit findings above say more"),
+    };
+    Some(f)
+}
+
+/// logind's lines about a session it could not start.
+pub fn refusal_lines(log: &str) -> Vec<&str> {
+    log.lines()
+        .filter(|l| l.starts_with("Failed to start session scope") || l.starts_with("Failed to start user service"))
+        .collect()
+}
+
 /// How many sessions of the user logind started lately, from the journal.
 fn recent_logins(ctx: &Ctx) -> Finding {
     // journalctl prints nothing and succeeds when there is no journal at all.
@@ -622,6 +677,18 @@ mod tests {
         let later = format!("{log}Starting user@0.service - User Manager for UID 0...\n");
         assert!(!last_start_was_refused(&later));
         assert!(!last_start_was_refused(""));
+    }
+
+    #[test]
+    fn logind_refusals() {
+        let log = "New session c1 of user root.\n\
+                   Failed to start session scope session-c2.scope: Transaction for session-c2.scope/start is destructive (user-0.slice has 'stop' job queued, but 'start' is included in transaction).\n\
+                   Removed session c1.\n";
+        let r = refusal_lines(log);
+        assert_eq!(r.len(), 1);
+        let reason = r[0].split_once(": ").unwrap().1;
+        assert_eq!(diagnose::trigger_of_error(None, reason), Some(Trigger::Destructive));
+        assert!(refusal_lines("New session c1 of user root.\n").is_empty());
     }
 
     #[test]

@@ -141,6 +141,7 @@ fn main() -> ExitCode {
         user: name.clone(),
         uid,
         bus_address,
+        facts: Default::default(),
     };
     let findings = checks::run(&ctx);
     let text = if json {
