@@ -223,7 +223,12 @@ pub async fn gather(conn: &Connection, user: &str, uid: u32, trigger: Trigger) -
     }
     let runtime_dir_unit = unit(conn, &format!("user-runtime-dir@{uid}.service")).await?;
     let manager_unit = unit(conn, &format!("user@{uid}.service")).await?;
-    let logind_user = logind_user(conn, uid).await?;
+    // Never activate logind by asking it (the doctor also runs where it is gone).
+    let logind_user = if has_owner(conn, LOGIND).await.map_err(|e| NoFacts::Call(err_text(&e)))? {
+        logind_user(conn, uid).await?
+    } else {
+        None
+    };
     Ok(Facts {
         user: user.to_owned(),
         uid,
