@@ -74,23 +74,18 @@ impl Val {
     }
 }
 
-fn err_text(e: &zbus::Error) -> String {
-    match e {
-        zbus::Error::MethodError(name, msg, _) => format!("{}: {}", name, msg.as_deref().unwrap_or("")),
-        zbus::Error::FDO(f) => format!(
-            "{}: {}",
-            zbus::DBusError::name(&**f),
-            zbus::DBusError::description(&**f).unwrap_or("")
-        ),
-        other => other.to_string(),
+/// The D-Bus error name and text of a failed call (the module's own error mapping).
+fn error_of(e: zbus::Error) -> (Option<String>, String) {
+    match crate::logind::call_failure(e, Instant::now()) {
+        Failure::Call { name, message, .. } => (name, message),
+        _ => (None, String::new()),
     }
 }
 
-fn error_name(e: &zbus::Error) -> Option<String> {
-    match e {
-        zbus::Error::MethodError(name, _, _) => Some(name.to_string()),
-        zbus::Error::FDO(f) => Some(zbus::DBusError::name(&**f).to_string()),
-        _ => None,
+fn err_text(e: zbus::Error) -> String {
+    match error_of(e) {
+        (Some(n), m) => format!("{n}: {m}"),
+        (None, m) => m,
     }
 }
 
@@ -102,23 +97,31 @@ pub async fn get(conn: &Connection, dest: &str, path: &str, iface: &str, prop: &
     Ok(value_of(&msg))
 }
 
+/// A `v` holding a basic type, read as the (signature, value) pair it is on the wire: typed
+/// reads instead of zbus's generic variant decoder, which would double what this file adds to
+/// the module.
 fn value_of(msg: &Message) -> Val {
     let body = msg.body();
-    let Ok(v) = body.deserialize::<zbus::Variant<'_>>() else {
+    let data = body.data();
+    let Ok((sig, _)) = data.deserialize_for_signature::<_, &str>("g") else {
         return Val::Other;
     };
-    let v = match v {
-        zbus::Variant::Variant(inner) => *inner,
-        other => other,
+    let v = match sig {
+        "u" => data
+            .deserialize_for_signature::<_, (&str, u32)>("gu")
+            .map(|((_, n), _)| Val::U32(n)),
+        "t" => data
+            .deserialize_for_signature::<_, (&str, u64)>("gt")
+            .map(|((_, n), _)| Val::U64(n)),
+        "b" => data
+            .deserialize_for_signature::<_, (&str, bool)>("gb")
+            .map(|((_, b), _)| Val::Bool(b)),
+        "s" | "o" => data
+            .deserialize_for_signature::<_, (&str, &str)>(if sig == "s" { "gs" } else { "go" })
+            .map(|((_, s), _)| Val::Str(s.to_owned())),
+        _ => return Val::Other,
     };
-    match v {
-        zbus::Variant::U32(n) => Val::U32(n),
-        zbus::Variant::U64(n) => Val::U64(n),
-        zbus::Variant::Bool(b) => Val::Bool(b),
-        zbus::Variant::Str(s) => Val::Str(s.as_str().to_owned()),
-        zbus::Variant::ObjectPath(p) => Val::Str(p.as_str().to_owned()),
-        _ => Val::Other,
-    }
+    v.unwrap_or(Val::Other)
 }
 
 /// Whether anybody owns `name` on the bus (never starts a service).
@@ -146,12 +149,14 @@ pub async fn unit(conn: &Connection, name: &str) -> Result<Unit, NoFacts> {
             .deserialize::<zbus::ObjectPath<'_>>()
             .map(|p| p.as_str().to_owned())
             .map_err(|e| NoFacts::Call(e.to_string()))?,
-        Err(e) if error_name(&e).as_deref() == Some("org.freedesktop.systemd1.NoSuchUnit") => {
-            return Ok(Unit::not_loaded(name.to_owned()));
-        }
-        Err(e) => return Err(NoFacts::Call(format!("GetUnit {name}: {}", err_text(&e)))),
+        Err(e) => match error_of(e) {
+            (Some(n), _) if n == "org.freedesktop.systemd1.NoSuchUnit" => {
+                return Ok(Unit::not_loaded(name.to_owned()));
+            }
+            (n, m) => return Err(NoFacts::Call(format!("GetUnit {name}: {}: {m}", n.unwrap_or_default()))),
+        },
     };
-    let call = |e: zbus::Error| NoFacts::Call(format!("{name}: {}", err_text(&e)));
+    let call = |e: zbus::Error| NoFacts::Call(format!("{name}: {}", err_text(e)));
     let active_state = get(conn, SYSTEMD, &path, UNIT_IFACE, "ActiveState")
         .await
         .map_err(call)?
@@ -193,8 +198,10 @@ pub async fn user_path(conn: &Connection, uid: u32) -> Result<Option<String>, No
             .deserialize::<zbus::ObjectPath<'_>>()
             .map(|p| Some(p.as_str().to_owned()))
             .map_err(|e| NoFacts::Call(e.to_string())),
-        Err(e) if error_name(&e).as_deref() == Some("org.freedesktop.login1.NoSuchUser") => Ok(None),
-        Err(e) => Err(NoFacts::Call(format!("GetUser {uid}: {}", err_text(&e)))),
+        Err(e) => match error_of(e) {
+            (Some(n), _) if n == "org.freedesktop.login1.NoSuchUser" => Ok(None),
+            (n, m) => Err(NoFacts::Call(format!("GetUser {uid}: {}: {m}", n.unwrap_or_default()))),
+        },
     }
 }
 
@@ -203,7 +210,7 @@ pub async fn logind_user(conn: &Connection, uid: u32) -> Result<Option<LogindUse
     let Some(path) = user_path(conn, uid).await? else {
         return Ok(None);
     };
-    let call = |e: zbus::Error| NoFacts::Call(format!("user {uid}: {}", err_text(&e)));
+    let call = |e: zbus::Error| NoFacts::Call(format!("user {uid}: {}", err_text(e)));
     let state = get(conn, LOGIND, &path, USER_IFACE, "State").await.map_err(call)?.str();
     let linger = get(conn, LOGIND, &path, USER_IFACE, "Linger")
         .await
@@ -215,16 +222,13 @@ pub async fn logind_user(conn: &Connection, uid: u32) -> Result<Option<LogindUse
 
 /// Everything `diagnose::explain` looks at.
 pub async fn gather(conn: &Connection, user: &str, uid: u32, trigger: Trigger) -> Result<Facts, NoFacts> {
-    if !has_owner(conn, SYSTEMD)
-        .await
-        .map_err(|e| NoFacts::Call(err_text(&e)))?
-    {
+    if !has_owner(conn, SYSTEMD).await.map_err(|e| NoFacts::Call(err_text(e)))? {
         return Err(NoFacts::NoSystemd);
     }
     let runtime_dir_unit = unit(conn, &format!("user-runtime-dir@{uid}.service")).await?;
     let manager_unit = unit(conn, &format!("user@{uid}.service")).await?;
     // Never activate logind by asking it (the doctor also runs where it is gone).
-    let logind_user = if has_owner(conn, LOGIND).await.map_err(|e| NoFacts::Call(err_text(&e)))? {
+    let logind_user = if has_owner(conn, LOGIND).await.map_err(|e| NoFacts::Call(err_text(e)))? {
         logind_user(conn, uid).await?
     } else {
         None

@@ -299,7 +299,7 @@ fn connect_failure(e: &zbus::Error, started: Instant) -> Failure {
     }
 }
 
-fn call_failure(e: zbus::Error, started: Instant) -> Failure {
+pub(crate) fn call_failure(e: zbus::Error, started: Instant) -> Failure {
     let elapsed = started.elapsed();
     let (name, message) = match e {
         zbus::Error::MethodError(name, message, _) => {
