@@ -20,7 +20,6 @@ const UNIT_IFACE: &str = "org.freedesktop.systemd1.Unit";
 const SERVICE_IFACE: &str = "org.freedesktop.systemd1.Service";
 const LOGIND: &str = "org.freedesktop.login1";
 const LOGIND_PATH: &str = "/org/freedesktop/login1";
-const LOGIND_MANAGER: &str = "org.freedesktop.login1.Manager";
 const USER_IFACE: &str = "org.freedesktop.login1.User";
 const PROPERTIES: &str = "org.freedesktop.DBus.Properties";
 
@@ -97,6 +96,18 @@ pub async fn get(conn: &Connection, dest: &str, path: &str, iface: &str, prop: &
     Ok(value_of(&msg))
 }
 
+/// A call with one string argument (the only other body shape used here).
+async fn call_str(
+    conn: &Connection,
+    dest: &str,
+    path: &str,
+    iface: &str,
+    method: &str,
+    arg: &str,
+) -> zbus::Result<Message> {
+    conn.call_method(Some(dest), path, Some(iface), method, &(arg,)).await
+}
+
 /// A `v` holding a basic type, read as the (signature, value) pair it is on the wire: typed
 /// reads instead of zbus's generic variant decoder, which would double what this file adds to
 /// the module.
@@ -126,24 +137,38 @@ fn value_of(msg: &Message) -> Val {
 
 /// Whether anybody owns `name` on the bus (never starts a service).
 pub async fn has_owner(conn: &Connection, name: &str) -> Result<bool, zbus::Error> {
-    let msg = conn
-        .call_method(
-            Some("org.freedesktop.DBus"),
-            "/org/freedesktop/DBus",
-            Some("org.freedesktop.DBus"),
-            "NameHasOwner",
-            &(name,),
-        )
-        .await?;
+    let msg = call_str(
+        conn,
+        "org.freedesktop.DBus",
+        "/org/freedesktop/DBus",
+        "org.freedesktop.DBus",
+        "NameHasOwner",
+        name,
+    )
+    .await?;
     msg.body().deserialize::<bool>()
 }
 
+/// Reads `props` of `dest` `path` in order, one call each (one await point: small code).
+async fn get_all(conn: &Connection, dest: &str, path: &str, props: &[(&str, &str)]) -> Result<Vec<Val>, zbus::Error> {
+    let mut out = Vec::with_capacity(props.len());
+    for (iface, prop) in props {
+        out.push(get(conn, dest, path, iface, prop).await?);
+    }
+    Ok(out)
+}
+
+const UNIT_PROPS: [(&str, &str); 5] = [
+    (UNIT_IFACE, "ActiveState"),
+    (UNIT_IFACE, "StartLimitBurst"),
+    (UNIT_IFACE, "StartLimitIntervalUSec"),
+    (SERVICE_IFACE, "Result"),
+    (SERVICE_IFACE, "NRestarts"),
+];
+
 /// PID 1's view of one unit; a unit it has not loaded is `Unit::not_loaded`.
 pub async fn unit(conn: &Connection, name: &str) -> Result<Unit, NoFacts> {
-    let reply = conn
-        .call_method(Some(SYSTEMD), SYSTEMD_PATH, Some(SYSTEMD_MANAGER), "GetUnit", &(name,))
-        .await;
-    let path = match reply {
+    let path = match call_str(conn, SYSTEMD, SYSTEMD_PATH, SYSTEMD_MANAGER, "GetUnit", name).await {
         Ok(m) => m
             .body()
             .deserialize::<zbus::ObjectPath<'_>>()
@@ -156,88 +181,71 @@ pub async fn unit(conn: &Connection, name: &str) -> Result<Unit, NoFacts> {
             (n, m) => return Err(NoFacts::Call(format!("GetUnit {name}: {}: {m}", n.unwrap_or_default()))),
         },
     };
-    let call = |e: zbus::Error| NoFacts::Call(format!("{name}: {}", err_text(e)));
-    let active_state = get(conn, SYSTEMD, &path, UNIT_IFACE, "ActiveState")
+    let mut v = get_all(conn, SYSTEMD, &path, &UNIT_PROPS)
         .await
-        .map_err(call)?
-        .str();
-    let burst = get(conn, SYSTEMD, &path, UNIT_IFACE, "StartLimitBurst")
-        .await
-        .map_err(call)?;
-    let interval = get(conn, SYSTEMD, &path, UNIT_IFACE, "StartLimitIntervalUSec")
-        .await
-        .map_err(call)?;
-    let result = get(conn, SYSTEMD, &path, SERVICE_IFACE, "Result")
-        .await
-        .map_err(call)?
-        .str();
-    let n_restarts = get(conn, SYSTEMD, &path, SERVICE_IFACE, "NRestarts")
-        .await
-        .ok()
-        .and_then(|v| v.u32());
+        .map_err(|e| NoFacts::Call(format!("{name}: {}", err_text(e))))?
+        .into_iter();
+    let mut next = || v.next().unwrap_or(Val::Other);
+    let active_state = next().str();
+    let burst = next().u32().unwrap_or_default();
+    let interval = next().u64().unwrap_or_default();
+    let result = next().str();
+    let n_restarts = next().u32();
     Ok(Unit {
         name: name.to_owned(),
         loaded: true,
         active_state,
         result,
-        start_limit_burst: burst.u32().unwrap_or_default(),
-        start_limit_interval_usec: interval.u64().unwrap_or_default(),
+        start_limit_burst: burst,
+        start_limit_interval_usec: interval,
         n_restarts,
         start_limit_logged: false,
     })
 }
 
-/// logind's User object path for `uid`, `None` when logind does not know the user.
-pub async fn user_path(conn: &Connection, uid: u32) -> Result<Option<String>, NoFacts> {
-    match conn
-        .call_method(Some(LOGIND), LOGIND_PATH, Some(LOGIND_MANAGER), "GetUser", &(uid,))
-        .await
-    {
-        Ok(m) => m
-            .body()
-            .deserialize::<zbus::ObjectPath<'_>>()
-            .map(|p| Some(p.as_str().to_owned()))
-            .map_err(|e| NoFacts::Call(e.to_string())),
+/// logind's User object for `uid` (logind's own naming, as `GetUser` returns it).
+pub fn user_path(uid: u32) -> String {
+    format!("{LOGIND_PATH}/user/_{uid}")
+}
+
+/// logind's State and Linger of the user; `None` when logind does not know the user.
+pub async fn logind_user(conn: &Connection, uid: u32) -> Result<Option<LogindUser>, NoFacts> {
+    let props = [(USER_IFACE, "State"), (USER_IFACE, "Linger")];
+    match get_all(conn, LOGIND, &user_path(uid), &props).await {
+        Ok(v) => {
+            let mut v = v.into_iter();
+            let state = v.next().map(Val::str).unwrap_or_default();
+            let linger = v.next().and_then(|x| x.bool()).unwrap_or_default();
+            Ok(Some(LogindUser { state, linger }))
+        }
         Err(e) => match error_of(e) {
-            (Some(n), _) if n == "org.freedesktop.login1.NoSuchUser" => Ok(None),
-            (n, m) => Err(NoFacts::Call(format!("GetUser {uid}: {}: {m}", n.unwrap_or_default()))),
+            (Some(n), _) if n == "org.freedesktop.DBus.Error.UnknownObject" => Ok(None),
+            (n, m) => Err(NoFacts::Call(format!("user {uid}: {}: {m}", n.unwrap_or_default()))),
         },
     }
 }
 
-/// logind's State and Linger of the user.
-pub async fn logind_user(conn: &Connection, uid: u32) -> Result<Option<LogindUser>, NoFacts> {
-    let Some(path) = user_path(conn, uid).await? else {
-        return Ok(None);
-    };
-    let call = |e: zbus::Error| NoFacts::Call(format!("user {uid}: {}", err_text(e)));
-    let state = get(conn, LOGIND, &path, USER_IFACE, "State").await.map_err(call)?.str();
-    let linger = get(conn, LOGIND, &path, USER_IFACE, "Linger")
-        .await
-        .map_err(call)?
-        .bool()
-        .unwrap_or_default();
-    Ok(Some(LogindUser { state, linger }))
-}
-
 /// Everything `diagnose::explain` looks at.
 pub async fn gather(conn: &Connection, user: &str, uid: u32, trigger: Trigger) -> Result<Facts, NoFacts> {
-    if !has_owner(conn, SYSTEMD).await.map_err(|e| NoFacts::Call(err_text(e)))? {
+    // Never activate a service by asking it (the doctor also runs where logind is gone).
+    let mut owned = [false; 2];
+    for (o, name) in owned.iter_mut().zip([SYSTEMD, LOGIND]) {
+        *o = has_owner(conn, name).await.map_err(|e| NoFacts::Call(err_text(e)))?;
+    }
+    if !owned[0] {
         return Err(NoFacts::NoSystemd);
     }
-    let runtime_dir_unit = unit(conn, &format!("user-runtime-dir@{uid}.service")).await?;
-    let manager_unit = unit(conn, &format!("user@{uid}.service")).await?;
-    // Never activate logind by asking it (the doctor also runs where it is gone).
-    let logind_user = if has_owner(conn, LOGIND).await.map_err(|e| NoFacts::Call(err_text(e)))? {
-        logind_user(conn, uid).await?
-    } else {
-        None
-    };
+    let mut units = Vec::with_capacity(2);
+    for name in [format!("user-runtime-dir@{uid}.service"), format!("user@{uid}.service")] {
+        units.push(unit(conn, &name).await?);
+    }
+    let logind_user = if owned[1] { logind_user(conn, uid).await? } else { None };
+    let mut units = units.into_iter();
     Ok(Facts {
         user: user.to_owned(),
         uid,
-        runtime_dir_unit,
-        manager_unit,
+        runtime_dir_unit: units.next().unwrap_or_default(),
+        manager_unit: units.next().unwrap_or_default(),
         logind_user,
         trigger,
     })

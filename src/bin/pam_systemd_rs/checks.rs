@@ -216,8 +216,8 @@ async fn get(conn: &Connection, path: &str, iface: &str, prop: &str) -> Result<V
 /// The user in logind: sessions, State, Linger, RuntimePath present and mounted.
 async fn user_state(ctx: &Ctx, conn: &Connection) -> Vec<Finding> {
     let linger_file = ctx.path("/var/lib/systemd/linger").join(&ctx.user);
-    let path = match bounded(async { inquiry::user_path(conn, ctx.uid).await.map_err(nofacts) }).await {
-        Ok(Some(p)) => p,
+    let path = match bounded(async { inquiry::logind_user(conn, ctx.uid).await.map_err(nofacts) }).await {
+        Ok(Some(_)) => inquiry::user_path(ctx.uid),
         Ok(None) => {
             let mut text = format!("logind does not know {}: no session now and no lingering", ctx.user);
             if linger_file.exists() {
@@ -232,7 +232,7 @@ async fn user_state(ctx: &Ctx, conn: &Connection) -> Vec<Finding> {
             return vec![Finding::new(
                 "user",
                 Level::Unknown,
-                format!("GetUser({}) failed: {e}", ctx.uid),
+                format!("logind's user {}: {e}", ctx.uid),
             )];
         }
     };
