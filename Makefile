@@ -3,3 +3,8 @@
 .PHONY: bench
 bench:
 	bench/run.sh
+
+# `make deb`: the Debian package libpam-systemd-rs (target/debian/*.deb). See scripts/build-deb.
+.PHONY: deb
+deb:
+	scripts/build-deb

@@ -1,4 +1,4 @@
-//! The system bus address and the socket connect, as sd-bus does them (spec §9).
+//! The system bus address and the socket connect, as sd-bus does them (behaviour.md, "The system bus").
 //!
 //! `$DBUS_SYSTEM_BUS_ADDRESS` (read with `secure_getenv` by the caller) is a `;`-separated list
 //! of D-Bus addresses, tried in order. Entries that cannot be parsed are skipped; when nothing

@@ -1,11 +1,16 @@
-//! Module arguments (`pam_systemd.so` v252 §2, plus our `timeout=`).
+//! Module arguments (`parse_argv()`, behaviour.md "Module arguments": 252's, the two capability
+//! sets of 257, plus our `timeout=` and `compat=`).
 //!
 //! Parsing never fails: an unknown word or an unparsable value only produces a warning, and a
 //! later argument overrides an earlier one. Matching is by prefix, in the C module's order:
-//! `class=`, `type=`, `desktop=`, the exact word `debug`, `debug=`, then `timeout=`.
+//! `class=`, `type=`, `desktop=`, the exact word `debug`, `debug=`,
+//! `default-capability-bounding-set=`, `default-capability-ambient-set=`, then ours: `timeout=`,
+//! `compat=`.
 
 use std::time::Duration;
 
+use crate::caps;
+use crate::context::Generation;
 use crate::parse;
 
 /// How long open may take at most when no `timeout=` is given: upstream's
@@ -13,7 +18,7 @@ use crate::parse;
 pub const DEFAULT_OPEN_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// The parsed module arguments. Byte strings borrow from libpam's argv.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Args<'a> {
     /// `class=`: default session class when `$XDG_SESSION_CLASS` is empty.
     pub class: Option<&'a [u8]>,
@@ -26,6 +31,27 @@ pub struct Args<'a> {
     /// `timeout=SPAN`: one deadline over connect, authentication, Hello and the call.
     /// `None`: not given (each hook has its default); `Some(None)`: `timeout=infinity`.
     pub timeout: Option<Option<Duration>>,
+    /// `default-capability-bounding-set=` (257), [`caps::UNSET`] when not given.
+    pub bounding_set: u64,
+    /// `default-capability-ambient-set=` (257), [`caps::UNSET`] when not given.
+    pub ambient_set: u64,
+    /// `compat=252|257`: behave as that generation only. `None`: decided by logind's answer.
+    pub compat: Option<Generation>,
+}
+
+impl Default for Args<'_> {
+    fn default() -> Self {
+        Args {
+            class: None,
+            session_type: None,
+            desktop: None,
+            debug: false,
+            timeout: None,
+            bounding_set: caps::UNSET,
+            ambient_set: caps::UNSET,
+            compat: None,
+        }
+    }
 }
 
 /// A warning produced while parsing; the caller logs it at LOG_WARNING.
@@ -35,13 +61,46 @@ pub enum Warning<'a> {
     BadDebug(&'a [u8]),
     /// `Failed to parse timeout= argument, ignoring: %s`
     BadTimeout(&'a [u8]),
-    /// `Unknown parameter '%s', ignoring`
+    /// `Unknown parameter '%s', ignoring` (257: with a period)
     Unknown(&'a [u8]),
+    /// `Unknown capability, ignoring: %s`
+    UnknownCapability(Vec<u8>),
+    /// `Failed to parse default-capability-bounding-set= argument, ignoring: %s`
+    BadBoundingSet(&'a [u8]),
+    /// `Failed to parse default-capability-ambient-set= argument, ignoring: %s`
+    BadAmbientSet(&'a [u8]),
+    /// `Failed to parse compat= argument, ignoring: %s`
+    BadCompat(&'a [u8]),
+}
+
+impl Warning<'_> {
+    /// The LOG_WARNING line as generation `generation` words it.
+    pub fn text(&self, generation: Generation) -> String {
+        match (self, generation) {
+            (Warning::Unknown(v), Generation::V257) => {
+                format!("Unknown parameter '{}', ignoring.", String::from_utf8_lossy(v))
+            }
+            _ => self.to_string(),
+        }
+    }
 }
 
 impl std::fmt::Display for Warning<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let show = |v: &[u8]| String::from_utf8_lossy(v).into_owned();
         match self {
+            Warning::UnknownCapability(v) => write!(f, "Unknown capability, ignoring: {}", show(v)),
+            Warning::BadBoundingSet(v) => write!(
+                f,
+                "Failed to parse default-capability-bounding-set= argument, ignoring: {}",
+                show(v)
+            ),
+            Warning::BadAmbientSet(v) => write!(
+                f,
+                "Failed to parse default-capability-ambient-set= argument, ignoring: {}",
+                show(v)
+            ),
+            Warning::BadCompat(v) => write!(f, "Failed to parse compat= argument, ignoring: {}", show(v)),
             Warning::BadDebug(v) => write!(
                 f,
                 "Failed to parse debug= argument, ignoring: {}",
@@ -59,8 +118,14 @@ impl std::fmt::Display for Warning<'_> {
     }
 }
 
-/// Parses `argv`, calling `warn` for every ignored argument, in order.
-pub fn parse<'a>(argv: &[&'a [u8]], mut warn: impl FnMut(Warning<'a>)) -> Args<'a> {
+/// Parses `argv`, calling `warn` for every ignored argument, in order; `~` in a capability set
+/// starts from the capabilities up to CAP_CHECKPOINT_RESTORE.
+pub fn parse<'a>(argv: &[&'a [u8]], warn: impl FnMut(Warning<'a>)) -> Args<'a> {
+    parse_with(argv, caps::all_up_to(40), warn)
+}
+
+/// [`parse`], with `all` the kernel's capabilities (`all_capabilities()`).
+pub fn parse_with<'a>(argv: &[&'a [u8]], all: u64, mut warn: impl FnMut(Warning<'a>)) -> Args<'a> {
     let mut args = Args::default();
     for &arg in argv {
         if let Some(v) = arg.strip_prefix(b"class=") {
@@ -76,10 +141,30 @@ pub fn parse<'a>(argv: &[&'a [u8]], mut warn: impl FnMut(Warning<'a>)) -> Args<'
                 Some(b) => args.debug = b,
                 None => warn(Warning::BadDebug(v)),
             }
+        } else if let Some(v) = arg.strip_prefix(b"default-capability-bounding-set=") {
+            let mut unknown = Vec::new();
+            let r = caps::parse_into(v, &mut args.bounding_set, all, |w| unknown.push(w.to_vec()));
+            unknown.into_iter().for_each(|w| warn(Warning::UnknownCapability(w)));
+            if r.is_err() {
+                warn(Warning::BadBoundingSet(v));
+            }
+        } else if let Some(v) = arg.strip_prefix(b"default-capability-ambient-set=") {
+            let mut unknown = Vec::new();
+            let r = caps::parse_into(v, &mut args.ambient_set, all, |w| unknown.push(w.to_vec()));
+            unknown.into_iter().for_each(|w| warn(Warning::UnknownCapability(w)));
+            if r.is_err() {
+                warn(Warning::BadAmbientSet(v));
+            }
         } else if let Some(v) = arg.strip_prefix(b"timeout=") {
             match parse_timeout(v) {
                 Some(t) => args.timeout = Some(t),
                 None => warn(Warning::BadTimeout(v)),
+            }
+        } else if let Some(v) = arg.strip_prefix(b"compat=") {
+            match v {
+                b"252" => args.compat = Some(Generation::V252),
+                b"257" => args.compat = Some(Generation::V257),
+                _ => warn(Warning::BadCompat(v)),
             }
         } else {
             warn(Warning::Unknown(arg));
@@ -152,7 +237,7 @@ mod tests {
                 timeout: d,
                 warnings: &[],
             },
-            // §8 case 29: a bad debug= value and an unknown word only warn; `class=` is empty.
+            // behaviour.md case 29: a bad debug= value and an unknown word only warn; `class=` is empty.
             Row {
                 argv: &["debug=maybe", "bogus", "class="],
                 class: Some(""),
@@ -287,5 +372,50 @@ mod tests {
             assert_eq!(args.timeout, row.timeout, "{:?}", row.argv);
             assert_eq!(warnings, row.warnings, "{:?}", row.argv);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests_257 {
+    use super::*;
+
+    /// The 257 arguments and ours: capability sets (later ones add to earlier ones, as in C),
+    /// `compat=`, and the 257 wording of the unknown-parameter warning.
+    #[test]
+    fn capability_sets_and_compat() {
+        let mut warnings = Vec::new();
+        let argv: [&[u8]; 6] = [
+            b"default-capability-ambient-set=cap_wake_alarm",
+            b"default-capability-ambient-set=cap_kill,nope",
+            b"default-capability-bounding-set=~cap_sys_admin",
+            b"compat=257",
+            b"compat=3",
+            b"default-capability-bounding-set=x\\",
+        ];
+        let a = parse_with(&argv, caps::all_up_to(40), |w| warnings.push(w.to_string()));
+        assert_eq!(a.ambient_set, (1 << 35) | (1 << 5));
+        assert_eq!(a.bounding_set, caps::all_up_to(40) & !(1 << 21));
+        assert_eq!(a.compat, Some(Generation::V257));
+        assert_eq!(
+            warnings,
+            [
+                "Unknown capability, ignoring: nope",
+                "Failed to parse compat= argument, ignoring: 3",
+                "Failed to parse default-capability-bounding-set= argument, ignoring: x\\",
+            ]
+        );
+        assert_eq!(
+            Warning::Unknown(b"x").text(Generation::V257),
+            "Unknown parameter 'x', ignoring."
+        );
+        assert_eq!(
+            Warning::Unknown(b"x").text(Generation::V252),
+            "Unknown parameter 'x', ignoring"
+        );
+        let d = parse(&[], |_| {});
+        assert_eq!(
+            (d.ambient_set, d.bounding_set, d.compat),
+            (caps::UNSET, caps::UNSET, None)
+        );
     }
 }

@@ -13,11 +13,11 @@ use std::ptr::NonNull;
 
 use crate::error::Error;
 use crate::ffi::{self, PamHandle};
-use crate::logging::Scope;
-use crate::pam::Pam;
+use crate::logging::{self, Scope};
+use crate::pam::{Pam, PamOps, StringItem};
 
 /// What a hook does, given the handle, its arguments and the logging scope.
-pub type Hook = fn(&Pam, &[&[u8]], &Scope<'_>) -> Result<(), Error>;
+pub type Hook = fn(&mut Pam, &[&[u8]], &Scope) -> Result<(), Error>;
 
 /// Runs `hook` for libpam: never unwinds, always returns a PAM code.
 ///
@@ -30,21 +30,20 @@ pub unsafe fn guard(pamh: *mut PamHandle, argc: c_int, argv: *const *const c_cha
             return ffi::PAM_SYSTEM_ERR;
         };
         // SAFETY: libpam's handle for the running hook (contract of `guard`).
-        let pam = unsafe { Pam::new(h) };
+        let mut pam = unsafe { Pam::new(h) };
         // SAFETY: argv/argc come from libpam (contract of `guard`); checked for NULL inside.
         let Some(args) = (unsafe { collect_args(argc, argv) }) else {
             return ffi::PAM_SYSTEM_ERR;
         };
         // The service name for the log prefix; if even that fails, the prefix just has none.
-        let service = pam.item(ffi::PAM_SERVICE).ok().flatten().unwrap_or_default();
-        let scope = Scope::enter(service, false);
-        match hook(&pam, &args, &scope) {
+        let service = pam.item(StringItem::Service).ok().flatten().unwrap_or_default();
+        logging::with_scope(&service, false, |scope| match hook(&mut pam, &args, scope) {
             Ok(()) => ffi::PAM_SUCCESS,
             Err(e) => {
                 log::error!("{}", e.message());
                 e.code()
             }
-        }
+        })
     };
     contain(run)
 }

@@ -1,8 +1,106 @@
 //! The pure rules that turn PAM items, environment and arguments into the session request
-//! (spec §3A steps 7–12). No I/O happens here: the one probe that needs I/O (the X11 display's
-//! VT, step 10) is passed in as a function.
+//! (behaviour.md, open steps 7–12), for either generation of pam_systemd: 252 (Debian 12) and 257
+//! (Debian 13), whose differences are the `systemd-user` stack, the `user-early` default and the
+//! incomplete flag. No I/O happens here: the one probe that needs I/O (the X11 display's VT,
+//! step 10) is passed in as a function.
 
 use crate::parse;
+
+/// Which pam_systemd a rule or a text follows: 252 (Debian 12) or 257 (Debian 13).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Generation {
+    V252,
+    V257,
+}
+
+impl Generation {
+    /// The number, for log lines.
+    pub fn number(self) -> u32 {
+        match self {
+            Generation::V252 => 252,
+            Generation::V257 => 257,
+        }
+    }
+}
+
+/// `user_record_disposition()`: what kind of account a user is (systemd's `UserDisposition`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Disposition {
+    Intrinsic,
+    System,
+    Dynamic,
+    #[default]
+    Regular,
+    Container,
+    Reserved,
+}
+
+/// The highest system uid as Debian builds systemd (`-Dsystem-uid-max=999`; `/etc/login.defs`
+/// is not read, as `compat-mutable-uid-boundaries` is off).
+pub const SYSTEM_UID_MAX: u32 = 999;
+
+impl Disposition {
+    /// The record's `disposition` string, as `user_disposition_from_string()` reads it.
+    pub fn from_name(name: &[u8]) -> Option<Self> {
+        Some(match name {
+            b"intrinsic" => Disposition::Intrinsic,
+            b"system" => Disposition::System,
+            b"dynamic" => Disposition::Dynamic,
+            b"regular" => Disposition::Regular,
+            b"container" => Disposition::Container,
+            b"reserved" => Disposition::Reserved,
+            _ => return None,
+        })
+    }
+
+    /// The record's declared disposition if any, else derived from uid and name: root and nobody
+    /// (by uid or by name) are intrinsic, then the system, dynamic and container uid ranges,
+    /// anything above `INT32_MAX` is reserved, the rest regular.
+    pub fn of(declared: Option<Disposition>, uid: u32, name: &[u8]) -> Self {
+        if let Some(d) = declared {
+            return d;
+        }
+        if uid == 0 || name == b"root" || uid == 65534 || name == b"nobody" {
+            Disposition::Intrinsic
+        } else if uid <= SYSTEM_UID_MAX {
+            Disposition::System
+        } else if (61184..=65519).contains(&uid) {
+            Disposition::Dynamic
+        } else if (524_288..=1_879_048_191).contains(&uid) {
+            Disposition::Container
+        } else if uid > 0x7fff_ffff {
+            Disposition::Reserved
+        } else {
+            Disposition::Regular
+        }
+    }
+
+    /// Intrinsic, system and dynamic users: the ones 257 starts "early" (`user-early`,
+    /// `manager-early`).
+    pub fn is_early(self) -> bool {
+        matches!(
+            self,
+            Disposition::Intrinsic | Disposition::System | Disposition::Dynamic
+        )
+    }
+}
+
+/// `getenv_harder_bool()` for `$XDG_SESSION_INCOMPLETE` (257): unset or empty is false; an
+/// unparsable value is false too, with the LOG_ERR line the caller logs (`Err`).
+pub fn incomplete_flag(value: Option<&[u8]>) -> Result<bool, String> {
+    let Some(v) = value.filter(|v| !v.is_empty()) else {
+        return Ok(false);
+    };
+    std::str::from_utf8(v)
+        .ok()
+        .and_then(parse::parse_boolean)
+        .ok_or_else(|| {
+            format!(
+                "Boolean environment variable value of 'XDG_SESSION_INCOMPLETE' is not valid: {}",
+                String::from_utf8_lossy(v)
+            )
+        })
+}
 
 /// `getenv_harder()`: the PAM environment's value if non-empty, else the process environment's
 /// (read with `secure_getenv`) if non-empty, else the fallback (a module argument).
@@ -39,6 +137,10 @@ pub struct Inputs<'a> {
     pub class: &'a [u8],
     /// `$XDG_SESSION_DESKTOP`, else `desktop=`
     pub desktop: &'a [u8],
+    /// The user's disposition (257 rules only).
+    pub disposition: Disposition,
+    /// `$XDG_SESSION_INCOMPLETE`, parsed (257 rules only).
+    pub incomplete: bool,
 }
 
 /// The arguments of `CreateSession` after uid and leader, exactly as the C module sends them
@@ -65,11 +167,26 @@ pub struct Derived<'a> {
     pub request: Request<'a>,
     /// Step 11: a VT number given for a seat other than seat0 was dropped.
     pub ignored_vtnr: Option<u32>,
+    /// 257: the session is incomplete but its class is not `user`: the class the LOG_WARNING
+    /// `PAM session of class '%s' is incomplete, which is not supported, ignoring.` names.
+    pub incomplete_ignored: Option<&'a [u8]>,
 }
 
-/// Steps 8–12. `probe_display` is step 10's X11 probe: for a display it returns the VT number
-/// of the X server's controlling terminal (which puts the session on seat0), if it can tell.
+/// Steps 8–12 as pam_systemd 252 takes them. `probe_display` is step 10's X11 probe: for a
+/// display it returns the VT number of the X server's controlling terminal (which puts the
+/// session on seat0), if it can tell.
 pub fn derive<'a>(inp: &Inputs<'a>, probe_display: impl FnOnce(&[u8]) -> Option<u32>) -> Derived<'a> {
+    derive_for(inp, Generation::V252, probe_display)
+}
+
+/// Steps 8–12 as generation `generation` takes them. For 252 the `systemd-user` service is not
+/// special here: 252 registers no session for it at all, which is the caller's business.
+pub fn derive_for<'a>(
+    inp: &Inputs<'a>,
+    generation: Generation,
+    probe_display: impl FnOnce(&[u8]) -> Option<u32>,
+) -> Derived<'a> {
+    let v257 = generation == Generation::V257;
     let mut display = inp.display;
     let mut tty = inp.tty;
     let mut session_type = inp.session_type;
@@ -77,7 +194,17 @@ pub fn derive<'a>(inp: &Inputs<'a>, probe_display: impl FnOnce(&[u8]) -> Option<
     let mut seat = inp.seat;
 
     // Step 8: what the tty really is.
-    if tty.contains(&b':') {
+    if v257 && inp.service == b"systemd-user" {
+        // 257: user@.service's own stack registers a manager session; forced, whatever the
+        // environment or the arguments asked for.
+        session_type = b"unspecified";
+        class = if inp.disposition.is_early() {
+            b"manager-early"
+        } else {
+            b"manager"
+        };
+        tty = b"";
+    } else if tty.contains(&b':') {
         // A "tty" with a colon is an X11 display (gdm and xdm have done this).
         if display.is_empty() {
             display = tty;
@@ -134,9 +261,19 @@ pub fn derive<'a>(inp: &Inputs<'a>, probe_display: impl FnOnce(&[u8]) -> Option<
     if class.is_empty() {
         class = if session_type == b"unspecified" {
             b"background"
+        } else if v257 && inp.disposition.is_early() && session_type == b"tty" {
+            b"user-early"
         } else {
             b"user"
         };
+    }
+    let mut incomplete_ignored = None;
+    if v257 && inp.incomplete {
+        if class == b"user" {
+            class = b"user-incomplete";
+        } else {
+            incomplete_ignored = Some(class);
+        }
     }
     let remote = !inp.remote_host.is_empty() && !parse::is_localhost(inp.remote_host);
 
@@ -156,6 +293,7 @@ pub fn derive<'a>(inp: &Inputs<'a>, probe_display: impl FnOnce(&[u8]) -> Option<
             remote_host: inp.remote_host,
         },
         ignored_vtnr,
+        incomplete_ignored,
     }
 }
 

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use zbus::{Connection, Message};
 
 use crate::diagnose::{self, Cause, Facts, LogindUser, Trigger, Unit};
-use crate::logind::{Failure, Reply};
+use crate::logind::{Answer, Failure};
 
 const SYSTEMD: &str = "org.freedesktop.systemd1";
 const SYSTEMD_PATH: &str = "/org/freedesktop/systemd1";
@@ -256,14 +256,13 @@ pub async fn gather(conn: &Connection, user: &str, uid: u32, trigger: Trigger) -
 /// could not be made go to LOG_DEBUG only; nothing here changes the login's outcome.
 pub(crate) async fn after_create(
     conn: &Connection,
-    user: &[u8],
     uid: u32,
-    created: &Result<Reply, Failure>,
+    created: &Result<Answer, Failure>,
     deadline: Option<Instant>,
 ) -> Option<String> {
     let trigger = match created {
         // Another user's session (su, sudo): its runtime directory is not checked.
-        Ok(r) if r.uid == uid && !runtime_dir_in_order(&r.runtime_path, uid) => Trigger::RuntimeDir,
+        Ok(Answer::Session(r)) if r.uid == uid && !runtime_dir_in_order(&r.runtime_path, uid) => Trigger::RuntimeDir,
         Ok(_) => return None,
         Err(Failure::Call { name, message, .. }) => diagnose::trigger_of_error(name.as_deref(), message)?,
         Err(_) => return None,
@@ -277,11 +276,7 @@ pub(crate) async fn after_create(
         log::debug!("No time left to ask systemd why.");
         return None;
     }
-    let user = if user.is_empty() {
-        uid.to_string()
-    } else {
-        String::from_utf8_lossy(user).into_owned()
-    };
+    let user = user_name(uid);
     let rt = zruntime::SharedRuntime::current().ok()?;
     match rt.timeout_at(bound, gather(conn, &user, uid, trigger)).await {
         Ok(Ok(facts)) => diagnose::explain(&facts).map(|c: Cause| c.line()),
@@ -295,6 +290,22 @@ pub(crate) async fn after_create(
             None
         }
     }
+}
+
+/// The user's name (for `loginctl enable-linger NAME`), else the uid, which loginctl takes too.
+fn user_name(uid: u32) -> String {
+    let mut buf = vec![0u8; 4096];
+    // SAFETY: an all-zero passwd is a valid out-parameter.
+    let mut pwd: libc::passwd = unsafe { std::mem::zeroed() };
+    let mut result: *mut libc::passwd = std::ptr::null_mut();
+    // SAFETY: valid pointers; buf has buf.len() writable bytes.
+    let r = unsafe { libc::getpwuid_r(uid, &mut pwd, buf.as_mut_ptr().cast(), buf.len(), &mut result) };
+    if r != 0 || result.is_null() || pwd.pw_name.is_null() {
+        return uid.to_string();
+    }
+    // SAFETY: on success pw_name points to a NUL-terminated string inside buf.
+    let name = unsafe { std::ffi::CStr::from_ptr(pwd.pw_name) };
+    String::from_utf8_lossy(name.to_bytes()).into_owned()
 }
 
 /// The module's runtime directory check, as a yes/no: absolute, a real directory, owned by uid.

@@ -1,34 +1,92 @@
 //! # pam_systemd_rs
 //!
-//! A memory-safe replacement for systemd's PAM session module `pam_systemd.so`, reproducing
-//! Debian 12's systemd 252 behaviour: on `pam_open_session` it registers the login with logind
-//! (`org.freedesktop.login1.Manager.CreateSession` on the system bus) and exports
+//! A memory-safe replacement for systemd's PAM session module `pam_systemd.so`, behaving as the
+//! C module of whichever logind answers: Debian 12's (systemd 252, and elogind) or Debian 13's
+//! (systemd 257), decided on the wire. On `pam_open_session` it registers the login with logind
+//! (`org.freedesktop.login1.Manager.CreateSession[WithPIDFD]` on the system bus) and exports
 //! `XDG_SESSION_ID`, `XDG_RUNTIME_DIR` and friends into the PAM environment; on
 //! `pam_close_session` it calls `ReleaseSession`.
 //!
 //! ## Contract (what other modules and the application see)
-//! * Items read: `PAM_USER` (via `pam_get_user`), `PAM_SERVICE`, `PAM_TTY`, `PAM_XDISPLAY`,
-//!   `PAM_RUSER`, `PAM_RHOST`. No item is ever set.
-//! * Environment read: PAM env first, then the process env through `secure_getenv` (ignored in
-//!   setuid/setcap callers): `XDG_SEAT`, `XDG_VTNR`, `XDG_SESSION_TYPE`, `XDG_SESSION_CLASS`,
-//!   `XDG_SESSION_DESKTOP`; `DBUS_SYSTEM_BUS_ADDRESS` and `SYSTEMD_BUS_TIMEOUT` from the process
-//!   env only.
-//! * Environment set on success (only non-empty values): `XDG_SESSION_ID`, `XDG_RUNTIME_DIR` and
-//!   `DBUS_SESSION_BUS_ADDRESS` (only for a valid runtime dir of the same user), `XDG_SESSION_TYPE`,
-//!   `XDG_SESSION_CLASS`, `XDG_SESSION_DESKTOP`, `XDG_SEAT`, `XDG_VTNR`. Nothing is unset.
-//! * PAM data read: `systemd.memory_max`, `systemd.tasks_max`, `systemd.cpu_weight`,
-//!   `systemd.io_weight`, `systemd.runtime_max_sec` (strings from earlier modules),
-//!   `systemd.existing`. Set: `systemd.existing` (an int, no cleanup) and `systemd.session-fd`
-//!   (fd+1, no cleanup: the fd is deliberately kept open until the process exits, so that logind
-//!   sees the session leader go).
-//! * Return codes: see the README's table; the short form is SUCCESS (also when logind is not
-//!   running or the caller is already in a session), USER_UNKNOWN, SERVICE_ERR (bus or message
-//!   problems), SESSION_ERR (logind refused, timed out, or this module failed unexpectedly).
+//! Behaviour in detail, with the C function each part mirrors: `docs/behaviour.md`.
+//!
+//! * **Items read**: `PAM_USER` (through `pam_get_user`, which may ask the conversation),
+//!   `PAM_SERVICE`, `PAM_TTY`, `PAM_XDISPLAY`, `PAM_RUSER`, `PAM_RHOST`. No item is ever set.
+//! * **Environment read**: the PAM environment first, then the process environment through
+//!   `secure_getenv` (nothing in setuid/setcap callers): `XDG_SEAT`, `XDG_VTNR`,
+//!   `XDG_SESSION_TYPE`, `XDG_SESSION_CLASS`, `XDG_SESSION_DESKTOP`, and (257)
+//!   `XDG_SESSION_INCOMPLETE`. From the process environment only (`secure_getenv`):
+//!   `DBUS_SYSTEM_BUS_ADDRESS`, `SYSTEMD_BUS_TIMEOUT`, and (257) `CREDENTIALS_DIRECTORY`, whose
+//!   files `shell.prompt.prefix`, `shell.prompt.suffix` and `shell.welcome` are read. At close:
+//!   `XDG_SESSION_ID` from the PAM environment.
+//! * **Environment set** on success, only non-empty values, in this order: `XDG_SESSION_ID`;
+//!   `XDG_RUNTIME_DIR` and `DBUS_SESSION_BUS_ADDRESS` (only for a runtime directory that is an
+//!   absolute, real directory owned by the user the reply names, and the bus address only if its
+//!   `bus` socket exists); `XDG_SESSION_TYPE`, `XDG_SESSION_CLASS`, `XDG_SESSION_DESKTOP`,
+//!   `XDG_SEAT`, then (257, after a created session only) `SHELL_PROMPT_PREFIX`,
+//!   `SHELL_PROMPT_SUFFIX`, `SHELL_WELCOME`, then `XDG_VTNR`. Nothing is unset. The
+//!   `systemd-user` service registers a `manager`/`manager-early` session with a 257 logind;
+//!   with a 252 logind it gets only the runtime directory variables, as Debian 12's module.
+//! * **Process state** (257 only, as its C module): the ambient and inheritable capabilities
+//!   and the bounding set for what the session execs (`default-capability-ambient-set=`,
+//!   `default-capability-bounding-set=`, `CAP_WAKE_ALARM` for regular users on a seat).
+//! * **PAM data read**: `systemd.memory_max`, `systemd.tasks_max`, `systemd.cpu_weight`,
+//!   `systemd.io_weight`, `systemd.runtime_max_sec` (strings from earlier modules, see
+//!   [`fuzz_api::session_properties`]); `systemd-user-record-<name>` (a JSON user record an
+//!   earlier module such as pam_systemd_home cached; read as systemd reads it, and its `userName`
+//!   must be the PAM user); at close `systemd.existing`.
+//! * **PAM data written**: `systemd-user-record-<name>` (when nothing was cached: the NSS record
+//!   as systemd's JSON, a `malloc`'d C string with a `free()` cleanup); `systemd.existing` (an
+//!   int, no cleanup); `systemd.session-fd` (fd + 1, no cleanup: the fd is deliberately kept open
+//!   until the process exits, so that logind sees the session leader go).
+//! * **Module arguments**: `class=`, `type=`, `desktop=` (fallbacks for the `XDG_SESSION_*`
+//!   variables), `debug`, `debug=` (a boolean), `default-capability-bounding-set=` and
+//!   `default-capability-ambient-set=` (257), and ours: `timeout=` (one deadline over connect,
+//!   authentication and the call) and `compat=` (252 or 257: pin the generation instead of
+//!   deciding it on the wire). Anything else is a warning, never an error.
+//! * **Calls**: `org.freedesktop.login1.Manager.CreateSessionWithPIDFD` with the 257 request,
+//!   then `CreateSession` (leader 0) with the 252 request when logind answers `UnknownMethod`,
+//!   and once more with the 252 class when logind refuses a class only a 257 rule chose; `ReleaseSession` at close unless the session
+//!   was pre-existing. The bus connection lives only inside the hook call.
+//! * **Return codes** (the same table as the README's, kept in sync by `tests/docs_sync.rs`):
+//!
+//! | situation | open returns | close returns |
+//! | --- | --- | --- |
+//! | session created (or logind says the caller is already in a session) | `PAM_SUCCESS` (0) | 0 |
+//! | logind not running (`/run/systemd/seats/` missing) | 0, nothing set | — |
+//! | user unknown to NSS | `PAM_USER_UNKNOWN` (10) | — |
+//! | no user name and the conversation fails | the conversation's code (e.g. 19) | — |
+//! | a user record cached by an earlier module (`systemd-user-record-<name>`) that does not read, names another user or has no uid | `PAM_SERVICE_ERR` (3) | — |
+//! | system bus socket unreachable (missing, refused, bad address) | 3 | 3 |
+//! | a string that is not UTF-8 (e.g. `PAM_RHOST`) | 3 | — |
+//! | logind's reply malformed | 3 | — |
+//! | logind refuses (invalid class, unknown seat, access denied, …), or the bus or logind does not answer (authentication, `Hello` or the call) within `timeout=`, or hangs up | `PAM_SESSION_ERR` (14) | 14 |
+//! | the runtime directory is not in order, or belongs to another user | 0, `XDG_RUNTIME_DIR` not set | — |
+//! | a bug in this module (a caught panic) | 14 | 14 |
+//! | libpam passes a NULL handle or a broken argv | `PAM_SYSTEM_ERR` (4) | 4 |
+//! | out of memory (copying PAM data, connecting to the bus), or a value with a NUL byte for the PAM environment | `PAM_BUF_ERR` (5) | 5 |
+//! | a libpam call fails (`pam_get_item`, `pam_get_data`, `pam_putenv`, `pam_set_data`) | that call's code | that call's code |
 //!
 //! ## Layout
-//! `args` (module arguments), `context` (the pure request derivation), `parse` (systemd's
-//! parsers), `user` (user record), `x11` (display probe), `logind` (the bus), `pam` + `ffi`
-//! (libpam), `session` (the two hooks' steps), `boundary` (the panic guard), `logging` (syslog).
+//! * **FFI edge**: this file (the two exported hooks), `boundary` (NULL and argv checks, the
+//!   panic guard, one PAM code per outcome), `logging` (syslog lines in pam_syslog's shape),
+//!   `error` (the hook's error: a PAM code and a line), `sys` (errno, `%m`, getsockopt).
+//! * **libpam**: `pam` (the safe wrapper) over `ffi` (the raw declarations).
+//! * **Pure rules**, table-tested without root: [`args`] (module arguments), [`context`] (items,
+//!   environment and arguments → the request), `limits` (the `systemd.*` limits → the a(sv)),
+//!   [`parse`] (systemd's number, size, time and path parsers), `caps` (257's capability sets).
+//! * **User records**: `user` — `user::nss` (getpwnam_r, getspnam_r), `user::record_write`
+//!   (systemd's JSON, byte for byte), `user::record_read` (a cached record), `user::utf8`
+//!   (systemd's UTF-8 and name rules).
+//! * **logind**: `logind` (the calls, one deadline, the reply, and the `Plan` that picks a
+//!   generation from logind's answers), `address` (the bus address list
+//!   and the socket connect), `x11` (the display → VT probe).
+//! * **The host**: `host` (the gate, the process environment, files, capabilities).
+//! * **The story**: `session` (open and close, step by step in the C module's order), generic
+//!   over `pam::PamOps`, `logind::Logind` and `host::Host` so that every rule is unit-tested.
+//!
+//! Unit tests live next to each module in `src/<module>/tests.rs`; `tests/` holds the suites
+//! that need a testbed (tests/README.md says which case goes where).
 
 #![deny(
     clippy::unwrap_used,
@@ -39,11 +97,18 @@
     clippy::unimplemented,
     clippy::print_stdout,
     clippy::print_stderr,
+    clippy::undocumented_unsafe_blocks,
     unsafe_op_in_unsafe_fn
 )]
 #![cfg_attr(
     test,
-    allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)
+    allow(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing,
+        clippy::undocumented_unsafe_blocks
+    )
 )]
 
 use std::ffi::{c_char, c_int};
@@ -51,11 +116,13 @@ use std::ffi::{c_char, c_int};
 mod address;
 pub mod args;
 mod boundary;
+mod caps;
 pub mod context;
 #[doc(hidden)]
 pub mod diagnose;
 mod error;
 mod ffi;
+mod host;
 #[doc(hidden)]
 pub mod inquiry;
 mod limits;
@@ -74,7 +141,7 @@ mod x11;
 pub mod fuzz_api {
     pub use crate::limits::{LimitOutcome, Limits, PropValue, session_properties};
     pub use crate::logind::decode_reply;
-    pub use crate::user::{Passwd, Shadow, cached_identity, record_json, valid_user_name_relaxed};
+    pub use crate::user::{Passwd, Shadow, cached_identity, record_json, uid_is_valid, valid_user_name_relaxed};
     pub use crate::x11::{local_display_number, tty_nr_from_stat, vtnr_from_tty};
 }
 
@@ -90,7 +157,7 @@ pub unsafe extern "C" fn pam_sm_open_session(
     argv: *const *const c_char,
 ) -> c_int {
     // SAFETY: forwarded unchanged from libpam.
-    unsafe { boundary::guard(pamh, argc, argv, session::open) }
+    unsafe { boundary::guard(pamh, argc, argv, session::open_hook) }
 }
 
 /// libpam's session-close hook.
@@ -105,5 +172,5 @@ pub unsafe extern "C" fn pam_sm_close_session(
     argv: *const *const c_char,
 ) -> c_int {
     // SAFETY: forwarded unchanged from libpam.
-    unsafe { boundary::guard(pamh, argc, argv, session::close) }
+    unsafe { boundary::guard(pamh, argc, argv, session::close_hook) }
 }

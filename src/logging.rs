@@ -5,8 +5,10 @@
 //!
 //! The module logs through the `log` facade. The logger is private to this cdylib (each cdylib
 //! links its own copy of `log`), is installed once, and reads the per-call context (service name
-//! and the `debug` switch) from a thread-local that [`Scope`] sets for the duration of one hook.
-//! The thread-local holds only `Copy` data, so it registers no TLS destructor in the host.
+//! and the `debug` switch) from a thread-local that [`with_scope`] sets for the duration of one
+//! hook. The thread-local holds only `Copy` data, so it registers no TLS destructor in the host.
+//! The context is set and cleared by `with_scope` itself (also when the closure unwinds), never by
+//! a value the caller holds: no `mem::forget` can leave a pointer to a freed service name behind.
 
 use std::cell::Cell;
 use std::ffi::c_int;
@@ -15,7 +17,7 @@ use std::fmt::Write as _;
 /// What the logger needs to know about the running hook.
 #[derive(Clone, Copy)]
 struct Context {
-    /// Points at the service name bytes owned by the caller of [`Scope::enter`].
+    /// Points at the service name bytes borrowed by the running [`with_scope`].
     service: *const u8,
     service_len: usize,
     debug: bool,
@@ -29,31 +31,13 @@ struct SyslogLogger;
 
 static LOGGER: SyslogLogger = SyslogLogger;
 
-/// Sets the context of one hook call; dropping it clears the context again.
-pub struct Scope<'a> {
-    previous: Option<Context>,
-    _service: std::marker::PhantomData<&'a [u8]>,
+/// The running hook's logging context, as handed to the closure of [`with_scope`]. It cannot be
+/// made, kept or forgotten outside that closure in a way that matters: it holds nothing.
+pub struct Scope {
+    _private: (),
 }
 
-impl<'a> Scope<'a> {
-    /// Installs the logger (once) and makes `service` and `debug` the context of this thread
-    /// until the returned scope is dropped.
-    pub fn enter(service: &'a [u8], debug: bool) -> Self {
-        // Only the first call in this copy of the library succeeds; later ones change nothing.
-        let _ = log::set_logger(&LOGGER);
-        log::set_max_level(log::LevelFilter::Debug);
-        let ctx = Context {
-            service: service.as_ptr(),
-            service_len: service.len(),
-            debug,
-        };
-        let previous = CONTEXT.with(|c| c.replace(Some(ctx)));
-        Scope {
-            previous,
-            _service: std::marker::PhantomData,
-        }
-    }
-
+impl Scope {
     /// Switches debug output on or off for the rest of this scope.
     pub fn set_debug(&self, debug: bool) {
         CONTEXT.with(|c| {
@@ -65,10 +49,29 @@ impl<'a> Scope<'a> {
     }
 }
 
-impl Drop for Scope<'_> {
+/// Puts the previous context back when dropped, also while unwinding. Private: only
+/// [`with_scope`] makes one, and it never lets it escape.
+struct Restore(Option<Context>);
+
+impl Drop for Restore {
     fn drop(&mut self) {
-        CONTEXT.with(|c| c.set(self.previous));
+        CONTEXT.with(|c| c.set(self.0));
     }
+}
+
+/// Installs the logger (once) and runs `f` with `service` and `debug` as this thread's logging
+/// context; the previous context is back when this returns or unwinds.
+pub fn with_scope<R>(service: &[u8], debug: bool, f: impl FnOnce(&Scope) -> R) -> R {
+    // Only the first call in this copy of the library succeeds; later ones change nothing.
+    let _ = log::set_logger(&LOGGER);
+    log::set_max_level(log::LevelFilter::Debug);
+    let ctx = Context {
+        service: service.as_ptr(),
+        service_len: service.len(),
+        debug,
+    };
+    let _restore = Restore(CONTEXT.with(|c| c.replace(Some(ctx))));
+    f(&Scope { _private: () })
 }
 
 /// Whether debug lines are wanted in the current scope.
@@ -91,8 +94,9 @@ fn line(message: &std::fmt::Arguments<'_>) -> Vec<u8> {
     out.extend_from_slice(b"pam_systemd_rs(");
     CONTEXT.with(|c| {
         if let Some(ctx) = c.get() {
-            // SAFETY: `Scope::enter` stored a pointer/length pair of a slice that outlives the
-            // scope, and the scope clears the context before that slice can go away.
+            // SAFETY: `with_scope` stored a pointer/length pair of a slice it borrows for as long
+            // as the context is set, and its private `Restore` clears the context before that
+            // borrow ends (on return and on unwinding).
             let service = unsafe { std::slice::from_raw_parts(ctx.service, ctx.service_len) };
             out.extend_from_slice(service);
         }
@@ -116,6 +120,12 @@ impl log::Log for SyslogLogger {
             return;
         }
         let msg = line(record.args());
+        #[cfg(test)]
+        tests::capture(record.level(), &msg);
+        #[cfg(test)]
+        if tests::CAPTURING.with(std::cell::Cell::get) {
+            return;
+        }
         // SAFETY: both pointers are NUL-terminated strings that live across the call; the
         // message is an argument of the constant "%s" format, so it is never interpreted.
         unsafe {
@@ -131,24 +141,57 @@ impl log::Log for SyslogLogger {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
+    use std::cell::RefCell;
+
+    thread_local! {
+        /// Whether this test thread collects its log lines (and sends none to syslog).
+        pub(crate) static CAPTURING: Cell<bool> = const { Cell::new(false) };
+        static LINES: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
+    }
+
+    pub(crate) fn capture(level: log::Level, line: &[u8]) {
+        if CAPTURING.with(Cell::get) {
+            let text = String::from_utf8_lossy(line.strip_suffix(b"\0").unwrap_or(line));
+            let text = text.split_once("): ").map_or(&*text, |(_, t)| t).to_owned();
+            LINES.with(|l| l.borrow_mut().push(format!("{level} {text}")));
+        }
+    }
+
+    /// Runs `f` with this thread's log lines collected as `"LEVEL text"` (no prefix), and
+    /// returns them.
+    pub(crate) fn captured<R>(f: impl FnOnce() -> R) -> (R, Vec<String>) {
+        CAPTURING.with(|c| c.set(true));
+        LINES.with(|l| l.borrow_mut().clear());
+        let r = f();
+        CAPTURING.with(|c| c.set(false));
+        (r, LINES.with(|l| std::mem::take(&mut *l.borrow_mut())))
+    }
 
     #[test]
     fn line_has_pam_syslog_prefix_and_no_interior_nul() {
-        let _scope = Scope::enter(b"sshd", false);
-        let l = line(&format_args!("Failed to x: {}", "a\0b%n"));
+        let l = with_scope(b"sshd", false, |_| line(&format_args!("Failed to x: {}", "a\0b%n")));
         assert_eq!(l, b"pam_systemd_rs(sshd:session): Failed to x: ab%n\0");
     }
 
     #[test]
     fn debug_follows_scope() {
-        {
-            let s = Scope::enter(b"login", false);
+        with_scope(b"login", false, |s| {
             assert!(!debug_enabled());
             s.set_debug(true);
             assert!(debug_enabled());
-        }
+        });
         assert!(!debug_enabled());
+    }
+
+    /// The context is cleared when the closure unwinds, so no dangling service pointer stays.
+    #[test]
+    fn context_cleared_on_unwind() {
+        let service = b"sshd".to_vec();
+        let r = std::panic::catch_unwind(|| with_scope(&service, true, |_| panic!("boom")));
+        assert!(r.is_err());
+        assert!(CONTEXT.with(|c| c.get().is_none()));
+        assert_eq!(line(&format_args!("x")), b"pam_systemd_rs(:session): x\0");
     }
 }

@@ -1,4 +1,6 @@
-//! The thin layer that talks to logind over the system bus (spec §3A steps 14–18, §4, §9).
+//! The thin layer that talks to logind over the system bus (behaviour.md: open steps 14–18,
+//! "Close", "The system bus"), and the [`Plan`] that decides, from logind's answers, which
+//! generation's request it gets.
 //!
 //! Every operation runs inside one `zbus::block_on` on the calling thread: connect
 //! (SASL, Hello), the call(s), and the connection's drop all happen before it returns, so the
@@ -14,7 +16,7 @@ use zbus::connection::Builder;
 use zbus::{Connection, DBusError, Message};
 
 use crate::address::{self, Target};
-use crate::context::Request;
+use crate::context::{Generation, Request};
 use crate::limits::PropValue;
 pub use crate::sys::{errno, strerror};
 
@@ -40,7 +42,7 @@ pub struct Reply {
 }
 
 /// How a bus operation failed. The session layer turns each into its PAM code and log line.
-#[derive(Debug)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Failure {
     /// No connection to the bus could be made (or authenticated) in time.
     Connect {
@@ -48,8 +50,9 @@ pub enum Failure {
         detail: String,
         elapsed: Duration,
     },
-    /// A string argument is not valid UTF-8 (sd-bus: EINVAL while building the message).
-    BuildMessage,
+    /// The message could not be built: a string that is not UTF-8 (sd-bus: EINVAL), or
+    /// `pidfd_open()` failing with an unexpected errno.
+    BuildMessage { errno: i32 },
     /// The method call failed: a D-Bus error reply, a timeout, or a lost connection.
     Call {
         name: Option<String>,
@@ -63,9 +66,16 @@ pub enum Failure {
     DupFd { errno: i32 },
 }
 
+impl Failure {
+    /// Whether this is a D-Bus error reply with exactly this name.
+    pub fn is_named(&self, wanted: &str) -> bool {
+        matches!(self, Failure::Call { name: Some(n), .. } if n == wanted)
+    }
+}
+
 /// Where and how long: what every bus operation needs.
-#[derive(Debug, Clone)]
-pub struct Bus {
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Endpoint {
     /// The D-Bus address (possibly several, `;`-separated, tried in order like sd-bus).
     pub address: String,
     /// One deadline over connect and call; `None`: wait for ever.
@@ -82,58 +92,205 @@ macro_rules! call {
     };
 }
 
-/// The real thing: a fresh connection per operation, closed before returning.
-pub struct SystemBus {
-    pub bus: Bus,
-    /// Try CreateSessionWithPIDFD (logind ≥ 255) before CreateSession.
-    pub try_pidfd: bool,
+/// `org.freedesktop.DBus.Error.UnknownMethod`: what logind < 255 answers CreateSessionWithPIDFD.
+pub const UNKNOWN_METHOD: &str = "org.freedesktop.DBus.Error.UnknownMethod";
+/// `org.freedesktop.DBus.Error.InvalidArgs`: among others, an unknown session class.
+pub const INVALID_ARGS: &str = "org.freedesktop.DBus.Error.InvalidArgs";
+
+/// Which method a create attempt calls.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    /// `CreateSessionWithPIDFD` (`uhsssssussbssta(sv)`, logind ≥ 255).
+    WithPidfd,
+    /// `CreateSession` (`uusssssussbssa(sv)`, leader 0).
+    Classic,
 }
 
-impl SystemBus {
-    /// CreateSessionWithPIDFD (when `try_pidfd`), falling back to CreateSession on exactly
-    /// `org.freedesktop.DBus.Error.UnknownMethod`.
-    ///
-    /// `connected` runs once the socket is connected, before the message is built (the C
-    /// module's order: connect, debug lines, build); it returns the session properties.
-    ///
-    /// On a failing login (see `inquiry::after_create`) it also asks PID 1 why, on the same
-    /// connection and within the same deadline: the second value is the line naming the cause.
-    pub fn create_session(
-        &self,
-        req: &Request<'_>,
-        user: &[u8],
-        connected: impl FnOnce() -> Vec<(&'static str, PropValue)>,
-    ) -> (Result<Reply, Failure>, Option<String>) {
-        let started = Instant::now();
-        let socket = match self.bus.connect(started) {
-            Ok(s) => s,
-            Err(f) => return (Err(f), None),
-        };
-        let props = connected();
-        // Checked before a byte is sent, as sd-bus refuses to build such a message.
-        let strings = match Strings::new(req) {
-            Ok(s) => s,
-            Err(f) => return (Err(f), None),
-        };
-        let try_pidfd = self.try_pidfd;
-        let deadline = self.bus.deadline(started);
-        let outcome = self.bus.converse(socket, started, async |conn| {
-            let created = create(conn, req, &strings, &props, try_pidfd, started).await;
-            let why = crate::inquiry::after_create(conn, user, req.uid, &created, deadline).await;
-            Ok((created, why))
-        });
-        match outcome {
-            Ok(done) => done,
-            Err(f) => (Err(f), None),
+/// One CreateSession* call: the method, and which generation's request it carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Attempt {
+    pub method: Method,
+    pub request: Generation,
+}
+
+/// What to do after a failed attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Next {
+    /// Send this on the same connection.
+    Send(Attempt),
+    /// Stop and register no session: the 252 outcome for user@.service's stack.
+    NoSession,
+    /// The failure stands.
+    Stop,
+}
+
+/// How the requests of a login are sent: which generation's request goes first and how an
+/// older logind's refusals are answered (README "Beyond upstream"):
+/// * pinned to 257 (`compat=257`): as pam_systemd 257: CreateSessionWithPIDFD, then
+///   CreateSession on exactly UnknownMethod, nothing else;
+/// * pinned to 252 (`compat=252`): the 252 request, with the PIDFD probe first;
+/// * decided by logind (no `compat=`): the 257 request with CreateSessionWithPIDFD; on
+///   UnknownMethod (logind < 255) the 252 request with CreateSession; on `Invalid session class
+///   X`, where X is the 257 request's class and differs from the 252 one (so a 257 rule chose
+///   it, never the admin), once more with the 252 request. Where the 252 outcome is "no
+///   session" (the `systemd-user` stack), no second call is made.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Plan<'r> {
+    /// `None`: decided by logind's answers.
+    pub pinned: Option<Generation>,
+    /// The 257 request (not sent when pinned to 252).
+    pub v257: Request<'r>,
+    /// The 252 request; `None` where 252 registers no session (`systemd-user`).
+    pub v252: Option<Request<'r>>,
+}
+
+impl<'r> Plan<'r> {
+    /// The first call.
+    pub fn first(&self) -> Attempt {
+        Attempt {
+            method: Method::WithPidfd,
+            request: self.pinned.unwrap_or(Generation::V257),
         }
     }
 
+    /// The request an attempt carries.
+    pub fn request(&self, g: Generation) -> Option<&Request<'r>> {
+        match g {
+            Generation::V257 => Some(&self.v257),
+            Generation::V252 => self.v252.as_ref(),
+        }
+    }
+
+    /// The call after `done` failed with `failure`.
+    pub fn next(&self, done: Attempt, failure: &Failure) -> Next {
+        let unknown_method = done.method == Method::WithPidfd && failure.is_named(UNKNOWN_METHOD);
+        match self.pinned {
+            Some(request) if unknown_method => Next::Send(Attempt {
+                method: Method::Classic,
+                request,
+            }),
+            Some(_) => Next::Stop,
+            None if done.request == Generation::V257 => {
+                let legacy = |method| match self.v252 {
+                    Some(_) => Next::Send(Attempt {
+                        method,
+                        request: Generation::V252,
+                    }),
+                    None => Next::NoSession,
+                };
+                if unknown_method {
+                    legacy(Method::Classic)
+                } else if self.class_refused(failure) {
+                    legacy(done.method)
+                } else {
+                    Next::Stop
+                }
+            }
+            None => Next::Stop,
+        }
+    }
+
+    /// `InvalidArgs "Invalid session class X"` for the class a 257 rule chose.
+    fn class_refused(&self, failure: &Failure) -> bool {
+        let Failure::Call {
+            name: Some(name),
+            message,
+            ..
+        } = failure
+        else {
+            return false;
+        };
+        let chosen_by_257 = self.v252.as_ref().is_none_or(|r| r.class != self.v257.class);
+        name == INVALID_ARGS
+            && chosen_by_257
+            && message
+                .strip_prefix("Invalid session class ")
+                .is_some_and(|c| c.as_bytes() == self.v257.class)
+    }
+
+    /// The generation whose rules logind's answers put in force, if they tell: the pinned one;
+    /// 252 once a 252 request was sent (or 252's "no session" chosen); 257 when logind took or
+    /// refused (itself, not the bus) a CreateSessionWithPIDFD. `None` when nothing logind said
+    /// tells (no connection, the bus answered instead of logind, a message never built).
+    pub fn answered(&self, attempts: &[Attempt], result: &Result<Answer, Failure>) -> Option<Generation> {
+        if let Some(g) = self.pinned {
+            return Some(g);
+        }
+        if matches!(result, Ok(Answer::NoSession)) || attempts.iter().any(|a| a.request == Generation::V252) {
+            return Some(Generation::V252);
+        }
+        let pidfd = attempts.first().is_some_and(|a| a.method == Method::WithPidfd);
+        match result {
+            Ok(Answer::Session(_)) => Some(Generation::V257),
+            Err(f) if pidfd && from_logind(f) => Some(Generation::V257),
+            _ => None,
+        }
+    }
+}
+
+/// Whether an error reply is logind's own (or PID 1's, which logind passes on), as opposed to
+/// the bus daemon's (no such service, spawn failures, timeouts, disconnects).
+fn from_logind(f: &Failure) -> bool {
+    match f {
+        Failure::Call { name: Some(n), .. } => {
+            n.starts_with("org.freedesktop.login1.") || n.starts_with("org.freedesktop.systemd1.") || n == INVALID_ARGS
+        }
+        _ => false,
+    }
+}
+
+/// What a create conversation came to.
+#[derive(Debug)]
+pub enum Answer {
+    /// logind created (or found) the session.
+    Session(Reply),
+    /// The 252 outcome for the `systemd-user` stack: no session.
+    NoSession,
+}
+
+/// A create conversation: the attempts made, in order, and how it ended.
+#[derive(Debug)]
+pub struct Created {
+    pub attempts: Vec<Attempt>,
+    pub result: Result<Answer, Failure>,
+    /// On a failing login only: the line naming why (PID 1 asked on the same connection,
+    /// within the same deadline; `inquiry::after_create`).
+    pub why: Option<String>,
+}
+
+/// What the session story asks of logind.
+pub trait Logind {
+    /// Connects, then follows `plan` (one call per attempt, all on one connection), and closes
+    /// the connection before returning. `props` are the session limits every attempt carries.
+    fn create_session(&mut self, ep: &Endpoint, plan: &Plan<'_>, props: &[(&'static str, PropValue)]) -> Created;
     /// ReleaseSession(id).
-    pub fn release_session(&self, id: &[u8]) -> Result<(), Failure> {
+    fn release_session(&mut self, ep: &Endpoint, id: &[u8]) -> Result<(), Failure>;
+}
+
+/// The real thing: a fresh connection per operation, closed before returning.
+pub struct SystemBus;
+
+impl Logind for SystemBus {
+    fn create_session(&mut self, ep: &Endpoint, plan: &Plan<'_>, props: &[(&'static str, PropValue)]) -> Created {
         let started = Instant::now();
-        let socket = self.bus.connect(started)?;
-        let id = std::str::from_utf8(id).map_err(|_| Failure::BuildMessage)?;
-        self.bus.converse(socket, started, async |conn| {
+        let mut attempts = Vec::new();
+        let mut why = None;
+        let result = match ep.connect(started) {
+            Ok(socket) => ep.converse(socket, started, async |conn| {
+                let r = converse_create(conn, plan, props, &mut attempts, started).await;
+                why = crate::inquiry::after_create(conn, plan.v257.uid, &r, ep.deadline(started)).await;
+                r
+            }),
+            Err(f) => Err(f),
+        };
+        Created { attempts, result, why }
+    }
+
+    fn release_session(&mut self, ep: &Endpoint, id: &[u8]) -> Result<(), Failure> {
+        let started = Instant::now();
+        let socket = ep.connect(started)?;
+        let id = std::str::from_utf8(id).map_err(|_| Failure::BuildMessage { errno: libc::EINVAL })?;
+        ep.converse(socket, started, async |conn| {
             call!(conn, "ReleaseSession", &(id,), started).map(drop)
         })
     }
@@ -146,7 +303,7 @@ enum Socket {
     Other(String),
 }
 
-impl Bus {
+impl Endpoint {
     fn deadline(&self, started: Instant) -> Option<Instant> {
         self.timeout.and_then(|t| started.checked_add(t))
     }
@@ -378,16 +535,14 @@ fn errno_of_error_name(name: &str) -> i32 {
     }
 }
 
-const UNKNOWN_METHOD: &str = "org.freedesktop.DBus.Error.UnknownMethod";
-
-async fn create(
+/// The create conversation on one connection: the plan's attempts, in order.
+async fn converse_create(
     conn: &Connection,
-    req: &Request<'_>,
-    st: &Strings<'_>,
+    plan: &Plan<'_>,
     props: &[(&'static str, PropValue)],
-    try_pidfd: bool,
+    attempts: &mut Vec<Attempt>,
     started: Instant,
-) -> Result<Reply, Failure> {
+) -> Result<Answer, Failure> {
     let props: Vec<(&str, zbus::wire::Variant<'_>)> = props
         .iter()
         .map(|(k, v)| {
@@ -398,55 +553,77 @@ async fn create(
             (*k, v)
         })
         .collect();
-
-    if try_pidfd && let Some(pidfd) = pidfd_self() {
-        let body = (
-            req.uid,
-            zbus::Fd::from(pidfd.as_fd()),
-            st.service,
-            st.session_type,
-            st.class,
-            st.desktop,
-            st.seat,
-            req.vtnr,
-            st.tty,
-            st.display,
-            req.remote,
-            st.remote_user,
-            st.remote_host,
-            0u64,
-            &props,
-        );
-        match call!(conn, "CreateSessionWithPIDFD", &body, started) {
-            Ok(msg) => return parse_reply(&msg, true),
-            // logind < 255: fall back, silently, so that the log reads as the C module's.
-            Err(Failure::Call { name: Some(n), .. }) if n == UNKNOWN_METHOD => {}
-            Err(e) => return Err(e),
+    let mut attempt = plan.first();
+    loop {
+        let req = plan
+            .request(attempt.request)
+            .ok_or(Failure::BuildMessage { errno: libc::EINVAL })?;
+        let pidfd = match attempt.method {
+            Method::WithPidfd => pidfd_self(),
+            Method::Classic => Ok(None),
+        };
+        if matches!(pidfd, Ok(None)) {
+            attempt.method = Method::Classic;
+        }
+        attempts.push(attempt);
+        let pidfd = pidfd?;
+        // Checked before a byte is sent, as sd-bus refuses to build such a message.
+        let st = Utf8Request::new(req)?;
+        let sent = match &pidfd {
+            Some(pidfd) => {
+                let body = (
+                    req.uid,
+                    zbus::Fd::from(pidfd.as_fd()),
+                    st.service,
+                    st.session_type,
+                    st.class,
+                    st.desktop,
+                    st.seat,
+                    req.vtnr,
+                    st.tty,
+                    st.display,
+                    req.remote,
+                    st.remote_user,
+                    st.remote_host,
+                    0u64,
+                    &props,
+                );
+                call!(conn, "CreateSessionWithPIDFD", &body, started)
+            }
+            None => {
+                let body = (
+                    req.uid,
+                    0u32,
+                    st.service,
+                    st.session_type,
+                    st.class,
+                    st.desktop,
+                    st.seat,
+                    req.vtnr,
+                    st.tty,
+                    st.display,
+                    req.remote,
+                    st.remote_user,
+                    st.remote_host,
+                    &props,
+                );
+                call!(conn, "CreateSession", &body, started)
+            }
+        };
+        let failure = match sent {
+            Ok(msg) => return parse_reply(&msg, pidfd.is_some()).map(Answer::Session),
+            Err(f) => f,
+        };
+        match plan.next(attempt, &failure) {
+            Next::Send(a) => attempt = a,
+            Next::NoSession => return Ok(Answer::NoSession),
+            Next::Stop => return Err(failure),
         }
     }
-
-    let body = (
-        req.uid,
-        0u32,
-        st.service,
-        st.session_type,
-        st.class,
-        st.desktop,
-        st.seat,
-        req.vtnr,
-        st.tty,
-        st.display,
-        req.remote,
-        st.remote_user,
-        st.remote_host,
-        &props,
-    );
-    let msg = call!(conn, "CreateSession", &body, started)?;
-    parse_reply(&msg, false)
 }
 
 /// The request's strings, checked to be UTF-8.
-pub struct Strings<'a> {
+pub struct Utf8Request<'a> {
     service: &'a str,
     session_type: &'a str,
     class: &'a str,
@@ -458,11 +635,11 @@ pub struct Strings<'a> {
     remote_host: &'a str,
 }
 
-impl<'a> Strings<'a> {
+impl<'a> Utf8Request<'a> {
     /// sd-bus refuses strings that are not UTF-8 while building the message (EINVAL).
     fn new(req: &Request<'a>) -> Result<Self, Failure> {
-        let utf8 = |b| std::str::from_utf8(b).map_err(|_| Failure::BuildMessage);
-        Ok(Strings {
+        let utf8 = |b| std::str::from_utf8(b).map_err(|_| Failure::BuildMessage { errno: libc::EINVAL });
+        Ok(Utf8Request {
             service: utf8(req.service)?,
             session_type: utf8(req.session_type)?,
             class: utf8(req.class)?,
@@ -535,11 +712,38 @@ fn dup_cloexec(fd: BorrowedFd<'_>) -> Result<OwnedFd, Failure> {
     Ok(unsafe { OwnedFd::from_raw_fd(n) })
 }
 
-/// `pidfd_open(getpid(), 0)`; `None` where the kernel has no pidfds (then CreateSession is used).
-fn pidfd_self() -> Option<OwnedFd> {
+/// `pidfd_open(getpid(), 0)`; `Ok(None)` where pidfds are not supported or not permitted
+/// (`ERRNO_IS_NOT_SUPPORTED`/`ERRNO_IS_PRIVILEGE`: then CreateSession is used), an error for
+/// any other errno.
+fn pidfd_self() -> Result<Option<OwnedFd>, Failure> {
     // SAFETY: plain syscalls with integer arguments.
     let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, libc::getpid(), 0) };
-    let fd = i32::try_from(fd).ok().filter(|&n| n >= 0)?;
+    if fd < 0 {
+        let e = errno();
+        return if pidfd_unsupported(e) {
+            Ok(None)
+        } else {
+            Err(Failure::BuildMessage { errno: e })
+        };
+    }
+    let fd = i32::try_from(fd).map_err(|_| Failure::BuildMessage { errno: libc::EBADF })?;
     // SAFETY: a fresh fd (pidfd_open sets O_CLOEXEC) that nothing else owns.
-    Some(unsafe { OwnedFd::from_raw_fd(fd) })
+    Ok(Some(unsafe { OwnedFd::from_raw_fd(fd) }))
+}
+
+/// The errnos after which pam_systemd 257 sends CreateSession instead.
+pub fn pidfd_unsupported(e: i32) -> bool {
+    [
+        libc::EOPNOTSUPP,
+        libc::ENOTTY,
+        libc::ENOSYS,
+        libc::EAFNOSUPPORT,
+        libc::EPFNOSUPPORT,
+        libc::EPROTONOSUPPORT,
+        libc::ESOCKTNOSUPPORT,
+        libc::ENOPROTOOPT,
+        libc::EACCES,
+        libc::EPERM,
+    ]
+    .contains(&e)
 }

@@ -1,21 +1,74 @@
-//! A thin, safe layer over the libpam calls the module makes on one handle.
+//! libpam, behind a small trait ([`PamOps`]) so that the session story can run against a
+//! scripted fake in unit tests; [`Pam`] is the thin real implementation over one handle.
 //!
-//! Items and other modules' data are borrowed from libpam for as long as the `Pam` value is
-//! borrowed: the module never sets an item nor those data keys, so libpam keeps them alive.
-//! Environment values are copied out, because `pam_putenv` of the same name frees the old value.
+//! Everything handed out is copied: an item or environment value borrowed from libpam could be
+//! freed by a later call on the same handle (`pam_get_user` may set PAM_USER through the
+//! conversation, `pam_putenv` replaces values), so no borrow outlives the call that made it.
+//! The calls that may change what libpam owns take `&mut self`.
 
 use std::ffi::{CStr, CString, c_int, c_void};
 use std::ptr::NonNull;
 
 use crate::ffi::{self, PamHandle};
 
+/// A libpam call's non-success return code.
+pub type Code = c_int;
+
+/// The string items this module reads (`pam_get_item`). Typed, so that a non-string item such
+/// as `PAM_CONV` can never be read as text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StringItem {
+    Service,
+    Tty,
+    RHost,
+    RUser,
+    XDisplay,
+}
+
+impl StringItem {
+    fn raw(self) -> c_int {
+        match self {
+            StringItem::Service => ffi::PAM_SERVICE,
+            StringItem::Tty => ffi::PAM_TTY,
+            StringItem::RHost => ffi::PAM_RHOST,
+            StringItem::RUser => ffi::PAM_RUSER,
+            StringItem::XDisplay => ffi::PAM_XDISPLAY,
+        }
+    }
+}
+
+/// What the session story asks of libpam.
+pub trait PamOps {
+    /// `pam_get_user`: the user name, prompting through the conversation if unset.
+    fn user(&mut self) -> Result<Vec<u8>, Code>;
+    /// `pam_get_item` of a string item; `Ok(None)` when unset or unknown (PAM_BAD_ITEM).
+    fn item(&self, which: StringItem) -> Result<Option<Vec<u8>>, Code>;
+    /// `pam_getenv`; `None` when unset.
+    fn getenv(&self, name: &CStr) -> Option<Vec<u8>>;
+    /// `pam_putenv("NAME=VALUE")`.
+    fn putenv(&mut self, name: &str, value: &[u8]) -> Result<(), Code>;
+    /// `pam_get_data`: whether the key holds a non-NULL pointer (`Ok(false)` for
+    /// PAM_NO_MODULE_DATA). The pointer is never dereferenced.
+    fn data_is_set(&self, name: &CStr) -> Result<bool, Code>;
+    /// `pam_get_data` of a NUL-terminated string stored by another module (or by an earlier
+    /// call of this one); a NULL pointer and PAM_NO_MODULE_DATA read as `None`.
+    ///
+    /// # Safety
+    /// The data under `name`, if any, must be NULL or a NUL-terminated string, alive for the
+    /// duration of the call. libpam cannot check this: it stores `void *`.
+    unsafe fn data_str(&self, name: &CStr) -> Result<Option<Vec<u8>>, Code>;
+    /// `pam_set_data` of a plain value with no cleanup (the C module's `INT_TO_PTR`/`FD_TO_PTR`).
+    fn set_data_value(&mut self, name: &CStr, value: usize) -> Result<(), Code>;
+    /// `pam_set_data` of a string that libpam frees at `pam_end`.
+    fn set_data_string(&mut self, name: &CStr, value: &[u8]) -> Result<(), Code>;
+    /// `pam_strerror`, for log lines.
+    fn strerror(&self, code: Code) -> String;
+}
+
 /// One PAM handle, for the duration of one hook call. `!Send`, like the handle.
 pub struct Pam {
     h: NonNull<PamHandle>,
 }
-
-/// A libpam call's non-success return code.
-pub type Code = c_int;
 
 impl Pam {
     /// # Safety
@@ -28,64 +81,8 @@ impl Pam {
         self.h.as_ptr()
     }
 
-    /// `pam_get_item` of a string item; `Ok(None)` when unset or unknown (PAM_BAD_ITEM).
-    pub fn item(&self, item: c_int) -> Result<Option<&[u8]>, Code> {
-        let mut p: *const c_void = std::ptr::null();
-        // SAFETY: valid handle (see `new`); `p` is a valid out-pointer.
-        let r = unsafe { ffi::pam_get_item(self.raw(), item, &mut p) };
-        match r {
-            ffi::PAM_SUCCESS if !p.is_null() => {
-                // SAFETY: string items are NUL-terminated C strings owned by libpam, alive until
-                // the item is set again, which this module never does.
-                Ok(Some(unsafe { CStr::from_ptr(p.cast()) }.to_bytes()))
-            }
-            ffi::PAM_SUCCESS | ffi::PAM_BAD_ITEM => Ok(None),
-            e => Err(e),
-        }
-    }
-
-    /// `pam_get_user`: the user name, prompting through the conversation if unset.
-    pub fn user(&self) -> Result<&[u8], Code> {
-        let mut p: *const std::ffi::c_char = std::ptr::null();
-        // SAFETY: valid handle; `p` is a valid out-pointer; a NULL prompt means libpam's default.
-        let r = unsafe { ffi::pam_get_user(self.raw(), &mut p, std::ptr::null()) };
-        if r != ffi::PAM_SUCCESS {
-            return Err(r);
-        }
-        if p.is_null() {
-            return Ok(b"");
-        }
-        // SAFETY: on success libpam returns its PAM_USER item, a NUL-terminated string that lives
-        // until PAM_USER is set again, which this module never does.
-        Ok(unsafe { CStr::from_ptr(p) }.to_bytes())
-    }
-
-    /// `pam_getenv`, copied out. `None` when unset.
-    pub fn getenv(&self, name: &CStr) -> Option<Vec<u8>> {
-        // SAFETY: valid handle and NUL-terminated name.
-        let p = unsafe { ffi::pam_getenv(self.raw(), name.as_ptr()) };
-        if p.is_null() {
-            return None;
-        }
-        // SAFETY: libpam returned a NUL-terminated string from its environment; it is copied
-        // before any later call could change that environment.
-        Some(unsafe { CStr::from_ptr(p) }.to_bytes().to_vec())
-    }
-
-    /// `pam_putenv("NAME=VALUE")`. A value with a NUL byte cannot be represented: PAM_BUF_ERR.
-    pub fn putenv(&self, name: &str, value: &[u8]) -> Result<(), Code> {
-        let mut s = Vec::with_capacity(name.len() + 1 + value.len() + 1);
-        s.extend_from_slice(name.as_bytes());
-        s.push(b'=');
-        s.extend_from_slice(value);
-        let s = CString::new(s).map_err(|_| ffi::PAM_BUF_ERR)?;
-        // SAFETY: valid handle; libpam copies the string.
-        let r = unsafe { ffi::pam_putenv(self.raw(), s.as_ptr()) };
-        if r == ffi::PAM_SUCCESS { Ok(()) } else { Err(r) }
-    }
-
     /// `pam_get_data` of a raw pointer. `Ok(None)` for PAM_NO_MODULE_DATA.
-    pub fn data_ptr(&self, name: &CStr) -> Result<Option<*const c_void>, Code> {
+    fn data_ptr(&self, name: &CStr) -> Result<Option<*const c_void>, Code> {
         let mut p: *const c_void = std::ptr::null();
         // SAFETY: valid handle, NUL-terminated name, valid out-pointer.
         let r = unsafe { ffi::pam_get_data(self.raw(), name.as_ptr(), &mut p) };
@@ -95,31 +92,88 @@ impl Pam {
             e => Err(e),
         }
     }
+}
 
-    /// `pam_get_data` of a NUL-terminated string stored by another module (such as
-    /// `systemd.memory_max`). A NULL pointer reads as absent.
-    pub fn data_str(&self, name: &CStr) -> Result<Option<&[u8]>, Code> {
+/// Copies a C string libpam handed out.
+///
+/// # Safety
+/// `p` must be non-NULL and point to a NUL-terminated string alive for the call.
+unsafe fn copy(p: *const std::ffi::c_char) -> Vec<u8> {
+    // SAFETY: the caller's contract.
+    unsafe { CStr::from_ptr(p) }.to_bytes().to_vec()
+}
+
+impl PamOps for Pam {
+    fn user(&mut self) -> Result<Vec<u8>, Code> {
+        let mut p: *const std::ffi::c_char = std::ptr::null();
+        // SAFETY: valid handle; `p` is a valid out-pointer; a NULL prompt means libpam's default.
+        let r = unsafe { ffi::pam_get_user(self.raw(), &mut p, std::ptr::null()) };
+        if r != ffi::PAM_SUCCESS {
+            return Err(r);
+        }
+        if p.is_null() {
+            return Ok(Vec::new());
+        }
+        // SAFETY: on success libpam returns its PAM_USER item, a NUL-terminated string; it is
+        // copied before any other call on the handle.
+        Ok(unsafe { copy(p) })
+    }
+
+    fn item(&self, which: StringItem) -> Result<Option<Vec<u8>>, Code> {
+        let mut p: *const c_void = std::ptr::null();
+        // SAFETY: valid handle (see `new`); `p` is a valid out-pointer.
+        let r = unsafe { ffi::pam_get_item(self.raw(), which.raw(), &mut p) };
+        match r {
+            // SAFETY: `which` is a string item: a NUL-terminated C string owned by libpam, copied
+            // at once.
+            ffi::PAM_SUCCESS if !p.is_null() => Ok(Some(unsafe { copy(p.cast()) })),
+            ffi::PAM_SUCCESS | ffi::PAM_BAD_ITEM => Ok(None),
+            e => Err(e),
+        }
+    }
+
+    fn getenv(&self, name: &CStr) -> Option<Vec<u8>> {
+        // SAFETY: valid handle and NUL-terminated name.
+        let p = unsafe { ffi::pam_getenv(self.raw(), name.as_ptr()) };
+        if p.is_null() {
+            return None;
+        }
+        // SAFETY: libpam returned a NUL-terminated string from its environment; copied at once.
+        Some(unsafe { copy(p) })
+    }
+
+    fn putenv(&mut self, name: &str, value: &[u8]) -> Result<(), Code> {
+        let mut s = Vec::with_capacity(name.len() + 1 + value.len() + 1);
+        s.extend_from_slice(name.as_bytes());
+        s.push(b'=');
+        s.extend_from_slice(value);
+        // A value with a NUL byte cannot be represented: PAM_BUF_ERR.
+        let s = CString::new(s).map_err(|_| ffi::PAM_BUF_ERR)?;
+        // SAFETY: valid handle; libpam copies the string.
+        let r = unsafe { ffi::pam_putenv(self.raw(), s.as_ptr()) };
+        if r == ffi::PAM_SUCCESS { Ok(()) } else { Err(r) }
+    }
+
+    fn data_is_set(&self, name: &CStr) -> Result<bool, Code> {
+        Ok(self.data_ptr(name)?.is_some_and(|p| !p.is_null()))
+    }
+
+    unsafe fn data_str(&self, name: &CStr) -> Result<Option<Vec<u8>>, Code> {
         match self.data_ptr(name)? {
-            Some(p) if !p.is_null() => {
-                // SAFETY: by the pam_systemd convention these keys hold NUL-terminated strings,
-                // owned by the module that set them until the key is set again or pam_end.
-                Ok(Some(unsafe { CStr::from_ptr(p.cast()) }.to_bytes()))
-            }
+            // SAFETY: the caller promises a NUL-terminated string under this key; copied at once.
+            Some(p) if !p.is_null() => Ok(Some(unsafe { copy(p.cast()) })),
             _ => Ok(None),
         }
     }
 
-    /// `pam_set_data` of a plain value with no cleanup function (the C module's
-    /// `INT_TO_PTR`/`FD_TO_PTR` data: nothing to free).
-    pub fn set_data_value(&self, name: &CStr, value: usize) -> Result<(), Code> {
+    fn set_data_value(&mut self, name: &CStr, value: usize) -> Result<(), Code> {
         // SAFETY: valid handle and name; the "pointer" is an integer that is never dereferenced,
         // and with no cleanup libpam never frees it.
         let r = unsafe { ffi::pam_set_data(self.raw(), name.as_ptr(), value as *mut c_void, None) };
         if r == ffi::PAM_SUCCESS { Ok(()) } else { Err(r) }
     }
 
-    /// `pam_set_data` of a string libpam frees with `free()` at `pam_end`.
-    pub fn set_data_string(&self, name: &CStr, value: &[u8]) -> Result<(), Code> {
+    fn set_data_string(&mut self, name: &CStr, value: &[u8]) -> Result<(), Code> {
         let len = value.len();
         // SAFETY: malloc of len+1 bytes; checked for NULL below.
         let p = unsafe { libc::malloc(len + 1) }.cast::<u8>();
@@ -141,8 +195,7 @@ impl Pam {
         Ok(())
     }
 
-    /// `pam_strerror`, for log lines.
-    pub fn strerror(&self, code: Code) -> String {
+    fn strerror(&self, code: Code) -> String {
         // SAFETY: valid handle; libpam returns a static string (or NULL).
         let p = unsafe { ffi::pam_strerror(self.raw(), code) };
         if p.is_null() {

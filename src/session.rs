@@ -1,35 +1,46 @@
-//! `pam_sm_open_session` and `pam_sm_close_session`, step by step as in pam_systemd v252
-//! (spec §3A and §4). The decisions live in `args`, `context` and `parse`; this file does the
-//! I/O in the spec's order and says what happened.
+//! `pam_sm_open_session` and `pam_sm_close_session`, step by step as pam_systemd does them (behaviour.md:
+//! "Open, step by step" and "Close"), for
+//! both generations: 252 (Debian 12) and 257 (Debian 13). The decisions live in `args`,
+//! `context`, `caps`, `parse` and `logind::Plan`; this file does the steps in the C module's
+//! order and says what happened.
+//!
+//! The story is generic over libpam ([`PamOps`]), logind ([`Logind`]) and the host ([`Host`]),
+//! so that every rule of it is unit-tested against scripted fakes (`session/tests.rs`); the
+//! hooks run it with the real implementations.
+//!
+//! Which generation's rules apply is decided by `compat=` or, without it, by logind's answer
+//! (README "Beyond upstream"). Lines logged while talking to logind are written after the
+//! conversation, in the C module's order, so that they can name the request logind took.
 
 use std::borrow::Cow;
-use std::ffi::{CStr, CString, c_int};
+use std::ffi::{CStr, CString};
+use std::fmt::Display;
 use std::os::fd::IntoRawFd;
 use std::time::Duration;
 
-use log::{debug, warn};
+use log::{debug, error, warn};
 
 use crate::args::{self, Args};
-use crate::context::{self, Inputs};
+use crate::caps;
+use crate::context::{self, Derived, Disposition, Generation, Inputs, Request};
 use crate::error::Error;
-use crate::ffi::{
-    PAM_BUF_ERR, PAM_RHOST, PAM_RUSER, PAM_SERVICE, PAM_SERVICE_ERR, PAM_SESSION_ERR, PAM_TTY, PAM_USER_UNKNOWN,
-    PAM_XDISPLAY,
-};
-use crate::limits;
+use crate::ffi::{PAM_BUF_ERR, PAM_SERVICE_ERR, PAM_SESSION_ERR, PAM_USER_UNKNOWN};
+use crate::host::{Host, System};
 use crate::logging::Scope;
-use crate::logind::{self, Bus, Failure, SystemBus};
-use crate::pam::Pam;
+use crate::logind::{self, Answer, Attempt, Endpoint, Failure, Logind, Method, Plan, SystemBus};
+use crate::pam::{Code, Pam, PamOps, StringItem};
 use crate::parse;
-use crate::user;
-use crate::user as user_record;
-use crate::x11;
-
-/// The file whose existence says logind runs (`logind_running()`; not `sd_booted()`).
-const LOGIND_GATE: &CStr = c"/run/systemd/seats/";
+use crate::user::{self as user_record, RecordError};
 
 /// ReleaseSession's timeout when no `timeout=` is given: sd-bus's default method timeout.
 const DEFAULT_RELEASE_TIMEOUT: Duration = Duration::from_secs(25);
+
+/// The credentials 257 copies into the environment, in its order.
+const CREDENTIALS: [(&str, &str); 3] = [
+    ("shell.prompt.prefix", "SHELL_PROMPT_PREFIX"),
+    ("shell.prompt.suffix", "SHELL_PROMPT_SUFFIX"),
+    ("shell.welcome", "SHELL_WELCOME"),
+];
 
 fn show(b: &[u8]) -> Cow<'_, str> {
     String::from_utf8_lossy(b)
@@ -40,121 +51,173 @@ fn na(v: Option<&[u8]>) -> Cow<'_, str> {
     v.map_or(Cow::Borrowed("n/a"), show)
 }
 
-fn parse_args<'a>(argv: &[&'a [u8]], scope: &Scope<'_>) -> Args<'a> {
-    let args = args::parse(argv, |w| warn!("{w}"));
+/// systemd's `pam_syslog_pam_error(…, "Failed to X: @PAMERR@")`: the code, and the line with
+/// libpam's text for it.
+fn pam_fail(pam: &impl PamOps, code: Code, what: impl Display) -> Error {
+    Error::new(code, format!("{what}: {}", pam.strerror(code)))
+}
+
+/// The hook libpam calls for `pam_open_session`.
+pub fn open_hook(pam: &mut Pam, argv: &[&[u8]], scope: &Scope) -> Result<(), Error> {
+    open(pam, &mut SystemBus, &System, argv, scope)
+}
+
+/// The hook libpam calls for `pam_close_session`.
+pub fn close_hook(pam: &mut Pam, argv: &[&[u8]], scope: &Scope) -> Result<(), Error> {
+    close(pam, &mut SystemBus, &System, argv, scope)
+}
+
+/// Parses the arguments and logs their warnings, worded as the generation that is known at this
+/// point (`compat=`; else 252's words).
+fn parse_args<'a>(argv: &[&'a [u8]], host: &impl Host, scope: &Scope) -> Args<'a> {
+    let mut warnings = Vec::new();
+    let args = args::parse_with(argv, caps::all_up_to(host.last_cap()), |w| warnings.push(w));
+    let words = args.compat.unwrap_or(Generation::V252);
+    for w in &warnings {
+        warn!("{}", w.text(words));
+    }
     scope.set_debug(args.debug);
     args
 }
 
+/// The user, as far as the story needs it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct User {
+    uid: u32,
+    disposition: Disposition,
+}
+
+/// The PAM items, absent ones empty.
+#[derive(Debug, Default)]
+struct Items {
+    service: Vec<u8>,
+    display: Vec<u8>,
+    tty: Vec<u8>,
+    remote_user: Vec<u8>,
+    remote_host: Vec<u8>,
+}
+
 /// `pam_sm_open_session`.
-pub fn open(pam: &Pam, argv: &[&[u8]], scope: &Scope<'_>) -> Result<(), Error> {
-    let args = parse_args(argv, scope);
+pub fn open<P: PamOps, L: Logind, H: Host>(
+    pam: &mut P,
+    logind: &mut L,
+    host: &H,
+    argv: &[&[u8]],
+    scope: &Scope,
+) -> Result<(), Error> {
+    let args = parse_args(argv, host, scope);
     debug!("pam-systemd initializing");
 
-    let uid = acquire_user(pam)?;
-    if !logind_running() {
+    let user = acquire_user(pam, host)?;
+    if !host.logind_running() {
+        // The generation is unknown here; only 252 pinned skips what 257 does at "success".
+        finish(host, &args, args.compat.unwrap_or(Generation::V257), &user, false, b"");
         return Ok(());
     }
 
-    let service = item(pam, PAM_SERVICE, "service")?;
-    if service == b"systemd-user" {
-        // The PAM stack of user@.service: no session of its own, only the runtime directory.
-        let rt = format!("/run/user/{}", uid);
-        return configure_runtime_directory(pam, uid, rt.as_bytes());
+    let items = read_items(pam, args.compat)?;
+    let systemd_user = items.service == b"systemd-user";
+    if systemd_user && args.compat == Some(Generation::V252) {
+        // 252: user@.service's stack registers no session, only the runtime directory.
+        let rt = format!("/run/user/{}", user.uid);
+        configure_runtime_directory(pam, host, user.uid, rt.as_bytes())?;
+        return Ok(());
     }
 
-    let display = item(pam, PAM_XDISPLAY, "XDISPLAY")?;
-    let tty = item(pam, PAM_TTY, "TTY")?;
-    let remote_user = item(pam, PAM_RUSER, "RUSER")?;
-    let remote_host = item(pam, PAM_RHOST, "RHOST")?;
-
-    let seat = getenv_harder(pam, c"XDG_SEAT", None);
-    let vtnr = getenv_harder(pam, c"XDG_VTNR", None);
-    let session_type = getenv_harder(pam, c"XDG_SESSION_TYPE", args.session_type);
-    let class = getenv_harder(pam, c"XDG_SESSION_CLASS", args.class);
-    let desktop = getenv_harder(pam, c"XDG_SESSION_DESKTOP", args.desktop);
+    let seat = getenv_harder(pam, host, c"XDG_SEAT", None);
+    let vtnr = getenv_harder(pam, host, c"XDG_VTNR", None);
+    let session_type = getenv_harder(pam, host, c"XDG_SESSION_TYPE", args.session_type);
+    let class = getenv_harder(pam, host, c"XDG_SESSION_CLASS", args.class);
+    let desktop = getenv_harder(pam, host, c"XDG_SESSION_DESKTOP", args.desktop);
+    let incomplete = if args.compat == Some(Generation::V252) {
+        false
+    } else {
+        let v = getenv_harder(pam, host, c"XDG_SESSION_INCOMPLETE", None);
+        context::incomplete_flag(v.as_deref()).unwrap_or_else(|line| {
+            error!("{line}");
+            false
+        })
+    };
 
     let inputs = Inputs {
-        uid,
-        service,
-        display,
-        tty,
-        remote_user,
-        remote_host,
+        uid: user.uid,
+        service: &items.service,
+        display: &items.display,
+        tty: &items.tty,
+        remote_user: &items.remote_user,
+        remote_host: &items.remote_host,
         seat: seat.as_deref().unwrap_or_default(),
         vtnr: vtnr.as_deref().unwrap_or_default(),
         session_type: session_type.as_deref().unwrap_or_default(),
         class: class.as_deref().unwrap_or_default(),
         desktop: desktop.as_deref().unwrap_or_default(),
+        disposition: user.disposition,
+        incomplete,
     };
-    let derived = context::derive(&inputs, x11::vt_of_display);
-    let req = &derived.request;
-    if let Some(v) = derived.ignored_vtnr {
-        debug!("Ignoring vtnr {v} for {} which is not seat0", show(req.seat));
+    // Both derivations see the same display: probe it once.
+    let mut probed = None;
+    let mut probe = |d: &[u8]| *probed.get_or_insert_with(|| host.vt_of_display(d));
+    let d257 = context::derive_for(&inputs, Generation::V257, &mut probe);
+    let d252 = (!systemd_user).then(|| context::derive_for(&inputs, Generation::V252, &mut probe));
+    if let Some(v) = d257.ignored_vtnr {
+        debug!("Ignoring vtnr {v} for {} which is not seat0", show(d257.request.seat));
+    }
+    let plan = Plan {
+        pinned: args.compat,
+        v257: d257.request.clone(),
+        v252: d252.as_ref().map(|d| d.request.clone()),
+    };
+
+    let limits = read_limits(pam)?;
+    let (props, limit_warnings) = crate::limits::session_properties(&limits.borrowed());
+    let ep = Endpoint {
+        address: system_bus_address(host),
+        timeout: args.timeout.unwrap_or(Some(args::DEFAULT_OPEN_TIMEOUT)),
+    };
+    let created = logind.create_session(&ep, &plan, &props);
+    let known = plan.answered(&created.attempts, &created.result);
+    // Until logind's answers tell, 252's words (as for the argument warnings).
+    let answered = known.unwrap_or(Generation::V252);
+    if matches!(created.result, Ok(Answer::NoSession)) {
+        // 252 talks to nobody for user@.service's stack: nothing of the conversation to tell.
+        debug!("{}", generation_line(&plan, &created.attempts, known));
+    } else if !matches!(created.result, Err(Failure::Connect { .. })) {
+        // (The C module logs none of this when the socket cannot be connected.)
+        log_conversation(
+            &plan,
+            &d257,
+            &created.attempts,
+            known,
+            &limits,
+            &limit_warnings,
+            host.pid(),
+        );
+    } else if answered == Generation::V257 {
+        log_incomplete_ignored(&d257);
     }
 
-    let limits = limits::Limits {
-        memory_max: limit(pam, c"systemd.memory_max")?,
-        tasks_max: limit(pam, c"systemd.tasks_max")?,
-        cpu_weight: limit(pam, c"systemd.cpu_weight")?,
-        io_weight: limit(pam, c"systemd.io_weight")?,
-        runtime_max_sec: limit(pam, c"systemd.runtime_max_sec")?,
-    };
-
-    let logind = SystemBus {
-        bus: Bus {
-            address: system_bus_address(),
-            timeout: args.timeout.unwrap_or(Some(args::DEFAULT_OPEN_TIMEOUT)),
-        },
-        try_pidfd: true,
-    };
-    let user_name = pam.user().unwrap_or_default();
-    let (reply, why) = logind.create_session(req, user_name, || {
-        // Logged once connected, where the C module logs them.
-        debug!(
-            "Asking logind to create session: uid={} pid={} service={} type={} class={} desktop={} seat={} vtnr={} tty={} display={} remote={} remote_user={} remote_host={}",
-            req.uid,
-            std::process::id(),
-            show(req.service),
-            show(req.session_type),
-            show(req.class),
-            show(req.desktop),
-            show(req.seat),
-            req.vtnr,
-            show(req.tty),
-            show(req.display),
-            if req.remote { "yes" } else { "no" },
-            show(req.remote_user),
-            show(req.remote_host),
-        );
-        debug!(
-            "Session limits: memory_max={} tasks_max={} cpu_weight={} io_weight={} runtime_max_sec={}",
-            na(limits.memory_max),
-            na(limits.tasks_max),
-            na(limits.cpu_weight),
-            na(limits.io_weight),
-            na(limits.runtime_max_sec),
-        );
-        let (props, warnings) = limits::session_properties(&limits);
-        for w in warnings {
-            warn!("{w}");
+    let last = created.attempts.last().map_or(plan.first().request, |a| a.request);
+    let req = plan.request(last).unwrap_or(&plan.v257);
+    let reply = match created.result {
+        Ok(Answer::Session(r)) => r,
+        Ok(Answer::NoSession) => {
+            let rt = format!("/run/user/{}", user.uid);
+            configure_runtime_directory(pam, host, user.uid, rt.as_bytes())?;
+            return Ok(());
         }
-        props
-    });
-    let reply = match reply {
-        Ok(r) => r,
         Err(Failure::Call {
             name: Some(name),
             message,
             ..
         }) if name == "org.freedesktop.login1.SessionBusy" => {
             debug!("Not creating session: {message}");
+            finish(host, &args, answered, &user, systemd_user, req.seat);
             return Ok(());
         }
         Err(f) => {
-            // The line naming the cause (see `inquiry`), before the error line.
-            why.iter().for_each(|w| warn!("{w}"));
-            return Err(open_failure(&logind.bus, f));
+            // The line naming the cause (src/inquiry.rs), before the error line.
+            created.why.iter().for_each(|w| warn!("{w}"));
+            return Err(bus_error(Op::Create, &f, &ep, host.euid()));
         }
     };
 
@@ -170,209 +233,397 @@ pub fn open(pam: &Pam, argv: &[&[u8]], scope: &Scope<'_>) -> Result<(), Error> {
     );
 
     update_environment(pam, "XDG_SESSION_ID", reply.id.as_bytes())?;
-    if reply.uid == uid {
+    if reply.uid == user.uid {
         // Not for another user's session (su, sudo): their runtime dir is not ours to announce.
-        configure_runtime_directory(pam, uid, reply.runtime_path.as_bytes())?;
+        configure_runtime_directory(pam, host, user.uid, reply.runtime_path.as_bytes())?;
     }
-    why.iter().for_each(|w| warn!("{w}"));
+    created.why.iter().for_each(|w| warn!("{w}"));
     update_environment(pam, "XDG_SESSION_TYPE", req.session_type)?;
     update_environment(pam, "XDG_SESSION_CLASS", req.class)?;
     update_environment(pam, "XDG_SESSION_DESKTOP", req.desktop)?;
     update_environment(pam, "XDG_SEAT", reply.seat.as_bytes())?;
+    if answered == Generation::V257 {
+        propagate_credentials(pam, host)?;
+    }
     if reply.vtnr > 0 {
         update_environment(pam, "XDG_VTNR", reply.vtnr.to_string().as_bytes())?;
     }
 
     pam.set_data_value(c"systemd.existing", usize::from(reply.existing))
-        .map_err(|r| Error::new(r, format!("Failed to install existing flag: {}", pam.strerror(r))))?;
+        .map_err(|r| pam_fail(pam, r, "Failed to install existing flag"))?;
 
     if let Some(fd) = reply.fd {
         // Stored as fd+1 with no cleanup: deliberately never closed, so that logind sees the
         // session end when this process exits (the C module does the same).
         let raw = fd.into_raw_fd();
+        debug_assert!(raw >= 3, "dup'ed with F_DUPFD_CLOEXEC, 3");
         let value = usize::try_from(raw).unwrap_or_default().saturating_add(1);
-        pam.set_data_value(c"systemd.session-fd", value).map_err(|r| {
+        if let Err(r) = pam.set_data_value(c"systemd.session-fd", value) {
             // SAFETY: libpam did not take the fd; we still own it and close it once.
             drop(unsafe { <std::os::fd::OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(raw) });
-            Error::new(r, format!("Failed to install session fd: {}", pam.strerror(r)))
-        })?;
+            return Err(pam_fail(pam, r, "Failed to install session fd"));
+        }
     }
+    finish(host, &args, answered, &user, systemd_user, reply.seat.as_bytes());
     Ok(())
 }
 
+/// 257's warning for an incomplete session of a class other than `user`.
+fn log_incomplete_ignored(d257: &Derived<'_>) {
+    if let Some(class) = d257.incomplete_ignored {
+        warn!(
+            "PAM session of class '{}' is incomplete, which is not supported, ignoring.",
+            show(class)
+        );
+    }
+}
+
+/// The debug and warning lines of the conversation with logind, in the C module's order, in the
+/// words of the generation that answered (252's when its answers do not tell): 257's
+/// bus-connection line; the request (when not pinned: the one logind took) and the limits; the
+/// limits' warnings for every message built; 257's fallback line when pinned to 257; and, when
+/// logind decided, which generation it was.
+fn log_conversation(
+    plan: &Plan<'_>,
+    d257: &Derived<'_>,
+    attempts: &[Attempt],
+    known: Option<Generation>,
+    limits: &Limits,
+    limit_warnings: &[String],
+    pid: u32,
+) {
+    let words = known.unwrap_or(Generation::V252);
+    if words == Generation::V257 {
+        log_incomplete_ignored(d257);
+        debug!("New sd-bus connection (system-bus-pam-systemd-{pid}) opened.");
+    }
+    let shown = match (plan.pinned, known, attempts.last()) {
+        (Some(g), _, _) => g,
+        (None, Some(_), Some(last)) => last.request,
+        _ if plan.v252.is_some() => Generation::V252,
+        _ => Generation::V257,
+    };
+    if let Some(req) = plan.request(shown) {
+        log_request(req, pid);
+    }
+    debug!(
+        "Session limits: memory_max={} tasks_max={} cpu_weight={} io_weight={} runtime_max_sec={}",
+        na(limits.memory_max.as_deref()),
+        na(limits.tasks_max.as_deref()),
+        na(limits.cpu_weight.as_deref()),
+        na(limits.io_weight.as_deref()),
+        na(limits.runtime_max_sec.as_deref()),
+    );
+    // 257 builds (and so warns about the limits) once per attempt; 252 and the decided mode once.
+    let builds = if plan.pinned == Some(Generation::V257) {
+        attempts.len().max(1)
+    } else {
+        1
+    };
+    for i in 0..builds {
+        if i > 0 {
+            debug!("CreateSessionWithPIDFD() API is not available, retrying with CreateSession().");
+        }
+        for w in limit_warnings {
+            warn!("{w}");
+        }
+    }
+    if plan.pinned.is_none() {
+        debug!("{}", generation_line(plan, attempts, known));
+    }
+}
+
+/// The debug line that says which generation of logind answered, and why we think so.
+fn generation_line(plan: &Plan<'_>, attempts: &[Attempt], known: Option<Generation>) -> String {
+    let (Some(g), Some(first), Some(last)) = (known, attempts.first(), attempts.last()) else {
+        return "logind generation not known (no answer of logind's to tell).".into();
+    };
+    let why = match (g, first.method) {
+        (Generation::V257, Method::WithPidfd) => "CreateSessionWithPIDFD answered",
+        (Generation::V257, Method::Classic) => "no pidfd, CreateSession answered",
+        (Generation::V252, _) if plan.v252.is_none() => {
+            "it refused the systemd-user session; 252 registers none and sets the runtime directory only"
+        }
+        (Generation::V252, _) if last.method == first.method => "it refused the session class, sent the 252 request",
+        (Generation::V252, _) => "CreateSessionWithPIDFD is unknown, sent the 252 request",
+    };
+    format!("logind generation {} ({why}).", g.number())
+}
+
+/// `Asking logind to create session: …`
+fn log_request(req: &Request<'_>, pid: u32) {
+    debug!(
+        "Asking logind to create session: uid={} pid={} service={} type={} class={} desktop={} seat={} vtnr={} tty={} display={} remote={} remote_user={} remote_host={}",
+        req.uid,
+        pid,
+        show(req.service),
+        show(req.session_type),
+        show(req.class),
+        show(req.desktop),
+        show(req.seat),
+        req.vtnr,
+        show(req.tty),
+        show(req.display),
+        if req.remote { "yes" } else { "no" },
+        show(req.remote_user),
+        show(req.remote_host),
+    );
+}
+
+/// The "success" label: what 257 does to the process's capabilities (252: nothing).
+fn finish(host: &impl Host, args: &Args<'_>, generation: Generation, user: &User, systemd_user: bool, seat: &[u8]) {
+    if generation != Generation::V257 {
+        return;
+    }
+    let all = caps::all_up_to(host.last_cap());
+    let regular = user.disposition == Disposition::Regular;
+    let plan = caps::plan(args.ambient_set, args.bounding_set, regular, systemd_user, seat, all);
+    if let Some(a) = plan.ambient
+        && let Err(e) = host.apply_ambient(a)
+    {
+        error!("Failed to set ambient capabilities, ignoring: {}", logind::strerror(e));
+    }
+    if let Some(b) = plan.bounding
+        && let Err(e) = host.drop_bounding(b)
+    {
+        error!("Failed to set bounding capabilities, ignoring: {}", logind::strerror(e));
+    }
+}
+
 /// `pam_sm_close_session`.
-pub fn close(pam: &Pam, argv: &[&[u8]], scope: &Scope<'_>) -> Result<(), Error> {
-    let args = parse_args(argv, scope);
+pub fn close<P: PamOps, L: Logind, H: Host>(
+    pam: &mut P,
+    logind: &mut L,
+    host: &H,
+    argv: &[&[u8]],
+    scope: &Scope,
+) -> Result<(), Error> {
+    let args = parse_args(argv, host, scope);
     debug!("pam-systemd shutting down");
 
     // Only release a session that was not pre-existing when we asked for it.
     let existing = pam
-        .data_ptr(c"systemd.existing")
-        .map_err(|r| {
-            Error::new(
-                r,
-                format!("Failed to get PAM systemd.existing data: {}", pam.strerror(r)),
-            )
-        })?
-        .is_some_and(|p| !p.is_null());
+        .data_is_set(c"systemd.existing")
+        .map_err(|r| pam_fail(pam, r, "Failed to get PAM systemd.existing data"))?;
     let Some(id) = pam.getenv(c"XDG_SESSION_ID") else {
         return Ok(());
     };
     if existing {
         return Ok(());
     }
-    let timeout = args.timeout.unwrap_or_else(|| Some(release_timeout_default()));
-    let logind = SystemBus {
-        bus: Bus {
-            address: system_bus_address(),
-            timeout,
-        },
-        try_pidfd: false,
+    let ep = Endpoint {
+        address: system_bus_address(host),
+        timeout: args.timeout.unwrap_or_else(|| Some(release_timeout_default(host))),
     };
     // The session fd stays open on purpose (see `open`).
-    logind.release_session(&id).map_err(|f| match f {
-        Failure::Connect { .. } => connect_error(&logind.bus, &f),
-        Failure::BuildMessage => Error::new(PAM_SESSION_ERR, "Failed to release session: Invalid argument"),
-        other => Error::new(
-            PAM_SESSION_ERR,
-            format!("Failed to release session: {}", describe_call(&logind.bus, &other)),
-        ),
-    })
+    let r = logind.release_session(&ep, &id);
+    if args.compat == Some(Generation::V257) && !matches!(r, Err(Failure::Connect { .. })) {
+        debug!("New sd-bus connection (system-bus-pam-systemd-{}) opened.", host.pid());
+    }
+    r.map_err(|f| bus_error(Op::Release, &f, &ep, host.euid()))
 }
 
 /// Step 2: `pam_get_user`, then the user record: the one cached in PAM data by an earlier
 /// module or open (`systemd-user-record-<name>`), else NSS — cached there in turn, as JSON
-/// byte-for-byte as systemd formats it. Returns the uid.
-fn acquire_user(pam: &Pam) -> Result<u32, Error> {
-    let name = pam
-        .user()
-        .map_err(|r| Error::new(r, format!("Failed to get user name: {}", pam.strerror(r))))?;
+/// byte-for-byte as systemd formats it.
+fn acquire_user(pam: &mut impl PamOps, host: &impl Host) -> Result<User, Error> {
+    let name = pam.user().map_err(|r| pam_fail(pam, r, "Failed to get user name"))?;
     if name.is_empty() {
         return Err(Error::new(PAM_SERVICE_ERR, "User name not valid."));
     }
     let mut key = user_record::DATA_KEY_PREFIX.as_bytes().to_vec();
-    key.extend_from_slice(name);
+    key.extend_from_slice(&name);
     // pam_get_user never returns a name with a NUL in it.
     let key = CString::new(key).map_err(|_| Error::new(PAM_SERVICE_ERR, "User name not valid."))?;
 
-    let cached = pam
-        .data_str(&key)
-        .map_err(|r| Error::new(r, format!("Failed to get PAM user record data: {}", pam.strerror(r))))?;
-    let uid = if let Some(json) = cached {
-        let (record_name, uid) = user_record::cached_identity(json).map_err(|()| {
-            Error::new(
-                PAM_SERVICE_ERR,
-                format!("Failed to parse JSON user record: {}", logind::strerror(libc::EINVAL)),
-            )
+    // SAFETY: by the user-record convention (pam_systemd_home, this module), this key holds a
+    // NUL-terminated JSON string, owned by libpam until the key is set again or pam_end.
+    let cached = unsafe { pam.data_str(&key) }.map_err(|r| pam_fail(pam, r, "Failed to get PAM user record data"))?;
+    let (uid, declared) = if let Some(json) = cached {
+        let record = user_record::load_cached(&json).map_err(|e| {
+            let (what, errno) = match e {
+                RecordError::Parse(errno) => ("Failed to parse JSON user record", errno),
+                RecordError::Load(errno) => ("Failed to load user record", errno),
+            };
+            Error::new(PAM_SERVICE_ERR, format!("{what}: {}", logind::strerror(errno)))
         })?;
-        if record_name.as_bytes() != name {
+        if record.name.as_bytes() != name.as_slice() {
             return Err(Error::new(
                 PAM_SERVICE_ERR,
                 "Acquired user record does not match user name.",
             ));
         }
-        uid
+        (record.uid, record.disposition)
     } else {
-        let unknown = |errno| {
+        let found = host.lookup_user(&name).map_err(|errno| {
             Error::new(
                 PAM_USER_UNKNOWN,
                 format!("Failed to get user record: {}", logind::strerror(errno)),
             )
-        };
-        let user = user::lookup(name).map_err(|e| unknown(e.errno()))?;
-        let shadow =
-            user_record::shadow_by_name(&CString::new(user.name.as_slice()).map_err(|_| unknown(libc::EINVAL))?);
-        let json = user_record::record_json(&user.as_passwd(), shadow.as_ref().map(|s| s.as_shadow()).as_ref())
-            .ok_or_else(|| unknown(libc::EINVAL))?;
-        pam.set_data_string(&key, &json)
-            .map_err(|r| Error::new(r, format!("Failed to set PAM user record data: {}", pam.strerror(r))))?;
-        Some(user.uid)
+        })?;
+        pam.set_data_string(&key, &found.json)
+            .map_err(|r| pam_fail(pam, r, "Failed to set PAM user record data"))?;
+        (Some(found.uid), None)
     };
     match uid {
-        Some(uid) if user_record::uid_is_valid(uid) => Ok(uid),
+        Some(uid) if user_record::uid_is_valid(uid) => Ok(User {
+            uid,
+            disposition: Disposition::of(declared, uid, &name),
+        }),
         _ => Err(Error::new(PAM_SERVICE_ERR, "Acquired user record does not have a UID.")),
     }
 }
 
-/// `logind_running()`: `access("/run/systemd/seats/", F_OK) >= 0`.
-fn logind_running() -> bool {
-    // SAFETY: NUL-terminated path; access only reads it.
-    unsafe { libc::access(LOGIND_GATE.as_ptr(), libc::F_OK) >= 0 }
-}
-
-/// A string item; absent and `PAM_BAD_ITEM` read as empty.
-fn item<'p>(pam: &'p Pam, which: c_int, name: &str) -> Result<&'p [u8], Error> {
-    pam.item(which)
-        .map(Option::unwrap_or_default)
-        .map_err(|r| Error::new(r, format!("Failed to get PAM {name}: {}", pam.strerror(r))))
-}
-
-/// A session limit string set by an earlier module.
-fn limit<'p>(pam: &'p Pam, key: &CStr) -> Result<Option<&'p [u8]>, Error> {
-    pam.data_str(key).map_err(|r| {
-        Error::new(
-            r,
-            format!("Failed to get PAM {} data: {}", key.to_string_lossy(), pam.strerror(r)),
-        )
+/// The string items. 257 reads them all at once with one error text; 252 one by one.
+fn read_items(pam: &impl PamOps, compat: Option<Generation>) -> Result<Items, Error> {
+    let get = |which: StringItem, name: &str| {
+        pam.item(which).map(Option::unwrap_or_default).map_err(|r| {
+            if compat == Some(Generation::V257) {
+                pam_fail(pam, r, "Failed to get PAM items")
+            } else {
+                pam_fail(pam, r, format!("Failed to get PAM {name}"))
+            }
+        })
+    };
+    let service = get(StringItem::Service, "service")?;
+    if compat == Some(Generation::V252) && service == b"systemd-user" {
+        // 252 reads nothing else for user@.service's stack.
+        return Ok(Items {
+            service,
+            ..Items::default()
+        });
+    }
+    Ok(Items {
+        service,
+        display: get(StringItem::XDisplay, "XDISPLAY")?,
+        tty: get(StringItem::Tty, "TTY")?,
+        remote_user: get(StringItem::RUser, "RUSER")?,
+        remote_host: get(StringItem::RHost, "RHOST")?,
     })
 }
 
-/// `secure_getenv()`: the process environment, except in AT_SECURE (setuid/setcap) processes.
-fn secure_getenv(name: &CStr) -> Option<Vec<u8>> {
-    // SAFETY: NUL-terminated name; the result points into the environment and is copied at once.
-    let p = unsafe { crate::ffi::secure_getenv(name.as_ptr()) };
-    if p.is_null() {
-        return None;
+/// The session limits earlier modules set as PAM data.
+#[derive(Debug, Default)]
+struct Limits {
+    memory_max: Option<Vec<u8>>,
+    tasks_max: Option<Vec<u8>>,
+    cpu_weight: Option<Vec<u8>>,
+    io_weight: Option<Vec<u8>>,
+    runtime_max_sec: Option<Vec<u8>>,
+}
+
+impl Limits {
+    fn borrowed(&self) -> crate::limits::Limits<'_> {
+        crate::limits::Limits {
+            memory_max: self.memory_max.as_deref(),
+            tasks_max: self.tasks_max.as_deref(),
+            cpu_weight: self.cpu_weight.as_deref(),
+            io_weight: self.io_weight.as_deref(),
+            runtime_max_sec: self.runtime_max_sec.as_deref(),
+        }
     }
-    // SAFETY: non-NULL result of secure_getenv is a NUL-terminated string.
-    Some(unsafe { CStr::from_ptr(p) }.to_bytes().to_vec())
+}
+
+fn read_limits(pam: &impl PamOps) -> Result<Limits, Error> {
+    let limit = |key: &CStr| {
+        // SAFETY: the `systemd.*` limit keys hold NUL-terminated strings by pam_systemd's
+        // documented convention (pam_systemd(8): "set with pam_set_data() as strings").
+        unsafe { pam.data_str(key) }
+            .map_err(|r| pam_fail(pam, r, format!("Failed to get PAM {} data", key.to_string_lossy())))
+    };
+    Ok(Limits {
+        memory_max: limit(c"systemd.memory_max")?,
+        tasks_max: limit(c"systemd.tasks_max")?,
+        cpu_weight: limit(c"systemd.cpu_weight")?,
+        io_weight: limit(c"systemd.io_weight")?,
+        runtime_max_sec: limit(c"systemd.runtime_max_sec")?,
+    })
 }
 
 /// `getenv_harder()`: PAM env, then the process env (secure_getenv), then the argument.
-fn getenv_harder(pam: &Pam, name: &CStr, fallback: Option<&[u8]>) -> Option<Vec<u8>> {
+fn getenv_harder(pam: &impl PamOps, host: &impl Host, name: &CStr, fallback: Option<&[u8]>) -> Option<Vec<u8>> {
     let from_pam = pam.getenv(name);
     let from_process = if from_pam.as_deref().is_some_and(|v| !v.is_empty()) {
         None
     } else {
-        secure_getenv(name)
+        host.secure_getenv(name)
     };
     context::getenv_harder(from_pam.as_deref(), from_process.as_deref(), fallback).map(<[u8]>::to_vec)
 }
 
 /// The system bus address: `$DBUS_SYSTEM_BUS_ADDRESS` (secure_getenv, as sd-bus), else the default.
-fn system_bus_address() -> String {
-    secure_getenv(c"DBUS_SYSTEM_BUS_ADDRESS")
+fn system_bus_address(host: &impl Host) -> String {
+    host.secure_getenv(c"DBUS_SYSTEM_BUS_ADDRESS")
         .and_then(|v| String::from_utf8(v).ok())
         .filter(|v| !v.is_empty())
         .unwrap_or_else(|| logind::DEFAULT_SYSTEM_BUS_ADDRESS.to_owned())
 }
 
 /// `$SYSTEMD_BUS_TIMEOUT` (secure_getenv, a time span), else sd-bus's 25 s.
-fn release_timeout_default() -> Duration {
-    secure_getenv(c"SYSTEMD_BUS_TIMEOUT")
+fn release_timeout_default(host: &impl Host) -> Duration {
+    host.secure_getenv(c"SYSTEMD_BUS_TIMEOUT")
         .and_then(|v| parse::parse_sec(&v))
         .filter(|&usec| usec > 0 && usec != u64::MAX)
         .map_or(DEFAULT_RELEASE_TIMEOUT, Duration::from_micros)
 }
 
 /// `update_environment()`: `NAME=VALUE` into the PAM env, only for a non-empty value.
-fn update_environment(pam: &Pam, name: &str, value: &[u8]) -> Result<(), Error> {
+fn update_environment(pam: &mut impl PamOps, name: &str, value: &[u8]) -> Result<(), Error> {
     if value.is_empty() {
         return Ok(());
     }
-    pam.putenv(name, value).map_err(|r| {
-        Error::new(
-            r,
-            format!("Failed to set environment variable {name}: {}", pam.strerror(r)),
-        )
-    })
+    pam.putenv(name, value)
+        .map_err(|r| pam_fail(pam, r, format!("Failed to set environment variable {name}")))
+}
+
+/// `propagate_credential_to_environment()` for 257's three credentials: from
+/// `$CREDENTIALS_DIRECTORY` (secure_getenv; absolute and normalized, else ignored), each file
+/// read whole and set even if empty; a missing or unreadable one is skipped.
+fn propagate_credentials(pam: &mut impl PamOps, host: &impl Host) -> Result<(), Error> {
+    let Some(dir) = host.secure_getenv(c"CREDENTIALS_DIRECTORY") else {
+        return Ok(());
+    };
+    if !absolute_and_normalized(&dir) {
+        return Ok(());
+    }
+    for (credential, var) in CREDENTIALS {
+        let mut path = dir.clone();
+        if !path.ends_with(b"/") {
+            path.push(b'/');
+        }
+        path.extend_from_slice(credential.as_bytes());
+        let Ok(mut value) = host.read_file(&path) else {
+            continue;
+        };
+        // Used as a C string: it ends at the first NUL.
+        if let Some(end) = value.iter().position(|&b| b == 0) {
+            value.truncate(end);
+        }
+        pam.putenv(var, &value)
+            .map_err(|r| pam_fail(pam, r, format!("Failed to set environment variable {var}")))?;
+    }
+    Ok(())
+}
+
+/// `path_is_absolute() && path_is_normalized()`: starts with `/`, no `.` or `..` component, no
+/// `//`, shorter than PATH_MAX.
+fn absolute_and_normalized(p: &[u8]) -> bool {
+    let Some(rest) = p.strip_prefix(b"/") else {
+        return false;
+    };
+    let n = rest.split(|&b| b == b'/').count();
+    p.len() < 4096
+        && rest
+            .split(|&b| b == b'/')
+            .enumerate()
+            .all(|(i, c)| c != b"." && c != b".." && (!c.is_empty() || i + 1 == n))
 }
 
 /// `configure_runtime_directory()`: XDG_RUNTIME_DIR (and the legacy bus address) only for a
 /// directory that is really the user's; otherwise say why and carry on.
-fn configure_runtime_directory(pam: &Pam, uid: u32, path: &[u8]) -> Result<(), Error> {
-    if let Err(problem) = validate_runtime_directory(path, uid) {
-        log::error!("{problem}");
+fn configure_runtime_directory(pam: &mut impl PamOps, host: &impl Host, uid: u32, path: &[u8]) -> Result<(), Error> {
+    if let Err(problem) = validate_runtime_directory(host, path, uid) {
+        error!("{problem}");
         warn!("Not setting $XDG_RUNTIME_DIR, as the directory is not in order.");
         return Ok(());
     }
@@ -381,38 +632,29 @@ fn configure_runtime_directory(pam: &Pam, uid: u32, path: &[u8]) -> Result<(), E
     // Many programs still need $DBUS_SESSION_BUS_ADDRESS to find the user bus.
     let mut bus = path.to_vec();
     bus.extend_from_slice(b"/bus");
-    let Ok(bus) = CString::new(bus) else {
-        return Ok(());
-    };
-    // SAFETY: NUL-terminated path; access only reads it.
-    if unsafe { libc::access(bus.as_ptr(), libc::F_OK) } < 0 {
+    if !host.exists(&bus) {
         return Ok(());
     }
     let mut value = b"unix:path=".to_vec();
-    value.extend_from_slice(bus.as_bytes());
+    value.extend_from_slice(&bus);
     pam.putenv("DBUS_SESSION_BUS_ADDRESS", &value)
-        .map_err(|r| Error::new(r, format!("Failed to set bus variable: {}", pam.strerror(r))))
+        .map_err(|r| pam_fail(pam, r, "Failed to set bus variable"))
 }
 
 /// `validate_runtime_directory()`: absolute, `lstat` succeeds (no symlinks), a directory,
 /// owned by `uid`. The error is the LOG_ERR line.
-fn validate_runtime_directory(path: &[u8], uid: u32) -> Result<(), String> {
+fn validate_runtime_directory(host: &impl Host, path: &[u8], uid: u32) -> Result<(), String> {
     let shown = show(path);
     if !path.starts_with(b"/") {
         return Err(format!("Provided runtime directory '{shown}' is not absolute."));
     }
-    let c = CString::new(path).map_err(|_| format!("Provided runtime directory '{shown}' is not absolute."))?;
-    // SAFETY: an all-zero stat is a valid out-parameter.
-    let mut st: libc::stat = unsafe { std::mem::zeroed() };
-    // SAFETY: NUL-terminated path and a valid out-pointer.
-    if unsafe { libc::lstat(c.as_ptr(), &mut st) } < 0 {
-        let e = logind::strerror(logind::errno());
-        return Err(format!("Failed to stat() runtime directory '{shown}': {e}"));
-    }
-    if st.st_mode & libc::S_IFMT != libc::S_IFDIR {
+    let st = host
+        .lstat(path)
+        .map_err(|e| format!("Failed to stat() runtime directory '{shown}': {}", logind::strerror(e)))?;
+    if !st.is_dir {
         return Err(format!("Runtime directory '{shown}' is not actually a directory."));
     }
-    if st.st_uid != uid {
+    if st.uid != uid {
         return Err(format!(
             "Runtime directory '{shown}' is not owned by UID {uid}, as it should."
         ));
@@ -420,33 +662,67 @@ fn validate_runtime_directory(path: &[u8], uid: u32) -> Result<(), String> {
     Ok(())
 }
 
-fn connect_error(bus: &Bus, f: &Failure) -> Error {
-    let Failure::Connect { errno, detail, elapsed } = f else {
-        return Error::new(PAM_SERVICE_ERR, "Failed to connect to system bus");
-    };
-    let code = if *errno == libc::ENOMEM {
-        PAM_BUF_ERR
-    } else {
-        PAM_SERVICE_ERR
-    };
-    let extra = if detail.is_empty() {
-        String::new()
-    } else {
-        format!("{detail}, ")
-    };
-    Error::new(
-        code,
-        format!(
-            "Failed to connect to system bus: {} ({extra}{} after {} ms)",
-            logind::strerror(*errno),
-            bus.address,
-            elapsed.as_millis()
+/// Which bus operation failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Op {
+    Create,
+    Release,
+}
+
+/// The one table from a failed bus operation to its PAM code and LOG_ERR line (the C module's
+/// `pam_acquire_bus_connection`, `pam_bus_log_create_error`, `pam_bus_log_parse_error`, and the
+/// `Failed to create/release session: %s` lines), with our details in parentheses.
+pub fn bus_error(op: Op, f: &Failure, ep: &Endpoint, euid: u32) -> Error {
+    match (op, f) {
+        (_, Failure::Connect { errno, detail, elapsed }) => {
+            let code = if *errno == libc::ENOMEM {
+                PAM_BUF_ERR
+            } else {
+                PAM_SERVICE_ERR
+            };
+            let extra = if detail.is_empty() {
+                String::new()
+            } else {
+                format!("{detail}, ")
+            };
+            Error::new(
+                code,
+                format!(
+                    "Failed to connect to system bus: {} ({extra}{} after {} ms)",
+                    logind::strerror(*errno),
+                    ep.address,
+                    elapsed.as_millis()
+                ),
+            )
+        }
+        (Op::Create, Failure::BuildMessage { errno }) => Error::new(
+            PAM_SERVICE_ERR,
+            format!("Failed to create bus message: {}", logind::strerror(*errno)),
         ),
-    )
+        (Op::Create, Failure::Call { .. }) => Error::new(
+            PAM_SESSION_ERR,
+            format!("Failed to create session: {}", describe_call(ep, f, euid)),
+        ),
+        (Op::Create, Failure::BadReply { detail }) => Error::new(
+            PAM_SERVICE_ERR,
+            format!(
+                "Failed to parse bus message: {} ({detail})",
+                logind::strerror(libc::ENXIO)
+            ),
+        ),
+        (Op::Create, Failure::DupFd { errno }) => Error::new(
+            PAM_SERVICE_ERR,
+            format!("Failed to dup session fd: {}", logind::strerror(*errno)),
+        ),
+        (Op::Release, _) => Error::new(
+            PAM_SESSION_ERR,
+            format!("Failed to release session: {}", describe_call(ep, f, euid)),
+        ),
+    }
 }
 
 /// `<message> (<error name> after N ms, org.freedesktop.login1 at <address>)`.
-fn describe_call(bus: &Bus, f: &Failure) -> String {
+fn describe_call(ep: &Endpoint, f: &Failure, euid: u32) -> String {
     match f {
         Failure::Call {
             name,
@@ -466,46 +742,22 @@ fn describe_call(bus: &Bus, f: &Failure) -> String {
             let mut s = format!(
                 "{message} ({why}after {} ms, org.freedesktop.login1 at {}",
                 elapsed.as_millis(),
-                bus.address
+                ep.address
             );
-            if name.as_deref() == Some("org.freedesktop.DBus.Error.AccessDenied") {
-                // SAFETY: geteuid cannot fail.
-                let euid = unsafe { libc::geteuid() };
-                if euid != 0 {
-                    s.push_str(&format!(
-                        "; logind takes this call from root only, and this process runs as uid {euid}"
-                    ));
-                }
+            if name.as_deref() == Some("org.freedesktop.DBus.Error.AccessDenied") && euid != 0 {
+                s.push_str(&format!(
+                    "; logind takes this call from root only, and this process runs as uid {euid}"
+                ));
             }
             s.push(')');
             s
         }
         Failure::BadReply { detail } => detail.clone(),
-        Failure::DupFd { errno } => logind::strerror(*errno),
-        Failure::Connect { errno, .. } => logind::strerror(*errno),
-        Failure::BuildMessage => logind::strerror(libc::EINVAL),
+        Failure::DupFd { errno } | Failure::Connect { errno, .. } | Failure::BuildMessage { errno } => {
+            logind::strerror(*errno)
+        }
     }
 }
 
-/// The PAM code and line for a failed CreateSession (other than SessionBusy).
-fn open_failure(bus: &Bus, f: Failure) -> Error {
-    match f {
-        Failure::Connect { .. } => connect_error(bus, &f),
-        Failure::BuildMessage => Error::new(PAM_SERVICE_ERR, "Failed to create bus message: Invalid argument"),
-        Failure::Call { .. } => Error::new(
-            PAM_SESSION_ERR,
-            format!("Failed to create session: {}", describe_call(bus, &f)),
-        ),
-        Failure::BadReply { ref detail } => Error::new(
-            PAM_SERVICE_ERR,
-            format!(
-                "Failed to parse bus message: {} ({detail})",
-                logind::strerror(libc::ENXIO)
-            ),
-        ),
-        Failure::DupFd { errno } => Error::new(
-            PAM_SERVICE_ERR,
-            format!("Failed to dup session fd: {}", logind::strerror(errno)),
-        ),
-    }
-}
+#[cfg(test)]
+mod tests;

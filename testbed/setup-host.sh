@@ -6,7 +6,8 @@
 # * downloads elogind 246 + libelogind0 from Debian *without installing them*
 #   (elogind conflicts with systemd) and unpacks them into a cache folder,
 #   default /var/cache/pam_systemd_rs/elogind, override with $PAM_SYSTEMD_RS_CACHE;
-# * compiles the tiny /dev/log listener used by testbed/testbed into the cache.
+# * compiles the tiny /dev/log listener used by testbed/testbed into the cache;
+# * builds (or reuses) the Debian 13 root of the debian13 world: testbed/build-root debian13.
 #
 # Idempotent: every step checks whether its result is already there.
 set -euo pipefail
@@ -25,9 +26,13 @@ HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 #   libpam-systemd         the reference C module (/lib/x86_64-linux-gnu/security/pam_systemd.so)
 #   systemd                busctl
 #   python3 python3-dbus   stand-in fake logind for testing the --logind fake path without testkit
+#                          (python3 also reads `cargo metadata` in scripts/build-deb)
+#   groff-base man-db      tests/manpage.rs: groff -ww, man --warnings, lexgrog
+#   mmdebstrap             testbed/build-root: the Debian 13 root of the debian13 world, the roots of the package proof
 PACKAGES=(
   dbus-daemon dbus-bin pamtester openssh-server openssh-client libpam0g-dev gcc libc6-dev
   valgrind util-linux procps iproute2 libpam-systemd systemd python3 python3-dbus libcap2-bin
+  groff-base man-db mmdebstrap
 )
 
 log() { printf 'setup-host: %s\n' "$*" >&2; }
@@ -110,6 +115,12 @@ main() {
   install_packages
   fetch_elogind
   build_syslog_listener
+  # The debian13 world's root (systemd 257): built once (~1-3 min), reused while its recipe is
+  # unchanged (a hash check, instant). PAM_SYSTEMD_RS_SKIP_ROOTS=1 skips it (hosts without a
+  # Debian mirror; the debian13 tests then fail with the reason).
+  if [[ -z "${PAM_SYSTEMD_RS_SKIP_ROOTS:-}" ]]; then
+    "$HERE/build-root" debian13 >/dev/null
+  fi
   log "done (cache: $CACHE)"
 }
 

@@ -244,13 +244,25 @@ W_GUARD=""        # guardian pid
 
 # world_in CMD...: run CMD inside the world (all its namespaces), in the exec cgroup.
 world_in() {
+  world_p1_alive || return 1
   (
     echo "$BASHPID" >"$W_CG/testbed-exec/cgroup.procs"
     exec nsenter -t "$W_P1" -a -- "$@"
   )
 }
 
-world_alive() { [[ -n "$W_UNSHARE" ]] && kill -0 "$W_UNSHARE" 2>/dev/null; }
+# Process identity: pid + start time (field 22 of /proc/PID/stat). pid_max can be small
+# (32768 here): a pid bash has already reaped may belong to another process, e.g. the PID 1
+# of a parallel world, so nothing is signalled or entered by pid alone.
+pid_start() { cut -d' ' -f22 "/proc/$1/stat" 2>/dev/null; }
+W_UNSHARE_START=""
+W_P1_START=""
+world_alive() {
+  [[ -n "$W_UNSHARE" && -n "$W_UNSHARE_START" && "$(pid_start "$W_UNSHARE")" == "$W_UNSHARE_START" ]]
+}
+world_p1_alive() {
+  [[ -n "$W_P1" && -n "$W_P1_START" && "$(pid_start "$W_P1")" == "$W_P1_START" ]]
+}
 
 # world_remove_cgroup DIR: kill whatever is left, then remove the subtree bottom-up (bounded).
 world_remove_cgroup() {
@@ -262,14 +274,14 @@ world_remove_cgroup() {
     [[ -d "$dir" ]] || return 0
     sleep 0.1
   done
-  log "warning: could not remove cgroup $dir"
+  printf 'testbed: warning: could not remove cgroup %s\n' "$dir" >&2
   return 1
 }
 
 # Called after CMD (or on failure): flush logs, exit the world, remove its cgroup.
 world_teardown() {
   local i
-  if world_alive && [[ -n "$W_P1" ]]; then
+  if world_alive && world_p1_alive; then
     world_in "$SYSLOGD" sync /dev/log >/dev/null 2>&1 || true
     world_in journalctl --no-pager -o short-precise -b >"$STATE/journal.log" 2>&1 || true
     world_in journalctl --no-pager -o short-precise -b -u systemd-logind.service >"$STATE/logind.log" 2>&1 || true
@@ -278,13 +290,13 @@ world_teardown() {
       world_alive || break
       sleep 0.1
     done
-    world_alive && log "the world did not exit within $((WORLD_WAIT_EXIT / 10)) s of 'systemctl exit'; killing it"
+    world_alive && printf 'the world did not exit within %s s of systemctl exit; killed it\n' $((WORLD_WAIT_EXIT / 10)) >>"$STATE/boot.log"
   fi
   [[ -n "$W_CG" ]] && world_remove_cgroup "$W_CG"
   if world_alive; then
     kill -KILL "$W_UNSHARE" 2>/dev/null || true
   fi
-  [[ -n "$W_UNSHARE" ]] && wait "$W_UNSHARE" 2>/dev/null || true
+  if [[ -n "$W_UNSHARE" ]]; then wait "$W_UNSHARE" 2>/dev/null || true; fi
   W_UNSHARE=""
 }
 
@@ -335,10 +347,13 @@ world_start_guard() { # world_start_guard CG KEEP
 
 WORLD_KEEP_STATE=0
 WORLD_CMD_PID=""
+WORLD_CMD_START=""
 
 world_on_signal() {
   log "signal received, stopping the world"
-  if [[ -n "$WORLD_CMD_PID" ]]; then kill -TERM "$WORLD_CMD_PID" 2>/dev/null || true; fi
+  if [[ -n "$WORLD_CMD_PID" && "$(pid_start "$WORLD_CMD_PID")" == "$WORLD_CMD_START" ]]; then
+    kill -TERM "$WORLD_CMD_PID" 2>/dev/null || true
+  fi
   world_teardown
   world_end_guard
   ((WORLD_KEEP_STATE)) || rm -rf --one-file-system "$STATE"
@@ -380,12 +395,19 @@ cmd_world() {
   echo >>"$STATE/.world/machine-id"
   : >"$STATE/.world/users.env"
 
-  local binds=("$REPO_ROOT" "$CACHE")
-  local m
-  for m in "$(module_rs)" "${TESTBED_MODULE_PATH:-}"; do
-    [[ -n "$m" && -e "$m" ]] && binds+=("$(dirname "$(readlink -f "$m")")")
+  # Host paths visible at their own paths in the world. Never system directories: a host
+  # /lib/.../security bound over the world's would replace the world's own PAM modules.
+  local binds=() m d
+  for m in "$REPO_ROOT" "$CACHE" "$(dirname "$(readlink -f "$(module_rs)")")" "${W_BINDS[@]}"; do
+    d="$(readlink -f "$m" 2>/dev/null || true)"
+    [[ -n "$d" && -e "$d" ]] || continue
+    case "$d/" in
+      /|/usr/*|/lib/*|/lib64/*|/lib32/*|/bin/*|/sbin/*|/etc/*|/var/lib/*|/proc/*|/sys/*|/dev/*|/run/*|/boot/*)
+        log "not binding $d into the world (a system directory)" ;;
+      *) binds+=("$d") ;;
+    esac
   done
-  binds+=("${W_BINDS[@]}" "$STATE")
+  binds+=("$STATE")
 
   local export_conf
   export_conf="$(declare -p W_LOGIND_CONF W_UNIT_DROPINS)"
@@ -395,23 +417,28 @@ cmd_world() {
     setpriv --pdeathsig KILL -- unshare --pid --fork --kill-child=SIGKILL --mount --uts --ipc --net \
       --propagation private "$SELF" __world_boot </dev/null >"$STATE/boot.log" 2>&1 &
   W_UNSHARE=$!
+  W_UNSHARE_START="$(pid_start "$W_UNSHARE")"
 
   local i kids state_now="" t_boot
   t_boot=$(date +%s%N)
   for ((i = 0; i < WORLD_WAIT_BOOT; i++)); do
     kids="$(cat "/proc/$W_UNSHARE/task/$W_UNSHARE/children" 2>/dev/null || true)"
-    if [[ -n "$kids" ]]; then W_P1="${kids%% *}"; break; fi
+    if [[ -n "$kids" ]]; then
+      W_P1="${kids%% *}"
+      W_P1_START="$(pid_start "$W_P1")"
+      break
+    fi
     world_alive || break
     sleep 0.02
   done
   [[ -n "$W_P1" ]] || world_fail "the world's PID 1 did not start: $(tail -n 1 "$STATE/boot.log" 2>/dev/null)"
   mkdir -p "$W_CG/testbed-exec"
   for ((i = 0; i < WORLD_WAIT_BOOT * 2; i++)); do
-    if ! world_alive; then
+    if ! world_alive || ! world_p1_alive; then
       world_fail "PID 1 of the $world world exited during boot: $(cat "$STATE/boot.log" "$STATE/console.log" 2>/dev/null | grep -v -e '^\s*$' -e 'dmesg(1)' | tail -n 1)"
     fi
     # Only once PID 1 is systemd (before, nsenter would enter a half-built world).
-    if [[ "$(cat "/proc/$W_P1/comm" 2>/dev/null)" == systemd ]]; then
+    if world_p1_alive && [[ "$(cat "/proc/$W_P1/comm" 2>/dev/null)" == systemd ]]; then
       state_now="$(world_in systemctl is-system-running 2>/dev/null || true)"
       if [[ "$state_now" == running || "$state_now" == degraded ]] &&
          world_in busctl --system status org.freedesktop.login1 >/dev/null 2>&1; then
@@ -422,6 +449,16 @@ cmd_world() {
     (( $(date +%s%N) - t_boot < WORLD_WAIT_BOOT * 100000000 )) || { i=-1; break; }
   done
   if ((i < 0)) || [[ "$state_now" != running && "$state_now" != degraded ]]; then
+    {
+      echo "boot timed out; PID 1 comm: $(cat "/proc/$W_P1/comm" 2>&1)"
+      world_in systemctl is-system-running 2>&1 || true
+      world_in systemctl list-jobs --no-pager 2>&1 || true
+      local pid
+      for pid in $(find "$W_CG" -name cgroup.procs -exec cat {} + 2>/dev/null); do
+        printf '%s %s %s\n' "$pid" "$(cat "/proc/$pid/cgroup" 2>/dev/null | sed -n 's/^0:://p')" \
+          "$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null)"
+      done
+    } >>"$STATE/boot.log" 2>&1
     world_fail "PID 1 of the $world world was not up within $((WORLD_WAIT_BOOT / 10)) s (state: ${state_now:-unknown}; see $STATE/console.log)"
   fi
   printf 'world %s up in %d ms (boot %d ms)\n' "$world" $((($(date +%s%N) - t0) / 1000000)) \
@@ -450,10 +487,11 @@ cmd_world() {
     exec nsenter -t "$W_P1" -a -- /bin/bash -c 'cd "$0" 2>/dev/null || cd /; exec "$@"' "$wd" "$@"
   ) 0<&0 &
   WORLD_CMD_PID=$!
+  WORLD_CMD_START="$(pid_start "$WORLD_CMD_PID")"
   while :; do
     rc=0
     wait "$WORLD_CMD_PID" || rc=$?
-    kill -0 "$WORLD_CMD_PID" 2>/dev/null || break
+    [[ -n "$WORLD_CMD_START" && "$(pid_start "$WORLD_CMD_PID")" == "$WORLD_CMD_START" ]] || break
   done
   WORLD_CMD_PID=""
   world_teardown

@@ -9,6 +9,10 @@
 //!   module does), exactly one thread throughout. The cycle count is
 //!   `$PAM_SYSTEMD_RS_LEAK_CYCLES` (default 1000: about 30 s under valgrind on the 2-core machine).
 //!
+//! * 64 concurrent logins against REAL systemd as PID 1 (Debian 12's 252 and Debian 13's 257):
+//!   PID 1 creates 64 session scopes, starts user@ for both users; every login must get its own
+//!   session and runtime dir, all 64 listed at once, all gone after the clients exit.
+//!
 //! These scripts drive the testbed directly (not `common::Case`, which runs one client).
 
 mod common;
@@ -17,7 +21,7 @@ use common::*;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 fn q(p: &Path) -> String {
     format!("'{}'", p.to_string_lossy().replace('\'', r"'\''"))
@@ -61,7 +65,7 @@ impl Run {
         self.out
             .split_whitespace()
             .filter_map(|w| w.strip_prefix(key).and_then(|r| r.strip_prefix('=')))
-            .last()
+            .next_back()
             .map(str::to_string)
     }
     fn num(&self, key: &str) -> i64 {
@@ -86,15 +90,11 @@ impl Drop for Run {
     }
 }
 
-/// Runs `script` (bash) in a fresh testbed; `{MODULE}` etc. are plain shell variables there.
-fn testbed(name: &str, logind: &str, script: &str, limit: Duration) -> Run {
+/// Runs `script` (bash) in a fresh testbed (`logind`: elogind/fake, or `systemd` with `world`);
+/// `{MODULE}` etc. are plain shell variables there.
+fn testbed(name: &str, logind: &str, world: World, script: &str, limit: Duration) -> Run {
     let _ = testkit_dir();
-    let m = Module::rs();
-    assert!(
-        m.path.exists(),
-        "{} missing: run `cargo build` first (cargo test alone does not build the cdylib)",
-        m.path.display()
-    );
+    let m = Module::rs_built();
     let state = std::env::temp_dir().join(format!("pamsd-load-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&state);
     std::fs::create_dir_all(&state).unwrap();
@@ -107,40 +107,30 @@ fn testbed(name: &str, logind: &str, script: &str, limit: Duration) -> Run {
     full.push_str(script);
     full.push_str("\n\"$TB\" syslog-sync || true\nexit 0\n");
     std::fs::write(state.join("script.sh"), full).unwrap();
-    let start = Instant::now();
-    let mut child = Command::new(testbed_runner())
-        .args(["run", "--logind", logind, "--state"])
-        .arg(&state)
-        .arg("--fake-bin")
+    let mut cmd = Command::new(testbed_runner());
+    cmd.args(["run", "--logind", logind, "--state"]).arg(&state);
+    if logind == "systemd" {
+        cmd.args(["--world", world.name()]);
+    }
+    cmd.arg("--fake-bin")
         .arg(testkit_bin("fake-logind"))
         .arg("--")
         .arg("bash")
         .arg(state.join("script.sh"))
-        .env("TESTBED_MODULE_PATH", &Module::rs().path)
-        .env("PAM_SYSTEMD_RS_SO", &Module::rs().path)
-        .env_remove("DBUS_SYSTEM_BUS_ADDRESS")
-        .stdin(std::process::Stdio::null())
-        .stdout(std::fs::File::create(state.join("runner.out")).unwrap())
-        .stderr(std::fs::File::create(state.join("runner.err")).unwrap())
-        .spawn()
-        .expect("start testbed");
-    let rc = loop {
-        if let Some(st) = child.try_wait().unwrap() {
-            break st.code();
-        }
-        if start.elapsed() > limit {
-            let _ = child.kill();
-            let _ = child.wait();
-            break None;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    };
-    let out = std::fs::read_to_string(state.join("runner.out")).unwrap_or_default();
+        .env("TESTBED_MODULE_PATH", &m.path)
+        .env("PAM_SYSTEMD_RS_SO", &m.path)
+        .env_remove("DBUS_SYSTEM_BUS_ADDRESS");
+    let o = runner::run(cmd, limit);
+    let _ = std::fs::write(state.join("runner.err"), &o.stderr);
     Run {
         state,
-        rc,
-        out,
-        elapsed: start.elapsed(),
+        rc: if o.timed_out {
+            None
+        } else {
+            o.status.and_then(|s| s.code())
+        },
+        out: o.stdout,
+        elapsed: o.elapsed,
     }
 }
 
@@ -175,7 +165,13 @@ echo "after=$("$Q" ids 2>/dev/null | wc -l)"
 "#,
         client = q(&client),
     );
-    let r = testbed("concurrent", "elogind", &script, Duration::from_secs(180));
+    let r = testbed(
+        "concurrent",
+        "elogind",
+        World::Debian12,
+        &script,
+        Duration::from_secs(180),
+    );
     let ctx = format!(
         "rc={:?} elapsed={:?}\n{}\n{}",
         r.rc,
@@ -261,7 +257,7 @@ echo "releases=$(grep -c '"method":"ReleaseSession"' "$S/fake-calls.jsonl")"
         client = q(&loop_client()),
         nofile = cycles + 256,
     );
-    let r = testbed("valgrind", "fake", &script, Duration::from_secs(1800));
+    let r = testbed("valgrind", "fake", World::Debian12, &script, Duration::from_secs(1800));
     let ctx = format!(
         "rc={:?} elapsed={:?}\n{}\n--- valgrind ---\n{}\n--- loop.err ---\n{}",
         r.rc,
@@ -293,4 +289,114 @@ echo "releases=$(grep -c '"method":"ReleaseSession"' "$S/fake-calls.jsonl")"
     assert_eq!(r.num("fifos_end") - r.num("fifos_start"), i64::from(cycles), "{ctx}");
     assert_eq!(r.num("threads_start"), 1, "{ctx}");
     assert_eq!(r.num("threads_max"), 1, "a thread appeared\n{ctx}");
+}
+
+/// 64 concurrent logins with our module against real systemd (PID 1, logind, user@, scopes).
+fn concurrent_logins_real_systemd(world: World) {
+    let client = pamclient();
+    let script = format!(
+        r#"
+M="$TESTBED_MODULE_PATH"
+printf 'session required %s debug timeout=60\n' "$M" > "$S/pam.conf.d/pamtest"
+# Sessions with a tty are the clients' (on 257 the user managers have sessions of their own).
+held() {{ loginctl list-sessions --no-legend 2>/dev/null | grep -c ' pts/' || true; }}
+pids=""
+for i in $(seq {N}); do
+  u=$TESTBED_USER1; [ $((i % 2)) = 0 ] && u=$TESTBED_USER2
+  {client} --confdir "$S/pam.conf.d" --service pamtest --user "$u" --item tty=pts/$i \
+      --sleep-after-open 15 >"$S/c$i.out" 2>&1 </dev/null &
+  pids="$pids $!"
+done
+max=0
+for t in $(seq 600); do
+  n=$(held)
+  [ "$n" -gt "$max" ] && max=$n
+  [ "$n" -ge {N} ] && break
+  sleep 0.05
+done
+echo "held_max=$max"
+loginctl list-sessions --no-legend >"$S/during.txt" 2>&1
+echo "scopes=$(systemctl list-units --no-legend --type=scope 'session-*.scope' | grep -c running)"
+for p in $pids; do wait "$p"; done
+for t in $(seq 300); do [ "$(held)" = 0 ] && break; sleep 0.1; done
+echo "after=$(held)"
+"#,
+        client = q(&client),
+    );
+    let r = testbed(
+        &format!("concurrent-{}", world.name()),
+        "systemd",
+        world,
+        &script,
+        Duration::from_secs(240),
+    );
+    let ctx = format!(
+        "rc={:?} elapsed={:?}\n{}\n{}",
+        r.rc,
+        r.elapsed,
+        r.out,
+        r.file("runner.err")
+    );
+    assert_eq!(r.rc, Some(0), "{ctx}");
+    eprintln!(
+        "{}: 64 logins against real systemd {}: held at once {}, scopes {}, whole run {:?}",
+        world.name(),
+        world.systemd_version(),
+        r.num("held_max"),
+        r.num("scopes"),
+        r.elapsed
+    );
+    assert_eq!(
+        r.num("held_max"),
+        N as i64,
+        "not all sessions held at once\n{ctx}\n{}",
+        r.file("during.txt")
+    );
+    assert!(
+        r.num("scopes") >= N as i64,
+        "PID 1 did not run a scope per session\n{ctx}"
+    );
+    assert_eq!(r.num("after"), 0, "sessions left over\n{ctx}");
+    let mut ids = std::collections::BTreeSet::new();
+    for i in 1..=N {
+        let out = r.file(&format!("c{i}.out"));
+        assert!(out.lines().any(|l| l == "open_rc=0"), "client {i}:\n{out}");
+        assert!(out.lines().any(|l| l == "close_rc=0"), "client {i}:\n{out}");
+        assert!(
+            out.lines().any(|l| l.starts_with("env=XDG_RUNTIME_DIR=/run/user/")),
+            "client {i}: no runtime dir\n{out}"
+        );
+        let id = out
+            .lines()
+            .find_map(|l| l.strip_prefix("env=XDG_SESSION_ID="))
+            .unwrap_or_else(|| panic!("client {i}:\n{out}"));
+        assert!(ids.insert(id.to_string()), "session id {id} handed out twice");
+    }
+    let lines = r.module_lines();
+    let ours: Vec<_> = lines
+        .iter()
+        .filter(|l| l.raw.contains("pam_systemd_rs(pamtest:"))
+        .collect();
+    assert_eq!(
+        ours.iter()
+            .filter(|l| l.text.starts_with("Reply from logind: "))
+            .count(),
+        N
+    );
+    let bad: Vec<_> = ours
+        .iter()
+        .filter(|l| l.severity() <= LOG_WARNING)
+        .map(|l| l.raw.clone())
+        .collect();
+    assert!(bad.is_empty(), "{bad:#?}");
+}
+
+#[test]
+fn sixty_four_concurrent_logins_against_real_systemd_252() {
+    concurrent_logins_real_systemd(World::Debian12);
+}
+
+#[test]
+fn sixty_four_concurrent_logins_against_real_systemd_257() {
+    concurrent_logins_real_systemd(World::Debian13);
 }

@@ -295,7 +295,10 @@ fn runtime_dir_refused_unless_real_dir_owned_by_user() {
         .setup(setup)
         .fake_conf("reply_runtime_path", "{STATE}/userdir")
         .run();
-    let rt = o.env_get("XDG_RUNTIME_DIR").expect(&o.summary()).to_string();
+    let rt = o
+        .env_get("XDG_RUNTIME_DIR")
+        .unwrap_or_else(|| panic!("{}", o.summary()))
+        .to_string();
     assert!(rt.ends_with("/userdir"), "{}", o.summary());
     assert_eq!(
         o.env_get("DBUS_SESSION_BUS_ADDRESS"),

@@ -1,4 +1,4 @@
-//! The user record cached as PAM data `systemd-user-record-<name>` (spec §3A step 2): for users
+//! The user record cached as PAM data `systemd-user-record-<name>` (behaviour.md, open step 2): for users
 //! with assorted /etc/passwd and /etc/shadow entries, Debian's C module (v252) caches exactly the
 //! JSON strings below (ground truth, checked here against the C module), and our module must cache
 //! byte-for-byte the same string. The entries are appended to the testbed's private copies of

@@ -1,4 +1,4 @@
-//! Request derivation (spec §3A steps 7–12): items and env values = the input split at NUL
+//! Request derivation (behaviour.md, open steps 7–12): items and env values = the input split at NUL
 //! bytes (missing fields are empty). Checks the invariants the C module guarantees.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
@@ -43,6 +43,7 @@ fuzz_target!(|data: &[u8]| {
         session_type: &session_type,
         class: &class,
         desktop,
+        ..Default::default()
     };
     // The probe answers for some inputs, to reach both branches of step 10.
     let d = derive(&inp, |_| {

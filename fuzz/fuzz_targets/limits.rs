@@ -1,4 +1,4 @@
-//! Session limits from PAM data (spec §3A step 16's a(sv)): five strings = the input split at
+//! Session limits from PAM data (behaviour.md, open step 16's a(sv)): five strings = the input split at
 //! NUL bytes (a field of exactly "\x01" stands for "unset"). Each limit yields at most one
 //! property or one warning; property names and types are the documented ones.
 #![no_main]

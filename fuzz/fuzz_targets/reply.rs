@@ -1,4 +1,4 @@
-//! Reply decoding (spec §3A step 18): the module's own decoder over any message logind (or
+//! Reply decoding (behaviour.md, open step 18): the module's own decoder over any message logind (or
 //! anything on the bus) could send back.
 //!
 //! First byte: bit 7 set = structured mode (a well-formed method return whose body is built

@@ -34,6 +34,7 @@ fn address_table() {
 }
 
 #[test]
+#[cfg_attr(miri, ignore)] // sockets: not available under miri
 fn connect_errors_are_errnos() {
     assert_eq!(
         connect_unix(b"/nonexistent/socket", false, None).err(),

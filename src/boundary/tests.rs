@@ -1,6 +1,6 @@
 use super::*;
 
-fn fails(_: &Pam, args: &[&[u8]], _: &Scope<'_>) -> Result<(), Error> {
+fn fails(_: &mut Pam, args: &[&[u8]], _: &Scope) -> Result<(), Error> {
     Err(Error::new(17, format!("argc={}", args.len())))
 }
 

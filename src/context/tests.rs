@@ -1,4 +1,6 @@
-//! Table tests of the request derivation: spec §6 and the §8 cases that need no bus.
+//! Table tests of the request derivation: behaviour.md's edge cases and the numbered cases that need no bus.
+
+#![allow(clippy::type_complexity)]
 
 use super::*;
 
@@ -14,8 +16,9 @@ fn no_probe(_: &[u8]) -> Option<u32> {
     None
 }
 
-/// `(tty, type, class)` after mangling, with nothing else set (spec §6 "TTY strings").
+/// `(tty, type, class)` after mangling, with nothing else set (behaviour.md, "Edge cases").
 #[test]
+#[allow(clippy::type_complexity)] // a table row is five byte strings
 fn tty_table() {
     let rows: &[(&[u8], &[u8], &[u8], &[u8], &[u8])] = &[
         // input tty, sent tty, sent display, type, class
@@ -51,7 +54,7 @@ fn tty_table() {
     }
 }
 
-/// §8 cases 3 and 4: cron and ssh override type and class unconditionally in v252.
+/// behaviour.md cases 3 and 4: cron and ssh override type and class unconditionally in v252.
 #[test]
 fn cron_and_ssh_override_env_and_args() {
     let inp = Inputs {
@@ -75,7 +78,7 @@ fn cron_and_ssh_override_env_and_args() {
     assert_eq!((r.session_type, r.class, r.tty), (&b"tty"[..], &b"user"[..], &b""[..]));
 }
 
-/// §8 case 6: an explicit display wins over a tty with a colon, and a real tty stays.
+/// behaviour.md case 6: an explicit display wins over a tty with a colon, and a real tty stays.
 #[test]
 fn display_and_tty() {
     let inp = Inputs {
@@ -98,7 +101,7 @@ fn display_and_tty() {
     assert_eq!((r.tty, r.display), (&b""[..], &b":1"[..]));
 }
 
-/// §8 case 7: a VT number on a seat other than seat0 is dropped (and reported for the debug line).
+/// behaviour.md case 7: a VT number on a seat other than seat0 is dropped (and reported for the debug line).
 #[test]
 fn vtnr_reset_for_non_seat0() {
     let inp = Inputs {
@@ -130,7 +133,7 @@ fn vtnr_reset_for_non_seat0() {
     assert_eq!(derive(&inp, no_probe).ignored_vtnr, None);
 }
 
-/// §8 case 8: XDG_VTNR follows systemd's number rules; failures count as 0.
+/// behaviour.md case 8: XDG_VTNR follows systemd's number rules; failures count as 0.
 #[test]
 fn vtnr_table() {
     let rows: &[(&[u8], u32)] = &[
@@ -157,7 +160,7 @@ fn vtnr_table() {
     }
 }
 
-/// §8 case 9: `remote` comes from rhost alone; IP literals count as remote.
+/// behaviour.md case 9: `remote` comes from rhost alone; IP literals count as remote.
 #[test]
 fn remote_table() {
     let rows: &[(&[u8], bool)] = &[
@@ -189,7 +192,7 @@ fn remote_table() {
     }
 }
 
-/// §8 case 1: the whole request for an ordinary ssh-style login.
+/// behaviour.md case 1: the whole request for an ordinary ssh-style login.
 #[test]
 fn whole_request() {
     let inp = Inputs {
@@ -218,7 +221,7 @@ fn whole_request() {
     );
 }
 
-/// §8 cases 10 and 11: arguments are fallbacks; PAM env wins, then the process env.
+/// behaviour.md cases 10 and 11: arguments are fallbacks; PAM env wins, then the process env.
 #[test]
 fn env_over_args() {
     let ty = getenv_harder(None, None, Some(b"wayland"));
@@ -242,7 +245,7 @@ fn env_over_args() {
     assert_eq!(getenv_harder(Some(b""), Some(b""), None), None);
 }
 
-/// An empty class argument counts as unset (§8 case 29), and defaults follow the type.
+/// An empty class argument counts as unset (behaviour.md case 29), and defaults follow the type.
 #[test]
 fn defaults() {
     let inp = Inputs {
@@ -308,4 +311,272 @@ fn x11_probe() {
     };
     let r = derive(&inp, |_| None).request;
     assert_eq!((r.seat, r.vtnr), (&b""[..], 0));
+}
+
+// ---------------------------------------------------------------------------------------------
+// 257
+// ---------------------------------------------------------------------------------------------
+
+/// `user_record_disposition()` from uid and name (Debian's system-uid-max 999), unless declared.
+#[test]
+fn disposition_table() {
+    use Disposition::*;
+    let rows: &[(Option<Disposition>, u32, &[u8], Disposition)] = &[
+        (None, 0, b"root", Intrinsic),
+        (None, 0, b"toor", Intrinsic),
+        (None, 1000, b"root", Intrinsic),
+        (None, 65534, b"nobody", Intrinsic),
+        (None, 4000, b"nobody", Intrinsic),
+        (None, 65534, b"nfsnobody", Intrinsic),
+        (None, 1, b"daemon", System),
+        (None, 999, b"sys", System),
+        (None, 1000, b"alice", Regular),
+        (None, 61183, b"a", Regular),
+        (None, 61184, b"a", Dynamic),
+        (None, 65519, b"a", Dynamic),
+        (None, 65520, b"a", Regular),
+        (None, 524_287, b"a", Regular),
+        (None, 524_288, b"a", Container),
+        (None, 1_879_048_191, b"a", Container),
+        (None, 1_879_048_192, b"a", Regular),
+        (None, 0x8000_0000, b"a", Reserved),
+        (Some(Regular), 0, b"root", Regular),
+        (Some(System), 1000, b"alice", System),
+    ];
+    for &(declared, uid, name, want) in rows {
+        assert_eq!(Disposition::of(declared, uid, name), want, "{uid} {name:?}");
+    }
+    assert_eq!(Disposition::from_name(b"dynamic"), Some(Dynamic));
+    assert_eq!(Disposition::from_name(b"Dynamic"), None);
+}
+
+/// The 257 class rules: (service, tty, env class, disposition, incomplete) → (type, class, tty,
+/// ignored incomplete class); the 252 rules give `user`/`background` for the same inputs.
+#[test]
+fn classes_257_table() {
+    use Disposition::*;
+    type Row = (
+        &'static [u8],
+        &'static [u8],
+        &'static [u8],
+        Disposition,
+        bool,
+        &'static [u8],
+        &'static [u8],
+        &'static [u8],
+        Option<&'static [u8]>,
+    );
+    let rows: &[Row] = &[
+        (
+            b"login",
+            b"/dev/tty1",
+            b"",
+            Intrinsic,
+            false,
+            b"tty",
+            b"user-early",
+            b"tty1",
+            None,
+        ),
+        (
+            b"login",
+            b"/dev/tty1",
+            b"",
+            System,
+            false,
+            b"tty",
+            b"user-early",
+            b"tty1",
+            None,
+        ),
+        (
+            b"login",
+            b"/dev/tty1",
+            b"",
+            Dynamic,
+            false,
+            b"tty",
+            b"user-early",
+            b"tty1",
+            None,
+        ),
+        (
+            b"login",
+            b"/dev/tty1",
+            b"",
+            Container,
+            false,
+            b"tty",
+            b"user",
+            b"tty1",
+            None,
+        ),
+        (
+            b"login",
+            b"/dev/tty1",
+            b"",
+            Regular,
+            false,
+            b"tty",
+            b"user",
+            b"tty1",
+            None,
+        ),
+        (b"sshd", b"ssh", b"", Intrinsic, false, b"tty", b"user", b"", None),
+        (
+            b"sshd",
+            b"ssh",
+            b"background-light",
+            Intrinsic,
+            false,
+            b"tty",
+            b"user",
+            b"",
+            None,
+        ),
+        (
+            b"cron",
+            b"cron",
+            b"",
+            Intrinsic,
+            false,
+            b"unspecified",
+            b"background",
+            b"",
+            None,
+        ),
+        (
+            b"x",
+            b"",
+            b"",
+            Intrinsic,
+            false,
+            b"unspecified",
+            b"background",
+            b"",
+            None,
+        ),
+        (b"x", b":0", b"", Intrinsic, false, b"x11", b"user", b"", None),
+        (
+            b"login", b"tty1", b"greeter", Intrinsic, false, b"tty", b"greeter", b"tty1", None,
+        ),
+        (
+            b"systemd-user",
+            b"tty1",
+            b"user",
+            Regular,
+            false,
+            b"unspecified",
+            b"manager",
+            b"",
+            None,
+        ),
+        (
+            b"systemd-user",
+            b"",
+            b"",
+            Intrinsic,
+            false,
+            b"unspecified",
+            b"manager-early",
+            b"",
+            None,
+        ),
+        (
+            b"systemd-user",
+            b"",
+            b"",
+            Dynamic,
+            true,
+            b"unspecified",
+            b"manager-early",
+            b"",
+            Some(b"manager-early"),
+        ),
+        (
+            b"login",
+            b"tty1",
+            b"",
+            Regular,
+            true,
+            b"tty",
+            b"user-incomplete",
+            b"tty1",
+            None,
+        ),
+        (
+            b"login",
+            b"tty1",
+            b"user",
+            Intrinsic,
+            true,
+            b"tty",
+            b"user-incomplete",
+            b"tty1",
+            None,
+        ),
+        (
+            b"login",
+            b"tty1",
+            b"",
+            Intrinsic,
+            true,
+            b"tty",
+            b"user-early",
+            b"tty1",
+            Some(b"user-early"),
+        ),
+        (
+            b"x",
+            b"",
+            b"",
+            Regular,
+            true,
+            b"unspecified",
+            b"background",
+            b"",
+            Some(b"background"),
+        ),
+    ];
+    for &(service, tty, class, disposition, incomplete, ty, want_class, want_tty, ignored) in rows {
+        let inp = Inputs {
+            service,
+            tty,
+            class,
+            disposition,
+            incomplete,
+            ..inputs()
+        };
+        let d = derive_for(&inp, Generation::V257, no_probe);
+        let show = format!(
+            "{:?} {:?} {:?} {disposition:?} {incomplete}",
+            String::from_utf8_lossy(service),
+            String::from_utf8_lossy(tty),
+            String::from_utf8_lossy(class)
+        );
+        assert_eq!(d.request.session_type, ty, "{show}");
+        assert_eq!(d.request.class, want_class, "{show}");
+        assert_eq!(d.request.tty, want_tty, "{show}");
+        assert_eq!(d.incomplete_ignored, ignored, "{show}");
+        let old = derive_for(&inp, Generation::V252, no_probe).request;
+        assert!(
+            [&b"user"[..], b"background", b"greeter"].contains(&old.class),
+            "252 class {:?} for {show}",
+            String::from_utf8_lossy(old.class)
+        );
+        assert_eq!(derive(&inp, no_probe), derive_for(&inp, Generation::V252, no_probe));
+    }
+}
+
+/// `$XDG_SESSION_INCOMPLETE`: systemd booleans; anything else is false with the error line.
+#[test]
+fn incomplete_flag_values() {
+    assert_eq!(incomplete_flag(None), Ok(false));
+    assert_eq!(incomplete_flag(Some(b"")), Ok(false));
+    assert_eq!(incomplete_flag(Some(b"on")), Ok(true));
+    assert_eq!(incomplete_flag(Some(b"0")), Ok(false));
+    assert_eq!(
+        incomplete_flag(Some(b"2")),
+        Err("Boolean environment variable value of 'XDG_SESSION_INCOMPLETE' is not valid: 2".into())
+    );
 }

@@ -24,7 +24,7 @@ fn session_properties_spec_cases() {
     use PropValue::{U32, U64};
     type Row<'a> = (Limits<'a>, Vec<(&'static str, PropValue)>, Vec<&'static str>);
     let rows: Vec<Row> = vec![
-        // §8 case 12
+        // behaviour.md case 12
         (
             lim("50%", "77", "idle", "20000", "1h30min"),
             vec![
@@ -35,13 +35,13 @@ fn session_properties_spec_cases() {
             ],
             vec!["Failed to parse systemd.io_weight, ignoring: 20000"],
         ),
-        // §8 case 13
+        // behaviour.md case 13
         (
             lim("1G", "infinity", "100", "abc", "infinity"),
             vec![("MemoryMax", U64(1073741824)), ("CPUWeight", U64(100))],
             vec!["Failed to parse systemd.io_weight, ignoring: abc"],
         ),
-        // §8 case 14
+        // behaviour.md case 14
         (
             lim("infinity", "0x10", "0", "1", "5"),
             vec![
@@ -52,7 +52,7 @@ fn session_properties_spec_cases() {
             ],
             vec!["Failed to parse systemd.cpu_weight, ignoring: 0"],
         ),
-        // §8 case 15
+        // behaviour.md case 15
         (
             lim("12.34%", "-1", "10000", "", "bogus"),
             vec![("MemoryMaxScale", U32(529998964)), ("CPUWeight", U64(10000))],

@@ -20,7 +20,7 @@ fn boolean() {
         ("f", Some(false)),
         ("FALSE", Some(false)),
         ("oFf", Some(false)),
-        ("maybe", None), // §8 case 29
+        ("maybe", None), // behaviour.md case 29
         ("2", None),
         ("yess", None),
         (" yes", None),
@@ -35,7 +35,7 @@ fn boolean() {
 fn atou32_atou64() {
     // (input, safe_atou32, safe_atou64)
     let rows: &[(&[u8], Option<u32>, Option<u64>)] = &[
-        (b"0x10", Some(16), Some(16)), // §8 case 8
+        (b"0x10", Some(16), Some(16)), // behaviour.md case 8
         (b"010", Some(8), Some(8)),
         (b" 7", Some(7), Some(7)),
         (b"+5", Some(5), Some(5)),
@@ -78,7 +78,7 @@ fn atou32_atou64() {
 
 #[test]
 fn vtnr() {
-    // §8 case 8
+    // behaviour.md case 8
     let rows: &[(&[u8], u32)] = &[
         (b"0x10", 16),
         (b"010", 8),
@@ -138,8 +138,8 @@ fn permyriad() {
 #[test]
 fn scale() {
     let rows: &[(u32, u32)] = &[
-        (5000, 2147483648), // §8 case 12
-        (1234, 529998964),  // §8 case 15
+        (5000, 2147483648), // behaviour.md case 12
+        (1234, 529998964),  // behaviour.md case 15
         (0, 0),
         (10000, u32::MAX),
         (20000, u32::MAX), // clamped
@@ -157,7 +157,7 @@ fn scale() {
 #[test]
 fn size() {
     let rows: &[(&[u8], Option<u64>)] = &[
-        (b"1G", Some(1073741824)), // §8 case 13
+        (b"1G", Some(1073741824)), // behaviour.md case 13
         (b"1G 512M", Some(1610612736)),
         (b"1.5G", Some(1610612736)),
         (b"1M 1G", None),
@@ -201,9 +201,9 @@ fn size() {
 #[test]
 fn sec() {
     let rows: &[(&str, Option<u64>)] = &[
-        ("1h30min", Some(5400000000)), // §8 case 12
+        ("1h30min", Some(5400000000)), // behaviour.md case 12
         ("1h 30min", Some(5400000000)),
-        ("5", Some(5000000)), // §8 case 14
+        ("5", Some(5000000)), // behaviour.md case 14
         ("5.5", Some(5500000)),
         ("5s", Some(5000000)),
         (".5", Some(500000)),
@@ -239,7 +239,7 @@ fn sec() {
         ("0.1234567ms", Some(123)),
         ("0x10", None),
         ("010", Some(10000000)),
-        ("bogus", None), // §8 case 15
+        ("bogus", None), // behaviour.md case 15
         ("", None),
         (" ", None),
     ];
@@ -277,7 +277,7 @@ fn weights() {
 #[test]
 fn localhost() {
     let rows: &[(&[u8], bool)] = &[
-        // §8 case 9
+        // behaviour.md case 9
         (b"localhost", true),
         (b"LOCALHOST.", true),
         (b"foo.localhost", true),
@@ -305,7 +305,7 @@ fn dev_prefix() {
     let long = [&b"/dev/"[..], &[b'a'; 256][..]].concat();
     let ok255 = [&b"/dev/"[..], &[b'a'; 255][..], b"/x"].concat();
     let rows: Vec<(&[u8], &[u8])> = vec![
-        // §6 / §8 case 30
+        // behaviour.md case 30
         (b"/dev/pts/3", b"pts/3"),
         (b"", b""),
         (b"/dev/", b""),

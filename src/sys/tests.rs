@@ -2,6 +2,7 @@ use super::*;
 
 /// `%m` text, without std's ` (os error N)` suffix; unknown numbers as glibc prints them.
 #[test]
+#[cfg_attr(miri, ignore)] // glibc strerror_r: miri has its own shim
 fn strerror_is_glibc_text() {
     assert_eq!(strerror(libc::ENOENT), "No such file or directory");
     assert_eq!(strerror(libc::ESRCH), "No such process");
@@ -10,7 +11,7 @@ fn strerror_is_glibc_text() {
 
 /// `getsockopt` reads a typed value and reports the errno of a failure.
 #[test]
-#[cfg_attr(miri, ignore)] // sockets
+#[cfg_attr(miri, ignore)] // sockets are not available under miri
 fn getsockopt_reads_values_and_errors() {
     use std::os::fd::AsFd;
     let (a, _b) = std::os::unix::net::UnixStream::pair().unwrap();

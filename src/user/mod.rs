@@ -15,7 +15,7 @@ pub mod record_write;
 pub mod utf8;
 
 pub use nss::{lookup, shadow_by_name};
-pub use record_read::cached_identity;
+pub use record_read::{RecordError, cached_identity, load_cached};
 pub use record_write::{Passwd, Shadow, record_json};
 pub use utf8::valid_user_name_relaxed;
 

@@ -190,7 +190,7 @@ impl Parser<'_> {
         }
     }
 
-    /// json_parse_number(): -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?; integers that overflow
+    /// json_parse_number(): `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`; integers that overflow
     /// 64 bits become reals.
     fn number(&mut self) -> Option<Value> {
         let start = self.pos;
@@ -473,41 +473,69 @@ fn per_machine_match(entry: &Value, machine: &Machine) -> Result<bool, ()> {
 #[cfg(test)]
 pub fn cached_identity_for(json: &[u8], machine: &Machine) -> Result<(String, Option<u32>), ()> {
     identity(json, || machine.clone())
+        .map(|r| (r.name, r.uid))
+        .map_err(drop)
 }
 
 /// Reads a user record cached as PAM data the way pam_systemd v252 does (`json_parse` +
-/// `user_record_load(..., USER_RECORD_LOAD_REFUSE_SECRET|USER_RECORD_PERMISSIVE)`), for the two
+/// `user_record_load(..., USER_RECORD_LOAD_REFUSE_SECRET|USER_RECORD_PERMISSIVE)`), for the
 /// fields it uses next. `json` is the C string stored (bytes after a NUL are ignored).
 ///
-/// Err(()) where the C module fails with PAM_SERVICE_ERR before comparing names: a parse error
-/// ("Failed to parse JSON user record") or a load error ("Failed to load user record"): not an
-/// object, a `secret` section, no regular field, a `perMachine` that is not an array of objects,
-/// a `binding` or `status` that is not an object, no valid `userName` (relaxed user-name rules).
-/// Ok((userName, uid)): the caller compares userName with the PAM user ("Acquired user record
-/// does not match user name.") and needs a uid (None: "... does not have a UID.").
+/// Err(()) where the C module fails with PAM_SERVICE_ERR before comparing names (see
+/// [`load_cached`] for which of its two lines). Ok((userName, uid)): the caller compares
+/// userName with the PAM user ("Acquired user record does not match user name.") and needs a
+/// uid (None: "... does not have a UID.").
 ///
 /// The uid is the top-level `uid`, overridden by matching `perMachine` entries (in order) and
 /// then by `binding.<machine-id>.uid`, which is why the record may need this machine's
-/// [`Machine::current`] (read only when it has a `perMachine` or `binding` section).
+/// `Machine::current` (read only when it has a `perMachine` or `binding` section).
 #[allow(clippy::result_unit_err)] // one outcome only: the C module's PAM_SERVICE_ERR
 pub fn cached_identity(json: &[u8]) -> Result<(String, Option<u32>), ()> {
+    identity(json, Machine::current).map(|r| (r.name, r.uid)).map_err(drop)
+}
+
+/// What the session needs of a cached record: name, uid and the declared disposition.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CachedRecord {
+    pub name: String,
+    pub uid: Option<u32>,
+    /// The first string `disposition` member, if it names a disposition.
+    pub disposition: Option<crate::context::Disposition>,
+}
+
+/// Why a cached record was refused: its C line and errno.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RecordError {
+    /// `Failed to parse JSON user record: %m` (not JSON at all: EINVAL)
+    Parse(i32),
+    /// `Failed to load user record: %m` (structural problems EBADMSG, bad sections EINVAL)
+    Load(i32),
+}
+
+/// [`cached_identity`] with the C module's two failures told apart, plus the disposition.
+pub fn load_cached(json: &[u8]) -> Result<CachedRecord, RecordError> {
     identity(json, Machine::current)
 }
 
-fn identity(json: &[u8], get_machine: impl FnOnce() -> Machine) -> Result<(String, Option<u32>), ()> {
-    let v = parse_json(cstr(json)).ok_or(())?;
-    let Value::Object(top) = &v else { return Err(()) };
+fn identity(json: &[u8], get_machine: impl FnOnce() -> Machine) -> Result<CachedRecord, RecordError> {
+    // json_parse() fails with EINVAL for anything that is not JSON.
+    let v = parse_json(cstr(json)).ok_or(RecordError::Parse(libc::EINVAL))?;
+    // user_record_load(): structural problems are EBADMSG (user_group_record_mangle()), the
+    // sections' dispatchers and the missing name EINVAL.
+    let bad_msg = RecordError::Load(libc::EBADMSG);
+    let inval = RecordError::Load(libc::EINVAL);
+    let Value::Object(top) = &v else { return Err(bad_msg) };
     // user_group_record_mangle(): sections; REQUIRE_REGULAR, secret not allowed.
     let mut regular = false;
     for (k, _) in top {
         match k.as_slice() {
-            b"secret" => return Err(()),
+            b"secret" => return Err(bad_msg),
             b"privileged" | b"perMachine" | b"binding" | b"status" | b"signature" => {}
             _ => regular = true,
         }
     }
     if !regular {
-        return Err(());
+        return Err(bad_msg);
     }
     // json_dispatch(): the first string "userName" decides; an invalid name is dropped.
     let name = top
@@ -515,6 +543,14 @@ fn identity(json: &[u8], get_machine: impl FnOnce() -> Machine) -> Result<(Strin
         .find(|(k, v)| k.as_slice() == b"userName" && matches!(v, Value::Str(_)))
         .and_then(|(_, v)| match v {
             Value::Str(s) if valid_user_name_relaxed(s) => Some(s.clone()),
+            _ => None,
+        });
+    // The same for "disposition"; an unknown value leaves it undeclared (permissive).
+    let disposition = top
+        .iter()
+        .find(|(k, v)| k.as_slice() == b"disposition" && matches!(v, Value::Str(_)))
+        .and_then(|(_, v)| match v {
+            Value::Str(s) => crate::context::Disposition::from_name(s),
             _ => None,
         });
     let mut uid = None;
@@ -526,21 +562,21 @@ fn identity(json: &[u8], get_machine: impl FnOnce() -> Machine) -> Result<(Strin
     };
     let machine = &machine;
     if let Some(pm) = by_key(&v, "perMachine") {
-        let Value::Array(entries) = pm else { return Err(()) };
+        let Value::Array(entries) = pm else { return Err(inval) };
         for e in entries {
             if !matches!(e, Value::Object(_)) {
-                return Err(());
+                return Err(inval);
             }
-            if per_machine_match(e, machine)? {
+            if per_machine_match(e, machine).map_err(|()| inval)? {
                 dispatch_uid(e, &mut uid);
             }
         }
     }
     if let Some(b) = by_key(&v, "binding") {
         if !matches!(b, Value::Object(_)) {
-            return Err(());
+            return Err(inval);
         }
-        let mid = machine.machine_id.ok_or(())?;
+        let mid = machine.machine_id.ok_or(inval)?;
         let key: String = mid.iter().map(|x| format!("{x:02x}")).collect();
         if let Some(entry) = by_key(b, &key) {
             dispatch_uid(entry, &mut uid);
@@ -549,10 +585,10 @@ fn identity(json: &[u8], get_machine: impl FnOnce() -> Machine) -> Result<(Strin
     if let Some(s) = by_key(&v, "status")
         && !matches!(s, Value::Object(_))
     {
-        return Err(());
+        return Err(inval);
     }
     // "User name field missing, refusing."
-    let name = name.ok_or(())?;
-    let name = String::from_utf8(name).map_err(|_| ())?;
-    Ok((name, uid))
+    let name = name.ok_or(inval)?;
+    let name = String::from_utf8(name).map_err(|_| inval)?;
+    Ok(CachedRecord { name, uid, disposition })
 }

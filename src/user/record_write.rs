@@ -105,7 +105,7 @@ fn days_usec(days: i64) -> Option<u64> {
 /// The JSON string that pam_systemd v252 caches as `systemd-user-record-<name>` for a user found
 /// through NSS: `nss_passwd_to_user_record(pw, sp)` + `json_variant_format(json, 0)`.
 ///
-/// `sp` is the shadow entry if `getspnam_r` found one (see [`shadow_by_name`]); None otherwise.
+/// `sp` is the shadow entry if `getspnam_r` found one (`shadow_by_name`); None otherwise.
 /// Returns None where systemd fails (`-EINVAL`): an empty user name, a shadow entry for another
 /// name, or a user name that is not valid UTF-8 (systemd's JSON strings must be UTF-8; then
 /// `userdb_by_name` fails and pam_systemd returns PAM_USER_UNKNOWN).

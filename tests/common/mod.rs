@@ -25,7 +25,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 pub use json::Json;
 
@@ -108,6 +108,36 @@ pub fn testhelper() -> PathBuf {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Worlds
+// ---------------------------------------------------------------------------------------------
+
+/// The system a `--logind systemd` testbed boots: real systemd as PID 1 with its own logind and
+/// its own C pam_systemd.so (the reference for the differential tests).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum World {
+    /// The host's Debian 12 files: systemd 252.
+    Debian12,
+    /// The cached Debian 13 root (`testbed/build-root debian13`): systemd 257.
+    Debian13,
+}
+
+impl World {
+    pub fn name(self) -> &'static str {
+        match self {
+            World::Debian12 => "debian12",
+            World::Debian13 => "debian13",
+        }
+    }
+    /// The systemd version the world runs.
+    pub fn systemd_version(self) -> u32 {
+        match self {
+            World::Debian12 => 252,
+            World::Debian13 => 257,
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
 // Module under test
 // ---------------------------------------------------------------------------------------------
 
@@ -165,16 +195,25 @@ impl Module {
     }
 }
 
-/// The module under test: ours by default, Debian's C module when `FAKE_TESTS_MODULE=c`.
+/// Whether the suites run on the C module instead of ours: `PAM_SYSTEMD_RS_TEST_MODULE=c` (the one
+/// switch for every suite; used to check the tests themselves against the reference).
+pub fn module_is_c() -> bool {
+    matches!(
+        std::env::var("PAM_SYSTEMD_RS_TEST_MODULE").as_deref(),
+        Ok("c") | Ok("C")
+    )
+}
+
+/// The module under test: ours by default, the world's C module with `PAM_SYSTEMD_RS_TEST_MODULE=c`.
 pub fn module() -> Module {
-    match std::env::var("FAKE_TESTS_MODULE").as_deref() {
-        Ok("c") | Ok("C") => Module::c(),
-        _ => {
+    match module_is_c() {
+        true => Module::c(),
+        false => {
             let m = Module::rs();
             assert!(
                 m.path.exists(),
                 "module under test {} does not exist (build it with `cargo build`, set \
-                 PAM_SYSTEMD_RS_SO, or run with FAKE_TESTS_MODULE=c)",
+                 PAM_SYSTEMD_RS_SO, or run with PAM_SYSTEMD_RS_TEST_MODULE=c)",
                 m.path.display()
             );
             m
@@ -191,7 +230,7 @@ pub enum Logind {
     Fake,
     Elogind,
     None,
-    /// systemd-logind 252 with testbed/pid1-standin (`--logind systemd`).
+    /// Real systemd as PID 1 of a world (`--logind systemd --world ...`), its own logind.
     Systemd,
 }
 
@@ -236,6 +275,10 @@ pub struct Case {
     pub dump: bool,
     pub fake_conf: Vec<(String, String)>,
     pub logind: Logind,
+    /// The world booted for `Logind::Systemd` (ignored otherwise).
+    pub world: World,
+    /// Extra `testbed/testbed run` options (`--logind-conf`, `--unit-dropin`, ...).
+    pub testbed_args: Vec<String>,
     pub seats: bool,
     pub bus: Bus,
     /// Extra pamclient flags (`--open-twice`, `--no-close`, ...).
@@ -246,6 +289,8 @@ pub struct Case {
     pub after_open: Option<String>,
     /// Overall timeout for the testbed run.
     pub timeout: Duration,
+    /// Words put before the client's command line (e.g. another system's dynamic loader).
+    pub client_prefix: Vec<String>,
 }
 
 static CASE_COUNTER: AtomicUsize = AtomicUsize::new(0);
@@ -271,12 +316,15 @@ impl Case {
             dump: true,
             fake_conf: vec![],
             logind: Logind::Fake,
+            world: World::Debian12,
+            testbed_args: vec![],
             seats: true,
             bus: Bus::Default,
             client_flags: vec![],
             setup: vec![],
             after_open: None,
             timeout: Duration::from_secs(60),
+            client_prefix: vec![],
         }
     }
     pub fn args(mut self, args: &[&str]) -> Self {
@@ -326,6 +374,17 @@ impl Case {
         self.logind = l;
         self
     }
+    /// Real systemd as PID 1 of `w` (sets the logind to `Logind::Systemd`).
+    pub fn world(mut self, w: World) -> Self {
+        self.logind = Logind::Systemd;
+        self.world = w;
+        self
+    }
+    /// Extra `testbed/testbed run` options, e.g. `["--logind-conf", "UserStopDelaySec=0"]`.
+    pub fn testbed_opts(mut self, opts: &[&str]) -> Self {
+        self.testbed_args.extend(opts.iter().map(|s| s.to_string()));
+        self
+    }
     pub fn no_seats(mut self) -> Self {
         self.seats = false;
         self
@@ -344,6 +403,11 @@ impl Case {
     }
     pub fn after_open(mut self, sh: &str) -> Self {
         self.after_open = Some(sh.into());
+        self
+    }
+    /// Runs the client through `prefix` (e.g. `ld-linux-x86-64.so.2 --library-path DIRS`).
+    pub fn client_prefix(mut self, prefix: &[&str]) -> Self {
+        self.client_prefix = prefix.iter().map(|w| w.to_string()).collect();
         self
     }
     pub fn timeout(mut self, t: Duration) -> Self {
@@ -436,7 +500,10 @@ impl Case {
         let tb = testbed_runner();
         let mut s = String::new();
         s.push_str("set -u\nS=\"$TESTBED_STATE\"\n");
-        s.push_str("M=\"$TESTBED_MODULE_PATH\"\n");
+        // The C reference is the one of the testbed's world (252 on the host, 257 in Debian 13).
+        s.push_str(
+            "if [ \"$TESTBED_MODULE_KIND\" = c ]; then M=\"$TESTBED_MODULE_C\"; else M=\"$TESTBED_MODULE_PATH\"; fi\n",
+        );
         let uexpr = match &self.user {
             User::User2 => "$TESTBED_USER2".to_string(),
             User::Name(n) => n.clone(),
@@ -486,6 +553,9 @@ impl Case {
         }
         for sh in &self.setup {
             writeln!(s, "eval \"$(printf '%s' {} | sub)\"", q(sh)).unwrap();
+        }
+        for w in &self.client_prefix {
+            write!(s, "{} ", q(w)).unwrap();
         }
         writeln!(
             s,
@@ -553,31 +623,25 @@ impl Case {
         if !self.seats {
             cmd.arg("--no-seats");
         }
+        if self.logind == Logind::Systemd {
+            cmd.arg("--world").arg(self.world.name());
+        }
+        cmd.args(&self.testbed_args);
         cmd.arg("--").arg("bash").arg(state.join("case.sh"));
         cmd.env("TESTBED_MODULE_PATH", &self.module.path);
         cmd.env("TESTBED_MODULE_KIND", if self.module.is_ours() { "rs" } else { "c" });
         cmd.env_remove("DBUS_SYSTEM_BUS_ADDRESS");
-        cmd.stdin(std::process::Stdio::null());
-
-        let start = Instant::now();
-        let child = cmd
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .expect("start testbed");
-        let out = wait_with_timeout(child, self.timeout);
-        let elapsed = start.elapsed();
-        let runner_rc = out.as_ref().map(|o| o.status.code().unwrap_or(-1)).unwrap_or(-1);
-        let runner_log = out
-            .as_ref()
-            .map(|o| {
-                format!(
-                    "{}{}",
-                    String::from_utf8_lossy(&o.stdout),
-                    String::from_utf8_lossy(&o.stderr)
-                )
-            })
-            .unwrap_or_else(|| "testbed timed out".into());
+        let out = runner::run(cmd, self.timeout);
+        let elapsed = out.elapsed;
+        let runner_rc = out.code();
+        let runner_log = if out.timed_out {
+            format!(
+                "testbed timed out after {:?}\n{}{}",
+                self.timeout, out.stdout, out.stderr
+            )
+        } else {
+            format!("{}{}", out.stdout, out.stderr)
+        };
         let o = Outcome::collect(&state, self.module.kind, runner_rc, runner_log, elapsed);
         if o.runner_rc != 0 || o.client_rc != Some(0) {
             eprintln!("--- case state {} ---\n{}", state.display(), o.runner_log);
@@ -586,41 +650,6 @@ impl Case {
             let _ = std::fs::remove_dir_all(&state);
         }
         o
-    }
-}
-
-fn wait_with_timeout(mut child: std::process::Child, t: Duration) -> Option<std::process::Output> {
-    use std::io::Read;
-    let mut so = child.stdout.take().unwrap();
-    let mut se = child.stderr.take().unwrap();
-    let h1 = std::thread::spawn(move || {
-        let mut v = Vec::new();
-        let _ = so.read_to_end(&mut v);
-        v
-    });
-    let h2 = std::thread::spawn(move || {
-        let mut v = Vec::new();
-        let _ = se.read_to_end(&mut v);
-        v
-    });
-    let start = Instant::now();
-    loop {
-        match child.try_wait() {
-            Ok(Some(status)) => {
-                return Some(std::process::Output {
-                    status,
-                    stdout: h1.join().unwrap(),
-                    stderr: h2.join().unwrap(),
-                });
-            }
-            Ok(None) if start.elapsed() < t => std::thread::sleep(Duration::from_millis(50)),
-            _ => {
-                // The runner's --kill-child takes the namespace down with it.
-                let _ = child.kill();
-                let _ = child.wait();
-                return None;
-            }
-        }
     }
 }
 
@@ -1017,6 +1046,8 @@ pub const PAM_CONV_ERR: i32 = 19;
 // ---------------------------------------------------------------------------------------------
 
 pub mod busmon;
+pub mod runner;
+pub mod testbed;
 
 pub mod json {
     use std::fmt;

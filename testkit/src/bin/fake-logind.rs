@@ -29,6 +29,10 @@
 //!   session → `org.freedesktop.login1.SessionBusy` `Already running in a session or user slice`.
 //! * `release_error=<name>`, `release_error_msg=<text>`, `release_mode=normal|never-reply`.
 //! * `pidfd=0|1` (default 0): whether `CreateSessionWithPIDFD` exists.
+//! * `classes=252|257` (default: any class): the session classes logind of that generation
+//!   accepts (252: user greeter lock-screen background; 257 adds user-early user-incomplete
+//!   background-light manager manager-early); any other class → `InvalidArgs`
+//!   `Invalid session class <class>`, as logind says it.
 
 use std::collections::{HashMap, HashSet};
 use std::ffi::CString;
@@ -285,8 +289,20 @@ async fn reply_error(conn: &Connection, msg: &Message, name: &str, text: &str) {
 
 struct Req {
     uid: u32,
+    class: String,
     seat: String,
     vtnr: u32,
+}
+
+/// The session classes logind of a generation accepts (`session_class_from_string()`).
+fn class_known(generation: &str, class: &str) -> bool {
+    let v252 = ["user", "greeter", "lock-screen", "background"];
+    let v257 = ["user-early", "user-incomplete", "background-light", "manager", "manager-early"];
+    match generation {
+        "252" => v252.contains(&class),
+        "257" => v252.contains(&class) || v257.contains(&class),
+        _ => true,
+    }
 }
 
 async fn handle_create(conn: &Connection, st: &mut State, msg: &Message, with_pidfd: bool) {
@@ -298,8 +314,12 @@ async fn handle_create(conn: &Connection, st: &mut State, msg: &Message, with_pi
     };
     if with_pidfd && !conf.flag("pidfd", false) {
         let pid = sender_pid(conn, msg).await;
+        // The arguments too, when they read as CreateSessionWithPIDFD's (without the pidfd).
+        let args = msg.body().deserialize::<CreatePidfdArgs>().ok().map(|a| {
+            json!([a.0, null, a.2, a.3, a.4, a.5, a.6, a.7, a.8, a.9, a.10, a.11, a.12, a.13])
+        });
         st.rec
-            .record(&json!({"method": method, "sender_pid": pid, "unknown": true}));
+            .record(&json!({"method": method, "sender_pid": pid, "unknown": true, "args": args}));
         let text = format!("Unknown method '{method}'");
         reply_error(conn, msg, "org.freedesktop.DBus.Error.UnknownMethod", &text).await;
         return;
@@ -318,6 +338,7 @@ async fn handle_create(conn: &Connection, st: &mut State, msg: &Message, with_pi
                 (
                     Req {
                         uid: a.0,
+                        class: a.4.clone(),
                         seat: a.6.clone(),
                         vtnr: a.7,
                     },
@@ -343,6 +364,7 @@ async fn handle_create(conn: &Connection, st: &mut State, msg: &Message, with_pi
                 (
                     Req {
                         uid: a.0,
+                        class: a.4.clone(),
                         seat: a.6.clone(),
                         vtnr: a.7,
                     },
@@ -365,6 +387,11 @@ async fn handle_create(conn: &Connection, st: &mut State, msg: &Message, with_pi
         Some((
             "org.freedesktop.DBus.Error.InvalidArgs".into(),
             "Flags must be zero.".into(),
+        ))
+    } else if !class_known(conf.get("classes").unwrap_or("").trim(), &req.class) {
+        Some((
+            "org.freedesktop.DBus.Error.InvalidArgs".into(),
+            format!("Invalid session class {}", req.class),
         ))
     } else if let Some(name) = conf.get("create_error").filter(|s| !s.trim().is_empty()) {
         let text = conf.get("create_error_msg").unwrap_or("Fake logind error").to_string();

@@ -1,45 +1,18 @@
-//! Helpers for integration tests that run a shell script inside `testbed/testbed`
-//! (private mount + pid namespace, system bus, elogind or a fake logind).
+//! Running a shell script inside `testbed/testbed` (the end-to-end client tests): a world
+//! (real systemd as PID 1) or elogind / a fake logind on the host's files.
 //!
-//! Only std is used. Each run gets its own state dir, a bounded run time (the
-//! whole testbed process group gets SIGTERM, then SIGKILL), and on failure the
-//! state dir's logs are printed before the panic.
-#![allow(dead_code)]
+//! Each run gets its own state dir and a bounded run time ([`super::runner`]: the whole testbed
+//! process group gets SIGTERM, then SIGKILL); on failure the state dir's logs are printed before
+//! the panic. The module under test is [`super::Module::rs`], or the world's C module with
+//! `PAM_SYSTEMD_RS_TEST_MODULE=c`.
 
+use super::{Module, World, module_is_c, repo_root, runner};
 use std::fs;
-use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::{Command, ExitStatus, Stdio};
+use std::process::{Command, ExitStatus};
 use std::sync::Once;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::thread;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
-
-/// Repository root (where Cargo.toml and testbed/ live).
-pub fn repo_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// Which module the end-to-end tests load: ours by default, Debian's C module
-/// when `E2E_MODULE=c` (for checking the tests themselves).
-pub fn module_is_c() -> bool {
-    std::env::var("E2E_MODULE").map(|v| v == "c").unwrap_or(false)
-}
-
-/// Our module: `$PAM_SYSTEMD_RS_SO`, else the debug cdylib `cargo test` builds.
-/// Cargo leaves that one next to the test binary (`target/debug/deps/`, it is
-/// only copied to `target/debug/` by `cargo build`), so prefer that copy: it is
-/// the one built from the sources under test, in whatever target dir is used.
-pub fn module_rs() -> PathBuf {
-    if let Some(p) = std::env::var_os("PAM_SYSTEMD_RS_SO").filter(|p| !p.is_empty()) {
-        return PathBuf::from(p);
-    }
-    let next_to_test = std::env::current_exe()
-        .ok()
-        .and_then(|exe| exe.parent().map(|d| d.join("libpam_systemd_rs.so")))
-        .filter(|p| p.exists());
-    next_to_test.unwrap_or_else(|| repo_root().join("target/debug/libpam_systemd_rs.so"))
-}
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// A temp dir removed on drop unless `keep()` was called.
 pub struct TempDir {
@@ -106,6 +79,7 @@ pub struct Run {
 pub struct Testbed {
     name: String,
     logind: String,
+    world: World,
     envs: Vec<(String, String)>,
     timeout: Duration,
 }
@@ -115,12 +89,19 @@ impl Testbed {
         Testbed {
             name: name.to_string(),
             logind: "elogind".into(),
+            world: World::Debian12,
             envs: Vec::new(),
             timeout: Duration::from_secs(120),
         }
     }
     pub fn logind(mut self, kind: &str) -> Testbed {
         self.logind = kind.to_string();
+        self
+    }
+    /// Real systemd as PID 1 of world `w` (`--logind systemd --world ...`).
+    pub fn world(mut self, w: World) -> Testbed {
+        self.logind = "systemd".into();
+        self.world = w;
         self
     }
     pub fn env(mut self, k: &str, v: &str) -> Testbed {
@@ -136,17 +117,18 @@ impl Testbed {
     /// (testbed/logind-query) are defined for the script.
     pub fn run(self, script: &str) -> Run {
         ensure_host();
-        let so = module_rs();
+        let so = Module::rs().path;
         if !module_is_c() {
             assert!(
                 so.exists(),
-                "module {} missing: run `cargo build` (or set PAM_SYSTEMD_RS_SO, or E2E_MODULE=c to test the C module)",
+                "module {} missing: run `cargo build` (or set PAM_SYSTEMD_RS_SO, or \
+                 PAM_SYSTEMD_RS_TEST_MODULE=c to test the C module)",
                 so.display()
             );
         }
         let state = TempDir::new(&self.name);
         let prelude = r#"set -euo pipefail
-if [ "${E2E_MODULE:-}" = c ]; then M="$TESTBED_MODULE_C"; else M="$TESTBED_MODULE_RS"; fi
+case "${PAM_SYSTEMD_RS_TEST_MODULE:-}" in c|C) M="$TESTBED_MODULE_C" ;; *) M="$TESTBED_MODULE_RS" ;; esac
 Q="$TESTBED_ROOT/testbed/logind-query"
 echo "MODULE=$M"
 "#;
@@ -157,64 +139,23 @@ echo "MODULE=$M"
             .arg(&self.logind)
             .arg("--state")
             .arg(state.path());
+        if self.logind == "systemd" {
+            cmd.arg("--world").arg(self.world.name());
+        }
         cmd.arg("--").arg("bash").arg("-c").arg(&full);
         cmd.env("PAM_SYSTEMD_RS_SO", &so);
         for (k, v) in &self.envs {
             cmd.env(k, v);
         }
-        cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
-        // Own process group, so a timeout can stop the runner and everything below it.
-        std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
-        let start = Instant::now();
-        let mut child = cmd.spawn().expect("spawn testbed/testbed");
-        let pgid = child.id();
-        let mut so_pipe = child.stdout.take().unwrap();
-        let mut se_pipe = child.stderr.take().unwrap();
-        let t_out = thread::spawn(move || {
-            let mut s = Vec::new();
-            let _ = so_pipe.read_to_end(&mut s);
-            String::from_utf8_lossy(&s).into_owned()
-        });
-        let t_err = thread::spawn(move || {
-            let mut s = Vec::new();
-            let _ = se_pipe.read_to_end(&mut s);
-            String::from_utf8_lossy(&s).into_owned()
-        });
-        let mut timed_out = false;
-        let status = loop {
-            if let Some(st) = child.try_wait().expect("wait testbed") {
-                break Some(st);
-            }
-            if start.elapsed() > self.timeout {
-                timed_out = true;
-                // SIGTERM lets the runner clean up (daemons, cgroups); SIGKILL after 10 s.
-                let _ = Command::new("kill").arg("-TERM").arg(format!("-{pgid}")).status();
-                let grace = Instant::now();
-                loop {
-                    if child.try_wait().expect("wait testbed").is_some() {
-                        break;
-                    }
-                    if grace.elapsed() > Duration::from_secs(10) {
-                        let _ = Command::new("kill").arg("-KILL").arg(format!("-{pgid}")).status();
-                        let _ = child.wait();
-                        break;
-                    }
-                    thread::sleep(Duration::from_millis(100));
-                }
-                break None;
-            }
-            thread::sleep(Duration::from_millis(50));
-        };
-        let stdout = t_out.join().unwrap_or_default();
-        let stderr = t_err.join().unwrap_or_default();
+        let out = runner::run(cmd, self.timeout);
         Run {
             name: self.name,
-            status,
-            timed_out,
-            stdout,
-            stderr,
+            status: out.status,
+            timed_out: out.timed_out,
+            stdout: out.stdout,
+            stderr: out.stderr,
             state,
-            elapsed: start.elapsed(),
+            elapsed: out.elapsed,
         }
     }
 }
@@ -249,7 +190,7 @@ impl Run {
         );
         eprintln!("----- stdout:\n{}", self.stdout);
         eprintln!("----- stderr:\n{}", self.stderr);
-        for f in ["logind.log", "dbus.log", "syslog.log", "ssh/sshd.log"] {
+        for f in ["logind.log", "dbus.log", "syslog.log", "console.log", "ssh/sshd.log"] {
             let p = st.join(f);
             if p.exists() {
                 eprintln!("----- {} (last 80 lines):\n{}", p.display(), tail(&p, 80));

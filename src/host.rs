@@ -1,0 +1,136 @@
+//! The host, behind a trait ([`Host`]) so that the session story runs against a fake in unit
+//! tests: the logind gate, the process environment, file checks, the NSS user lookup, credential
+//! files, the X11 probe and the capability changes. [`System`] is the thin real implementation.
+
+use std::ffi::{CStr, CString};
+
+use crate::caps;
+
+/// What `lstat()` tells about a path (the runtime-directory checks).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FileInfo {
+    pub is_dir: bool,
+    pub uid: u32,
+}
+
+/// A user found through NSS: the record as JSON (to cache), its uid and name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NssUser {
+    pub json: Vec<u8>,
+    pub uid: u32,
+}
+
+/// What the session story asks of the machine it runs on.
+pub trait Host {
+    /// `logind_running()`: `access("/run/systemd/seats/", F_OK) >= 0`.
+    fn logind_running(&self) -> bool;
+    /// `secure_getenv()`: the process environment, except in AT_SECURE (setuid/setcap) processes.
+    fn secure_getenv(&self, name: &CStr) -> Option<Vec<u8>>;
+    /// `lstat()`; `Err(errno)`.
+    fn lstat(&self, path: &[u8]) -> Result<FileInfo, i32>;
+    /// `access(path, F_OK) >= 0`.
+    fn exists(&self, path: &[u8]) -> bool;
+    /// `userdb_by_name()` through NSS (name check, `getpwnam_r`, `getspnam_r`), formatted as
+    /// the JSON record systemd would cache; `Err(errno)`.
+    fn lookup_user(&self, name: &[u8]) -> Result<NssUser, i32>;
+    /// Reads a whole file (a credential); `Err(errno)`.
+    fn read_file(&self, path: &[u8]) -> Result<Vec<u8>, i32>;
+    /// The X11 probe: the VT of a local display's server.
+    fn vt_of_display(&self, display: &[u8]) -> Option<u32>;
+    /// The effective uid (for the AccessDenied hint).
+    fn euid(&self) -> u32;
+    /// The process id (for debug lines and the bus cache key).
+    fn pid(&self) -> u32;
+    /// `cap_last_cap()`.
+    fn last_cap(&self) -> u32;
+    /// `capability_ambient_set_apply(set, true)`; `Err(errno)`.
+    fn apply_ambient(&self, set: u64) -> Result<(), i32>;
+    /// `capability_bounding_set_drop(keep, false)`; `Err(errno)`.
+    fn drop_bounding(&self, keep: u64) -> Result<(), i32>;
+}
+
+/// The file whose existence says logind runs (`logind_running()`; not `sd_booted()`).
+const LOGIND_GATE: &CStr = c"/run/systemd/seats/";
+
+/// The real host.
+pub struct System;
+
+fn errno() -> i32 {
+    std::io::Error::last_os_error().raw_os_error().unwrap_or(libc::EIO)
+}
+
+impl Host for System {
+    fn logind_running(&self) -> bool {
+        // SAFETY: NUL-terminated path; access only reads it.
+        unsafe { libc::access(LOGIND_GATE.as_ptr(), libc::F_OK) >= 0 }
+    }
+
+    fn secure_getenv(&self, name: &CStr) -> Option<Vec<u8>> {
+        // SAFETY: NUL-terminated name; the result points into the environment and is copied at once.
+        let p = unsafe { crate::ffi::secure_getenv(name.as_ptr()) };
+        if p.is_null() {
+            return None;
+        }
+        // SAFETY: a non-NULL result of secure_getenv is a NUL-terminated string.
+        Some(unsafe { CStr::from_ptr(p) }.to_bytes().to_vec())
+    }
+
+    fn lstat(&self, path: &[u8]) -> Result<FileInfo, i32> {
+        let c = CString::new(path).map_err(|_| libc::EINVAL)?;
+        // SAFETY: an all-zero stat is a valid out-parameter.
+        let mut st: libc::stat = unsafe { std::mem::zeroed() };
+        // SAFETY: NUL-terminated path and a valid out-pointer.
+        if unsafe { libc::lstat(c.as_ptr(), &mut st) } < 0 {
+            return Err(errno());
+        }
+        Ok(FileInfo {
+            is_dir: st.st_mode & libc::S_IFMT == libc::S_IFDIR,
+            uid: st.st_uid,
+        })
+    }
+
+    fn exists(&self, path: &[u8]) -> bool {
+        let Ok(c) = CString::new(path) else { return false };
+        // SAFETY: NUL-terminated path; access only reads it.
+        unsafe { libc::access(c.as_ptr(), libc::F_OK) >= 0 }
+    }
+
+    fn lookup_user(&self, name: &[u8]) -> Result<NssUser, i32> {
+        let user = crate::user::lookup(name).map_err(|e| e.errno())?;
+        let cname = CString::new(user.name.as_slice()).map_err(|_| libc::EINVAL)?;
+        let shadow = crate::user::shadow_by_name(&cname);
+        let json = crate::user::record_json(&user.as_passwd(), shadow.as_ref().map(|s| s.as_shadow()).as_ref())
+            .ok_or(libc::EINVAL)?;
+        Ok(NssUser { json, uid: user.uid })
+    }
+
+    fn read_file(&self, path: &[u8]) -> Result<Vec<u8>, i32> {
+        use std::os::unix::ffi::OsStrExt;
+        std::fs::read(std::ffi::OsStr::from_bytes(path)).map_err(|e| e.raw_os_error().unwrap_or(libc::EIO))
+    }
+
+    fn vt_of_display(&self, display: &[u8]) -> Option<u32> {
+        crate::x11::vt_of_display(display)
+    }
+
+    fn euid(&self) -> u32 {
+        // SAFETY: geteuid cannot fail.
+        unsafe { libc::geteuid() }
+    }
+
+    fn pid(&self) -> u32 {
+        std::process::id()
+    }
+
+    fn last_cap(&self) -> u32 {
+        caps::last_cap()
+    }
+
+    fn apply_ambient(&self, set: u64) -> Result<(), i32> {
+        caps::apply_ambient(set, caps::last_cap())
+    }
+
+    fn drop_bounding(&self, keep: u64) -> Result<(), i32> {
+        caps::drop_bounding(keep, caps::last_cap())
+    }
+}

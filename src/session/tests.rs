@@ -1,0 +1,1445 @@
+//! The session story against scripted fakes of libpam, logind and the host: one test per rule.
+//! The fakes check on drop that every expected call happened.
+
+#![allow(clippy::type_complexity)]
+
+use std::cell::RefCell;
+use std::collections::VecDeque;
+use std::os::fd::OwnedFd;
+use std::time::Duration;
+
+use super::*;
+use crate::host::{FileInfo, NssUser};
+use crate::limits::PropValue;
+use crate::logind::{Created, Next, Reply};
+
+// ---------------------------------------------------------------------------------------------
+// Fakes
+// ---------------------------------------------------------------------------------------------
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Data {
+    Str(Vec<u8>),
+    Value(usize),
+}
+
+/// libpam: items, env (in order) and data, with optional failures.
+struct FakePam {
+    user: Result<Vec<u8>, Code>,
+    items: Vec<(StringItem, Result<Option<Vec<u8>>, Code>)>,
+    env: Vec<(String, Vec<u8>)>,
+    data: Vec<(Vec<u8>, Data)>,
+    fail_putenv: Option<(&'static str, Code)>,
+    fail_set_data: Option<(&'static str, Code)>,
+    fail_get_data: Option<(&'static str, Code)>,
+}
+
+impl FakePam {
+    fn new(user: &str) -> Self {
+        FakePam {
+            user: Ok(user.as_bytes().to_vec()),
+            items: Vec::new(),
+            env: Vec::new(),
+            data: Vec::new(),
+            fail_putenv: None,
+            fail_set_data: None,
+            fail_get_data: None,
+        }
+    }
+    fn item(mut self, which: StringItem, v: &str) -> Self {
+        self.items.push((which, Ok(Some(v.as_bytes().to_vec()))));
+        self
+    }
+    fn env(mut self, k: &str, v: &str) -> Self {
+        self.env.push((k.to_owned(), v.as_bytes().to_vec()));
+        self
+    }
+    fn data(mut self, k: &str, v: Data) -> Self {
+        self.data.push((k.as_bytes().to_vec(), v));
+        self
+    }
+    fn get_env(&self, k: &str) -> Option<String> {
+        self.env
+            .iter()
+            .find(|(n, _)| n == k)
+            .map(|(_, v)| String::from_utf8_lossy(v).into_owned())
+    }
+    fn names(&self) -> Vec<&str> {
+        self.env.iter().map(|(n, _)| n.as_str()).collect()
+    }
+    fn get_data(&self, k: &str) -> Option<&Data> {
+        self.data.iter().find(|(n, _)| n == k.as_bytes()).map(|(_, v)| v)
+    }
+}
+
+impl PamOps for FakePam {
+    fn user(&mut self) -> Result<Vec<u8>, Code> {
+        self.user.clone()
+    }
+    fn item(&self, which: StringItem) -> Result<Option<Vec<u8>>, Code> {
+        self.items
+            .iter()
+            .find(|(w, _)| *w == which)
+            .map_or(Ok(None), |(_, v)| v.clone())
+    }
+    fn getenv(&self, name: &CStr) -> Option<Vec<u8>> {
+        let name = name.to_str().unwrap();
+        self.env.iter().find(|(n, _)| n == name).map(|(_, v)| v.clone())
+    }
+    fn putenv(&mut self, name: &str, value: &[u8]) -> Result<(), Code> {
+        if let Some((n, code)) = self.fail_putenv
+            && n == name
+        {
+            return Err(code);
+        }
+        match self.env.iter_mut().find(|(n, _)| n == name) {
+            Some(e) => e.1 = value.to_vec(),
+            None => self.env.push((name.to_owned(), value.to_vec())),
+        }
+        Ok(())
+    }
+    fn data_is_set(&self, name: &CStr) -> Result<bool, Code> {
+        if let Some((n, code)) = self.fail_get_data
+            && n.as_bytes() == name.to_bytes()
+        {
+            return Err(code);
+        }
+        Ok(self
+            .get_data(name.to_str().unwrap())
+            .is_some_and(|d| *d != Data::Value(0)))
+    }
+    unsafe fn data_str(&self, name: &CStr) -> Result<Option<Vec<u8>>, Code> {
+        if let Some((n, code)) = self.fail_get_data
+            && n.as_bytes() == name.to_bytes()
+        {
+            return Err(code);
+        }
+        Ok(match self.get_data(name.to_str().unwrap()) {
+            Some(Data::Str(s)) => Some(s.clone()),
+            _ => None,
+        })
+    }
+    fn set_data_value(&mut self, name: &CStr, value: usize) -> Result<(), Code> {
+        self.set(name, Data::Value(value))
+    }
+    fn set_data_string(&mut self, name: &CStr, value: &[u8]) -> Result<(), Code> {
+        self.set(name, Data::Str(value.to_vec()))
+    }
+    fn strerror(&self, code: Code) -> String {
+        match code {
+            5 => "Memory buffer error".into(),
+            29 => "Bad item passed to pam_*_item()".into(),
+            c => format!("PAM error {c}"),
+        }
+    }
+}
+
+impl FakePam {
+    fn set(&mut self, name: &CStr, d: Data) -> Result<(), Code> {
+        if let Some((n, code)) = self.fail_set_data
+            && n.as_bytes() == name.to_bytes()
+        {
+            return Err(code);
+        }
+        let name = name.to_bytes().to_vec();
+        self.data.retain(|(n, _)| *n != name);
+        self.data.push((name, d));
+        Ok(())
+    }
+}
+
+/// What the scripted logind answers to one attempt.
+#[derive(Debug)]
+enum Answer1 {
+    Reply(FakeReply),
+    Fail(Failure),
+}
+
+#[derive(Debug, Clone)]
+struct FakeReply {
+    id: &'static str,
+    runtime_path: String,
+    uid: u32,
+    seat: &'static str,
+    vtnr: u32,
+    existing: bool,
+    fd: bool,
+}
+
+fn reply(uid: u32) -> FakeReply {
+    FakeReply {
+        id: "c1",
+        runtime_path: format!("/run/user/{uid}"),
+        uid,
+        seat: "",
+        vtnr: 0,
+        existing: false,
+        fd: true,
+    }
+}
+
+/// The key fields of a request as sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Sent {
+    method: Method,
+    class: String,
+    session_type: String,
+    tty: String,
+    service: String,
+}
+
+enum Expect {
+    /// A create conversation: the attempts logind sees, in order, with its answers.
+    Create(Vec<(Attempt, Answer1)>),
+    /// The socket connect fails.
+    CreateConnectFails(Failure),
+    Release(&'static str, Result<(), Failure>),
+}
+
+/// logind: a script of expected operations, checked on drop.
+struct ScriptedLogind {
+    script: VecDeque<Expect>,
+    sent: Vec<Sent>,
+    endpoints: Vec<Endpoint>,
+}
+
+impl ScriptedLogind {
+    fn new(script: Vec<Expect>) -> Self {
+        ScriptedLogind {
+            script: script.into(),
+            sent: Vec::new(),
+            endpoints: Vec::new(),
+        }
+    }
+}
+
+impl Drop for ScriptedLogind {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            assert!(
+                self.script.is_empty(),
+                "logind calls that never came: {}",
+                self.script.len()
+            );
+        }
+    }
+}
+
+fn a(method: Method, request: Generation) -> Attempt {
+    Attempt { method, request }
+}
+
+fn pipe_fd() -> OwnedFd {
+    let mut fds = [0; 2];
+    // SAFETY: a valid array of two ints for pipe2.
+    assert_eq!(unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) }, 0);
+    // SAFETY: fresh fds we own; the read end is closed at once.
+    unsafe {
+        libc::close(fds[0]);
+        <OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(fds[1])
+    }
+}
+
+impl Logind for ScriptedLogind {
+    fn create_session(&mut self, ep: &Endpoint, plan: &Plan<'_>, _props: &[(&'static str, PropValue)]) -> Created {
+        self.endpoints.push(ep.clone());
+        let steps = match self.script.pop_front() {
+            Some(Expect::Create(steps)) => steps,
+            Some(Expect::CreateConnectFails(f)) => {
+                return Created {
+                    attempts: Vec::new(),
+                    result: Err(f),
+                    why: None,
+                };
+            }
+            Some(Expect::Release(..)) => panic!("CreateSession* where ReleaseSession was expected"),
+            None => panic!("unexpected CreateSession*"),
+        };
+        let mut attempts = Vec::new();
+        let mut attempt = plan.first();
+        let mut steps = steps.into_iter();
+        loop {
+            let (want, answer) = steps.next().expect("an attempt more than scripted");
+            assert_eq!(attempt, want, "attempt {}", attempts.len());
+            attempts.push(attempt);
+            let req = plan.request(attempt.request).expect("a request for the attempt");
+            self.sent.push(Sent {
+                method: attempt.method,
+                class: show(req.class).into_owned(),
+                session_type: show(req.session_type).into_owned(),
+                tty: show(req.tty).into_owned(),
+                service: show(req.service).into_owned(),
+            });
+            let failure = match answer {
+                Answer1::Reply(r) => {
+                    assert!(steps.next().is_none(), "scripted attempts after a reply");
+                    return Created {
+                        attempts,
+                        result: Ok(logind::Answer::Session(Reply {
+                            id: r.id.into(),
+                            object_path: format!("/org/freedesktop/login1/session/{}", r.id),
+                            runtime_path: r.runtime_path,
+                            fd: r.fd.then(pipe_fd),
+                            uid: r.uid,
+                            seat: r.seat.into(),
+                            vtnr: r.vtnr,
+                            existing: r.existing,
+                        })),
+                        why: None,
+                    };
+                }
+                Answer1::Fail(f) => f,
+            };
+            match plan.next(attempt, &failure) {
+                Next::Send(n) => attempt = n,
+                Next::NoSession => {
+                    assert!(steps.next().is_none(), "scripted attempts after NoSession");
+                    return Created {
+                        attempts,
+                        result: Ok(logind::Answer::NoSession),
+                        why: None,
+                    };
+                }
+                Next::Stop => {
+                    assert!(steps.next().is_none(), "scripted attempts after the last failure");
+                    return Created {
+                        attempts,
+                        result: Err(failure),
+                        why: None,
+                    };
+                }
+            }
+        }
+    }
+
+    fn release_session(&mut self, ep: &Endpoint, id: &[u8]) -> Result<(), Failure> {
+        self.endpoints.push(ep.clone());
+        match self.script.pop_front() {
+            Some(Expect::Release(want, r)) => {
+                assert_eq!(id, want.as_bytes());
+                r
+            }
+            _ => panic!("unexpected ReleaseSession({})", show(id)),
+        }
+    }
+}
+
+#[derive(Debug, PartialEq, Eq)]
+enum CapCall {
+    Ambient(u64, Result<(), i32>),
+    Bounding(u64, Result<(), i32>),
+}
+
+/// The host: state, plus a script of capability changes checked on drop.
+struct FakeHost {
+    running: bool,
+    env: Vec<(&'static str, Vec<u8>)>,
+    dirs: Vec<(String, FileInfo)>,
+    existing_files: Vec<String>,
+    users: Vec<(&'static str, u32)>,
+    files: Vec<(String, Vec<u8>)>,
+    caps: RefCell<VecDeque<CapCall>>,
+}
+
+impl Default for FakeHost {
+    fn default() -> Self {
+        FakeHost {
+            running: true,
+            env: Vec::new(),
+            dirs: Vec::new(),
+            existing_files: Vec::new(),
+            users: vec![
+                ("root", 0),
+                ("alice", 1000),
+                ("daemon", 1),
+                ("nobody", 65534),
+                ("dyn", 61184),
+            ],
+            files: Vec::new(),
+            caps: RefCell::new(VecDeque::new()),
+        }
+    }
+}
+
+impl FakeHost {
+    /// `/run/user/<uid>` exists as a directory owned by uid.
+    fn runtime_dir(mut self, uid: u32) -> Self {
+        self.dirs
+            .push((format!("/run/user/{uid}"), FileInfo { is_dir: true, uid }));
+        self
+    }
+    fn no_logind(mut self) -> Self {
+        self.running = false;
+        self
+    }
+    fn expect_caps(self, calls: Vec<CapCall>) -> Self {
+        self.caps.borrow_mut().extend(calls);
+        self
+    }
+}
+
+impl Drop for FakeHost {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            assert!(
+                self.caps.borrow().is_empty(),
+                "capability changes that never came: {:?}",
+                self.caps.borrow()
+            );
+        }
+    }
+}
+
+impl Host for FakeHost {
+    fn logind_running(&self) -> bool {
+        self.running
+    }
+    fn secure_getenv(&self, name: &CStr) -> Option<Vec<u8>> {
+        let name = name.to_str().unwrap();
+        self.env.iter().find(|(n, _)| *n == name).map(|(_, v)| v.clone())
+    }
+    fn lstat(&self, path: &[u8]) -> Result<FileInfo, i32> {
+        self.dirs
+            .iter()
+            .find(|(p, _)| p.as_bytes() == path)
+            .map(|(_, i)| *i)
+            .ok_or(libc::ENOENT)
+    }
+    fn exists(&self, path: &[u8]) -> bool {
+        self.existing_files.iter().any(|p| p.as_bytes() == path)
+    }
+    fn lookup_user(&self, name: &[u8]) -> Result<NssUser, i32> {
+        let (n, uid) = self
+            .users
+            .iter()
+            .find(|(n, _)| n.as_bytes() == name)
+            .ok_or(libc::ESRCH)?;
+        Ok(NssUser {
+            json: format!("{{\"userName\":\"{n}\",\"uid\":{uid}}}").into_bytes(),
+            uid: *uid,
+        })
+    }
+    fn read_file(&self, path: &[u8]) -> Result<Vec<u8>, i32> {
+        self.files
+            .iter()
+            .find(|(p, _)| p.as_bytes() == path)
+            .map(|(_, v)| v.clone())
+            .ok_or(libc::ENOENT)
+    }
+    fn vt_of_display(&self, _display: &[u8]) -> Option<u32> {
+        None
+    }
+    fn euid(&self) -> u32 {
+        0
+    }
+    fn pid(&self) -> u32 {
+        4242
+    }
+    fn last_cap(&self) -> u32 {
+        40
+    }
+    fn apply_ambient(&self, set: u64) -> Result<(), i32> {
+        match self.caps.borrow_mut().pop_front() {
+            Some(CapCall::Ambient(want, r)) => {
+                assert_eq!(set, want, "ambient set");
+                r
+            }
+            other => panic!("unexpected apply_ambient({set:#x}), expected {other:?}"),
+        }
+    }
+    fn drop_bounding(&self, keep: u64) -> Result<(), i32> {
+        match self.caps.borrow_mut().pop_front() {
+            Some(CapCall::Bounding(want, r)) => {
+                assert_eq!(keep, want, "bounding set");
+                r
+            }
+            other => panic!("unexpected drop_bounding({keep:#x}), expected {other:?}"),
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Helpers
+// ---------------------------------------------------------------------------------------------
+
+const WAKE: u64 = 1 << crate::caps::CAP_WAKE_ALARM;
+const PIDFD257: Attempt = Attempt {
+    method: Method::WithPidfd,
+    request: Generation::V257,
+};
+const CLASSIC252: Attempt = Attempt {
+    method: Method::Classic,
+    request: Generation::V252,
+};
+
+fn failure(name: &str, message: &str) -> Failure {
+    Failure::Call {
+        name: Some(name.into()),
+        message: message.into(),
+        detail: String::new(),
+        elapsed: Duration::from_millis(3),
+    }
+}
+
+fn unknown_method() -> Failure {
+    failure(
+        logind::UNKNOWN_METHOD,
+        "Unknown method CreateSessionWithPIDFD or interface org.freedesktop.login1.Manager.",
+    )
+}
+
+/// Runs open with `args` (space-separated), returning the result and the log lines.
+fn run_open(
+    pam: &mut FakePam,
+    logind: &mut ScriptedLogind,
+    host: &FakeHost,
+    args: &str,
+) -> (Result<(), Error>, Vec<String>) {
+    let argv: Vec<&[u8]> = args.split_whitespace().map(str::as_bytes).collect();
+    crate::logging::tests::captured(|| {
+        crate::logging::with_scope(b"login", false, |scope| open(pam, logind, host, &argv, scope))
+    })
+}
+
+fn run_close(
+    pam: &mut FakePam,
+    logind: &mut ScriptedLogind,
+    host: &FakeHost,
+    args: &str,
+) -> (Result<(), Error>, Vec<String>) {
+    let argv: Vec<&[u8]> = args.split_whitespace().map(str::as_bytes).collect();
+    crate::logging::tests::captured(|| {
+        crate::logging::with_scope(b"login", false, |scope| close(pam, logind, host, &argv, scope))
+    })
+}
+
+fn tty_login(user: &str) -> FakePam {
+    FakePam::new(user)
+        .item(StringItem::Service, "login")
+        .item(StringItem::Tty, "/dev/pts/3")
+}
+
+fn classes(l: &ScriptedLogind) -> Vec<(Method, &str)> {
+    l.sent.iter().map(|s| (s.method, s.class.as_str())).collect()
+}
+
+// ---------------------------------------------------------------------------------------------
+// The story, rule by rule
+// ---------------------------------------------------------------------------------------------
+
+/// A regular user on a terminal against logind 257: one CreateSessionWithPIDFD with class
+/// `user`; the environment in the C module's order; `systemd.existing` and the session fd
+/// stored; the user record cached.
+#[test]
+fn success_env_order_and_data() {
+    let mut pam = tty_login("alice").env("XDG_SESSION_DESKTOP", "KDE");
+    let host = FakeHost::default().runtime_dir(1000);
+    let mut logind = ScriptedLogind::new(vec![Expect::Create(vec![(
+        PIDFD257,
+        Answer1::Reply(FakeReply {
+            seat: "seat0",
+            vtnr: 2,
+            ..reply(1000)
+        }),
+    )])]);
+    let host = host.expect_caps(vec![CapCall::Ambient(WAKE, Ok(()))]);
+    let (r, _) = run_open(&mut pam, &mut logind, &host, "");
+    r.unwrap();
+    assert_eq!(classes(&logind), [(Method::WithPidfd, "user")]);
+    assert_eq!(logind.sent[0].tty, "pts/3");
+    assert_eq!(
+        pam.names(),
+        [
+            "XDG_SESSION_DESKTOP",
+            "XDG_SESSION_ID",
+            "XDG_RUNTIME_DIR",
+            "XDG_SESSION_TYPE",
+            "XDG_SESSION_CLASS",
+            "XDG_SEAT",
+            "XDG_VTNR"
+        ]
+    );
+    assert_eq!(pam.get_env("XDG_VTNR").as_deref(), Some("2"));
+    assert_eq!(pam.get_data("systemd.existing"), Some(&Data::Value(0)));
+    assert!(matches!(pam.get_data("systemd.session-fd"), Some(Data::Value(n)) if *n >= 4));
+    assert_eq!(
+        pam.get_data("systemd-user-record-alice"),
+        Some(&Data::Str(b"{\"userName\":\"alice\",\"uid\":1000}".to_vec()))
+    );
+    assert_eq!(logind.endpoints[0].address, logind::DEFAULT_SYSTEM_BUS_ADDRESS);
+    assert_eq!(logind.endpoints[0].timeout, Some(Duration::from_secs(120)));
+}
+
+/// SessionBusy (su, sudo inside a session) is success, with nothing set.
+#[test]
+fn session_busy_is_success() {
+    let mut pam = tty_login("alice");
+    let host = FakeHost::default();
+    let mut logind = ScriptedLogind::new(vec![Expect::Create(vec![(
+        PIDFD257,
+        Answer1::Fail(failure(
+            "org.freedesktop.login1.SessionBusy",
+            "Already running in a session",
+        )),
+    )])]);
+    let (r, log) = run_open(&mut pam, &mut logind, &host, "debug");
+    r.unwrap();
+    assert!(pam.env.is_empty());
+    assert!(pam.get_data("systemd.existing").is_none());
+    assert!(
+        log.contains(&"DEBUG Not creating session: Already running in a session".to_owned()),
+        "{log:?}"
+    );
+}
+
+/// XDG_RUNTIME_DIR (and the bus address, if the socket exists) only when the reply's uid is
+/// the user's; a directory not in order is logged and skipped.
+#[test]
+fn runtime_dir_rules() {
+    // su to root from alice's session: reply uid 1000, user root.
+    let mut pam = tty_login("root");
+    let host = FakeHost::default().runtime_dir(0).runtime_dir(1000);
+    let mut logind = ScriptedLogind::new(vec![Expect::Create(vec![(PIDFD257, Answer1::Reply(reply(1000)))])]);
+    run_open(&mut pam, &mut logind, &host, "").0.unwrap();
+    assert_eq!(pam.get_env("XDG_RUNTIME_DIR"), None);
+    assert_eq!(pam.get_env("XDG_SESSION_ID").as_deref(), Some("c1"));
+
+    let mut host = FakeHost::default().runtime_dir(1000);
+    host.existing_files.push("/run/user/1000/bus".into());
+    let mut pam = tty_login("alice");
+    let mut logind = ScriptedLogind::new(vec![Expect::Create(vec![(PIDFD257, Answer1::Reply(reply(1000)))])]);
+    run_open(&mut pam, &mut logind, &host, "").0.unwrap();
+    assert_eq!(pam.get_env("XDG_RUNTIME_DIR").as_deref(), Some("/run/user/1000"));
+    assert_eq!(
+        pam.get_env("DBUS_SESSION_BUS_ADDRESS").as_deref(),
+        Some("unix:path=/run/user/1000/bus")
+    );
+
+    let bad: [(&str, Option<FileInfo>, &str); 3] = [
+        (
+            "run/user/1000",
+            None,
+            "ERROR Provided runtime directory 'run/user/1000' is not absolute.",
+        ),
+        (
+            "/run/user/1000",
+            Some(FileInfo {
+                is_dir: false,
+                uid: 1000,
+            }),
+            "ERROR Runtime directory '/run/user/1000' is not actually a directory.",
+        ),
+        (
+            "/run/user/1000",
+            Some(FileInfo { is_dir: true, uid: 7 }),
+            "ERROR Runtime directory '/run/user/1000' is not owned by UID 1000, as it should.",
+        ),
+    ];
+    for (path, info, line) in bad {
+        let mut host = FakeHost::default();
+        if let Some(i) = info {
+            host.dirs.push((path.into(), i));
+        }
+        let mut pam = tty_login("alice");
+        let mut logind = ScriptedLogind::new(vec![Expect::Create(vec![(
+            PIDFD257,
+            Answer1::Reply(FakeReply {
+                runtime_path: path.into(),
+                ..reply(1000)
+            }),
+        )])]);
+        let (r, log) = run_open(&mut pam, &mut logind, &host, "");
+        r.unwrap();
+        assert_eq!(pam.get_env("XDG_RUNTIME_DIR"), None);
+        assert_eq!(
+            log,
+            [
+                line,
+                "WARN Not setting $XDG_RUNTIME_DIR, as the directory is not in order."
+            ],
+            "{path}"
+        );
+    }
+}
+
+/// `systemd.existing` is the reply's flag; the session fd is stored as fd+1, and closed again if
+/// libpam refuses it (then the open fails with libpam's code).
+#[test]
+fn existing_and_session_fd_data() {
+    let mut pam = tty_login("alice");
+    let mut logind = ScriptedLogind::new(vec![Expect::Create(vec![(
+        PIDFD257,
+        Answer1::Reply(FakeReply {
+            existing: true,
+            fd: false,
+            ..reply(1000)
+        }),
+    )])]);
+    run_open(&mut pam, &mut logind, &FakeHost::default(), "").0.unwrap();
+    assert_eq!(pam.get_data("systemd.existing"), Some(&Data::Value(1)));
+    assert_eq!(pam.get_data("systemd.session-fd"), None);
+
+    let mut pam = tty_login("alice");
+    pam.fail_set_data = Some(("systemd.session-fd", 5));
+    let mut logind = ScriptedLogind::new(vec![Expect::Create(vec![(PIDFD257, Answer1::Reply(reply(1000)))])]);
+    let (r, _) = run_open(&mut pam, &mut logind, &FakeHost::default(), "");
+    assert_eq!(
+        r.unwrap_err(),
+        Error::new(5, "Failed to install session fd: Memory buffer error")
+    );
+}
+
+/// close: nothing without XDG_SESSION_ID or for a pre-existing session; else ReleaseSession(id),
+/// whose failure is PAM_SESSION_ERR; the timeout is `$SYSTEMD_BUS_TIMEOUT` or 25 s.
+#[test]
+fn close_path_guards() {
+    let host = FakeHost::default();
+    let mut logind = ScriptedLogind::new(vec![]);
+    run_close(&mut FakePam::new("alice"), &mut logind, &host, "").0.unwrap();
+
+    let mut pam = FakePam::new("alice")
+        .env("XDG_SESSION_ID", "c1")
+        .data("systemd.existing", Data::Value(1));
+    run_close(&mut pam, &mut logind, &host, "").0.unwrap();
+
+    let mut pam = FakePam::new("alice").env("XDG_SESSION_ID", "c1");
+    pam.fail_get_data = Some(("systemd.existing", 4));
+    let (r, _) = run_close(&mut pam, &mut logind, &host, "");
+    assert_eq!(
+        r.unwrap_err().message(),
+        "Failed to get PAM systemd.existing data: PAM error 4"
+    );
+
+    let mut pam = FakePam::new("alice").env("XDG_SESSION_ID", "c1");
+    let mut logind = ScriptedLogind::new(vec![Expect::Release("c1", Ok(()))]);
+    run_close(&mut pam, &mut logind, &host, "").0.unwrap();
+    assert_eq!(logind.endpoints[0].timeout, Some(Duration::from_secs(25)));
+
+    // logind 257 refuses a release from outside the session.
+    let mut pam = FakePam::new("alice").env("XDG_SESSION_ID", "c1");
+    let mut host = FakeHost::default();
+    host.env.push(("SYSTEMD_BUS_TIMEOUT", b"3s".to_vec()));
+    let mut logind = ScriptedLogind::new(vec![Expect::Release(
+        "c1",
+        Err(failure("org.freedesktop.DBus.Error.AccessDenied", "Access denied")),
+    )]);
+    let (r, _) = run_close(&mut pam, &mut logind, &host, "");
+    let e = r.unwrap_err();
+    assert_eq!(e.code(), PAM_SESSION_ERR);
+    assert!(
+        e.message().starts_with("Failed to release session: Access denied ("),
+        "{e}"
+    );
+    assert_eq!(logind.endpoints[0].timeout, Some(Duration::from_secs(3)));
+}
+
+/// Every bus failure → PAM code and line, for open and close (the C texts are prefixes).
+#[test]
+fn bus_error_table() {
+    let ep = Endpoint {
+        address: "unix:path=/x".into(),
+        timeout: None,
+    };
+    let connect = |errno| Failure::Connect {
+        errno,
+        detail: String::new(),
+        elapsed: Duration::from_millis(1),
+    };
+    let rows: Vec<(Op, Failure, std::ffi::c_int, &str)> = vec![
+        (
+            Op::Create,
+            connect(libc::ENOENT),
+            3,
+            "Failed to connect to system bus: No such file or directory (unix:path=/x after 1 ms)",
+        ),
+        (
+            Op::Create,
+            connect(libc::ENOMEM),
+            5,
+            "Failed to connect to system bus: Cannot allocate memory (",
+        ),
+        (
+            Op::Release,
+            connect(libc::ECONNREFUSED),
+            3,
+            "Failed to connect to system bus: Connection refused (",
+        ),
+        (
+            Op::Create,
+            Failure::BuildMessage { errno: libc::EINVAL },
+            3,
+            "Failed to create bus message: Invalid argument",
+        ),
+        (
+            Op::Create,
+            Failure::BuildMessage { errno: libc::EMFILE },
+            3,
+            "Failed to create bus message: Too many open files",
+        ),
+        (
+            Op::Release,
+            Failure::BuildMessage { errno: libc::EINVAL },
+            14,
+            "Failed to release session: Invalid argument",
+        ),
+        (
+            Op::Create,
+            failure(
+                "org.freedesktop.DBus.Error.InvalidArgs",
+                "Invalid session class user-early",
+            ),
+            14,
+            "Failed to create session: Invalid session class user-early (org.freedesktop.DBus.Error.InvalidArgs after 3 ms, org.freedesktop.login1 at unix:path=/x)",
+        ),
+        (
+            Op::Release,
+            failure("org.freedesktop.login1.NoSuchSession", "No session 'c9' known"),
+            14,
+            "Failed to release session: No session 'c9' known (",
+        ),
+        (
+            Op::Create,
+            Failure::BadReply {
+                detail: "signature 's'".into(),
+            },
+            3,
+            "Failed to parse bus message: No such device or address (signature 's')",
+        ),
+        (
+            Op::Create,
+            Failure::DupFd { errno: libc::EMFILE },
+            3,
+            "Failed to dup session fd: Too many open files",
+        ),
+    ];
+    for (op, f, code, text) in rows {
+        let e = bus_error(op, &f, &ep, 0);
+        assert_eq!(e.code(), code, "{f:?}");
+        assert!(e.message().starts_with(text), "{:?}: {}", f, e.message());
+    }
+    let denied = failure("org.freedesktop.DBus.Error.AccessDenied", "Access denied");
+    assert!(
+        bus_error(Op::Create, &denied, &ep, 1000)
+            .message()
+            .ends_with("runs as uid 1000)")
+    );
+    assert!(
+        bus_error(Op::Create, &denied, &ep, 0)
+            .message()
+            .ends_with("at unix:path=/x)")
+    );
+}
+
+/// An unknown user is PAM_USER_UNKNOWN with userdb's "not found" errno, even without logind.
+#[test]
+fn unknown_user() {
+    let host = FakeHost::default().no_logind();
+    let (r, _) = run_open(&mut tty_login("mallory"), &mut ScriptedLogind::new(vec![]), &host, "");
+    assert_eq!(
+        r.unwrap_err(),
+        Error::new(PAM_USER_UNKNOWN, "Failed to get user record: No such process")
+    );
+}
+
+/// A cached record that is no JSON, and one that loads badly, say so with their own lines
+/// (`Failed to parse JSON user record: %m` vs `Failed to load user record: %m`).
+#[test]
+fn cached_record_parse_vs_load() {
+    let rows: [(&str, &str); 4] = [
+        ("{", "Failed to parse JSON user record: Invalid argument"),
+        ("[1]", "Failed to load user record: Bad message"),
+        (
+            r#"{"userName":"alice","uid":1000,"secret":{}}"#,
+            "Failed to load user record: Bad message",
+        ),
+        (r#"{"uid":1000}"#, "Failed to load user record: Invalid argument"),
+    ];
+    for (json, line) in rows {
+        let mut pam = tty_login("alice").data("systemd-user-record-alice", Data::Str(json.into()));
+        let (r, _) = run_open(&mut pam, &mut ScriptedLogind::new(vec![]), &FakeHost::default(), "");
+        assert_eq!(r.unwrap_err(), Error::new(PAM_SERVICE_ERR, line), "{json}");
+    }
+    let mut pam = tty_login("alice").data(
+        "systemd-user-record-alice",
+        Data::Str(br#"{"userName":"bob","uid":1000}"#.to_vec()),
+    );
+    let (r, _) = run_open(&mut pam, &mut ScriptedLogind::new(vec![]), &FakeHost::default(), "");
+    assert_eq!(
+        r.unwrap_err().message(),
+        "Acquired user record does not match user name."
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// 257 rules
+// ---------------------------------------------------------------------------------------------
+
+/// Root, system, nobody and dynamic users on a terminal get `user-early` from logind 257;
+/// a regular user `user`; ssh's PAM_TTY forces `user` even for root.
+#[test]
+fn user_early_for_non_regular_users_on_a_tty() {
+    for (user, uid, tty, class) in [
+        ("root", 0, "/dev/pts/3", "user-early"),
+        ("daemon", 1, "tty1", "user-early"),
+        ("nobody", 65534, "pts/0", "user-early"),
+        ("dyn", 61184, "pts/0", "user-early"),
+        ("alice", 1000, "pts/0", "user"),
+        ("root", 0, "ssh", "user"),
+    ] {
+        let mut pam = FakePam::new(user)
+            .item(StringItem::Service, "login")
+            .item(StringItem::Tty, tty);
+        let mut logind = ScriptedLogind::new(vec![Expect::Create(vec![(PIDFD257, Answer1::Reply(reply(uid)))])]);
+        let host = FakeHost::default();
+        run_open(&mut pam, &mut logind, &host, "").0.unwrap();
+        assert_eq!(classes(&logind), [(Method::WithPidfd, class)], "{user} {tty}");
+        assert_eq!(pam.get_env("XDG_SESSION_CLASS").as_deref(), Some(class));
+    }
+}
+
+/// A record's declared disposition wins over the uid.
+#[test]
+fn disposition_from_the_record() {
+    let mut pam = tty_login("alice").data(
+        "systemd-user-record-alice",
+        Data::Str(br#"{"userName":"alice","uid":1000,"disposition":"system"}"#.to_vec()),
+    );
+    let mut logind = ScriptedLogind::new(vec![Expect::Create(vec![(PIDFD257, Answer1::Reply(reply(1000)))])]);
+    run_open(&mut pam, &mut logind, &FakeHost::default(), "").0.unwrap();
+    assert_eq!(classes(&logind), [(Method::WithPidfd, "user-early")]);
+}
+
+/// The upgrade window: logind 252 does not know CreateSessionWithPIDFD, so root on a terminal
+/// gets the 252 request (class `user`), logged as 252 would, plus the line naming the
+/// generation.
+#[test]
+fn logind_252_gets_the_252_request() {
+    let mut pam = tty_login("root");
+    let mut logind = ScriptedLogind::new(vec![Expect::Create(vec![
+        (PIDFD257, Answer1::Fail(unknown_method())),
+        (CLASSIC252, Answer1::Reply(reply(0))),
+    ])]);
+    let host = FakeHost::default().runtime_dir(0);
+    let (r, log) = run_open(&mut pam, &mut logind, &host, "debug");
+    r.unwrap();
+    assert_eq!(
+        classes(&logind),
+        [(Method::WithPidfd, "user-early"), (Method::Classic, "user")]
+    );
+    assert_eq!(pam.get_env("XDG_SESSION_CLASS").as_deref(), Some("user"));
+    let debug: Vec<&String> = log.iter().filter(|l| !l.starts_with("DEBUG Reply")).collect();
+    assert_eq!(
+        debug,
+        [
+            "DEBUG pam-systemd initializing",
+            "DEBUG Asking logind to create session: uid=0 pid=4242 service=login type=tty class=user desktop= seat= vtnr=0 tty=pts/3 display= remote=no remote_user= remote_host=",
+            "DEBUG Session limits: memory_max=n/a tasks_max=n/a cpu_weight=n/a io_weight=n/a runtime_max_sec=n/a",
+            "DEBUG logind generation 252 (CreateSessionWithPIDFD is unknown, sent the 252 request).",
+        ]
+    );
+}
+
+/// The same login against logind 257 logs 257's lines: the bus connection, the 257 request.
+#[test]
+fn logind_257_lines() {
+    let mut pam = tty_login("root");
+    let mut logind = ScriptedLogind::new(vec![Expect::Create(vec![(PIDFD257, Answer1::Reply(reply(0)))])]);
+    let (r, log) = run_open(&mut pam, &mut logind, &FakeHost::default(), "debug");
+    r.unwrap();
+    assert_eq!(
+        log[1],
+        "DEBUG New sd-bus connection (system-bus-pam-systemd-4242) opened."
+    );
+    assert!(log[2].contains(" class=user-early "), "{}", log[2]);
+    assert_eq!(log[4], "DEBUG logind generation 257 (CreateSessionWithPIDFD answered).");
+}
+
+/// A logind that has CreateSessionWithPIDFD but not the 257 classes (255) refuses the class a
+/// 257 rule chose: once more with the 252 request, still with the pidfd.
+#[test]
+fn refused_257_class_is_retried_once() {
+    let mut pam = tty_login("root");
+    let mut logind = ScriptedLogind::new(vec![Expect::Create(vec![
+        (
+            PIDFD257,
+            Answer1::Fail(failure(logind::INVALID_ARGS, "Invalid session class user-early")),
+        ),
+        (a(Method::WithPidfd, Generation::V252), Answer1::Reply(reply(0))),
+    ])]);
+    run_open(&mut pam, &mut logind, &FakeHost::default(), "").0.unwrap();
+    assert_eq!(
+        classes(&logind),
+        [(Method::WithPidfd, "user-early"), (Method::WithPidfd, "user")]
+    );
+}
+
+/// A class the admin set is never retried: logind's refusal stands (14).
+#[test]
+fn admin_class_is_not_retried() {
+    let mut pam = tty_login("root").env("XDG_SESSION_CLASS", "user-early");
+    let mut logind = ScriptedLogind::new(vec![Expect::Create(vec![(
+        PIDFD257,
+        Answer1::Fail(failure(logind::INVALID_ARGS, "Invalid session class user-early")),
+    )])]);
+    let (r, _) = run_open(&mut pam, &mut logind, &FakeHost::default(), "");
+    let e = r.unwrap_err();
+    assert_eq!(e.code(), PAM_SESSION_ERR);
+    assert!(
+        e.message()
+            .starts_with("Failed to create session: Invalid session class user-early (")
+    );
+}
+
+/// `compat=257` is pam_systemd 257: CreateSession with the 257 request after UnknownMethod,
+/// and logind 252's refusal stands; 257's fallback line and twice the limits' warnings.
+#[test]
+fn compat_257_fails_like_257_against_252() {
+    let mut pam = tty_login("root").data("systemd.tasks_max", Data::Str(b"lots".to_vec()));
+    let mut logind = ScriptedLogind::new(vec![Expect::Create(vec![
+        (PIDFD257, Answer1::Fail(unknown_method())),
+        (
+            a(Method::Classic, Generation::V257),
+            Answer1::Fail(failure(logind::INVALID_ARGS, "Invalid session class user-early")),
+        ),
+    ])]);
+    let (r, log) = run_open(&mut pam, &mut logind, &FakeHost::default(), "compat=257 debug");
+    assert_eq!(r.unwrap_err().code(), PAM_SESSION_ERR);
+    assert_eq!(
+        log[4..],
+        [
+            "WARN Failed to parse systemd.tasks_max, ignoring: lots",
+            "DEBUG CreateSessionWithPIDFD() API is not available, retrying with CreateSession().",
+            "WARN Failed to parse systemd.tasks_max, ignoring: lots",
+        ]
+    );
+}
+
+/// `compat=252` is today's 252 module: the 252 request (with the PIDFD probe first) and no
+/// session at all for user@.service's stack.
+#[test]
+fn compat_252() {
+    let mut pam = tty_login("root");
+    let mut logind = ScriptedLogind::new(vec![Expect::Create(vec![
+        (a(Method::WithPidfd, Generation::V252), Answer1::Fail(unknown_method())),
+        (CLASSIC252, Answer1::Reply(reply(0))),
+    ])]);
+    run_open(&mut pam, &mut logind, &FakeHost::default(), "compat=252")
+        .0
+        .unwrap();
+    assert_eq!(
+        classes(&logind),
+        [(Method::WithPidfd, "user"), (Method::Classic, "user")]
+    );
+
+    let mut pam = FakePam::new("alice").item(StringItem::Service, "systemd-user");
+    let host = FakeHost::default().runtime_dir(1000);
+    run_open(&mut pam, &mut ScriptedLogind::new(vec![]), &host, "compat=252")
+        .0
+        .unwrap();
+    assert_eq!(pam.names(), ["XDG_RUNTIME_DIR"]);
+}
+
+/// user@.service's stack registers a manager session (forced class, type unspecified, no tty),
+/// `manager-early` for root; CAP_WAKE_ALARM for a regular user.
+#[test]
+fn systemd_user_registers_a_manager_session() {
+    for (user, uid, class, caps) in [
+        ("alice", 1000, "manager", vec![CapCall::Ambient(WAKE, Ok(()))]),
+        ("root", 0, "manager-early", vec![]),
+    ] {
+        let mut pam = FakePam::new(user)
+            .item(StringItem::Service, "systemd-user")
+            .item(StringItem::Tty, "tty5")
+            .env("XDG_SESSION_CLASS", "background");
+        let mut logind = ScriptedLogind::new(vec![Expect::Create(vec![(PIDFD257, Answer1::Reply(reply(uid)))])]);
+        let host = FakeHost::default().expect_caps(caps);
+        run_open(&mut pam, &mut logind, &host, "class=user").0.unwrap();
+        let s = &logind.sent[0];
+        assert_eq!(
+            (
+                s.class.as_str(),
+                s.session_type.as_str(),
+                s.tty.as_str(),
+                s.service.as_str()
+            ),
+            (class, "unspecified", "", "systemd-user")
+        );
+        assert_eq!(pam.get_env("XDG_SESSION_CLASS").as_deref(), Some(class));
+    }
+}
+
+/// Against logind 252 the systemd-user stack gets 252's outcome: no session, the runtime
+/// directory only, no second call.
+#[test]
+fn systemd_user_against_252_is_runtime_dir_only() {
+    for answer in [
+        unknown_method(),
+        failure(logind::INVALID_ARGS, "Invalid session class manager"),
+    ] {
+        let mut pam = FakePam::new("alice").item(StringItem::Service, "systemd-user");
+        let mut logind = ScriptedLogind::new(vec![Expect::Create(vec![(PIDFD257, Answer1::Fail(answer))])]);
+        let host = FakeHost::default().runtime_dir(1000);
+        let (r, log) = run_open(&mut pam, &mut logind, &host, "debug");
+        r.unwrap();
+        assert_eq!(pam.names(), ["XDG_RUNTIME_DIR"]);
+        assert_eq!(
+            log[1..],
+            [
+                "DEBUG logind generation 252 (it refused the systemd-user session; 252 registers none and sets the runtime directory only)."
+            ]
+        );
+    }
+}
+
+/// `$XDG_SESSION_INCOMPLETE` (PAM env, then the process env): `user` becomes
+/// `user-incomplete`; any other class is kept with a warning; an unparsable value is an error
+/// line and false.
+#[test]
+fn incomplete_flag() {
+    let cases: [(&str, Option<&str>, bool, &str, &[&str]); 4] = [
+        ("1", None, false, "user-incomplete", &[]),
+        ("yes", None, true, "user-incomplete", &[]),
+        (
+            "1",
+            Some("greeter"),
+            false,
+            "greeter",
+            &["WARN PAM session of class 'greeter' is incomplete, which is not supported, ignoring."],
+        ),
+        (
+            "maybe",
+            None,
+            false,
+            "user",
+            &["ERROR Boolean environment variable value of 'XDG_SESSION_INCOMPLETE' is not valid: maybe"],
+        ),
+    ];
+    for (value, class, from_process, want, lines) in cases {
+        let mut pam = tty_login("alice");
+        let mut host = FakeHost::default().runtime_dir(1000);
+        if from_process {
+            host.env.push(("XDG_SESSION_INCOMPLETE", value.as_bytes().to_vec()));
+        } else {
+            pam = pam.env("XDG_SESSION_INCOMPLETE", value);
+        }
+        if let Some(c) = class {
+            pam = pam.env("XDG_SESSION_CLASS", c);
+        }
+        let mut logind = ScriptedLogind::new(vec![Expect::Create(vec![(PIDFD257, Answer1::Reply(reply(1000)))])]);
+        let (r, log) = run_open(&mut pam, &mut logind, &host, "");
+        r.unwrap();
+        assert_eq!(logind.sent[0].class, want, "{value}");
+        assert_eq!(log, lines, "{value}");
+    }
+}
+
+/// The three credentials, between XDG_SEAT and XDG_VTNR, read whole and set even if empty,
+/// only from an absolute, normalized `$CREDENTIALS_DIRECTORY`, and only after a created session.
+#[test]
+fn credentials_to_environment() {
+    let creds = |dir: &str| {
+        let mut host = FakeHost::default();
+        host.env.push(("CREDENTIALS_DIRECTORY", dir.as_bytes().to_vec()));
+        host.files = vec![
+            ("/run/creds/shell.prompt.prefix".into(), b"[x] \n".to_vec()),
+            ("/run/creds/shell.welcome".into(), Vec::new()),
+        ];
+        host
+    };
+    let mut pam = tty_login("root");
+    let mut logind = ScriptedLogind::new(vec![Expect::Create(vec![(
+        PIDFD257,
+        Answer1::Reply(FakeReply {
+            seat: "seat0",
+            vtnr: 1,
+            ..reply(0)
+        }),
+    )])]);
+    run_open(&mut pam, &mut logind, &creds("/run/creds"), "").0.unwrap();
+    assert_eq!(
+        pam.names(),
+        [
+            "XDG_SESSION_ID",
+            "XDG_SESSION_TYPE",
+            "XDG_SESSION_CLASS",
+            "XDG_SEAT",
+            "SHELL_PROMPT_PREFIX",
+            "SHELL_WELCOME",
+            "XDG_VTNR"
+        ]
+    );
+    assert_eq!(pam.get_env("SHELL_PROMPT_PREFIX").as_deref(), Some("[x] \n"));
+    assert_eq!(pam.get_env("SHELL_WELCOME").as_deref(), Some(""));
+
+    for dir in ["run/creds", "/run/./creds", "/run//creds", "/run/x/../creds"] {
+        let mut pam = tty_login("root");
+        let mut logind = ScriptedLogind::new(vec![Expect::Create(vec![(PIDFD257, Answer1::Reply(reply(0)))])]);
+        run_open(&mut pam, &mut logind, &creds(dir), "").0.unwrap();
+        assert_eq!(pam.get_env("SHELL_PROMPT_PREFIX"), None, "{dir}");
+    }
+    assert!(absolute_and_normalized(b"/run/creds/"));
+
+    let mut pam = tty_login("root");
+    let mut logind = ScriptedLogind::new(vec![Expect::Create(vec![(
+        PIDFD257,
+        Answer1::Fail(failure("org.freedesktop.login1.SessionBusy", "busy")),
+    )])]);
+    run_open(&mut pam, &mut logind, &creds("/run/creds"), "").0.unwrap();
+    assert!(pam.env.is_empty());
+}
+
+/// Capabilities at "success": the ambient default only for regular users on a seat; the
+/// arguments for everyone; failures are logged and ignored; nothing when logind answered as 252.
+#[test]
+fn capability_sets() {
+    // Regular user on seat0 (reply seat): CAP_WAKE_ALARM; a failure only logs.
+    let mut logind = ScriptedLogind::new(vec![Expect::Create(vec![(
+        PIDFD257,
+        Answer1::Reply(FakeReply {
+            seat: "seat0",
+            ..reply(1000)
+        }),
+    )])]);
+    let host = FakeHost::default()
+        .runtime_dir(1000)
+        .expect_caps(vec![CapCall::Ambient(WAKE, Err(libc::EPERM))]);
+    let (r, log) = run_open(&mut tty_login("alice"), &mut logind, &host, "");
+    r.unwrap();
+    assert_eq!(
+        log,
+        ["ERROR Failed to set ambient capabilities, ignoring: Operation not permitted"]
+    );
+
+    // Arguments, even for root and with logind absent; ambient masked by bounding.
+    let host = FakeHost::default().no_logind().expect_caps(vec![
+        CapCall::Ambient(1 << 5, Ok(())),
+        CapCall::Bounding((1 << 5) | (1 << 10), Err(libc::EPERM)),
+    ]);
+    let (r, log) = run_open(
+        &mut tty_login("root"),
+        &mut ScriptedLogind::new(vec![]),
+        &host,
+        "default-capability-ambient-set=cap_kill,cap_chown default-capability-bounding-set=cap_kill,cap_net_bind_service",
+    );
+    r.unwrap();
+    assert_eq!(
+        log,
+        ["ERROR Failed to set bounding capabilities, ignoring: Operation not permitted"]
+    );
+
+    // logind 252 answered: 252 changes no capability.
+    let mut logind = ScriptedLogind::new(vec![Expect::Create(vec![
+        (PIDFD257, Answer1::Fail(unknown_method())),
+        (
+            CLASSIC252,
+            Answer1::Reply(FakeReply {
+                seat: "seat0",
+                ..reply(1000)
+            }),
+        ),
+    ])]);
+    run_open(&mut tty_login("alice"), &mut logind, &FakeHost::default(), "")
+        .0
+        .unwrap();
+}
+
+/// Argument warnings: 252's words unless `compat=257`; capability warnings at close too.
+#[test]
+fn argument_warnings() {
+    let host = FakeHost::default().no_logind();
+    let (_, log) = run_open(&mut tty_login("root"), &mut ScriptedLogind::new(vec![]), &host, "bogus");
+    assert_eq!(log, ["WARN Unknown parameter 'bogus', ignoring"]);
+    let (_, log) = run_open(
+        &mut tty_login("root"),
+        &mut ScriptedLogind::new(vec![]),
+        &host,
+        "bogus compat=257 compat=258",
+    );
+    assert_eq!(
+        log,
+        [
+            "WARN Unknown parameter 'bogus', ignoring.",
+            "WARN Failed to parse compat= argument, ignoring: 258"
+        ]
+    );
+    let (_, log) = run_close(
+        &mut FakePam::new("root"),
+        &mut ScriptedLogind::new(vec![]),
+        &host,
+        "default-capability-ambient-set=cap_nope",
+    );
+    assert_eq!(log, ["WARN Unknown capability, ignoring: cap_nope"]);
+}
+
+/// The plan's decisions, as a table: (pinned, 252 request exists, classes differ, attempt,
+/// failure) → next.
+#[test]
+fn plan_table() {
+    let req = |class: &'static [u8]| Request {
+        uid: 0,
+        service: b"login",
+        session_type: b"tty",
+        class,
+        desktop: b"",
+        seat: b"",
+        vtnr: 0,
+        tty: b"pts/0",
+        display: b"",
+        remote: false,
+        remote_user: b"",
+        remote_host: b"",
+    };
+    let refused = |c: &str| failure(logind::INVALID_ARGS, &format!("Invalid session class {c}"));
+    let busy = failure("org.freedesktop.login1.SessionBusy", "busy");
+    let pidfd252 = a(Method::WithPidfd, Generation::V252);
+    let classic257 = a(Method::Classic, Generation::V257);
+    let rows: Vec<(Option<Generation>, Option<&'static [u8]>, Attempt, Failure, Next)> = vec![
+        (None, Some(b"user"), PIDFD257, unknown_method(), Next::Send(CLASSIC252)),
+        (
+            None,
+            Some(b"user"),
+            PIDFD257,
+            refused("user-early"),
+            Next::Send(pidfd252),
+        ),
+        (
+            None,
+            Some(b"user"),
+            classic257,
+            refused("user-early"),
+            Next::Send(CLASSIC252),
+        ),
+        (None, Some(b"user"), PIDFD257, refused("user"), Next::Stop),
+        (None, Some(b"user-early"), PIDFD257, refused("user-early"), Next::Stop),
+        (None, Some(b"user"), PIDFD257, busy.clone(), Next::Stop),
+        (None, Some(b"user"), CLASSIC252, refused("user"), Next::Stop),
+        (None, Some(b"user"), classic257, unknown_method(), Next::Stop),
+        (None, None, PIDFD257, unknown_method(), Next::NoSession),
+        (None, None, PIDFD257, refused("user-early"), Next::NoSession),
+        (
+            Some(Generation::V257),
+            Some(b"user"),
+            PIDFD257,
+            unknown_method(),
+            Next::Send(classic257),
+        ),
+        (
+            Some(Generation::V257),
+            Some(b"user"),
+            classic257,
+            refused("user-early"),
+            Next::Stop,
+        ),
+        (
+            Some(Generation::V252),
+            Some(b"user"),
+            pidfd252,
+            unknown_method(),
+            Next::Send(CLASSIC252),
+        ),
+        (Some(Generation::V252), Some(b"user"), pidfd252, busy, Next::Stop),
+    ];
+    for (pinned, v252, done, f, want) in rows {
+        let plan = Plan {
+            pinned,
+            v257: req(b"user-early"),
+            v252: v252.map(req),
+        };
+        assert_eq!(plan.next(done, &f), want, "{pinned:?} {v252:?} {done:?} {f:?}");
+    }
+}
+
+/// A bus that cannot be reached: PAM_SERVICE_ERR, no request logged, nothing set.
+#[test]
+fn connect_failure() {
+    let mut pam = tty_login("alice");
+    let mut host = FakeHost::default();
+    host.env
+        .push(("DBUS_SYSTEM_BUS_ADDRESS", b"unix:path=/nowhere".to_vec()));
+    let mut logind = ScriptedLogind::new(vec![Expect::CreateConnectFails(Failure::Connect {
+        errno: libc::ENOENT,
+        detail: String::new(),
+        elapsed: Duration::from_millis(0),
+    })]);
+    let (r, log) = run_open(&mut pam, &mut logind, &host, "debug");
+    assert_eq!(
+        r.unwrap_err(),
+        Error::new(
+            PAM_SERVICE_ERR,
+            "Failed to connect to system bus: No such file or directory (unix:path=/nowhere after 0 ms)"
+        )
+    );
+    assert_eq!(log, ["DEBUG pam-systemd initializing"]);
+    assert!(pam.env.is_empty());
+}
+
+/// When nothing logind said tells the generation (the bus answered, or the message was never
+/// built), the lines are 252's: the 252 request, no bus-connection line; and the generation is
+/// said to be unknown.
+#[test]
+fn generation_unknown_words_are_252() {
+    let no_logind = failure(
+        "org.freedesktop.DBus.Error.ServiceUnknown",
+        "The name is not activatable",
+    );
+    for (answer, code) in [
+        (no_logind, PAM_SESSION_ERR),
+        (Failure::BuildMessage { errno: libc::EINVAL }, PAM_SERVICE_ERR),
+    ] {
+        let mut pam = tty_login("root");
+        let mut logind = ScriptedLogind::new(vec![Expect::Create(vec![(PIDFD257, Answer1::Fail(answer))])]);
+        let (r, log) = run_open(&mut pam, &mut logind, &FakeHost::default(), "debug");
+        assert_eq!(r.unwrap_err().code(), code);
+        assert_eq!(log.len(), 4, "{log:?}");
+        assert!(log[1].contains(" class=user "), "{log:?}");
+        assert_eq!(
+            log[3],
+            "DEBUG logind generation not known (no answer of logind's to tell)."
+        );
+    }
+}
+
+/// A failure after the socket connect but before any call (the handshake) still logs the
+/// request lines, as the C module does before its first call.
+#[test]
+fn handshake_failure_logs_the_request() {
+    let mut pam = tty_login("alice");
+    let f = Failure::Call {
+        name: None,
+        message: "Transport endpoint is not connected".into(),
+        detail: "handshake failed".into(),
+        elapsed: Duration::ZERO,
+    };
+    let mut logind = ScriptedLogind::new(vec![Expect::CreateConnectFails(f)]);
+    let (r, log) = run_open(&mut pam, &mut logind, &FakeHost::default(), "debug");
+    assert_eq!(r.unwrap_err().code(), PAM_SESSION_ERR);
+    assert!(
+        log[1].starts_with("DEBUG Asking logind to create session: uid=1000 "),
+        "{log:?}"
+    );
+    assert!(log[2].starts_with("DEBUG Session limits: "), "{log:?}");
+}
+
+/// `compat=257` reads the items as 257 does: one error text for all of them.
+#[test]
+fn compat_257_items_error() {
+    let mut pam = tty_login("alice");
+    pam.items.insert(0, (StringItem::XDisplay, Err(29)));
+    let (r, _) = run_open(
+        &mut pam,
+        &mut ScriptedLogind::new(vec![]),
+        &FakeHost::default(),
+        "compat=257",
+    );
+    assert_eq!(
+        r.unwrap_err(),
+        Error::new(29, "Failed to get PAM items: Bad item passed to pam_*_item()")
+    );
+    let mut pam = tty_login("alice");
+    pam.items.insert(0, (StringItem::XDisplay, Err(29)));
+    let (r, _) = run_open(&mut pam, &mut ScriptedLogind::new(vec![]), &FakeHost::default(), "");
+    assert_eq!(
+        r.unwrap_err().message(),
+        "Failed to get PAM XDISPLAY: Bad item passed to pam_*_item()"
+    );
+}

@@ -1,0 +1,92 @@
+//! The one way the tests start `testbed/testbed run`: in its own process group, stdout/stderr
+//! captured, bounded in time. On timeout the whole group gets SIGTERM (the runner stops the
+//! world and removes its cgroup), then SIGKILL after a grace period (the runner's guardian and
+//! PR_SET_PDEATHSIG clean up after that).
+
+use std::io::Read;
+use std::os::unix::process::CommandExt;
+use std::process::{Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
+
+/// Grace between SIGTERM and SIGKILL of a timed-out runner.
+pub const GRACE: Duration = Duration::from_secs(10);
+
+pub struct RunnerOutput {
+    pub status: Option<ExitStatus>,
+    pub timed_out: bool,
+    pub stdout: String,
+    pub stderr: String,
+    pub elapsed: Duration,
+}
+
+impl RunnerOutput {
+    /// The exit code; -1 for a timeout or a signal.
+    pub fn code(&self) -> i32 {
+        self.status.and_then(|s| s.code()).unwrap_or(-1)
+    }
+}
+
+/// Signals the process group `pgid`.
+pub fn kill_group(pgid: u32, sig: &str) {
+    let _ = Command::new("kill")
+        .arg(format!("-{sig}"))
+        .arg("--")
+        .arg(format!("-{pgid}"))
+        .stderr(Stdio::null())
+        .status();
+}
+
+/// Runs `cmd` (normally `testbed/testbed run ...`) with stdin from /dev/null and returns what it
+/// printed; on timeout the process group is stopped as described above.
+pub fn run(mut cmd: Command, timeout: Duration) -> RunnerOutput {
+    cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    cmd.process_group(0);
+    let start = Instant::now();
+    let mut child = cmd.spawn().expect("start testbed/testbed");
+    let pgid = child.id();
+    let mut so = child.stdout.take().expect("stdout pipe");
+    let mut se = child.stderr.take().expect("stderr pipe");
+    let t_out = std::thread::spawn(move || {
+        let mut v = Vec::new();
+        let _ = so.read_to_end(&mut v);
+        String::from_utf8_lossy(&v).into_owned()
+    });
+    let t_err = std::thread::spawn(move || {
+        let mut v = Vec::new();
+        let _ = se.read_to_end(&mut v);
+        String::from_utf8_lossy(&v).into_owned()
+    });
+    let mut timed_out = false;
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(st)) => break Some(st),
+            Ok(None) if start.elapsed() < timeout => std::thread::sleep(Duration::from_millis(20)),
+            _ => {
+                timed_out = true;
+                kill_group(pgid, "TERM");
+                let grace = Instant::now();
+                loop {
+                    if let Ok(Some(_)) = child.try_wait() {
+                        break;
+                    }
+                    if grace.elapsed() > GRACE {
+                        kill_group(pgid, "KILL");
+                        let _ = child.wait();
+                        break;
+                    }
+                    std::thread::sleep(Duration::from_millis(50));
+                }
+                break None;
+            }
+        }
+    };
+    let stdout = t_out.join().unwrap_or_default();
+    let stderr = t_err.join().unwrap_or_default();
+    RunnerOutput {
+        status,
+        timed_out,
+        stdout,
+        stderr,
+        elapsed: start.elapsed(),
+    }
+}

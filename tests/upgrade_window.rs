@@ -1,0 +1,182 @@
+//! The Debian 12 → 13 upgrade window: Debian 13's pam_systemd (257) is installed, but logind 252
+//! still runs until the reboot. Inputs that 257's rules turn into classes logind 252 does not
+//! know (`user-early`, `manager`, `manager-early`, `user-incomplete`) make Debian 13's C module
+//! fail the login (PAM_SESSION_ERR, 14: "Invalid session class …"); ours, deciding the
+//! generation on the wire, must register every one of them as 252 would (0).
+//!
+//! logind 252 is Debian 12's real systemd-logind (`--logind systemd`, with the PID 1 stand-in).
+//! Debian 13's C module runs in the same testbed kind, loaded by Debian 13's own dynamic loader
+//! and libraries (the cached `testbed/build-root debian13` root) around the same PAM client.
+//! Every case runs both modules, each in a fresh testbed, concurrently.
+
+mod common;
+
+use common::*;
+use std::path::PathBuf;
+use std::sync::OnceLock;
+
+/// The cached Debian 13 root (built on first use).
+fn debian13_root() -> PathBuf {
+    static R: OnceLock<PathBuf> = OnceLock::new();
+    R.get_or_init(|| {
+        let out = std::process::Command::new(repo_root().join("testbed/build-root"))
+            .arg("debian13")
+            .output()
+            .expect("testbed/build-root debian13");
+        assert!(
+            out.status.success(),
+            "build-root debian13: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        PathBuf::from(String::from_utf8_lossy(&out.stdout).trim())
+    })
+    .clone()
+}
+
+/// Debian 13's C module, and the loader words that run the client with Debian 13's libraries.
+fn c257() -> (Module, Vec<String>) {
+    let root = debian13_root();
+    let lib = root.join("usr/lib/x86_64-linux-gnu");
+    let module = Module {
+        path: lib.join("security/pam_systemd.so"),
+        kind: Impl::C,
+    };
+    assert!(module.path.exists(), "{} missing", module.path.display());
+    let prefix = vec![
+        root.join("usr/lib64/ld-linux-x86-64.so.2")
+            .to_string_lossy()
+            .into_owned(),
+        "--library-path".into(),
+        lib.to_string_lossy().into_owned(),
+    ];
+    (module, prefix)
+}
+
+struct Login {
+    name: &'static str,
+    build: fn(Case) -> Case,
+    /// The class Debian 13's module sends (and logind 252 refuses).
+    class_257: &'static str,
+    /// What our module's login ends with: the class in the PAM env (None: no session, the 252
+    /// outcome for user@.service's stack).
+    class_ours: Option<&'static str>,
+}
+
+fn root(c: Case) -> Case {
+    c.user(User::Name("root".into()))
+}
+
+const LOGINS: &[Login] = &[
+    Login {
+        name: "root on pts/0",
+        build: |c| root(c).item("tty", "pts/0"),
+        class_257: "user-early",
+        class_ours: Some("user"),
+    },
+    Login {
+        name: "root on /dev/tty1 (login)",
+        build: |c| root(c).service("login").item("tty", "/dev/tty1"),
+        class_257: "user-early",
+        class_ours: Some("user"),
+    },
+    Login {
+        name: "daemon (system user) on pts/1",
+        build: |c| c.user(User::Name("daemon".into())).item("tty", "pts/1"),
+        class_257: "user-early",
+        class_ours: Some("user"),
+    },
+    Login {
+        name: "nobody on pts/2",
+        build: |c| c.user(User::Name("nobody".into())).item("tty", "pts/2"),
+        class_257: "user-early",
+        class_ours: Some("user"),
+    },
+    Login {
+        name: "user@0.service (systemd-user, root)",
+        build: |c| root(c).service("systemd-user"),
+        class_257: "manager-early",
+        class_ours: None,
+    },
+    Login {
+        name: "user@UID.service (systemd-user, regular user)",
+        build: |c| c.service("systemd-user"),
+        class_257: "manager",
+        class_ours: None,
+    },
+    Login {
+        name: "regular user, XDG_SESSION_INCOMPLETE=1 (PAM env)",
+        build: |c| c.item("tty", "pts/3").penv("XDG_SESSION_INCOMPLETE", "1"),
+        class_257: "user-incomplete",
+        class_ours: Some("user"),
+    },
+    Login {
+        name: "regular user, XDG_SESSION_INCOMPLETE=yes (process env)",
+        build: |c| c.item("tty", "pts/3").env("XDG_SESSION_INCOMPLETE", "yes"),
+        class_257: "user-incomplete",
+        class_ours: Some("user"),
+    },
+];
+
+fn case(m: &Module, login: &Login) -> Case {
+    (login.build)(Case::new(m).logind(Logind::Systemd)).timeout(std::time::Duration::from_secs(90))
+}
+
+/// Every login of the table: Debian 13's C module fails each with 14 and logind 252's refusal
+/// of the 257 class; ours succeeds each, with the 252 request (and logs the generation).
+#[test]
+fn debian13_module_fails_ours_does_not() {
+    let (c_mod, prefix) = c257();
+    let rs_mod = Module::rs_built();
+    let _ = (testkit_dir(), pamclient(), testhelper());
+    let mut problems = Vec::new();
+    let (mut c_failed, mut rs_failed) = (0, 0);
+    for login in LOGINS {
+        let cc = case(&c_mod, login).client_prefix(&prefix.iter().map(String::as_str).collect::<Vec<_>>());
+        let rc = case(&rs_mod, login);
+        let (c, rs) = std::thread::scope(|s| {
+            let h = s.spawn(|| cc.run());
+            let r = rc.run();
+            (h.join().expect("C run panicked"), r)
+        });
+        let name = login.name;
+        if c.open_rc != Some(0) {
+            c_failed += 1;
+        }
+        if rs.open_rc != Some(0) {
+            rs_failed += 1;
+        }
+        let refused = format!("Failed to create session: Invalid session class {}", login.class_257);
+        if c.open_rc != Some(14) || !c.logged(3, &refused) {
+            problems.push(format!(
+                "{name}: Debian 13's module: open {:?}, expected 14 with {refused:?}\n{}",
+                c.open_rc,
+                c.summary()
+            ));
+        }
+        let class = rs.env_get("XDG_SESSION_CLASS");
+        let why = if login.class_ours.is_some() {
+            "CreateSessionWithPIDFD is unknown, sent the 252 request"
+        } else {
+            "it refused the systemd-user session; 252 registers none and sets the runtime directory only"
+        };
+        let generation = format!("logind generation 252 ({why}).");
+        if rs.open_rc != Some(0)
+            || class != login.class_ours
+            || rs.env_get("XDG_SESSION_ID").is_some() != login.class_ours.is_some()
+            || !rs.logged(7, &generation)
+        {
+            problems.push(format!(
+                "{name}: ours: open {:?}, class {class:?} (want 0, {:?}, {generation:?})\n{}",
+                rs.open_rc,
+                login.class_ours,
+                rs.summary()
+            ));
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+    assert_eq!(
+        (c_failed, rs_failed),
+        (LOGINS.len(), 0),
+        "failed logins (Debian 13's C module, ours)"
+    );
+}
