@@ -337,14 +337,31 @@ fn seed_257_zero_stop_delay_fails_the_login_and_names_it() {
     let body = "for i in $(seq 1 12); do login $i | tee \"$TESTBED_STATE/last\"; grep -q '^open_rc=14' \"$TESTBED_STATE/last\" && break; sleep 0.8; done\n\
                 doctor\nsection fix\nsystemctl reset-failed user-runtime-dir@0.service user@0.service\n\
                 loginctl enable-linger root\nsleep 1\nlogin 20\nlogin 21\n";
-    let r = run("debian13", &["--logind-conf=UserStopDelaySec=0", DROPIN_USER0_FALSE], body);
+    let r = run(
+        "debian13",
+        &["--logind-conf=UserStopDelaySec=0", DROPIN_USER0_FALSE],
+        body,
+    );
     let n = r.logins.len();
     assert!(n >= 3, "{}", r.summary());
     let failed = &r.logins[n - 3];
     assert_eq!(failed.open_rc, Some(14), "a login must fail\n{}", r.summary());
-    assert!(n - 2 >= 6, "the limit is 5 starts: the first failure is the 6th login or later\n{}", r.summary());
-    assert_eq!(failed.naming_lines().len(), 1, "the failing login names its cause\n{}", r.summary());
-    assert!(failed.log.iter().any(|x| x.contains("Failed to create session:")), "{}", r.summary());
+    assert!(
+        n - 2 >= 6,
+        "the limit is 5 starts: the first failure is the 6th login or later\n{}",
+        r.summary()
+    );
+    assert_eq!(
+        failed.naming_lines().len(),
+        1,
+        "the failing login names its cause\n{}",
+        r.summary()
+    );
+    assert!(
+        failed.log.iter().any(|x| x.contains("Failed to create session:")),
+        "{}",
+        r.summary()
+    );
     let (out, rc) = r.doctor(0);
     assert_eq!(rc, 1, "{}", r.summary());
     assert!(
