@@ -108,31 +108,96 @@ async fn call_str(
     conn.call_method(Some(dest), path, Some(iface), method, &(arg,)).await
 }
 
-/// A `v` holding a basic type, read as the (signature, value) pair it is on the wire: typed
-/// reads instead of zbus's generic variant decoder, which would double what this file adds to
-/// the module.
+/// A `v` holding a basic type (`u`, `t`, `b`, `s`, `o`), read straight from the body's bytes:
+/// zbus's generic decoders would add more to the module than the rest of this file.
 fn value_of(msg: &Message) -> Val {
     let body = msg.body();
     let data = body.data();
-    let Ok((sig, _)) = data.deserialize_for_signature::<_, &str>("g") else {
-        return Val::Other;
-    };
-    let v = match sig {
-        "u" => data
-            .deserialize_for_signature::<_, (&str, u32)>("gu")
-            .map(|((_, n), _)| Val::U32(n)),
-        "t" => data
-            .deserialize_for_signature::<_, (&str, u64)>("gt")
-            .map(|((_, n), _)| Val::U64(n)),
-        "b" => data
-            .deserialize_for_signature::<_, (&str, bool)>("gb")
-            .map(|((_, b), _)| Val::Bool(b)),
-        "s" | "o" => data
-            .deserialize_for_signature::<_, (&str, &str)>(if sig == "s" { "gs" } else { "go" })
-            .map(|((_, s), _)| Val::Str(s.to_owned())),
-        _ => return Val::Other,
-    };
-    v.unwrap_or(Val::Other)
+    let w = Wire::new(data.bytes(), data.context());
+    w.variant().unwrap_or(Val::Other)
+}
+
+/// A body's bytes with their byte order and position in the message (alignment is relative to
+/// the message's start).
+struct Wire<'a> {
+    bytes: &'a [u8],
+    big: bool,
+    position: usize,
+}
+
+impl<'a> Wire<'a> {
+    fn new(bytes: &'a [u8], ctxt: zbus::wire::serialized::Context) -> Self {
+        Wire {
+            bytes,
+            big: ctxt.endian() == zbus::wire::Endian::Big,
+            position: ctxt.position(),
+        }
+    }
+
+    fn align(&self, off: usize, to: usize) -> usize {
+        let abs = self.position.wrapping_add(off);
+        off.wrapping_add((to - abs % to) % to)
+    }
+
+    fn u32_at(&self, off: usize) -> Option<u32> {
+        let b: [u8; 4] = self.bytes.get(off..off.checked_add(4)?)?.try_into().ok()?;
+        Some(if self.big {
+            u32::from_be_bytes(b)
+        } else {
+            u32::from_le_bytes(b)
+        })
+    }
+
+    fn u64_at(&self, off: usize) -> Option<u64> {
+        let b: [u8; 8] = self.bytes.get(off..off.checked_add(8)?)?.try_into().ok()?;
+        Some(if self.big {
+            u64::from_be_bytes(b)
+        } else {
+            u64::from_le_bytes(b)
+        })
+    }
+
+    /// A `s` or `o` at `off` (aligned here): its text.
+    fn str_at(&self, off: usize) -> Option<&'a str> {
+        let off = self.align(off, 4);
+        let len = usize::try_from(self.u32_at(off)?).ok()?;
+        let start = off.checked_add(4)?;
+        let end = start.checked_add(len)?;
+        if self.bytes.get(end) != Some(&0) {
+            return None;
+        }
+        std::str::from_utf8(self.bytes.get(start..end)?).ok()
+    }
+
+    /// The body as one `v` of a basic type.
+    fn variant(&self) -> Option<Val> {
+        let len = usize::from(*self.bytes.first()?);
+        let sig = self.bytes.get(1..len.checked_add(1)?)?;
+        let off = len.checked_add(2)?;
+        Some(match sig {
+            b"u" => Val::U32(self.u32_at(self.align(off, 4))?),
+            b"b" => Val::Bool(self.u32_at(self.align(off, 4))? != 0),
+            b"t" => Val::U64(self.u64_at(self.align(off, 8))?),
+            b"s" | b"o" => Val::Str(self.str_at(off)?.to_owned()),
+            _ => Val::Other,
+        })
+    }
+}
+
+/// The first argument of a reply whose body starts with `b` (`NameHasOwner`).
+fn bool_reply(msg: &Message) -> Option<bool> {
+    let body = msg.body();
+    (body.signature().to_string() == "b").then_some(())?;
+    let data = body.data();
+    Wire::new(data.bytes(), data.context()).u32_at(0).map(|v| v != 0)
+}
+
+/// The first argument of a reply whose body is `o` (`GetUnit`).
+fn path_reply(msg: &Message) -> Option<String> {
+    let body = msg.body();
+    (body.signature().to_string() == "o").then_some(())?;
+    let data = body.data();
+    Wire::new(data.bytes(), data.context()).str_at(0).map(str::to_owned)
 }
 
 /// Whether anybody owns `name` on the bus (never starts a service).
@@ -146,7 +211,7 @@ pub async fn has_owner(conn: &Connection, name: &str) -> Result<bool, zbus::Erro
         name,
     )
     .await?;
-    msg.body().deserialize::<bool>()
+    bool_reply(&msg).ok_or_else(|| zbus::Error::Failure("NameHasOwner: not a boolean".into()))
 }
 
 /// Reads `props` of `dest` `path` in order, one call each (one await point: small code).
@@ -169,11 +234,7 @@ const UNIT_PROPS: [(&str, &str); 5] = [
 /// PID 1's view of one unit; a unit it has not loaded is `Unit::not_loaded`.
 pub async fn unit(conn: &Connection, name: &str) -> Result<Unit, NoFacts> {
     let path = match call_str(conn, SYSTEMD, SYSTEMD_PATH, SYSTEMD_MANAGER, "GetUnit", name).await {
-        Ok(m) => m
-            .body()
-            .deserialize::<zbus::ObjectPath<'_>>()
-            .map(|p| p.as_str().to_owned())
-            .map_err(|e| NoFacts::Call(e.to_string()))?,
+        Ok(m) => path_reply(&m).ok_or_else(|| NoFacts::Call(format!("GetUnit {name}: not an object path")))?,
         Err(e) => match error_of(e) {
             (Some(n), _) if n == "org.freedesktop.systemd1.NoSuchUnit" => {
                 return Ok(Unit::not_loaded(name.to_owned()));
@@ -324,3 +385,6 @@ pub fn runtime_dir_in_order(path: &str, uid: u32) -> bool {
     }
     st.st_mode & libc::S_IFMT == libc::S_IFDIR && st.st_uid == uid
 }
+
+#[cfg(test)]
+mod tests;
