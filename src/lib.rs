@@ -121,9 +121,13 @@ pub mod args;
 mod boundary;
 mod caps;
 pub mod context;
+#[doc(hidden)]
+pub mod diagnose;
 mod error;
 mod ffi;
 mod host;
+#[doc(hidden)]
+pub mod inquiry;
 mod limits;
 mod logging;
 mod logind;
