@@ -222,7 +222,11 @@ pub fn open<P: PamOps, L: Logind, H: Host>(
             finish(host, &args, answered, &user, systemd_user, req.seat);
             return Ok(());
         }
-        Err(f) => return Err(bus_error(Op::Create, &f, &ep, host.euid())),
+        Err(f) => {
+            // The line naming the cause (src/inquiry.rs), before the error line.
+            created.why.iter().for_each(|w| warn!("{w}"));
+            return Err(bus_error(Op::Create, &f, &ep, host.euid()));
+        }
     };
 
     debug!(
@@ -241,6 +245,7 @@ pub fn open<P: PamOps, L: Logind, H: Host>(
         // Not for another user's session (su, sudo): their runtime dir is not ours to announce.
         configure_runtime_directory(pam, host, user.uid, reply.runtime_path.as_bytes())?;
     }
+    created.why.iter().for_each(|w| warn!("{w}"));
     update_environment(pam, "XDG_SESSION_TYPE", req.session_type)?;
     update_environment(pam, "XDG_SESSION_CLASS", req.class)?;
     update_environment(pam, "XDG_SESSION_DESKTOP", req.desktop)?;

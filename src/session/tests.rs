@@ -255,6 +255,7 @@ impl Logind for ScriptedLogind {
                 return Created {
                     attempts: Vec::new(),
                     result: Err(f),
+                    why: None,
                 };
             }
             Some(Expect::Release(..)) => panic!("CreateSession* where ReleaseSession was expected"),
@@ -290,6 +291,7 @@ impl Logind for ScriptedLogind {
                             vtnr: r.vtnr,
                             existing: r.existing,
                         })),
+                        why: None,
                     };
                 }
                 Answer1::Fail(f) => f,
@@ -301,6 +303,7 @@ impl Logind for ScriptedLogind {
                     return Created {
                         attempts,
                         result: Ok(logind::Answer::NoSession),
+                        why: None,
                     };
                 }
                 Next::Stop => {
@@ -308,6 +311,7 @@ impl Logind for ScriptedLogind {
                     return Created {
                         attempts,
                         result: Err(failure),
+                        why: None,
                     };
                 }
             }
