@@ -134,6 +134,8 @@ print("- latency = pam_start..pam_end inside a fresh forked child (wall = fork..
 for kind, label in (("elogind", "elogind 246"), ("fake", "instant fake logind, pidfd=0")):
     lat = latency(os.path.join(OUT, kind, "latency.txt"))
     n_rs, n_c = len(lat[RS]["inner"]), len(lat[C]["inner"])
+    if not n_rs or not n_c:
+        continue
     for p, name, tgt in ((50, "median", 0.9), (90, "p90", None), (99, "p99", None)):
         a, b = pct(lat[RS]["inner"], p), pct(lat[C]["inner"], p)
         row(f"login latency vs {label}: {name} (µs, n={n_rs}/{n_c})", a, b, target=tgt)
@@ -141,6 +143,19 @@ for kind, label in (("elogind", "elogind 246"), ("fake", "instant fake logind, p
     row(f"login wall incl. fork+exit vs {label}: median (µs)", a, b)
     if lat[RS]["bad"] or lat[C]["bad"]:
         row(f"failed logins vs {label}", lat[RS]["bad"], lat[C]["bad"])
+
+# Real systemd as PID 1: each world's logind against that world's own C module.
+WORLDS = (("world-debian12", "real logind 252 (Debian 12, C module 252)"),
+          ("world-debian13", "real logind 257 (Debian 13, C module 257)"))
+for kind, label in WORLDS:
+    lat = latency(os.path.join(OUT, kind, "latency.txt"))
+    n_rs, n_c = len(lat[RS]["inner"]), len(lat[C]["inner"])
+    if not n_rs or not n_c:
+        continue
+    for p, name, tgt in ((50, "median", 0.9), (90, "p90", 0.9)):
+        a, b = pct(lat[RS]["inner"], p), pct(lat[C]["inner"], p)
+        row(f"login latency vs {label}: {name} (µs, n={n_rs}/{n_c})", a, b, target=tgt)
+    row(f"failed logins vs {label}", lat[RS]["bad"], lat[C]["bad"])
 
 lat1 = latency(os.path.join(OUT, "fake", "latency-pidfd1.txt"))
 lat0 = latency(os.path.join(OUT, "fake", "latency.txt"))
@@ -153,7 +168,8 @@ if lat1[RS]["inner"]:
 
 # Callgrind.
 cg = {}
-for kind, cfg in (("elogind", "pidfd0"), ("fake", "pidfd0"), ("fake", "pidfd1")):
+for kind, cfg in (("elogind", "pidfd0"), ("fake", "pidfd0"), ("fake", "pidfd1"),
+                  ("world-debian12", "pidfd0"), ("world-debian13", "pidfd0")):
     for svc in (RS, C, "bench-rsprof"):
         p = os.path.join(OUT, kind, f"callgrind-{cfg}-{svc}.out")
         if os.path.exists(p):
@@ -180,6 +196,11 @@ cgrow("elogind", "pidfd0", "Ir, pam_start_confdir incl. (config + dlopen of the 
 cgrow("elogind", "pidfd0", "Ir, pam_sm_open_session incl.", "pam_sm_open_session")
 cgrow("elogind", "pidfd0", "Ir, pam_sm_close_session incl.", "pam_sm_close_session")
 cgrow("elogind", "pidfd0", "Ir, pam_end incl. (dlclose)", "pam_end")
+cgrow("world-debian12", "pidfd0", "Ir, whole client process, one login vs real logind 252", "TOTAL", target=0.6)
+cgrow("world-debian12", "pidfd0", "Ir, pam_sm_open_session incl. vs real logind 252", "pam_sm_open_session")
+cgrow("world-debian13", "pidfd0", "Ir, whole client process, one login vs real logind 257", "TOTAL", target=0.6)
+cgrow("world-debian13", "pidfd0", "Ir, pam_sm_open_session incl. vs real logind 257", "pam_sm_open_session")
+cgrow("world-debian13", "pidfd0", "Ir, pam_sm_close_session incl. vs real logind 257", "pam_sm_close_session")
 cgrow("fake", "pidfd0", "Ir, whole process vs fake pidfd=0", "TOTAL")
 cgrow("fake", "pidfd1", "Ir, whole process vs fake pidfd=1", "TOTAL")
 a0, a1 = cg.get(("fake", "pidfd0", RS)), cg.get(("fake", "pidfd1", RS))

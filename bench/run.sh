@@ -10,11 +10,15 @@
 # 3. one testbed with elogind 246: latency (interleaved A/B), RSS/threads/fds probes,
 #    callgrind, 32-client concurrency;
 # 4. one testbed with the instant fake logind: the same, plus pidfd=1 vs pidfd=0;
-# 5. bench/report.py turns the raw files into OUTDIR/summary.md, copied to
+# 5. the real-systemd worlds (testbed --world debian12|debian13 --logind systemd): latency
+#    (interleaved A/B) and callgrind of one login each, against real logind 252 and 257 as
+#    PID 1's, each against the C module of the same world (Debian 12's and Debian 13's own);
+# 6. bench/report.py turns the raw files into OUTDIR/summary.md, copied to
 #    bench/results/latest.md and printed.
 #
 # Knobs (environment): BENCH_LOGINS (500), BENCH_PIDFD_LOGINS (200), BENCH_DLOPEN (1000),
 # BENCH_CLIENTS (32), BENCH_SECONDS (10, split in two halves per module: A B B A),
+# BENCH_KINDS ("elogind fake"), BENCH_WORLDS ("debian12 debian13"; empty: no real-systemd worlds),
 # BENCH_SKIP_SETUP=1 (skip setup-host.sh and the builds).
 set -euo pipefail
 
@@ -25,6 +29,8 @@ PIDFD_LOGINS="${BENCH_PIDFD_LOGINS:-200}"
 DLOPEN_N="${BENCH_DLOPEN:-1000}"
 CLIENTS="${BENCH_CLIENTS:-32}"
 SECONDS_EACH="${BENCH_SECONDS:-10}"
+WORLDS="${BENCH_WORLDS-debian12 debian13}"
+KINDS="${BENCH_KINDS-elogind fake}"
 MOD_C=/lib/x86_64-linux-gnu/security/pam_systemd.so
 MOD_RS="$ROOT/target/release/libpam_systemd_rs.so"
 MOD_RS_PROF="$ROOT/target/bench-prof/release/libpam_systemd_rs.so"
@@ -43,8 +49,8 @@ list_sessions() { # number of sessions logind knows
     org.freedesktop.login1.Manager ListSessions 2>/dev/null | awk '{print $2}'
 }
 
-sessions_left() { # elogind: ListSessions; fake: sessions created whose fd has not hit EOF yet
-  if [[ "$TESTBED_LOGIND" == elogind ]]; then
+sessions_left() { # elogind, systemd: ListSessions; fake: sessions created whose fd has not hit EOF yet
+  if [[ "$TESTBED_LOGIND" == elogind || "$TESTBED_LOGIND" == systemd ]]; then
     list_sessions
   else
     local c e
@@ -66,7 +72,9 @@ wait_no_sessions() { # wait (bounded, 30 s) until no session is left; print the 
 
 # Counts of session creations / releases logind saw so far.
 count_created() {
-  if [[ "$TESTBED_LOGIND" == elogind ]]; then
+  if [[ "$TESTBED_LOGIND" == systemd ]]; then
+    journalctl -q --no-pager -u systemd-logind.service 2>/dev/null | grep -c 'New session ' || true
+  elif [[ "$TESTBED_LOGIND" == elogind ]]; then
     grep -c 'New session ' "$TESTBED_STATE/logind.log" || true
   else
     grep -c '"reply":{[^}]*"id"' "$TESTBED_STATE/fake-calls.jsonl" 2>/dev/null || true
@@ -159,6 +167,41 @@ inner() {
   cat "$raw/concurrent.txt" >&2
 }
 
+# Inside a real-systemd world: bench/run.sh __inner world-debianNN OUTDIR. The C module is the
+# world's own (Debian 12's 252 or Debian 13's 257); valgrind is the host's, bound in.
+inner_world() {
+  local kind="$1" out="$2"
+  local raw="$out/$kind"
+  mkdir -p "$raw"
+  local confdir="$raw/pam.d"
+  mkdir -p "$confdir"
+  echo "session required $MOD_RS" >"$confdir/bench-rs"
+  echo "session required $TESTBED_MODULE_C" >"$confdir/bench-c"
+  echo "session required $MOD_RS_PROF" >"$confdir/bench-rsprof"
+  local a=(--confdir "$confdir" --user "$TESTBED_USER1" "${ITEMS[@]}")
+  echo "c_module=$TESTBED_MODULE_C" >"$raw/world.txt"
+  echo "systemd=$(systemctl --version | head -n 1)" >>"$raw/world.txt"
+
+  log "[$kind] sanity: one login each"
+  "$BIN" once "${a[@]}" bench-rs >&2
+  "$BIN" once "${a[@]}" bench-c >&2
+
+  log "[$kind] warm-up (20 rounds), then latency: $LOGINS rounds, interleaved"
+  "$BIN" latency "${a[@]}" -n 20 bench-rs bench-c >/dev/null
+  "$BIN" latency "${a[@]}" -n "$LOGINS" bench-rs bench-c >"$raw/latency.txt"
+  wait_no_sessions >"$raw/latency-left.txt"
+
+  log "[$kind] callgrind: one login each"
+  local svc
+  for svc in bench-rs bench-c bench-rsprof; do
+    VALGRIND_LIB=/usr/libexec/valgrind LD_PRELOAD="$SHIM" /usr/bin/valgrind.bin --tool=callgrind \
+      --callgrind-out-file="$raw/callgrind-pidfd0-$svc.out" \
+      "$BIN" once "${a[@]}" "$svc" >"$raw/callgrind-pidfd0-$svc.log" 2>&1 ||
+      log "[$kind] callgrind $svc failed (see $raw/callgrind-pidfd0-$svc.log)"
+  done
+  wait_no_sessions >/dev/null
+}
+
 # ---------------------------------------------------------------------------
 # On the host
 # ---------------------------------------------------------------------------
@@ -240,7 +283,11 @@ machine() {
 main() {
   if [[ "${1:-}" == __inner ]]; then
     shift
-    inner "$@"
+    if [[ "$1" == world-* ]]; then
+      inner_world "$@"
+    else
+      inner "$@"
+    fi
     return
   fi
   ((EUID == 0)) || { log "must run as root (the testbed needs namespaces)"; exit 1; }
@@ -252,11 +299,19 @@ main() {
   machine "$out"
   static_facts "$out"
   local kind
-  for kind in elogind fake; do
+  for kind in $KINDS; do
     log "testbed with $kind"
     rm -rf "$out/tb-$kind"
     "$ROOT/testbed/testbed" run --logind "$kind" --state "$out/tb-$kind" -- \
       "$HERE/run.sh" __inner "$kind" "$out"
+  done
+  local world
+  for world in $WORLDS; do
+    log "real systemd world $world"
+    rm -rf "$out/tb-$world"
+    "$ROOT/testbed/testbed" run --world "$world" --logind systemd --state "$out/tb-$world" \
+      --bind "$out" --bind /usr/libexec/valgrind --bind /usr/bin/valgrind.bin -- \
+      "$HERE/run.sh" __inner "world-$world" "$out"
   done
   echo "total_seconds=$((SECONDS - t0))" >>"$out/machine.txt"
   python3 "$HERE/report.py" "$out" >"$out/summary.md"

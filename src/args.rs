@@ -31,9 +31,9 @@ pub struct Args<'a> {
     /// `timeout=SPAN`: one deadline over connect, authentication, Hello and the call.
     /// `None`: not given (each hook has its default); `Some(None)`: `timeout=infinity`.
     pub timeout: Option<Option<Duration>>,
-    /// `default-capability-bounding-set=` (257), `caps::UNSET` when not given.
+    /// `default-capability-bounding-set=` (257), `UNSET` (all ones) when not given.
     pub bounding_set: u64,
-    /// `default-capability-ambient-set=` (257), `caps::UNSET` when not given.
+    /// `default-capability-ambient-set=` (257), `UNSET` (all ones) when not given.
     pub ambient_set: u64,
     /// `compat=252|257`: behave as that generation only. `None`: decided by logind's answer.
     pub compat: Option<Generation>,

@@ -38,7 +38,9 @@
 //! * **PAM data written**: `systemd-user-record-<name>` (when nothing was cached: the NSS record
 //!   as systemd's JSON, a `malloc`'d C string with a `free()` cleanup); `systemd.existing` (an
 //!   int, no cleanup); `systemd.session-fd` (fd + 1, no cleanup: the fd is deliberately kept open
-//!   until the process exits, so that logind sees the session leader go).
+//!   until the process exits, so that logind sees the session leader go); ours:
+//!   `pam_systemd_rs.generation` (252 or 257, no cleanup: the generation logind's answers told
+//!   at open, read at close for its log lines; not written under `compat=`).
 //! * **Module arguments**: `class=`, `type=`, `desktop=` (fallbacks for the `XDG_SESSION_*`
 //!   variables), `debug`, `debug=` (a boolean), `default-capability-bounding-set=` and
 //!   `default-capability-ambient-set=` (257), and ours: `timeout=` (one deadline over connect,
@@ -119,9 +121,13 @@ pub mod args;
 mod boundary;
 mod caps;
 pub mod context;
+#[doc(hidden)]
+pub mod diagnose;
 mod error;
 mod ffi;
 mod host;
+#[doc(hidden)]
+pub mod inquiry;
 mod limits;
 mod logging;
 mod logind;

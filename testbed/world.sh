@@ -254,7 +254,7 @@ world_in() {
 # Process identity: pid + start time (field 22 of /proc/PID/stat). pid_max can be small
 # (32768 here): a pid bash has already reaped may belong to another process, e.g. the PID 1
 # of a parallel world, so nothing is signalled or entered by pid alone.
-pid_start() { cut -d' ' -f22 "/proc/$1/stat" 2>/dev/null; }
+pid_start() { cut -d' ' -f22 "/proc/$1/stat" 2>/dev/null || true; }
 W_UNSHARE_START=""
 W_P1_START=""
 world_alive() {
@@ -301,6 +301,8 @@ world_teardown() {
 }
 
 world_fail() { # world_fail MESSAGE: one line, tear down, exit 125
+  WORLD_DONE=1
+  set +e
   log "$*"
   world_teardown
   world_end_guard
@@ -346,10 +348,17 @@ world_start_guard() { # world_start_guard CG KEEP
 }
 
 WORLD_KEEP_STATE=0
+WORLD_DONE=0
 WORLD_CMD_PID=""
 WORLD_CMD_START=""
 
+world_on_exit() { # world_on_exit STATUS LAST_COMMAND: the EXIT trap of cmd_world
+  ((WORLD_DONE)) && return 0
+  world_fail "internal error: '$2' failed (status $1)"
+}
+
 world_on_signal() {
+  WORLD_DONE=1
   log "signal received, stopping the world"
   if [[ -n "$WORLD_CMD_PID" && "$(pid_start "$WORLD_CMD_PID")" == "$WORLD_CMD_START" ]]; then
     kill -TERM "$WORLD_CMD_PID" 2>/dev/null || true
@@ -368,6 +377,8 @@ cmd_world() {
   local cg2 own lower t0
   t0=$(date +%s%N)
   trap world_on_signal TERM INT HUP
+  # An unexpected exit of the runner itself (set -e) is a testbed failure: one line, cleanup, 125.
+  trap 'world_on_exit $? "$BASH_COMMAND"' EXIT
 
   cg2="$(world_cgroup2_root)" || world_fail "no cgroup2 hierarchy (looked at ${TESTBED_CGROUP2:-/sys/fs/cgroup/unified /sys/fs/cgroup}); --logind systemd needs one"
   own="$(sed -n 's/^0:://p' /proc/self/cgroup)"
@@ -433,19 +444,22 @@ cmd_world() {
   done
   [[ -n "$W_P1" ]] || world_fail "the world's PID 1 did not start: $(tail -n 1 "$STATE/boot.log" 2>/dev/null)"
   mkdir -p "$W_CG/testbed-exec"
-  for ((i = 0; i < WORLD_WAIT_BOOT * 2; i++)); do
+  for ((i = 0; i < WORLD_WAIT_BOOT * 5; i++)); do
     if ! world_alive || ! world_p1_alive; then
       world_fail "PID 1 of the $world world exited during boot: $(cat "$STATE/boot.log" "$STATE/console.log" 2>/dev/null | grep -v -e '^\s*$' -e 'dmesg(1)' | tail -n 1)"
     fi
-    # Only once PID 1 is systemd (before, nsenter would enter a half-built world).
-    if world_p1_alive && [[ "$(cat "/proc/$W_P1/comm" 2>/dev/null)" == systemd ]]; then
+    # Only once PID 1 is systemd (before, nsenter would enter a half-built world) and logind
+    # has written its first seat (looked at from the host through /proc/PID/root: no process
+    # spawned per poll); then ask systemd and the bus.
+    if world_p1_alive && [[ "$(cat "/proc/$W_P1/comm" 2>/dev/null)" == systemd ]] &&
+       [[ -e "/proc/$W_P1/root/run/systemd/seats/seat0" || $((i % 10)) == 9 ]]; then
       state_now="$(world_in systemctl is-system-running 2>/dev/null || true)"
       if [[ "$state_now" == running || "$state_now" == degraded ]] &&
          world_in busctl --system status org.freedesktop.login1 >/dev/null 2>&1; then
         break
       fi
     fi
-    sleep 0.05
+    sleep 0.02
     (( $(date +%s%N) - t_boot < WORLD_WAIT_BOOT * 100000000 )) || { i=-1; break; }
   done
   if ((i < 0)) || [[ "$state_now" != running && "$state_now" != degraded ]]; then
@@ -494,6 +508,7 @@ cmd_world() {
     [[ -n "$WORLD_CMD_START" && "$(pid_start "$WORLD_CMD_PID")" == "$WORLD_CMD_START" ]] || break
   done
   WORLD_CMD_PID=""
+  WORLD_DONE=1
   world_teardown
   world_end_guard
   if ((rc != 0)); then
