@@ -7,7 +7,7 @@ use super::utf8::{mangle_gecos, utf8_is_valid, valid_gecos};
 use crate::parse::cstr;
 
 /// A passwd entry (`struct passwd`). `passwd` is unused by systemd (kept for completeness).
-/// Owned (`Vec<u8>`, what `nss::lookup` returns) or borrowed (`&[u8]`, for tests and
+/// Owned (`Vec<u8>`, what `user::nss::lookup` returns) or borrowed (`&[u8]`, for tests and
 /// fuzzing): the writer takes either.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Passwd<B = Vec<u8>> {
@@ -21,7 +21,7 @@ pub struct Passwd<B = Vec<u8>> {
 }
 
 /// A shadow entry (`struct spwd`); the numbers are the `long` fields, -1 = unset. Owned (what
-/// `nss::shadow_by_name` returns) or borrowed, as [`Passwd`].
+/// `user::nss::shadow_by_name` returns) or borrowed, as [`Passwd`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Shadow<B = Vec<u8>> {
     pub name: B,
