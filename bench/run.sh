@@ -36,6 +36,7 @@ MOD_RS="$ROOT/target/release/libpam_systemd_rs.so"
 MOD_RS_PROF="$ROOT/target/bench-prof/release/libpam_systemd_rs.so"
 BIN="$HERE/build/loginbench"
 SHIM="$HERE/build/pidfd_shim.so"   # pidfd_open for valgrind 3.19, see bench/pidfd_shim.c
+VG_WORLD="$HERE/build/valgrind"
 ITEMS=(--item tty=pts/7 --item rhost=10.0.0.9)
 
 log() { printf 'bench: %s\n' "$*" >&2; }
@@ -168,7 +169,8 @@ inner() {
 }
 
 # Inside a real-systemd world: bench/run.sh __inner world-debianNN OUTDIR. The C module is the
-# world's own (Debian 12's 252 or Debian 13's 257); valgrind is the host's, bound in.
+# world's own (Debian 12's 252 or Debian 13's 257); valgrind is the host's callgrind, copied
+# into bench/build (the worlds bind no host system directory).
 inner_world() {
   local kind="$1" out="$2"
   local raw="$out/$kind"
@@ -194,7 +196,7 @@ inner_world() {
   log "[$kind] callgrind: one login each"
   local svc
   for svc in bench-rs bench-c bench-rsprof; do
-    VALGRIND_LIB=/usr/libexec/valgrind LD_PRELOAD="$SHIM" /usr/bin/valgrind.bin --tool=callgrind \
+    VALGRIND_LIB="$VG_WORLD" LD_PRELOAD="$SHIM" "$VG_WORLD/valgrind.bin" --tool=callgrind \
       --callgrind-out-file="$raw/callgrind-pidfd0-$svc.out" \
       "$BIN" once "${a[@]}" "$svc" >"$raw/callgrind-pidfd0-$svc.log" 2>&1 ||
       log "[$kind] callgrind $svc failed (see $raw/callgrind-pidfd0-$svc.log)"
@@ -220,6 +222,10 @@ prepare() {
   mkdir -p "$HERE/build"
   gcc -O2 -Wall -Wextra -o "$BIN" "$HERE/loginbench.c" -lpam -ldl
   gcc -O2 -Wall -Wextra -shared -fPIC -o "$SHIM" "$HERE/pidfd_shim.c" -ldl
+  # The host's callgrind for the worlds: the launcher, the tool and its preload, the suppressions.
+  mkdir -p "$VG_WORLD"
+  cp /usr/bin/valgrind.bin /usr/libexec/valgrind/callgrind-amd64-linux \
+    /usr/libexec/valgrind/vgpreload_core-amd64-linux.so /usr/libexec/valgrind/default.supp "$VG_WORLD/"
 }
 
 relocs() { # total relocation entries of an ELF file
@@ -310,7 +316,7 @@ main() {
     log "real systemd world $world"
     rm -rf "$out/tb-$world"
     "$ROOT/testbed/testbed" run --world "$world" --logind systemd --state "$out/tb-$world" \
-      --bind "$out" --bind /usr/libexec/valgrind --bind /usr/bin/valgrind.bin -- \
+      --bind "$out" -- \
       "$HERE/run.sh" __inner "world-$world" "$out"
   done
   echo "total_seconds=$((SECONDS - t0))" >>"$out/machine.txt"

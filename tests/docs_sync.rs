@@ -29,13 +29,15 @@ fn rs_files(dir: &Path, out: &mut Vec<PathBuf>) {
 }
 
 /// The module's own code: `src/**/*.rs` without unit tests (`tests.rs` files, and everything
-/// from an inline `#[cfg(test)]` on).
+/// from an inline `#[cfg(test)]` on) and without the programs in `src/bin/` (the doctor names
+/// files, not PAM data).
 fn module_code() -> Vec<(PathBuf, String)> {
     let mut files = Vec::new();
     rs_files(&root().join("src"), &mut files);
+    let bin = root().join("src/bin");
     files
         .into_iter()
-        .filter(|p| p.file_name().is_some_and(|n| n != "tests.rs"))
+        .filter(|p| p.file_name().is_some_and(|n| n != "tests.rs") && !p.starts_with(&bin))
         .map(|p| {
             let s = std::fs::read_to_string(&p).unwrap();
             let code = s.split("\n#[cfg(test)]").next().unwrap_or_default().to_string();

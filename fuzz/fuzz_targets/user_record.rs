@@ -5,7 +5,9 @@
 //!    passes systemd's relaxed user-name rules.
 //! 2. Writer → reader round trip: the same bytes read as a passwd entry and an optional shadow
 //!    entry; whenever `record_json` produces a record for a name pam_systemd can look up, reading
-//!    it back gives the same name and uid (None for the two invalid uids).
+//!    it back gives the same name and uid (None for the two invalid uids) — except for a record
+//!    with a raw DEL, which systemd's writer emits and its reader refuses (found by this target;
+//!    the C module behaves the same, see docs/behaviour.md "The user record").
 //!
 //! Layout for 2: uid (4 bytes LE), gid (4), a flag byte (bit 0: a shadow entry), six i64 LE
 //! shadow numbers when bit 0 is set, then NUL-separated name, gecos, dir, shell, shadow password.
@@ -50,6 +52,13 @@ fuzz_target!(|data: &[u8]| {
         return;
     }
     let back = cached_identity(&json);
+    if json.contains(&0x7f) {
+        // systemd's own asymmetry, kept on purpose: the writer passes DEL through raw (a GECOS,
+        // home or shell containing it), and json_parse() refuses a raw DEL in a string, so such
+        // a record does not read back (tests/golden/cases.tsv pins both halves).
+        assert_eq!(back, Err(()), "a raw DEL read back: {}", String::from_utf8_lossy(&json));
+        return;
+    }
     let want_uid = uid_is_valid(uid).then_some(uid);
     let want_name = std::str::from_utf8(name).expect("record_json only writes UTF-8 names");
     assert_eq!(
