@@ -187,11 +187,8 @@ fn parse_timeout(v: &[u8]) -> Option<Option<Duration>> {
 mod tests {
     use super::*;
 
-    fn run(argv: &[&str]) -> (Args<'static>, Vec<String>) {
-        let owned: Vec<&'static [u8]> = argv
-            .iter()
-            .map(|s| &*Box::leak(s.as_bytes().to_vec().into_boxed_slice()))
-            .collect();
+    fn run(argv: &[&'static str]) -> (Args<'static>, Vec<String>) {
+        let owned: Vec<&'static [u8]> = argv.iter().map(|s| s.as_bytes()).collect();
         let mut warnings = Vec::new();
         let args = parse(&owned, |w| warnings.push(w.to_string()));
         (args, warnings)
