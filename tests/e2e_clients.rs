@@ -278,6 +278,40 @@ OUT="$S/client.txt"
     r.expect_kv("PROP_RemoteHost", "127.0.0.1");
 }
 
+/// The stacks shipped in `pam.d-examples/` work as installed: copied over the world's own files
+/// (the module name replaced by the path of the module under test, nothing else changed), a real
+/// `su -l` or `runuser -l` gets a session through them.
+fn shipped_example_stacks(on: On, client: &str) {
+    let (files, service) = match client {
+        "su" => ("su common-session", "su-l"),
+        _ => ("runuser-l common-session", "runuser-l"),
+    };
+    let script = format!(
+        r#"
+echo "UID1=$TESTBED_UID1"
+for f in {files}; do
+  sed "s#pam_systemd_rs\.so#$M#" "$TESTBED_ROOT/pam.d-examples/$f" >/etc/pam.d/$f
+done
+# Only the shipped line loads a logind module (the world's runuser-l carries pam_systemd.so).
+if cat /etc/pam.d/{service} /etc/pam.d/common-session | grep -v '^[[:space:]]*#' | grep -qE '[[:space:]]pam_systemd\.so'; then
+  echo STRAY=yes
+else
+  echo STRAY=no
+fi
+rc=0
+OUT="$TESTBED_STATE/client.out"
+{client} -l "$TESTBED_USER1" -c {probe} >"$OUT" || rc=$?
+cat "$OUT"
+echo "CLIENT_RC=$rc"
+{GONE}
+"#,
+        probe = probe()
+    );
+    let mut r = on.testbed(&format!("examples-{client}")).run(&script);
+    r.expect_kv("STRAY", "no");
+    check_user_session(&mut r, service);
+}
+
 macro_rules! on_each {
     ($($name:ident => $f:ident($on:expr);)*) => {
         $(
@@ -304,4 +338,14 @@ on_each! {
     d13_runuser_login_shell => runuser_login_shell(On::World(World::Debian13));
     d13_su_login_shell => su_login_shell(On::World(World::Debian13));
     d13_sshd_login_with_pty => sshd_login_with_pty(On::World(World::Debian13));
+}
+
+#[test]
+fn d12_shipped_su_stack() {
+    shipped_example_stacks(On::World(World::Debian12), "su");
+}
+
+#[test]
+fn d12_shipped_runuser_stack() {
+    shipped_example_stacks(On::World(World::Debian12), "runuser");
 }
