@@ -134,6 +134,8 @@ print("- latency = pam_start..pam_end inside a fresh forked child (wall = fork..
 for kind, label in (("elogind", "elogind 246"), ("fake", "instant fake logind, pidfd=0")):
     lat = latency(os.path.join(OUT, kind, "latency.txt"))
     n_rs, n_c = len(lat[RS]["inner"]), len(lat[C]["inner"])
+    if not n_rs or not n_c:
+        continue
     for p, name, tgt in ((50, "median", 0.9), (90, "p90", None), (99, "p99", None)):
         a, b = pct(lat[RS]["inner"], p), pct(lat[C]["inner"], p)
         row(f"login latency vs {label}: {name} (µs, n={n_rs}/{n_c})", a, b, target=tgt)

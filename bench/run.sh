@@ -310,7 +310,7 @@ main() {
     log "real systemd world $world"
     rm -rf "$out/tb-$world"
     "$ROOT/testbed/testbed" run --world "$world" --logind systemd --state "$out/tb-$world" \
-      --bind /usr/libexec/valgrind --bind /usr/bin/valgrind.bin -- \
+      --bind "$out" --bind /usr/libexec/valgrind --bind /usr/bin/valgrind.bin -- \
       "$HERE/run.sh" __inner "world-$world" "$out"
   done
   echo "total_seconds=$((SECONDS - t0))" >>"$out/machine.txt"

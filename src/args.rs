@@ -31,9 +31,9 @@ pub struct Args<'a> {
     /// `timeout=SPAN`: one deadline over connect, authentication, Hello and the call.
     /// `None`: not given (each hook has its default); `Some(None)`: `timeout=infinity`.
     pub timeout: Option<Option<Duration>>,
-    /// `default-capability-bounding-set=` (257), [`caps::UNSET`] when not given.
+    /// `default-capability-bounding-set=` (257), `UNSET` (all ones) when not given.
     pub bounding_set: u64,
-    /// `default-capability-ambient-set=` (257), [`caps::UNSET`] when not given.
+    /// `default-capability-ambient-set=` (257), `UNSET` (all ones) when not given.
     pub ambient_set: u64,
     /// `compat=252|257`: behave as that generation only. `None`: decided by logind's answer.
     pub compat: Option<Generation>,
@@ -124,7 +124,7 @@ pub fn parse<'a>(argv: &[&'a [u8]], warn: impl FnMut(Warning<'a>)) -> Args<'a> {
     parse_with(argv, caps::all_up_to(40), warn)
 }
 
-/// [`parse`], with `all` the kernel's capabilities (`all_capabilities()`).
+/// [`parse()`], with `all` the kernel's capabilities (`all_capabilities()`).
 pub fn parse_with<'a>(argv: &[&'a [u8]], all: u64, mut warn: impl FnMut(Warning<'a>)) -> Args<'a> {
     let mut args = Args::default();
     for &arg in argv {

@@ -255,26 +255,6 @@ pub fn last_cap() -> u32 {
     p
 }
 
-/// The calling thread's ambient set.
-#[cfg(test)]
-pub fn ambient(last: u32) -> Result<u64, i32> {
-    let mut a = 0;
-    for i in 0..=last {
-        if prctl(libc::PR_CAP_AMBIENT, libc::PR_CAP_AMBIENT_IS_SET as u64, u64::from(i))? == 1 {
-            a |= 1 << i;
-        }
-    }
-    Ok(a)
-}
-
-/// The calling thread's bounding set.
-#[cfg(test)]
-pub fn bounding(last: u32) -> u64 {
-    (0..=last)
-        .filter(|&i| prctl(libc::PR_CAPBSET_READ, u64::from(i), 0) == Ok(1))
-        .fold(0, |m, i| m | (1 << i))
-}
-
 /// `capability_ambient_set_apply(set, also_inherit=true)`: capabilities missing from the
 /// bounding set are left out; the inheritable set becomes `set`; each capability of `set` is
 /// raised in the ambient set and every other one lowered.

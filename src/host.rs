@@ -99,8 +99,7 @@ impl Host for System {
         let user = crate::user::lookup(name).map_err(|e| e.errno())?;
         let cname = CString::new(user.name.as_slice()).map_err(|_| libc::EINVAL)?;
         let shadow = crate::user::shadow_by_name(&cname);
-        let json = crate::user::record_json(&user.as_passwd(), shadow.as_ref().map(|s| s.as_shadow()).as_ref())
-            .ok_or(libc::EINVAL)?;
+        let json = crate::user::record_json(&user, shadow.as_ref()).ok_or(libc::EINVAL)?;
         Ok(NssUser { json, uid: user.uid })
     }
 

@@ -38,7 +38,9 @@
 //! * **PAM data written**: `systemd-user-record-<name>` (when nothing was cached: the NSS record
 //!   as systemd's JSON, a `malloc`'d C string with a `free()` cleanup); `systemd.existing` (an
 //!   int, no cleanup); `systemd.session-fd` (fd + 1, no cleanup: the fd is deliberately kept open
-//!   until the process exits, so that logind sees the session leader go).
+//!   until the process exits, so that logind sees the session leader go); ours:
+//!   `pam_systemd_rs.generation` (252 or 257, no cleanup: the generation logind's answers told
+//!   at open, read at close for its log lines; not written under `compat=`).
 //! * **Module arguments**: `class=`, `type=`, `desktop=` (fallbacks for the `XDG_SESSION_*`
 //!   variables), `debug`, `debug=` (a boolean), `default-capability-bounding-set=` and
 //!   `default-capability-ambient-set=` (257), and ours: `timeout=` (one deadline over connect,
@@ -85,8 +87,9 @@
 //! * **The story**: `session` (open and close, step by step in the C module's order), generic
 //!   over `pam::PamOps`, `logind::Logind` and `host::Host` so that every rule is unit-tested.
 //!
-//! Unit tests live next to each module in `src/<module>/tests.rs`; `tests/` holds the suites
-//! that need a testbed (tests/README.md says which case goes where).
+//! Unit tests live next to each module in `src/<module>/tests.rs` (`args` and `logging` still
+//! carry theirs inline); `tests/` holds the suites that need a testbed, the golden table and the
+//! docs check (tests/README.md says which case goes where).
 
 #![deny(
     clippy::unwrap_used,
@@ -118,9 +121,13 @@ pub mod args;
 mod boundary;
 mod caps;
 pub mod context;
+#[doc(hidden)]
+pub mod diagnose;
 mod error;
 mod ffi;
 mod host;
+#[doc(hidden)]
+pub mod inquiry;
 mod limits;
 mod logging;
 mod logind;
@@ -137,7 +144,9 @@ mod x11;
 pub mod fuzz_api {
     pub use crate::limits::{LimitOutcome, Limits, PropValue, session_properties};
     pub use crate::logind::decode_reply;
-    pub use crate::user::{Passwd, Shadow, cached_identity, record_json, uid_is_valid, valid_user_name_relaxed};
+    pub use crate::user::{
+        Passwd, RecordError, Shadow, cached_identity, load_cached, record_json, uid_is_valid, valid_user_name_relaxed,
+    };
     pub use crate::x11::{local_display_number, tty_nr_from_stat, vtnr_from_tty};
 }
 

@@ -253,6 +253,9 @@ pub enum Answer {
 pub struct Created {
     pub attempts: Vec<Attempt>,
     pub result: Result<Answer, Failure>,
+    /// On a failing login only: the line naming why (PID 1 asked on the same connection,
+    /// within the same deadline; `inquiry::after_create`).
+    pub why: Option<String>,
 }
 
 /// What the session story asks of logind.
@@ -271,13 +274,16 @@ impl Logind for SystemBus {
     fn create_session(&mut self, ep: &Endpoint, plan: &Plan<'_>, props: &[(&'static str, PropValue)]) -> Created {
         let started = Instant::now();
         let mut attempts = Vec::new();
+        let mut why = None;
         let result = match ep.connect(started) {
             Ok(socket) => ep.converse(socket, started, async |conn| {
-                converse_create(conn, plan, props, &mut attempts, started).await
+                let r = converse_create(conn, plan, props, &mut attempts, started).await;
+                why = crate::inquiry::after_create(conn, plan.v257.uid, &r, ep.deadline(started)).await;
+                r
             }),
             Err(f) => Err(f),
         };
-        Created { attempts, result }
+        Created { attempts, result, why }
     }
 
     fn release_session(&mut self, ep: &Endpoint, id: &[u8]) -> Result<(), Failure> {
@@ -418,7 +424,7 @@ async fn close(conn: Connection) {
 /// The most closing a connection may take (in practice it takes microseconds).
 const TEARDOWN_LIMIT: Duration = Duration::from_millis(250);
 
-/// How many scheduler turns [`Bus::converse`] lets the runtime have after the work is done.
+/// How many scheduler turns [`Endpoint::converse`] lets the runtime have after the work is done.
 const SETTLE_TURNS: usize = 8;
 
 /// Returns `Pending` once (after asking to be polled again), so the runtime gets a turn.
@@ -450,7 +456,7 @@ fn connect_failure(e: &zbus::Error, started: Instant) -> Failure {
     }
 }
 
-fn call_failure(e: zbus::Error, started: Instant) -> Failure {
+pub(crate) fn call_failure(e: zbus::Error, started: Instant) -> Failure {
     let elapsed = started.elapsed();
     let (name, message) = match e {
         zbus::Error::MethodError(name, message, _) => {

@@ -50,6 +50,9 @@ pub trait PamOps {
     /// `pam_get_data`: whether the key holds a non-NULL pointer (`Ok(false)` for
     /// PAM_NO_MODULE_DATA). The pointer is never dereferenced.
     fn data_is_set(&self, name: &CStr) -> Result<bool, Code>;
+    /// `pam_get_data` of a plain value stored with [`PamOps::set_data_value`] (the pointer
+    /// read as an integer, never dereferenced); `Ok(None)` for PAM_NO_MODULE_DATA.
+    fn data_value(&self, name: &CStr) -> Result<Option<usize>, Code>;
     /// `pam_get_data` of a NUL-terminated string stored by another module (or by an earlier
     /// call of this one); a NULL pointer and PAM_NO_MODULE_DATA read as `None`.
     ///
@@ -156,6 +159,10 @@ impl PamOps for Pam {
 
     fn data_is_set(&self, name: &CStr) -> Result<bool, Code> {
         Ok(self.data_ptr(name)?.is_some_and(|p| !p.is_null()))
+    }
+
+    fn data_value(&self, name: &CStr) -> Result<Option<usize>, Code> {
+        Ok(self.data_ptr(name)?.map(|p| p as usize))
     }
 
     unsafe fn data_str(&self, name: &CStr) -> Result<Option<Vec<u8>>, Code> {

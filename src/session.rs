@@ -35,6 +35,10 @@ use crate::user::{self as user_record, RecordError};
 /// ReleaseSession's timeout when no `timeout=` is given: sd-bus's default method timeout.
 const DEFAULT_RELEASE_TIMEOUT: Duration = Duration::from_secs(25);
 
+/// Our PAM data: the generation logind's answers told at open (252 or 257, no cleanup), so
+/// that close speaks the same words.
+const GENERATION_KEY: &CStr = c"pam_systemd_rs.generation";
+
 /// The credentials 257 copies into the environment, in its order.
 const CREDENTIALS: [(&str, &str); 3] = [
     ("shell.prompt.prefix", "SHELL_PROMPT_PREFIX"),
@@ -68,11 +72,11 @@ pub fn close_hook(pam: &mut Pam, argv: &[&[u8]], scope: &Scope) -> Result<(), Er
 }
 
 /// Parses the arguments and logs their warnings, worded as the generation that is known at this
-/// point (`compat=`; else 252's words).
-fn parse_args<'a>(argv: &[&'a [u8]], host: &impl Host, scope: &Scope) -> Args<'a> {
+/// point (`compat=`, else `known`, else 252's words).
+fn parse_args<'a>(argv: &[&'a [u8]], host: &impl Host, scope: &Scope, known: Option<Generation>) -> Args<'a> {
     let mut warnings = Vec::new();
     let args = args::parse_with(argv, caps::all_up_to(host.last_cap()), |w| warnings.push(w));
-    let words = args.compat.unwrap_or(Generation::V252);
+    let words = args.compat.or(known).unwrap_or(Generation::V252);
     for w in &warnings {
         warn!("{}", w.text(words));
     }
@@ -105,7 +109,7 @@ pub fn open<P: PamOps, L: Logind, H: Host>(
     argv: &[&[u8]],
     scope: &Scope,
 ) -> Result<(), Error> {
-    let args = parse_args(argv, host, scope);
+    let args = parse_args(argv, host, scope, None);
     debug!("pam-systemd initializing");
 
     let user = acquire_user(pam, host)?;
@@ -176,6 +180,10 @@ pub fn open<P: PamOps, L: Logind, H: Host>(
     };
     let created = logind.create_session(&ep, &plan, &props);
     let known = plan.answered(&created.attempts, &created.result);
+    if let Some(g) = known.filter(|_| args.compat.is_none()) {
+        // Only a hint for close's words: a failure to store it changes nothing else.
+        let _ = pam.set_data_value(GENERATION_KEY, usize::try_from(g.number()).unwrap_or_default());
+    }
     // Until logind's answers tell, 252's words (as for the argument warnings).
     let answered = known.unwrap_or(Generation::V252);
     if matches!(created.result, Ok(Answer::NoSession)) {
@@ -214,7 +222,11 @@ pub fn open<P: PamOps, L: Logind, H: Host>(
             finish(host, &args, answered, &user, systemd_user, req.seat);
             return Ok(());
         }
-        Err(f) => return Err(bus_error(Op::Create, &f, &ep, host.euid())),
+        Err(f) => {
+            // The line naming the cause (src/inquiry.rs), before the error line.
+            created.why.iter().for_each(|w| warn!("{w}"));
+            return Err(bus_error(Op::Create, &f, &ep, host.euid()));
+        }
     };
 
     debug!(
@@ -233,6 +245,7 @@ pub fn open<P: PamOps, L: Logind, H: Host>(
         // Not for another user's session (su, sudo): their runtime dir is not ours to announce.
         configure_runtime_directory(pam, host, user.uid, reply.runtime_path.as_bytes())?;
     }
+    created.why.iter().for_each(|w| warn!("{w}"));
     update_environment(pam, "XDG_SESSION_TYPE", req.session_type)?;
     update_environment(pam, "XDG_SESSION_CLASS", req.class)?;
     update_environment(pam, "XDG_SESSION_DESKTOP", req.desktop)?;
@@ -393,7 +406,13 @@ pub fn close<P: PamOps, L: Logind, H: Host>(
     argv: &[&[u8]],
     scope: &Scope,
 ) -> Result<(), Error> {
-    let args = parse_args(argv, host, scope);
+    // What open learnt about logind, if this handle opened (read quietly: it is ours).
+    let remembered = match pam.data_value(GENERATION_KEY) {
+        Ok(Some(257)) => Some(Generation::V257),
+        Ok(Some(252)) => Some(Generation::V252),
+        _ => None,
+    };
+    let args = parse_args(argv, host, scope, remembered);
     debug!("pam-systemd shutting down");
 
     // Only release a session that was not pre-existing when we asked for it.
@@ -412,7 +431,7 @@ pub fn close<P: PamOps, L: Logind, H: Host>(
     };
     // The session fd stays open on purpose (see `open`).
     let r = logind.release_session(&ep, &id);
-    if args.compat == Some(Generation::V257) && !matches!(r, Err(Failure::Connect { .. })) {
+    if args.compat.or(remembered) == Some(Generation::V257) && !matches!(r, Err(Failure::Connect { .. })) {
         debug!("New sd-bus connection (system-bus-pam-systemd-{}) opened.", host.pid());
     }
     r.map_err(|f| bus_error(Op::Release, &f, &ep, host.euid()))

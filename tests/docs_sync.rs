@@ -182,7 +182,7 @@ fn environment_and_pam_data_are_documented() {
             let is_env = env_prefixes.iter().any(|p| l.starts_with(p))
                 && l.chars()
                     .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_');
-            let is_data = l.starts_with("systemd.") || l == "systemd-user-record-";
+            let is_data = l.starts_with("systemd.") || l.starts_with("pam_systemd_rs.") || l == "systemd-user-record-";
             if is_env || is_data {
                 names.insert(l);
             }

@@ -501,6 +501,100 @@ fn display_tty(world: World) {
     accepted("display_tty", world, |c| c.item("tty", ":0"), ("x11", "user", ""));
 }
 
+// ---------------------------------------------------------------------------------------------
+// The 257 rules, on Debian 13 only: our module against Debian 13's own C module, real logind 257
+// ---------------------------------------------------------------------------------------------
+
+/// Run by the client after open: the client's (the session leader's) capability sets.
+const CAPS_AFTER_OPEN: &str = r#"sed -n 's/^\(CapInh\|CapAmb\|CapBnd\):\t/caps_\1=/p' /proc/$PPID/status"#;
+
+/// The module's log lines from the client (not from the world's own user@.service stack),
+/// comparable: the client PID and the session fd number normalised, our `logind generation …`
+/// line (ours only, README) left out.
+fn log_view(o: &Outcome) -> Vec<(u32, String)> {
+    let pid = o.pid.map(|p| p.to_string()).unwrap_or_default();
+    o.syslog
+        .iter()
+        .filter(|l| l.is_module() && l.ident.starts_with("pamclient"))
+        .map(|l| (l.severity(), l.text.clone()))
+        .filter(|(sev, t)| !(*sev == 7 && t.starts_with("logind generation ")))
+        .map(|(sev, t)| {
+            let mut t = t.replace(&format!("pid={pid} "), "pid=<pid> ");
+            t = t.replace(
+                &format!("system-bus-pam-systemd-{pid})"),
+                "system-bus-pam-systemd-<pid>)",
+            );
+            if let Some(i) = t.find("session_fd=") {
+                let end = t[i..].find(' ').map_or(t.len(), |e| i + e);
+                t.replace_range(i..end, "session_fd=<fd>");
+            }
+            (sev, t)
+        })
+        .collect()
+}
+
+/// C's line, or ours with details appended (` (…)`) to the C text of an error line.
+fn same_line(c: &(u32, String), r: &(u32, String)) -> bool {
+    let detailed = [
+        "Failed to create session: ",
+        "Failed to release session: ",
+        "Failed to connect to system bus: ",
+    ];
+    c.0 == r.0
+        && (c.1 == r.1
+            || (detailed.iter().any(|d| c.1.starts_with(d))
+                && r.1.starts_with(&c.1)
+                && r.1[c.1.len()..].starts_with(" (")))
+}
+
+/// A 257 case: everything `check_same` compares, plus the module's log lines, the client's
+/// capability sets after open and the PAM data the helper dumps (session fd set or not,
+/// `systemd.existing`); then `want` on the C run (what Debian 13's module is known to do).
+fn same_257(name: &str, build: fn(Case) -> Case, want: impl Fn(&Outcome) -> Result<(), String>) {
+    let p = run_both(World::Debian13, build);
+    check_same(name, &p);
+    let mut problems = Vec::new();
+    let (cl, rl) = (log_view(&p.c), log_view(&p.rs));
+    if cl.len() != rl.len() || !cl.iter().zip(&rl).all(|(c, r)| same_line(c, r)) {
+        problems.push(format!("log lines differ:\n  C:    {cl:#?}\n  ours: {rl:#?}"));
+    }
+    let (cc, rc) = (lines(&p.c, "caps_"), lines(&p.rs, "caps_"));
+    if cc != rc || cc.len() != 3 {
+        problems.push(format!("capabilities after open differ: C {cc:?}, ours {rc:?}"));
+    }
+    let data = |o: &Outcome| -> Vec<(Option<bool>, Option<String>)> {
+        o.dumps
+            .iter()
+            .map(|d| (d.get("session_fd").map(|v| v != "unset"), d.get("existing").cloned()))
+            .collect()
+    };
+    if data(&p.c) != data(&p.rs) {
+        problems.push(format!("PAM data differ: C {:?}, ours {:?}", data(&p.c), data(&p.rs)));
+    }
+    if let Err(e) = want(&p.c) {
+        problems.push(format!("Debian 13's module: {e}"));
+    }
+    if !problems.is_empty() {
+        fail(name, &p, problems.join("\n* "));
+    }
+}
+
+/// The class (and type) the login was registered with, from the PAM env.
+fn class_is(class: &'static str) -> impl Fn(&Outcome) -> Result<(), String> {
+    move |o: &Outcome| match (o.open_rc, o.env_get("XDG_SESSION_CLASS")) {
+        (Some(0), Some(c)) if c == class => Ok(()),
+        (rc, c) => Err(format!("open {rc:?}, class {c:?}, want 0 and {class}")),
+    }
+}
+
+fn root257(c: Case) -> Case {
+    c.user(User::Name("root".into())).after_open(CAPS_AFTER_OPEN)
+}
+
+fn user257(c: Case) -> Case {
+    c.after_open(CAPS_AFTER_OPEN)
+}
+
 fn nothing_sent(name: &str, world: World, build: fn(Case) -> Case, want_rc: i32) {
     let p = run_both(world, build);
     let (calls, _) = check_same(name, &p);
@@ -610,4 +704,41 @@ in_worlds! {
     d13_unknown_user => unknown_user(Debian13);
     d13_no_seats => no_seats(Debian13);
     d13_seed_start_limit => seed_start_limit(Debian13);
+}
+
+/// The 257 cases: `name => build, want;` — each a [`same_257`] pair on Debian 13.
+macro_rules! rules_257 {
+    ($($name:ident => $build:expr, $want:expr;)*) => {
+        $(
+            #[test]
+            fn $name() {
+                same_257(stringify!($name), $build, $want);
+            }
+        )*
+    };
+}
+
+rules_257! {
+    d13_root_pts_is_user_early => |c| root257(c).item("tty", "pts/0"), class_is("user-early");
+    d13_root_dev_pts_login => |c| root257(c).service("login").item("tty", "/dev/pts/2"), class_is("user-early");
+    d13_system_user_pts => |c| user257(c).user(User::Name("daemon".into())).item("tty", "pts/1"), class_is("user-early");
+    d13_nobody_pts => |c| user257(c).user(User::Name("nobody".into())).item("tty", "pts/1"), class_is("user-early");
+    d13_root_ssh_is_user => |c| root257(c).item("tty", "ssh").item("rhost", "192.0.2.7"), class_is("user");
+    d13_root_ssh_class_env_ignored => |c| root257(c).item("tty", "ssh").penv("XDG_SESSION_CLASS", "background-light"), class_is("user");
+    d13_root_cron_is_background => |c| root257(c).item("tty", "cron"), class_is("background");
+    d13_root_no_tty_is_background => root257, class_is("background");
+    d13_systemd_user_root => |c| root257(c).service("systemd-user"), class_is("manager-early");
+    d13_systemd_user_regular => |c| user257(c).service("systemd-user").item("tty", "tty3").penv("XDG_SESSION_CLASS", "user"), class_is("manager");
+    d13_incomplete_pam_env => |c| user257(c).item("tty", "pts/1").penv("XDG_SESSION_INCOMPLETE", "1"), class_is("user-incomplete");
+    d13_incomplete_process_env => |c| user257(c).item("tty", "pts/1").env("XDG_SESSION_INCOMPLETE", "yes"), class_is("user-incomplete");
+    d13_incomplete_not_boolean => |c| user257(c).item("tty", "pts/1").penv("XDG_SESSION_INCOMPLETE", "maybe"), class_is("user");
+    d13_incomplete_root_early => |c| root257(c).item("tty", "pts/1").penv("XDG_SESSION_INCOMPLETE", "1"), class_is("user-early");
+    d13_class_env_background_light => |c| user257(c).item("tty", "pts/1").penv("XDG_SESSION_CLASS", "background-light"), class_is("background-light");
+    d13_class_arg_user_early => |c| user257(c).item("tty", "pts/1").args(&["debug", "class=user-early"]), class_is("user-early");
+    d13_credentials => |c| user257(c).item("tty", "pts/1")
+        .setup("mkdir -p {STATE}/creds && printf '[dev] ' >{STATE}/creds/shell.prompt.prefix && printf ' $' >{STATE}/creds/shell.prompt.suffix && printf 'hello\\n' >{STATE}/creds/shell.welcome")
+        .env("CREDENTIALS_DIRECTORY", "{STATE}/creds"), class_is("user");
+    d13_capability_arguments => |c| root257(c).item("tty", "pts/1")
+        .args(&["debug", "default-capability-ambient-set=cap_kill,cap_chown,cap_nope", "default-capability-bounding-set=~cap_sys_module,cap_sys_rawio"]), class_is("user-early");
+    d13_regular_user_on_seat0 => |c| user257(c).item("tty", "tty4").penv("XDG_SEAT", "seat0").penv("XDG_VTNR", "4"), |_| Ok(());
 }

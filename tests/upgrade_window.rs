@@ -74,8 +74,8 @@ const LOGINS: &[Login] = &[
         class_ours: Some("user"),
     },
     Login {
-        name: "root on /dev/tty1 (login)",
-        build: |c| root(c).service("login").item("tty", "/dev/tty1"),
+        name: "root on /dev/pts/1 (login)",
+        build: |c| root(c).service("login").item("tty", "/dev/pts/1"),
         class_257: "user-early",
         class_ours: Some("user"),
     },

@@ -39,7 +39,7 @@ fuzz_target!(|data: &[u8]| {
     let mut fields = d.split(|&b| b == 0);
     let mut next = || fields.next().unwrap_or_default();
     let (name, gecos, dir, shell, password) = (next(), next(), next(), next(), next());
-    let pw = Passwd { name, passwd: b"x", uid, gid, gecos, dir, shell };
+    let pw: Passwd<&[u8]> = Passwd { name, passwd: b"x", uid, gid, gecos, dir, shell };
     let [last_change, min, max, warn, inactive, expire] = numbers;
     let sp = Shadow { name, password, last_change, min, max, warn, inactive, expire };
     let sp = (flags & 1 != 0).then_some(&sp);

@@ -98,6 +98,12 @@ impl PamOps for FakePam {
         }
         Ok(())
     }
+    fn data_value(&self, name: &CStr) -> Result<Option<usize>, Code> {
+        Ok(match self.get_data(name.to_str().unwrap()) {
+            Some(Data::Value(v)) => Some(*v),
+            _ => None,
+        })
+    }
     fn data_is_set(&self, name: &CStr) -> Result<bool, Code> {
         if let Some((n, code)) = self.fail_get_data
             && n.as_bytes() == name.to_bytes()
@@ -249,6 +255,7 @@ impl Logind for ScriptedLogind {
                 return Created {
                     attempts: Vec::new(),
                     result: Err(f),
+                    why: None,
                 };
             }
             Some(Expect::Release(..)) => panic!("CreateSession* where ReleaseSession was expected"),
@@ -284,6 +291,7 @@ impl Logind for ScriptedLogind {
                             vtnr: r.vtnr,
                             existing: r.existing,
                         })),
+                        why: None,
                     };
                 }
                 Answer1::Fail(f) => f,
@@ -295,6 +303,7 @@ impl Logind for ScriptedLogind {
                     return Created {
                         attempts,
                         result: Ok(logind::Answer::NoSession),
+                        why: None,
                     };
                 }
                 Next::Stop => {
@@ -302,6 +311,7 @@ impl Logind for ScriptedLogind {
                     return Created {
                         attempts,
                         result: Err(failure),
+                        why: None,
                     };
                 }
             }
@@ -1437,5 +1447,48 @@ fn compat_257_items_error() {
     assert_eq!(
         r.unwrap_err().message(),
         "Failed to get PAM XDISPLAY: Bad item passed to pam_*_item()"
+    );
+}
+
+/// Close speaks the words of the generation open found (remembered in our PAM data): 257's
+/// bus-connection line after a 257 open, none after a 252 one.
+#[test]
+fn close_remembers_the_generation() {
+    let host = FakeHost::default().runtime_dir(0);
+    let mut pam = tty_login("root");
+    let mut logind = ScriptedLogind::new(vec![
+        Expect::Create(vec![(PIDFD257, Answer1::Reply(reply(0)))]),
+        Expect::Release("c1", Ok(())),
+    ]);
+    run_open(&mut pam, &mut logind, &host, "").0.unwrap();
+    assert_eq!(pam.get_data("pam_systemd_rs.generation"), Some(&Data::Value(257)));
+    let (r, log) = run_close(&mut pam, &mut logind, &host, "debug bogus");
+    r.unwrap();
+    assert_eq!(
+        log,
+        [
+            "WARN Unknown parameter 'bogus', ignoring.",
+            "DEBUG pam-systemd shutting down",
+            "DEBUG New sd-bus connection (system-bus-pam-systemd-4242) opened."
+        ]
+    );
+
+    let mut pam = tty_login("root");
+    let mut logind = ScriptedLogind::new(vec![
+        Expect::Create(vec![
+            (PIDFD257, Answer1::Fail(unknown_method())),
+            (CLASSIC252, Answer1::Reply(reply(0))),
+        ]),
+        Expect::Release("c1", Ok(())),
+    ]);
+    run_open(&mut pam, &mut logind, &host, "").0.unwrap();
+    let (r, log) = run_close(&mut pam, &mut logind, &host, "debug bogus");
+    r.unwrap();
+    assert_eq!(
+        log,
+        [
+            "WARN Unknown parameter 'bogus', ignoring",
+            "DEBUG pam-systemd shutting down"
+        ]
     );
 }

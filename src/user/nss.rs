@@ -28,20 +28,8 @@ impl LookupError {
     }
 }
 
-/// A passwd entry.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct User {
-    pub name: Vec<u8>,
-    pub passwd: Vec<u8>,
-    pub uid: u32,
-    pub gid: u32,
-    pub gecos: Vec<u8>,
-    pub home: Vec<u8>,
-    pub shell: Vec<u8>,
-}
-
 /// Looks `name` up through NSS.
-pub fn lookup(name: &[u8]) -> Result<User, LookupError> {
+pub fn lookup(name: &[u8]) -> Result<Passwd, LookupError> {
     if !valid_user_name_relaxed(name) {
         return Err(LookupError::InvalidName);
     }
@@ -76,58 +64,15 @@ pub fn lookup(name: &[u8]) -> Result<User, LookupError> {
                 unsafe { std::ffi::CStr::from_ptr(p) }.to_bytes().to_vec()
             }
         };
-        return Ok(User {
+        return Ok(Passwd {
             name: field(pwd.pw_name),
             passwd: field(pwd.pw_passwd),
             uid: pwd.pw_uid,
             gid: pwd.pw_gid,
             gecos: field(pwd.pw_gecos),
-            home: field(pwd.pw_dir),
+            dir: field(pwd.pw_dir),
             shell: field(pwd.pw_shell),
         });
-    }
-}
-
-impl User {
-    /// The entry as the record writer takes it.
-    pub fn as_passwd(&self) -> Passwd<'_> {
-        Passwd {
-            name: &self.name,
-            passwd: &self.passwd,
-            uid: self.uid,
-            gid: self.gid,
-            gecos: &self.gecos,
-            dir: &self.home,
-            shell: &self.shell,
-        }
-    }
-}
-
-/// An owned shadow entry, as returned by [`shadow_by_name`].
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ShadowEntry {
-    pub name: Vec<u8>,
-    pub password: Vec<u8>,
-    pub last_change: i64,
-    pub min: i64,
-    pub max: i64,
-    pub warn: i64,
-    pub inactive: i64,
-    pub expire: i64,
-}
-
-impl ShadowEntry {
-    pub fn as_shadow(&self) -> Shadow<'_> {
-        Shadow {
-            name: &self.name,
-            password: &self.password,
-            last_change: self.last_change,
-            min: self.min,
-            max: self.max,
-            warn: self.warn,
-            inactive: self.inactive,
-            expire: self.expire,
-        }
     }
 }
 
@@ -135,7 +80,7 @@ impl ShadowEntry {
 /// None when there is no entry or on any error (not root: EACCES; ...): systemd ignores the
 /// failure and builds the record without shadow data. Called for every NSS user, whatever the
 /// passwd entry's password field says.
-pub fn shadow_by_name(name: &CStr) -> Option<ShadowEntry> {
+pub fn shadow_by_name(name: &CStr) -> Option<Shadow> {
     let mut buflen: usize = 4096;
     loop {
         let mut buf: Vec<libc::c_char> = vec![0; buflen];
@@ -160,7 +105,7 @@ pub fn shadow_by_name(name: &CStr) -> Option<ShadowEntry> {
             };
             // `long` is i64 here but not on every target.
             #[allow(clippy::useless_conversion)]
-            return Some(ShadowEntry {
+            return Some(Shadow {
                 name: s(sp.sp_namp),
                 password: s(sp.sp_pwdp),
                 last_change: i64::from(sp.sp_lstchg),

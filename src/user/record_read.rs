@@ -99,6 +99,10 @@ const KEEP_DEPTH: usize = 4;
 struct Parser<'a> {
     s: &'a [u8],
     pos: usize,
+    /// Set when parsing stopped at a `\u` escape of a non-character (U+FDD0..U+FDEF,
+    /// U+xxFFFE/F): json.c's tokenizer accepts it, but the string then fails
+    /// `utf8_is_valid()` when it becomes a variant, with EUCLEAN instead of EINVAL.
+    unclean: bool,
 }
 
 impl Parser<'_> {
@@ -174,7 +178,11 @@ impl Parser<'_> {
                     } else {
                         x
                     };
-                    if ch == 0 || !unichar_is_valid(ch) {
+                    if ch == 0 || (0xD800..=0xDFFF).contains(&ch) {
+                        return None;
+                    }
+                    if !unichar_is_valid(ch) {
+                        self.unclean = true;
                         return None;
                     }
                     let mut buf = [0u8; 4];
@@ -384,12 +392,17 @@ impl Parser<'_> {
     }
 }
 
-/// `json_parse()`: one value, surrounded by optional " \t\n\r" only.
-fn parse_json(s: &[u8]) -> Option<Value> {
-    let mut p = Parser { s, pos: 0 };
-    let v = p.value(0)?;
+/// `json_parse()`: one value, surrounded by optional " \t\n\r" only; the errno on failure.
+fn parse_json(s: &[u8]) -> Result<Value, i32> {
+    let mut p = Parser {
+        s,
+        pos: 0,
+        unclean: false,
+    };
+    let fail = |p: &Parser<'_>| if p.unclean { libc::EUCLEAN } else { libc::EINVAL };
+    let v = p.value(0).ok_or_else(|| fail(&p))?;
     p.skip_ws();
-    (p.pos == s.len()).then_some(v)
+    if p.pos == s.len() { Ok(v) } else { Err(libc::EINVAL) }
 }
 
 fn members(v: &Value) -> &[(Vec<u8>, Value)] {
@@ -482,7 +495,7 @@ pub fn cached_identity_for(json: &[u8], machine: &Machine) -> Result<(String, Op
 /// fields it uses next. `json` is the C string stored (bytes after a NUL are ignored).
 ///
 /// Err(()) where the C module fails with PAM_SERVICE_ERR before comparing names (see
-/// [`load_cached`] for which of its two lines). Ok((userName, uid)): the caller compares
+/// `load_cached` for which of its two lines). Ok((userName, uid)): the caller compares
 /// userName with the PAM user ("Acquired user record does not match user name.") and needs a
 /// uid (None: "... does not have a UID.").
 ///
@@ -518,8 +531,9 @@ pub fn load_cached(json: &[u8]) -> Result<CachedRecord, RecordError> {
 }
 
 fn identity(json: &[u8], get_machine: impl FnOnce() -> Machine) -> Result<CachedRecord, RecordError> {
-    // json_parse() fails with EINVAL for anything that is not JSON.
-    let v = parse_json(cstr(json)).ok_or(RecordError::Parse(libc::EINVAL))?;
+    // json_parse() fails with EINVAL for anything that is not JSON, EUCLEAN for an escaped
+    // non-character.
+    let v = parse_json(cstr(json)).map_err(RecordError::Parse)?;
     // user_record_load(): structural problems are EBADMSG (user_group_record_mangle()), the
     // sections' dispatchers and the missing name EINVAL.
     let bad_msg = RecordError::Load(libc::EBADMSG);

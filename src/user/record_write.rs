@@ -7,22 +7,25 @@ use super::utf8::{mangle_gecos, utf8_is_valid, valid_gecos};
 use crate::parse::cstr;
 
 /// A passwd entry (`struct passwd`). `passwd` is unused by systemd (kept for completeness).
-#[derive(Clone, Copy, Debug)]
-pub struct Passwd<'a> {
-    pub name: &'a [u8],
-    pub passwd: &'a [u8],
+/// Owned (`Vec<u8>`, what [`super::nss::lookup`] returns) or borrowed (`&[u8]`, for tests and
+/// fuzzing): the writer takes either.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Passwd<B = Vec<u8>> {
+    pub name: B,
+    pub passwd: B,
     pub uid: u32,
     pub gid: u32,
-    pub gecos: &'a [u8],
-    pub dir: &'a [u8],
-    pub shell: &'a [u8],
+    pub gecos: B,
+    pub dir: B,
+    pub shell: B,
 }
 
-/// A shadow entry (`struct spwd`); the numbers are the `long` fields, -1 = unset.
-#[derive(Clone, Copy, Debug)]
-pub struct Shadow<'a> {
-    pub name: &'a [u8],
-    pub password: &'a [u8],
+/// A shadow entry (`struct spwd`); the numbers are the `long` fields, -1 = unset. Owned (what
+/// [`super::nss::shadow_by_name`] returns) or borrowed, as [`Passwd`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Shadow<B = Vec<u8>> {
+    pub name: B,
+    pub password: B,
     pub last_change: i64,
     pub min: i64,
     pub max: i64,
@@ -109,13 +112,13 @@ fn days_usec(days: i64) -> Option<u64> {
 /// Returns None where systemd fails (`-EINVAL`): an empty user name, a shadow entry for another
 /// name, or a user name that is not valid UTF-8 (systemd's JSON strings must be UTF-8; then
 /// `userdb_by_name` fails and pam_systemd returns PAM_USER_UNKNOWN).
-pub fn record_json(pw: &Passwd, sp: Option<&Shadow>) -> Option<Vec<u8>> {
-    let name = cstr(pw.name);
+pub fn record_json<B: AsRef<[u8]>, C: AsRef<[u8]>>(pw: &Passwd<B>, sp: Option<&Shadow<C>>) -> Option<Vec<u8>> {
+    let name = cstr(pw.name.as_ref());
     if name.is_empty() {
         return None;
     }
     if let Some(sp) = sp
-        && cstr(sp.name) != name
+        && cstr(sp.name.as_ref()) != name
     {
         return None;
     }
@@ -124,7 +127,7 @@ pub fn record_json(pw: &Passwd, sp: Option<&Shadow>) -> Option<Vec<u8>> {
         return None;
     }
 
-    let gecos = cstr(pw.gecos);
+    let gecos = cstr(pw.gecos.as_ref());
     let real_name: Option<Vec<u8>> = if gecos.is_empty() || gecos == name {
         None
     } else if valid_gecos(gecos) {
@@ -136,10 +139,10 @@ pub fn record_json(pw: &Passwd, sp: Option<&Shadow>) -> Option<Vec<u8>> {
         let s = cstr(s);
         (!s.is_empty() && utf8_is_valid(s)).then(|| s.to_vec())
     };
-    let home = utf8_only(pw.dir);
-    let shell = utf8_only(pw.shell);
+    let home = utf8_only(pw.dir.as_ref());
+    let shell = utf8_only(pw.shell.as_ref());
     let hashed = sp
-        .map(|sp| cstr(sp.password))
+        .map(|sp| cstr(sp.password.as_ref()))
         .filter(|p| utf8_is_valid(p) && looks_like_hashed_password(p));
 
     let mut out = Vec::with_capacity(256);

@@ -32,118 +32,13 @@ struct RecordCase {
     expected: Option<&'static [u8]>,
 }
 
+/// A few writer cases, so that the writer also runs under miri; the full table (111 cases, same
+/// source) is in tests/golden/cases.tsv, checked by `cargo test --test golden`.
 const RECORD_CASES: &[RecordCase] = &[
     RecordCase { name: b"pamtest1", uid: 59001, gid: 59001, gecos: b"PAM test user 1", dir: b"/home/pamtest1", shell: b"/bin/bash", sp: Some((b"pamtest1", b"*", [19000, 0, 99999, 7, -1, -1])), expected: Some(b"{\"userName\":\"pamtest1\",\"uid\":59001,\"gid\":59001,\"realName\":\"PAM test user 1\",\"homeDirectory\":\"/home/pamtest1\",\"shell\":\"/bin/bash\",\"passwordChangeNow\":false,\"lastPasswordChangeUSec\":1641600000000000,\"passwordChangeMaxUSec\":8639913600000000,\"passwordChangeWarnUSec\":604800000000}") },
     RecordCase { name: b"u", uid: 1000, gid: 100, gecos: b"", dir: b"/home/u", shell: b"/bin/sh", sp: None, expected: Some(b"{\"userName\":\"u\",\"uid\":1000,\"gid\":100,\"homeDirectory\":\"/home/u\",\"shell\":\"/bin/sh\"}") },
     RecordCase { name: b"u", uid: 1000, gid: 100, gecos: b"u", dir: b"/home/u", shell: b"/bin/sh", sp: None, expected: Some(b"{\"userName\":\"u\",\"uid\":1000,\"gid\":100,\"homeDirectory\":\"/home/u\",\"shell\":\"/bin/sh\"}") },
     RecordCase { name: b"u", uid: 1000, gid: 100, gecos: b"Doe, John,Room 1,555,666", dir: b"/home/u", shell: b"/bin/sh", sp: None, expected: Some(b"{\"userName\":\"u\",\"uid\":1000,\"gid\":100,\"realName\":\"Doe, John,Room 1,555,666\",\"homeDirectory\":\"/home/u\",\"shell\":\"/bin/sh\"}") },
-    RecordCase { name: b"u", uid: 1000, gid: 100, gecos: b"\"q\" \\b\\", dir: b"/home/u", shell: b"/bin/sh", sp: None, expected: Some(b"{\"userName\":\"u\",\"uid\":1000,\"gid\":100,\"realName\":\"\\\"q\\\" \\\\b\\\\\",\"homeDirectory\":\"/home/u\",\"shell\":\"/bin/sh\"}") },
-    RecordCase { name: b"u", uid: 1000, gid: 100, gecos: b"a\x01b\x1fc", dir: b"/home/u", shell: b"/bin/sh", sp: None, expected: Some(b"{\"userName\":\"u\",\"uid\":1000,\"gid\":100,\"realName\":\"a b c\",\"homeDirectory\":\"/home/u\",\"shell\":\"/bin/sh\"}") },
-    RecordCase { name: b"u", uid: 1000, gid: 100, gecos: b"del\x7f", dir: b"/home/u", shell: b"/bin/sh", sp: None, expected: Some(b"{\"userName\":\"u\",\"uid\":1000,\"gid\":100,\"realName\":\"del\x7f\",\"homeDirectory\":\"/home/u\",\"shell\":\"/bin/sh\"}") },
-    RecordCase { name: b"u", uid: 1000, gid: 100, gecos: b"col:on", dir: b"/home/u", shell: b"/bin/sh", sp: None, expected: Some(b"{\"userName\":\"u\",\"uid\":1000,\"gid\":100,\"realName\":\"col on\",\"homeDirectory\":\"/home/u\",\"shell\":\"/bin/sh\"}") },
-    RecordCase { name: b"u", uid: 1000, gid: 100, gecos: b"\xc3\xa9t\xc3\xa9", dir: b"/home/u", shell: b"/bin/sh", sp: None, expected: Some(b"{\"userName\":\"u\",\"uid\":1000,\"gid\":100,\"realName\":\"\xc3\xa9t\xc3\xa9\",\"homeDirectory\":\"/home/u\",\"shell\":\"/bin/sh\"}") },
-    RecordCase { name: b"u", uid: 1000, gid: 100, gecos: b"bad\xffutf8", dir: b"/home/u", shell: b"/bin/sh", sp: None, expected: Some(b"{\"userName\":\"u\",\"uid\":1000,\"gid\":100,\"realName\":\"bad utf8\",\"homeDirectory\":\"/home/u\",\"shell\":\"/bin/sh\"}") },
-    RecordCase { name: b"u", uid: 1000, gid: 100, gecos: b"\xc0\xaf", dir: b"/home/u", shell: b"/bin/sh", sp: None, expected: Some(b"{\"userName\":\"u\",\"uid\":1000,\"gid\":100,\"realName\":\"  \",\"homeDirectory\":\"/home/u\",\"shell\":\"/bin/sh\"}") },
-    RecordCase { name: b"u", uid: 1000, gid: 100, gecos: b"\xed\xa0\x80", dir: b"/home/u", shell: b"/bin/sh", sp: None, expected: Some(b"{\"userName\":\"u\",\"uid\":1000,\"gid\":100,\"realName\":\"   \",\"homeDirectory\":\"/home/u\",\"shell\":\"/bin/sh\"}") },
-    RecordCase { name: b"u", uid: 1000, gid: 100, gecos: b"\xef\xbf\xbe", dir: b"/home/u", shell: b"/bin/sh", sp: None, expected: Some(b"{\"userName\":\"u\",\"uid\":1000,\"gid\":100,\"realName\":\"   \",\"homeDirectory\":\"/home/u\",\"shell\":\"/bin/sh\"}") },
-    RecordCase { name: b"u", uid: 1000, gid: 100, gecos: b"\xef\xb7\x90", dir: b"/home/u", shell: b"/bin/sh", sp: None, expected: Some(b"{\"userName\":\"u\",\"uid\":1000,\"gid\":100,\"realName\":\"   \",\"homeDirectory\":\"/home/u\",\"shell\":\"/bin/sh\"}") },
-    RecordCase { name: b"u", uid: 1000, gid: 100, gecos: b"\xf0\x9f\x98\x80", dir: b"/home/u", shell: b"/bin/sh", sp: None, expected: Some(b"{\"userName\":\"u\",\"uid\":1000,\"gid\":100,\"realName\":\"\xf0\x9f\x98\x80\",\"homeDirectory\":\"/home/u\",\"shell\":\"/bin/sh\"}") },
-    RecordCase { name: b"u", uid: 1000, gid: 100, gecos: b"\xf4\x8f\xbf\xbf", dir: b"/home/u", shell: b"/bin/sh", sp: None, expected: Some(b"{\"userName\":\"u\",\"uid\":1000,\"gid\":100,\"realName\":\"    \",\"homeDirectory\":\"/home/u\",\"shell\":\"/bin/sh\"}") },
-    RecordCase { name: b"u", uid: 1000, gid: 100, gecos: b"\xf4\x90\x80\x80", dir: b"/home/u", shell: b"/bin/sh", sp: None, expected: Some(b"{\"userName\":\"u\",\"uid\":1000,\"gid\":100,\"realName\":\"    \",\"homeDirectory\":\"/home/u\",\"shell\":\"/bin/sh\"}") },
-    RecordCase { name: b"u", uid: 1000, gid: 100, gecos: b"\xf8\x88\x80\x80\x80", dir: b"/home/u", shell: b"/bin/sh", sp: None, expected: Some(b"{\"userName\":\"u\",\"uid\":1000,\"gid\":100,\"realName\":\"     \",\"homeDirectory\":\"/home/u\",\"shell\":\"/bin/sh\"}") },
-    RecordCase { name: b"u", uid: 1000, gid: 100, gecos: b"trunc\xe2\x82", dir: b"/home/u", shell: b"/bin/sh", sp: None, expected: Some(b"{\"userName\":\"u\",\"uid\":1000,\"gid\":100,\"realName\":\"trunc  \",\"homeDirectory\":\"/home/u\",\"shell\":\"/bin/sh\"}") },
-    RecordCase { name: b"u", uid: 1000, gid: 100, gecos: b"\x08\x0c\x0a\x0d\x09", dir: b"/home/u", shell: b"/bin/sh", sp: None, expected: Some(b"{\"userName\":\"u\",\"uid\":1000,\"gid\":100,\"realName\":\"     \",\"homeDirectory\":\"/home/u\",\"shell\":\"/bin/sh\"}") },
-    RecordCase { name: b"u", uid: 1000, gid: 100, gecos: b"\xe0\x80\x80", dir: b"/home/u", shell: b"/bin/sh", sp: None, expected: Some(b"{\"userName\":\"u\",\"uid\":1000,\"gid\":100,\"realName\":\"   \",\"homeDirectory\":\"/home/u\",\"shell\":\"/bin/sh\"}") },
-    RecordCase { name: b"u", uid: 1000, gid: 100, gecos: b"\xc2\x80\xdf\xbf", dir: b"/home/u", shell: b"/bin/sh", sp: None, expected: Some(b"{\"userName\":\"u\",\"uid\":1000,\"gid\":100,\"realName\":\"\xc2\x80\xdf\xbf\",\"homeDirectory\":\"/home/u\",\"shell\":\"/bin/sh\"}") },
-    RecordCase { name: b"u", uid: 0, gid: 0, gecos: b"", dir: b"", shell: b"", sp: None, expected: Some(b"{\"userName\":\"u\",\"uid\":0,\"gid\":0}") },
-    RecordCase { name: b"u", uid: 0, gid: 0, gecos: b"", dir: b"/h\xff", shell: b"\xff", sp: None, expected: Some(b"{\"userName\":\"u\",\"uid\":0,\"gid\":0}") },
-    RecordCase { name: b"u", uid: 0, gid: 0, gecos: b"", dir: b"/h\"o\\m\x01e", shell: b"/bin/\x1b", sp: None, expected: Some(b"{\"userName\":\"u\",\"uid\":0,\"gid\":0,\"homeDirectory\":\"/h\\\"o\\\\m\\u0001e\",\"shell\":\"/bin/\\u001b\"}") },
-    RecordCase { name: b"u", uid: 0, gid: 0, gecos: b"", dir: b"/x\x7f", shell: b"sh:x", sp: None, expected: Some(b"{\"userName\":\"u\",\"uid\":0,\"gid\":0,\"homeDirectory\":\"/x\x7f\",\"shell\":\"sh:x\"}") },
-    RecordCase { name: b"u", uid: 0, gid: 0, gecos: b"", dir: b"/\xef\xbf\xbf", shell: b"/bin/sh", sp: None, expected: Some(b"{\"userName\":\"u\",\"uid\":0,\"gid\":0,\"shell\":\"/bin/sh\"}") },
-    RecordCase { name: b"", uid: 1, gid: 1, gecos: b"", dir: b"/", shell: b"/bin/sh", sp: None, expected: None },
-    RecordCase { name: b"bad\xff", uid: 1, gid: 1, gecos: b"", dir: b"/", shell: b"/bin/sh", sp: None, expected: None },
-    RecordCase { name: b"\xed\xa0\x80", uid: 1, gid: 1, gecos: b"", dir: b"/", shell: b"/bin/sh", sp: None, expected: None },
-    RecordCase { name: b"p\"q\\r", uid: 1, gid: 1, gecos: b"", dir: b"/", shell: b"/bin/sh", sp: None, expected: Some(b"{\"userName\":\"p\\\"q\\\\r\",\"uid\":1,\"gid\":1,\"homeDirectory\":\"/\",\"shell\":\"/bin/sh\"}") },
-    RecordCase { name: b"ctl\x01", uid: 1, gid: 1, gecos: b"", dir: b"/", shell: b"/bin/sh", sp: None, expected: Some(b"{\"userName\":\"ctl\\u0001\",\"uid\":1,\"gid\":1,\"homeDirectory\":\"/\",\"shell\":\"/bin/sh\"}") },
-    RecordCase { name: b"\xc3\xa9", uid: 1, gid: 1, gecos: b"", dir: b"/", shell: b"/bin/sh", sp: None, expected: Some(b"{\"userName\":\"\xc3\xa9\",\"uid\":1,\"gid\":1,\"homeDirectory\":\"/\",\"shell\":\"/bin/sh\"}") },
-    RecordCase { name: b"u", uid: 4294967295, gid: 4294967295, gecos: b"", dir: b"/", shell: b"", sp: None, expected: Some(b"{\"userName\":\"u\",\"uid\":4294967295,\"gid\":4294967295,\"homeDirectory\":\"/\"}") },
-    RecordCase { name: b"u", uid: 5, gid: 6, gecos: b"", dir: b"/", shell: b"", sp: Some((b"u", b"!", [-1, -1, -1, -1, -1, -1])), expected: Some(b"{\"userName\":\"u\",\"uid\":5,\"gid\":6,\"homeDirectory\":\"/\",\"privileged\":{\"hashedPassword\":[\"!\"]}}") },
-    RecordCase { name: b"u", uid: 5, gid: 6, gecos: b"", dir: b"/", shell: b"", sp: Some((b"u", b"*", [-1, -1, -1, -1, -1, -1])), expected: Some(b"{\"userName\":\"u\",\"uid\":5,\"gid\":6,\"homeDirectory\":\"/\"}") },
-    RecordCase { name: b"u", uid: 5, gid: 6, gecos: b"", dir: b"/", shell: b"", sp: Some((b"u", b"!!", [-1, -1, -1, -1, -1, -1])), expected: Some(b"{\"userName\":\"u\",\"uid\":5,\"gid\":6,\"homeDirectory\":\"/\",\"privileged\":{\"hashedPassword\":[\"!!\"]}}") },
-    RecordCase { name: b"u", uid: 5, gid: 6, gecos: b"", dir: b"/", shell: b"", sp: Some((b"u", b"!*", [-1, -1, -1, -1, -1, -1])), expected: Some(b"{\"userName\":\"u\",\"uid\":5,\"gid\":6,\"homeDirectory\":\"/\"}") },
-    RecordCase { name: b"u", uid: 5, gid: 6, gecos: b"", dir: b"/", shell: b"", sp: Some((b"u", b"x", [-1, -1, -1, -1, -1, -1])), expected: Some(b"{\"userName\":\"u\",\"uid\":5,\"gid\":6,\"homeDirectory\":\"/\"}") },
-    RecordCase { name: b"u", uid: 5, gid: 6, gecos: b"", dir: b"/", shell: b"", sp: Some((b"u", b"!x", [-1, -1, -1, -1, -1, -1])), expected: Some(b"{\"userName\":\"u\",\"uid\":5,\"gid\":6,\"homeDirectory\":\"/\"}") },
-    RecordCase { name: b"u", uid: 5, gid: 6, gecos: b"", dir: b"/", shell: b"", sp: Some((b"u", b"", [-1, -1, -1, -1, -1, -1])), expected: Some(b"{\"userName\":\"u\",\"uid\":5,\"gid\":6,\"homeDirectory\":\"/\",\"privileged\":{\"hashedPassword\":[\"\"]}}") },
-    RecordCase { name: b"u", uid: 5, gid: 6, gecos: b"", dir: b"/", shell: b"", sp: Some((b"u", b"$6$salt$hash", [-1, -1, -1, -1, -1, -1])), expected: Some(b"{\"userName\":\"u\",\"uid\":5,\"gid\":6,\"homeDirectory\":\"/\",\"privileged\":{\"hashedPassword\":[\"$6$salt$hash\"]}}") },
-    RecordCase { name: b"u", uid: 5, gid: 6, gecos: b"", dir: b"/", shell: b"", sp: Some((b"u", b"!!x", [-1, -1, -1, -1, -1, -1])), expected: Some(b"{\"userName\":\"u\",\"uid\":5,\"gid\":6,\"homeDirectory\":\"/\"}") },
-    RecordCase { name: b"u", uid: 5, gid: 6, gecos: b"", dir: b"/", shell: b"", sp: Some((b"u", b"x!", [-1, -1, -1, -1, -1, -1])), expected: Some(b"{\"userName\":\"u\",\"uid\":5,\"gid\":6,\"homeDirectory\":\"/\",\"privileged\":{\"hashedPassword\":[\"x!\"]}}") },
-    RecordCase { name: b"u", uid: 5, gid: 6, gecos: b"", dir: b"/", shell: b"", sp: Some((b"u", b"**", [-1, -1, -1, -1, -1, -1])), expected: Some(b"{\"userName\":\"u\",\"uid\":5,\"gid\":6,\"homeDirectory\":\"/\",\"privileged\":{\"hashedPassword\":[\"**\"]}}") },
-    RecordCase { name: b"u", uid: 5, gid: 6, gecos: b"", dir: b"/", shell: b"", sp: Some((b"u", b"bad\xff", [-1, -1, -1, -1, -1, -1])), expected: Some(b"{\"userName\":\"u\",\"uid\":5,\"gid\":6,\"homeDirectory\":\"/\"}") },
-    RecordCase { name: b"u", uid: 5, gid: 6, gecos: b"", dir: b"/", shell: b"", sp: Some((b"u", b"\"\\", [-1, -1, -1, -1, -1, -1])), expected: Some(b"{\"userName\":\"u\",\"uid\":5,\"gid\":6,\"homeDirectory\":\"/\",\"privileged\":{\"hashedPassword\":[\"\\\"\\\\\"]}}") },
-    RecordCase { name: b"u", uid: 5, gid: 6, gecos: b"", dir: b"/", shell: b"", sp: Some((b"u", b"\x01", [-1, -1, -1, -1, -1, -1])), expected: Some(b"{\"userName\":\"u\",\"uid\":5,\"gid\":6,\"homeDirectory\":\"/\",\"privileged\":{\"hashedPassword\":[\"\\u0001\"]}}") },
-    RecordCase { name: b"u", uid: 5, gid: 6, gecos: b"", dir: b"/", shell: b"", sp: Some((b"u", b"*", [-1, -1, -1, -1, -1, -1])), expected: Some(b"{\"userName\":\"u\",\"uid\":5,\"gid\":6,\"homeDirectory\":\"/\"}") },
-    RecordCase { name: b"u", uid: 5, gid: 6, gecos: b"", dir: b"/", shell: b"", sp: Some((b"u", b"*", [0, -1, -1, -1, -1, -1])), expected: Some(b"{\"userName\":\"u\",\"uid\":5,\"gid\":6,\"homeDirectory\":\"/\",\"passwordChangeNow\":true}") },
-    RecordCase { name: b"u", uid: 5, gid: 6, gecos: b"", dir: b"/", shell: b"", sp: Some((b"u", b"*", [1, -1, -1, -1, -1, -1])), expected: Some(b"{\"userName\":\"u\",\"uid\":5,\"gid\":6,\"homeDirectory\":\"/\",\"passwordChangeNow\":false,\"lastPasswordChangeUSec\":86400000000}") },
-    RecordCase { name: b"u", uid: 5, gid: 6, gecos: b"", dir: b"/", shell: b"", sp: Some((b"u", b"*", [2, -1, -1, -1, -1, -1])), expected: Some(b"{\"userName\":\"u\",\"uid\":5,\"gid\":6,\"homeDirectory\":\"/\",\"passwordChangeNow\":false,\"lastPasswordChangeUSec\":172800000000}") },
-    RecordCase { name: b"u", uid: 5, gid: 6, gecos: b"", dir: b"/", shell: b"", sp: Some((b"u", b"*", [-2, -1, -1, -1, -1, -1])), expected: Some(b"{\"userName\":\"u\",\"uid\":5,\"gid\":6,\"homeDirectory\":\"/\"}") },
-    RecordCase { name: b"u", uid: 5, gid: 6, gecos: b"", dir: b"/", shell: b"", sp: Some((b"u", b"*", [213503981, -1, -1, -1, -1, -1])), expected: Some(b"{\"userName\":\"u\",\"uid\":5,\"gid\":6,\"homeDirectory\":\"/\",\"passwordChangeNow\":false,\"lastPasswordChangeUSec\":18446743958400000000}") },
-    RecordCase { name: b"u", uid: 5, gid: 6, gecos: b"", dir: b"/", shell: b"", sp: Some((b"u", b"*", [213503982, -1, -1, -1, -1, -1])), expected: Some(b"{\"userName\":\"u\",\"uid\":5,\"gid\":6,\"homeDirectory\":\"/\",\"passwordChangeNow\":false,\"lastPasswordChangeUSec\":18446744044800000000}") },
-    RecordCase { name: b"u", uid: 5, gid: 6, gecos: b"", dir: b"/", shell: b"", sp: Some((b"u", b"*", [213503983, -1, -1, -1, -1, -1])), expected: Some(b"{\"userName\":\"u\",\"uid\":5,\"gid\":6,\"homeDirectory\":\"/\",\"passwordChangeNow\":false}") },
-    RecordCase { name: b"u", uid: 5, gid: 6, gecos: b"", dir: b"/", shell: b"", sp: Some((b"u", b"*", [9223372036854775807, -1, -1, -1, -1, -1])), expected: Some(b"{\"userName\":\"u\",\"uid\":5,\"gid\":6,\"homeDirectory\":\"/\",\"passwordChangeNow\":false}") },
-    RecordCase { name: b"u", uid: 5, gid: 6, gecos: b"", dir: b"/", shell: b"", sp: Some((b"u", b"*", [-9223372036854775808, -1, -1, -1, -1, -1])), expected: Some(b"{\"userName\":\"u\",\"uid\":5,\"gid\":6,\"homeDirectory\":\"/\"}") },
-    RecordCase { name: b"u", uid: 5, gid: 6, gecos: b"", dir: b"/", shell: b"", sp: Some((b"u", b"*", [-1, -1, -1, -1, -1, -1])), expected: Some(b"{\"userName\":\"u\",\"uid\":5,\"gid\":6,\"homeDirectory\":\"/\"}") },
-    RecordCase { name: b"u", uid: 5, gid: 6, gecos: b"", dir: b"/", shell: b"", sp: Some((b"u", b"*", [-1, 0, -1, -1, -1, -1])), expected: Some(b"{\"userName\":\"u\",\"uid\":5,\"gid\":6,\"homeDirectory\":\"/\"}") },
-    RecordCase { name: b"u", uid: 5, gid: 6, gecos: b"", dir: b"/", shell: b"", sp: Some((b"u", b"*", [-1, 1, -1, -1, -1, -1])), expected: Some(b"{\"userName\":\"u\",\"uid\":5,\"gid\":6,\"homeDirectory\":\"/\",\"passwordChangeMinUSec\":86400000000}") },
-    RecordCase { name: b"u", uid: 5, gid: 6, gecos: b"", dir: b"/", shell: b"", sp: Some((b"u", b"*", [-1, 2, -1, -1, -1, -1])), expected: Some(b"{\"userName\":\"u\",\"uid\":5,\"gid\":6,\"homeDirectory\":\"/\",\"passwordChangeMinUSec\":172800000000}") },
-    RecordCase { name: b"u", uid: 5, gid: 6, gecos: b"", dir: b"/", shell: b"", sp: Some((b"u", b"*", [-1, -2, -1, -1, -1, -1])), expected: Some(b"{\"userName\":\"u\",\"uid\":5,\"gid\":6,\"homeDirectory\":\"/\"}") },
-    RecordCase { name: b"u", uid: 5, gid: 6, gecos: b"", dir: b"/", shell: b"", sp: Some((b"u", b"*", [-1, 213503981, -1, -1, -1, -1])), expected: Some(b"{\"userName\":\"u\",\"uid\":5,\"gid\":6,\"homeDirectory\":\"/\",\"passwordChangeMinUSec\":18446743958400000000}") },
-    RecordCase { name: b"u", uid: 5, gid: 6, gecos: b"", dir: b"/", shell: b"", sp: Some((b"u", b"*", [-1, 213503982, -1, -1, -1, -1])), expected: Some(b"{\"userName\":\"u\",\"uid\":5,\"gid\":6,\"homeDirectory\":\"/\",\"passwordChangeMinUSec\":18446744044800000000}") },
-    RecordCase { name: b"u", uid: 5, gid: 6, gecos: b"", dir: b"/", shell: b"", sp: Some((b"u", b"*", [-1, 213503983, -1, -1, -1, -1])), expected: Some(b"{\"userName\":\"u\",\"uid\":5,\"gid\":6,\"homeDirectory\":\"/\"}") },
-    RecordCase { name: b"u", uid: 5, gid: 6, gecos: b"", dir: b"/", shell: b"", sp: Some((b"u", b"*", [-1, 9223372036854775807, -1, -1, -1, -1])), expected: Some(b"{\"userName\":\"u\",\"uid\":5,\"gid\":6,\"homeDirectory\":\"/\"}") },
-    RecordCase { name: b"u", uid: 5, gid: 6, gecos: b"", dir: b"/", shell: b"", sp: Some((b"u", b"*", [-1, -9223372036854775808, -1, -1, -1, -1])), expected: Some(b"{\"userName\":\"u\",\"uid\":5,\"gid\":6,\"homeDirectory\":\"/\"}") },
-    RecordCase { name: b"u", uid: 5, gid: 6, gecos: b"", dir: b"/", shell: b"", sp: Some((b"u", b"*", [-1, -1, -1, -1, -1, -1])), expected: Some(b"{\"userName\":\"u\",\"uid\":5,\"gid\":6,\"homeDirectory\":\"/\"}") },
-    RecordCase { name: b"u", uid: 5, gid: 6, gecos: b"", dir: b"/", shell: b"", sp: Some((b"u", b"*", [-1, -1, 0, -1, -1, -1])), expected: Some(b"{\"userName\":\"u\",\"uid\":5,\"gid\":6,\"homeDirectory\":\"/\"}") },
-    RecordCase { name: b"u", uid: 5, gid: 6, gecos: b"", dir: b"/", shell: b"", sp: Some((b"u", b"*", [-1, -1, 1, -1, -1, -1])), expected: Some(b"{\"userName\":\"u\",\"uid\":5,\"gid\":6,\"homeDirectory\":\"/\",\"passwordChangeMaxUSec\":86400000000}") },
-    RecordCase { name: b"u", uid: 5, gid: 6, gecos: b"", dir: b"/", shell: b"", sp: Some((b"u", b"*", [-1, -1, 2, -1, -1, -1])), expected: Some(b"{\"userName\":\"u\",\"uid\":5,\"gid\":6,\"homeDirectory\":\"/\",\"passwordChangeMaxUSec\":172800000000}") },
-    RecordCase { name: b"u", uid: 5, gid: 6, gecos: b"", dir: b"/", shell: b"", sp: Some((b"u", b"*", [-1, -1, -2, -1, -1, -1])), expected: Some(b"{\"userName\":\"u\",\"uid\":5,\"gid\":6,\"homeDirectory\":\"/\"}") },
-    RecordCase { name: b"u", uid: 5, gid: 6, gecos: b"", dir: b"/", shell: b"", sp: Some((b"u", b"*", [-1, -1, 213503981, -1, -1, -1])), expected: Some(b"{\"userName\":\"u\",\"uid\":5,\"gid\":6,\"homeDirectory\":\"/\",\"passwordChangeMaxUSec\":18446743958400000000}") },
-    RecordCase { name: b"u", uid: 5, gid: 6, gecos: b"", dir: b"/", shell: b"", sp: Some((b"u", b"*", [-1, -1, 213503982, -1, -1, -1])), expected: Some(b"{\"userName\":\"u\",\"uid\":5,\"gid\":6,\"homeDirectory\":\"/\",\"passwordChangeMaxUSec\":18446744044800000000}") },
-    RecordCase { name: b"u", uid: 5, gid: 6, gecos: b"", dir: b"/", shell: b"", sp: Some((b"u", b"*", [-1, -1, 213503983, -1, -1, -1])), expected: Some(b"{\"userName\":\"u\",\"uid\":5,\"gid\":6,\"homeDirectory\":\"/\"}") },
-    RecordCase { name: b"u", uid: 5, gid: 6, gecos: b"", dir: b"/", shell: b"", sp: Some((b"u", b"*", [-1, -1, 9223372036854775807, -1, -1, -1])), expected: Some(b"{\"userName\":\"u\",\"uid\":5,\"gid\":6,\"homeDirectory\":\"/\"}") },
-    RecordCase { name: b"u", uid: 5, gid: 6, gecos: b"", dir: b"/", shell: b"", sp: Some((b"u", b"*", [-1, -1, -9223372036854775808, -1, -1, -1])), expected: Some(b"{\"userName\":\"u\",\"uid\":5,\"gid\":6,\"homeDirectory\":\"/\"}") },
-    RecordCase { name: b"u", uid: 5, gid: 6, gecos: b"", dir: b"/", shell: b"", sp: Some((b"u", b"*", [-1, -1, -1, -1, -1, -1])), expected: Some(b"{\"userName\":\"u\",\"uid\":5,\"gid\":6,\"homeDirectory\":\"/\"}") },
-    RecordCase { name: b"u", uid: 5, gid: 6, gecos: b"", dir: b"/", shell: b"", sp: Some((b"u", b"*", [-1, -1, -1, 0, -1, -1])), expected: Some(b"{\"userName\":\"u\",\"uid\":5,\"gid\":6,\"homeDirectory\":\"/\"}") },
-    RecordCase { name: b"u", uid: 5, gid: 6, gecos: b"", dir: b"/", shell: b"", sp: Some((b"u", b"*", [-1, -1, -1, 1, -1, -1])), expected: Some(b"{\"userName\":\"u\",\"uid\":5,\"gid\":6,\"homeDirectory\":\"/\",\"passwordChangeWarnUSec\":86400000000}") },
-    RecordCase { name: b"u", uid: 5, gid: 6, gecos: b"", dir: b"/", shell: b"", sp: Some((b"u", b"*", [-1, -1, -1, 2, -1, -1])), expected: Some(b"{\"userName\":\"u\",\"uid\":5,\"gid\":6,\"homeDirectory\":\"/\",\"passwordChangeWarnUSec\":172800000000}") },
-    RecordCase { name: b"u", uid: 5, gid: 6, gecos: b"", dir: b"/", shell: b"", sp: Some((b"u", b"*", [-1, -1, -1, -2, -1, -1])), expected: Some(b"{\"userName\":\"u\",\"uid\":5,\"gid\":6,\"homeDirectory\":\"/\"}") },
-    RecordCase { name: b"u", uid: 5, gid: 6, gecos: b"", dir: b"/", shell: b"", sp: Some((b"u", b"*", [-1, -1, -1, 213503981, -1, -1])), expected: Some(b"{\"userName\":\"u\",\"uid\":5,\"gid\":6,\"homeDirectory\":\"/\",\"passwordChangeWarnUSec\":18446743958400000000}") },
-    RecordCase { name: b"u", uid: 5, gid: 6, gecos: b"", dir: b"/", shell: b"", sp: Some((b"u", b"*", [-1, -1, -1, 213503982, -1, -1])), expected: Some(b"{\"userName\":\"u\",\"uid\":5,\"gid\":6,\"homeDirectory\":\"/\",\"passwordChangeWarnUSec\":18446744044800000000}") },
-    RecordCase { name: b"u", uid: 5, gid: 6, gecos: b"", dir: b"/", shell: b"", sp: Some((b"u", b"*", [-1, -1, -1, 213503983, -1, -1])), expected: Some(b"{\"userName\":\"u\",\"uid\":5,\"gid\":6,\"homeDirectory\":\"/\"}") },
-    RecordCase { name: b"u", uid: 5, gid: 6, gecos: b"", dir: b"/", shell: b"", sp: Some((b"u", b"*", [-1, -1, -1, 9223372036854775807, -1, -1])), expected: Some(b"{\"userName\":\"u\",\"uid\":5,\"gid\":6,\"homeDirectory\":\"/\"}") },
-    RecordCase { name: b"u", uid: 5, gid: 6, gecos: b"", dir: b"/", shell: b"", sp: Some((b"u", b"*", [-1, -1, -1, -9223372036854775808, -1, -1])), expected: Some(b"{\"userName\":\"u\",\"uid\":5,\"gid\":6,\"homeDirectory\":\"/\"}") },
-    RecordCase { name: b"u", uid: 5, gid: 6, gecos: b"", dir: b"/", shell: b"", sp: Some((b"u", b"*", [-1, -1, -1, -1, -1, -1])), expected: Some(b"{\"userName\":\"u\",\"uid\":5,\"gid\":6,\"homeDirectory\":\"/\"}") },
-    RecordCase { name: b"u", uid: 5, gid: 6, gecos: b"", dir: b"/", shell: b"", sp: Some((b"u", b"*", [-1, -1, -1, -1, 0, -1])), expected: Some(b"{\"userName\":\"u\",\"uid\":5,\"gid\":6,\"homeDirectory\":\"/\"}") },
-    RecordCase { name: b"u", uid: 5, gid: 6, gecos: b"", dir: b"/", shell: b"", sp: Some((b"u", b"*", [-1, -1, -1, -1, 1, -1])), expected: Some(b"{\"userName\":\"u\",\"uid\":5,\"gid\":6,\"homeDirectory\":\"/\",\"passwordChangeInactiveUSec\":86400000000}") },
-    RecordCase { name: b"u", uid: 5, gid: 6, gecos: b"", dir: b"/", shell: b"", sp: Some((b"u", b"*", [-1, -1, -1, -1, 2, -1])), expected: Some(b"{\"userName\":\"u\",\"uid\":5,\"gid\":6,\"homeDirectory\":\"/\",\"passwordChangeInactiveUSec\":172800000000}") },
-    RecordCase { name: b"u", uid: 5, gid: 6, gecos: b"", dir: b"/", shell: b"", sp: Some((b"u", b"*", [-1, -1, -1, -1, -2, -1])), expected: Some(b"{\"userName\":\"u\",\"uid\":5,\"gid\":6,\"homeDirectory\":\"/\"}") },
-    RecordCase { name: b"u", uid: 5, gid: 6, gecos: b"", dir: b"/", shell: b"", sp: Some((b"u", b"*", [-1, -1, -1, -1, 213503981, -1])), expected: Some(b"{\"userName\":\"u\",\"uid\":5,\"gid\":6,\"homeDirectory\":\"/\",\"passwordChangeInactiveUSec\":18446743958400000000}") },
-    RecordCase { name: b"u", uid: 5, gid: 6, gecos: b"", dir: b"/", shell: b"", sp: Some((b"u", b"*", [-1, -1, -1, -1, 213503982, -1])), expected: Some(b"{\"userName\":\"u\",\"uid\":5,\"gid\":6,\"homeDirectory\":\"/\",\"passwordChangeInactiveUSec\":18446744044800000000}") },
-    RecordCase { name: b"u", uid: 5, gid: 6, gecos: b"", dir: b"/", shell: b"", sp: Some((b"u", b"*", [-1, -1, -1, -1, 213503983, -1])), expected: Some(b"{\"userName\":\"u\",\"uid\":5,\"gid\":6,\"homeDirectory\":\"/\"}") },
-    RecordCase { name: b"u", uid: 5, gid: 6, gecos: b"", dir: b"/", shell: b"", sp: Some((b"u", b"*", [-1, -1, -1, -1, 9223372036854775807, -1])), expected: Some(b"{\"userName\":\"u\",\"uid\":5,\"gid\":6,\"homeDirectory\":\"/\"}") },
-    RecordCase { name: b"u", uid: 5, gid: 6, gecos: b"", dir: b"/", shell: b"", sp: Some((b"u", b"*", [-1, -1, -1, -1, -9223372036854775808, -1])), expected: Some(b"{\"userName\":\"u\",\"uid\":5,\"gid\":6,\"homeDirectory\":\"/\"}") },
-    RecordCase { name: b"u", uid: 5, gid: 6, gecos: b"", dir: b"/", shell: b"", sp: Some((b"u", b"*", [-1, -1, -1, -1, -1, -1])), expected: Some(b"{\"userName\":\"u\",\"uid\":5,\"gid\":6,\"homeDirectory\":\"/\"}") },
-    RecordCase { name: b"u", uid: 5, gid: 6, gecos: b"", dir: b"/", shell: b"", sp: Some((b"u", b"*", [-1, -1, -1, -1, -1, 0])), expected: Some(b"{\"userName\":\"u\",\"uid\":5,\"gid\":6,\"homeDirectory\":\"/\",\"locked\":true}") },
-    RecordCase { name: b"u", uid: 5, gid: 6, gecos: b"", dir: b"/", shell: b"", sp: Some((b"u", b"*", [-1, -1, -1, -1, -1, 1])), expected: Some(b"{\"userName\":\"u\",\"uid\":5,\"gid\":6,\"homeDirectory\":\"/\",\"locked\":true}") },
-    RecordCase { name: b"u", uid: 5, gid: 6, gecos: b"", dir: b"/", shell: b"", sp: Some((b"u", b"*", [-1, -1, -1, -1, -1, 2])), expected: Some(b"{\"userName\":\"u\",\"uid\":5,\"gid\":6,\"homeDirectory\":\"/\",\"locked\":false,\"notAfterUSec\":172800000000}") },
-    RecordCase { name: b"u", uid: 5, gid: 6, gecos: b"", dir: b"/", shell: b"", sp: Some((b"u", b"*", [-1, -1, -1, -1, -1, -2])), expected: Some(b"{\"userName\":\"u\",\"uid\":5,\"gid\":6,\"homeDirectory\":\"/\"}") },
-    RecordCase { name: b"u", uid: 5, gid: 6, gecos: b"", dir: b"/", shell: b"", sp: Some((b"u", b"*", [-1, -1, -1, -1, -1, 213503981])), expected: Some(b"{\"userName\":\"u\",\"uid\":5,\"gid\":6,\"homeDirectory\":\"/\",\"locked\":false,\"notAfterUSec\":18446743958400000000}") },
-    RecordCase { name: b"u", uid: 5, gid: 6, gecos: b"", dir: b"/", shell: b"", sp: Some((b"u", b"*", [-1, -1, -1, -1, -1, 213503982])), expected: Some(b"{\"userName\":\"u\",\"uid\":5,\"gid\":6,\"homeDirectory\":\"/\",\"locked\":false}") },
-    RecordCase { name: b"u", uid: 5, gid: 6, gecos: b"", dir: b"/", shell: b"", sp: Some((b"u", b"*", [-1, -1, -1, -1, -1, 213503983])), expected: Some(b"{\"userName\":\"u\",\"uid\":5,\"gid\":6,\"homeDirectory\":\"/\",\"locked\":false}") },
-    RecordCase { name: b"u", uid: 5, gid: 6, gecos: b"", dir: b"/", shell: b"", sp: Some((b"u", b"*", [-1, -1, -1, -1, -1, 9223372036854775807])), expected: Some(b"{\"userName\":\"u\",\"uid\":5,\"gid\":6,\"homeDirectory\":\"/\",\"locked\":false}") },
-    RecordCase { name: b"u", uid: 5, gid: 6, gecos: b"", dir: b"/", shell: b"", sp: Some((b"u", b"*", [-1, -1, -1, -1, -1, -9223372036854775808])), expected: Some(b"{\"userName\":\"u\",\"uid\":5,\"gid\":6,\"homeDirectory\":\"/\"}") },
-    RecordCase { name: b"u", uid: 5, gid: 6, gecos: b"", dir: b"/", shell: b"", sp: Some((b"v", b"*", [1, 1, 1, 1, 1, 1])), expected: None },
-    RecordCase { name: b"u", uid: 5, gid: 6, gecos: b"", dir: b"/", shell: b"", sp: Some((b"u", b"$1$a$b", [0, 0, 0, 0, 0, 0])), expected: Some(b"{\"userName\":\"u\",\"uid\":5,\"gid\":6,\"homeDirectory\":\"/\",\"privileged\":{\"hashedPassword\":[\"$1$a$b\"]},\"locked\":true,\"passwordChangeNow\":true}") },
-    RecordCase { name: b"u", uid: 5, gid: 6, gecos: b"", dir: b"/", shell: b"", sp: Some((b"u", b"$1$a$b", [3, 4, 5, 6, 7, 8])), expected: Some(b"{\"userName\":\"u\",\"uid\":5,\"gid\":6,\"homeDirectory\":\"/\",\"privileged\":{\"hashedPassword\":[\"$1$a$b\"]},\"locked\":false,\"notAfterUSec\":691200000000,\"passwordChangeNow\":false,\"lastPasswordChangeUSec\":259200000000,\"passwordChangeMinUSec\":345600000000,\"passwordChangeMaxUSec\":432000000000,\"passwordChangeWarnUSec\":518400000000,\"passwordChangeInactiveUSec\":604800000000}") },
 ];
 
 #[test]
@@ -183,7 +78,7 @@ fn record_json_matches_libsystemd_shared() {
 
 #[test]
 fn record_json_stops_at_nul() {
-    let pw = Passwd {
+    let pw: Passwd<&[u8]> = Passwd {
         name: b"u\0x",
         passwd: b"x",
         uid: 1,
@@ -193,7 +88,7 @@ fn record_json_stops_at_nul() {
         shell: b"",
     };
     assert_eq!(
-        record_json(&pw, None).as_deref(),
+        record_json(&pw, None::<&Shadow>).as_deref(),
         Some(&br#"{"userName":"u","uid":1,"gid":2,"homeDirectory":"/h"}"#[..])
     );
 }
@@ -213,48 +108,14 @@ fn vm() -> Machine {
 }
 
 type Identity = Option<(&'static str, Option<u32>)>;
+/// The reader cases that depend on this machine (`perMachine`, `binding`: machine
+/// 3d1219c7c4c5404aaa1f6d2a48adfda4, host name "vm"); the machine-independent
+/// table (129 cases, same source) is in tests/golden/cases.tsv, checked by `cargo test --test golden`.
 const CACHED_CASES: &[(&[u8], Identity)] = &[
-    (b"{\"userName\":\"pamtest1\",\"uid\":59001}", Some(("pamtest1", Some(59001)))), // OK
-    (b"{\"userName\":\"pamtest1\"}", Some(("pamtest1", None))), // OK
-    (b"{\"uid\":5}", None), // LOADERR
-    (b"{}", None), // LOADERR
-    (b"[]", None), // LOADERR
-    (b"\"x\"", None), // LOADERR
-    (b"{\"userName\":\"pamtest1\",\"uid\":59001,\"secret\":{}}", None), // LOADERR
-    (b"{\"userName\":\"pamtest1\",\"uid\":-1}", Some(("pamtest1", None))), // OK
-    (b"{\"userName\":\"pamtest1\",\"uid\":65535}", Some(("pamtest1", None))), // OK
-    (b"{\"userName\":\"pamtest1\",\"uid\":4294967295}", Some(("pamtest1", None))), // OK
-    (b"{\"userName\":\"pamtest1\",\"uid\":4294967296}", Some(("pamtest1", None))), // OK
-    (b"{\"userName\":\"pamtest1\",\"uid\":\"5\"}", Some(("pamtest1", None))), // OK
-    (b"{\"userName\":\"pamtest1\",\"uid\":5.0}", Some(("pamtest1", Some(5)))), // OK
-    (b"{\"userName\":\"pamtest1\",\"uid\":5.5}", Some(("pamtest1", None))), // OK
-    (b"{\"userName\":\"pamtest1\",\"uid\":5e0}", Some(("pamtest1", Some(5)))), // OK
-    (b"{\"userName\":\"pamtest1\",\"uid\":null}", Some(("pamtest1", None))), // OK
-    (b"{\"userName\":5,\"uid\":5}", None), // LOADERR
-    (b"{\"userName\":null,\"uid\":5}", None), // LOADERR
-    (b"{\"userName\":\"123\",\"uid\":5}", None), // LOADERR
-    (b"{\"userName\":\"a/b\",\"uid\":5}", None), // LOADERR
-    (b"{\"userName\":\" a\",\"uid\":5}", None), // LOADERR
-    (b"{\"userName\":\"pamtest1\",\"uid\":5,\"uid\":6}", Some(("pamtest1", Some(5)))), // OK
-    (b"{\"userName\":\"a\",\"userName\":\"b\",\"uid\":5}", Some(("a", Some(5)))), // OK
-    (b" {\"userName\":\"pamtest1\",\"uid\":59001} ", Some(("pamtest1", Some(59001)))), // OK
-    (b"{\"userName\":\"pamtest1\",\"uid\":59001} x", None), // PARSEERR
-    (b"{\"userName\":\"pamtest1\",\"uid\":059001}", None), // PARSEERR
-    (b"{\"userName\":\"pamtest1\",\"uid\":59001,}", None), // PARSEERR
-    (b"{\"userName\":\"pamt\\u0065st1\",\"uid\":1}", Some(("pamtest1", Some(1)))), // OK
-    (b"{\"userName\":\"pamtest1\",\"uid\":1,\"privileged\":{\"hashedPassword\":[\"x\"]}}", Some(("pamtest1", Some(1)))), // OK
     (b"{\"userName\":\"pamtest1\",\"uid\":1,\"perMachine\":[{\"matchMachineId\":\"3d1219c7c4c5404aaa1f6d2a48adfda4\",\"uid\":77}]}", Some(("pamtest1", Some(77)))), // OK
     (b"{\"userName\":\"pamtest1\",\"uid\":1,\"binding\":{\"3d1219c7c4c5404aaa1f6d2a48adfda4\":{\"uid\":78}}}", Some(("pamtest1", Some(78)))), // OK
-    (b"{\"userName\":\"pamtest1\",\"uid\":1,\"status\":{\"3d1219c7c4c5404aaa1f6d2a48adfda4\":{\"uid\":79}}}", Some(("pamtest1", Some(1)))), // OK
-    (b"{\"userName\":\"pamtest1\",\"uid\":1,\"signature\":[]}", Some(("pamtest1", Some(1)))), // OK
-    (b"{\"userName\":\"pamtest1\",\"uid\":1,\"foo\":{\"bar\":[1,2,{\"a\":null}]}}", Some(("pamtest1", Some(1)))), // OK
-    (b"{\"userName\":\"pamtest1\",\"uid\":1,\"disposition\":\"bogus\"}", Some(("pamtest1", Some(1)))), // OK
-    (b"{\"userName\":\"pamtest1\",\"uid\":1,\"realName\":5}", Some(("pamtest1", Some(1)))), // OK
-    (b"{\"privileged\":{}}", None), // LOADERR
     (b"{\"userName\":\"pamtest1\",\"uid\":1,\"perMachine\":5}", None), // LOADERR
     (b"{\"userName\":\"pamtest1\",\"uid\":1,\"binding\":5}", None), // LOADERR
-    (b"{\"userName\":\"pamtest1\",\"uid\":1,\"secret\":5}", None), // LOADERR
-    (b"{\"userName\":\"pamtest1\",\"uid\":1,\"privileged\":5}", Some(("pamtest1", Some(1)))), // OK
     (b"{\"userName\":\"pamtest1\",\"uid\":1,\"perMachine\":[{\"matchHostname\":\"vm\",\"uid\":80}]}", Some(("pamtest1", Some(80)))), // OK
     (b"{\"userName\":\"pamtest1\",\"uid\":1,\"perMachine\":[{\"matchMachineId\":\"00000000000000000000000000000001\",\"uid\":81}]}", Some(("pamtest1", Some(1)))), // OK
     (b"{\"userName\":\"pamtest1\",\"uid\":1,\"perMachine\":[{\"matchMachineId\":\"3d1219c7c4c5404aaa1f6d2a48adfda4\",\"userName\":\"other\"}]}", Some(("pamtest1", Some(1)))), // OK
@@ -263,11 +124,6 @@ const CACHED_CASES: &[(&[u8], Identity)] = &[
     (b"{\"userName\":\"pamtest1\",\"uid\":1,\"binding\":{\"3d1219c7c4c5404aaa1f6d2a48adfda4\":5}}", Some(("pamtest1", Some(1)))), // OK
     (b"{\"userName\":\"pamtest1\",\"uid\":1,\"perMachine\":[5]}", None), // LOADERR
     (b"{\"userName\":\"pamtest1\",\"uid\":1,\"perMachine\":[{\"uid\":82}]}", Some(("pamtest1", Some(1)))), // OK
-    (b"{\"userName\":\"pamtest1\",\"uid\":\"x\",\"uid\":5}", Some(("pamtest1", Some(5)))), // OK
-    (b"{\"userName\":\"pamtest1\",\"uid\":null,\"uid\":5}", Some(("pamtest1", Some(5)))), // OK
-    (b"{\"userName\":\"bad/\",\"userName\":\"pamtest1\",\"uid\":5}", None), // LOADERR
-    (b"{\"userName\":\"pamtest1\",\"uid\":1,\"status\":5}", None), // LOADERR
-    (b"{\"userName\":\"pamtest1\",\"uid\":1,\"signature\":5}", Some(("pamtest1", Some(1)))), // OK
     (b"{\"userName\":\"pamtest1\",\"uid\":1,\"binding\":{\"3d1219c7c4c5404aaa1f6d2a48adfda4\":{\"uid\":78}},\"perMachine\":[{\"matchMachineId\":\"3d1219c7c4c5404aaa1f6d2a48adfda4\",\"uid\":77}]}", Some(("pamtest1", Some(78)))), // OK
     (b"{\"userName\":\"pamtest1\",\"uid\":1,\"perMachine\":[{\"matchMachineId\":\"3d1219c7c4c5404aaa1f6d2a48adfda4\",\"uid\":77}],\"binding\":{\"3d1219c7c4c5404aaa1f6d2a48adfda4\":{\"uid\":78}}}", Some(("pamtest1", Some(78)))), // OK
     (b"{\"userName\":\"pamtest1\",\"uid\":1,\"perMachine\":[{\"matchMachineId\":\"3d1219c7c4c5404aaa1f6d2a48adfda4\",\"uid\":77},{\"matchMachineId\":\"3d1219c7c4c5404aaa1f6d2a48adfda4\",\"uid\":79}]}", Some(("pamtest1", Some(79)))), // OK
@@ -291,99 +147,12 @@ const CACHED_CASES: &[(&[u8], Identity)] = &[
     (b"{\"userName\":\"pamtest1\",\"uid\":1,\"perMachine\":[]}", Some(("pamtest1", Some(1)))), // OK
     (b"{\"userName\":\"pamtest1\",\"uid\":1,\"perMachine\":null}", None), // LOADERR
     (b"{\"userName\":\"pamtest1\",\"uid\":1,\"binding\":null}", None), // LOADERR
-    (b"{\"userName\":\"pamtest1\",\"uid\":1,\"secret\":null}", None), // LOADERR
-    (b"{\"userName\":\"pamtest1\",\"uid\":1,\"privileged\":null}", Some(("pamtest1", Some(1)))), // OK
-    (b"{\"userName\":\"pamtest1\",\"uid\":1,\"secret\":{},\"secret\":{}}", None), // LOADERR
-    (b"{\"privileged\":{},\"userName\":\"pamtest1\"}", Some(("pamtest1", None))), // OK
     (b"{\"perMachine\":[{\"matchMachineId\":\"3d1219c7c4c5404aaa1f6d2a48adfda4\",\"userName\":\"pamtest1\",\"uid\":5}]}", None), // LOADERR
     (b"{\"binding\":{\"3d1219c7c4c5404aaa1f6d2a48adfda4\":{\"uid\":5}},\"userName\":\"pamtest1\"}", Some(("pamtest1", Some(5)))), // OK
     (b"{\"userName\":\"pamtest1\",\"uid\":1,\"perMachine\":[{\"matchMachineId\":\"3d1219c7c4c5404aaa1f6d2a48adfda4\",\"uid\":5.0}]}", Some(("pamtest1", Some(5)))), // OK
     (b"{\"userName\":\"pamtest1\",\"uid\":1,\"perMachine\":[{\"matchMachineId\":\"3d1219c7c4c5404aaa1f6d2a48adfda4\",\"uid\":65535}]}", Some(("pamtest1", Some(1)))), // OK
-    (b"{\"userName\":\"pamtest1\",\"uid\":-0}", Some(("pamtest1", Some(0)))), // OK
-    (b"{\"userName\":\"pamtest1\",\"uid\":0}", Some(("pamtest1", Some(0)))), // OK
-    (b"{\"userName\":\"pamtest1\",\"uid\":-0.0}", Some(("pamtest1", Some(0)))), // OK
-    (b"{\"userName\":\"pamtest1\",\"uid\":4294967294}", Some(("pamtest1", Some(4294967294)))), // OK
-    (b"{\"userName\":\"pamtest1\",\"uid\":4294967294.0}", Some(("pamtest1", Some(4294967294)))), // OK
-    (b"{\"userName\":\"pamtest1\",\"uid\":18446744073709551615}", Some(("pamtest1", None))), // OK
-    (b"{\"userName\":\"pamtest1\",\"uid\":18446744073709551616}", Some(("pamtest1", None))), // OK
-    (b"{\"userName\":\"pamtest1\",\"uid\":1e400}", Some(("pamtest1", None))), // OK
-    (b"{\"userName\":\"pamtest1\",\"uid\":1.}", None), // PARSEERR
-    (b"{\"userName\":\"pamtest1\",\"uid\":.5}", None), // PARSEERR
-    (b"{\"userName\":\"pamtest1\",\"uid\":+1}", None), // PARSEERR
-    (b"{\"userName\":\"pamtest1\",\"uid\":01}", None), // PARSEERR
-    (b"{\"userName\":\"pamtest1\",\"uid\":0.5e1}", Some(("pamtest1", Some(5)))), // OK
-    (b"{\"userName\":\"pamtest1\",\"uid\":1e-0}", Some(("pamtest1", Some(1)))), // OK
-    (b"{\"userName\":\"pamtest1\",\"uid\":1e+2}", Some(("pamtest1", Some(100)))), // OK
-    (b"{\"userName\":\"pamtest1\",\"uid\":100e-2}", Some(("pamtest1", Some(1)))), // OK
-    (b"{\"userName\":\"pamtest1\",\"uid\":1x}", None), // PARSEERR
-    (b"{\"userName\":\"pamtest1\",\"uid\":1 }", Some(("pamtest1", Some(1)))), // OK
-    (b"{\"userName\":\"pamtest1\",\"uid\":true}", Some(("pamtest1", None))), // OK
-    (b"{\"userName\":\"pamtest1\",\"uid\":1,\"x\":tru}", None), // PARSEERR
-    (b"{\"userName\":\"pamtest1\",\"uid\":1,\"x\":truex}", None), // PARSEERR
-    (b"{\"userName\":\"pamtest1\",\"uid\":1,\"x\":nul}", None), // PARSEERR
-    (b"{\"userName\":\"pamtest1\",\"uid\":1,\"x\":[1 2]}", None), // PARSEERR
-    (b"{\"userName\":\"pamtest1\",\"uid\":1,\"x\":[,]}", None), // PARSEERR
-    (b"{\"userName\":\"pamtest1\",\"uid\":1,\"x\":[1,]}", None), // PARSEERR
-    (b"{\"userName\":\"pamtest1\",\"uid\":1,\"x\":{\"a\"}}", None), // PARSEERR
-    (b"{\"userName\":\"pamtest1\",\"uid\":1,\"x\":{\"a\":1 \"b\":2}}", None), // PARSEERR
-    (b"{\"userName\":\"pamtest1\",\"uid\":1,\"x\":{1:2}}", None), // PARSEERR
-    (b"{\"userName\":\"pamtest1\",\"uid\":1,\"x\":\"\\/\\b\\f\\n\\r\\t\\\"\\\\\"}", Some(("pamtest1", Some(1)))), // OK
-    (b"{\"userName\":\"pamtest1\",\"uid\":1,\"x\":\"\\a\"}", None), // PARSEERR
-    (b"{\"userName\":\"pamtest1\",\"uid\":1,\"x\":\"\\u00e9\"}", Some(("pamtest1", Some(1)))), // OK
-    (b"{\"userName\":\"pamtest1\",\"uid\":1,\"x\":\"\\u00E9\"}", Some(("pamtest1", Some(1)))), // OK
-    (b"{\"userName\":\"pamtest1\",\"uid\":1,\"x\":\"\\u0000\"}", None), // PARSEERR
-    (b"{\"userName\":\"pamtest1\",\"uid\":1,\"x\":\"\\ud800\"}", None), // PARSEERR
-    (b"{\"userName\":\"pamtest1\",\"uid\":1,\"x\":\"\\udc00\"}", None), // PARSEERR
-    (b"{\"userName\":\"pamtest1\",\"uid\":1,\"x\":\"\\ud83d\\ude00\"}", Some(("pamtest1", Some(1)))), // OK
-    (b"{\"userName\":\"pamtest1\",\"uid\":1,\"x\":\"\\ud83dx\"}", None), // PARSEERR
-    (b"{\"userName\":\"pamtest1\",\"uid\":1,\"x\":\"\\ufffe\"}", None), // PARSEERR
-    (b"{\"userName\":\"pamtest1\",\"uid\":1,\"x\":\"\\uFDD0\"}", None), // PARSEERR
-    (b"{\"userName\":\"pamtest1\",\"uid\":1,\"x\":\"\\u12\"}", None), // PARSEERR
-    (b"{\"userName\":\"pamtest1\",\"uid\":1,\"x\":\"\\u12g4\"}", None), // PARSEERR
-    (b"{\"userName\":\"pam\\u0074est1\",\"uid\":1}", Some(("pamtest1", Some(1)))), // OK
-    (b"{\"userName\":\"pamtest1\",\"uid\":1}\x09", Some(("pamtest1", Some(1)))), // OK
-    (b"{\"userName\":\"pamtest1\",\"uid\":1}", Some(("pamtest1", Some(1)))), // OK
-    (b"{\"userName\":\"pamtest1\",\"uid\":1,\"x\":\"a\x01b\"}", None), // PARSEERR
-    (b"{\"userName\":\"pamtest1\",\"uid\":1,\"x\":\"a\x7fb\"}", None), // PARSEERR
-    (b"{\"userName\":\"pamtest1\",\"uid\":1,\"x\":\"a\xffb\"}", None), // PARSEERR
-    (b"{\"userName\":\"pamtest1\",\"uid\":1,\"x\":\"\xef\xbf\xbe\"}", None), // PARSEERR
-    (b"{\"userName\":\"pamtest1\",\"uid\":1,\"x\":\"\xed\xa0\x80\"}", None), // PARSEERR
-    (b"{\"userName\":\"pamtest1\",\"uid\":1}\x0b", None), // PARSEERR
-    (b"\x0c{\"userName\":\"pamtest1\",\"uid\":1}", None), // PARSEERR
     (b"{\"userName\":\"pamtest1\",\"uid\":1}\x0a", Some(("pamtest1", Some(1)))), // OK
-    (b"{\"userName\":\"pamtest1\",\"uid\":1,\"x\":\"\x09\"}", None), // PARSEERR
-    (b"", None), // PARSEERR
-    (b" ", None), // PARSEERR
-    (b"{\"userName\":\"p\xc3\xa9\",\"uid\":1}", Some(("pé", Some(1)))), // OK
-    (b"{\"userName\":\"p\x7f\",\"uid\":1}", None), // PARSEERR
-    (b"{\"userName\":\"-12\",\"uid\":1}", None), // LOADERR
-    (b"{\"userName\":\"+12\",\"uid\":1}", Some(("+12", Some(1)))), // OK
-    (b"{\"userName\":\"+4294967296\",\"uid\":1}", Some(("+4294967296", Some(1)))), // OK
-    (b"{\"userName\":\".\",\"uid\":1}", None), // LOADERR
-    (b"{\"userName\":\"..\",\"uid\":1}", None), // LOADERR
-    (b"{\"userName\":\"a b\",\"uid\":1}", Some(("a b", Some(1)))), // OK
-    (b"{\"userName\":\"a \",\"uid\":1}", None), // LOADERR
-    (b"{\"userName\":\"\",\"uid\":1}", None), // LOADERR
-    (b"{\"userName\":\"a:b\",\"uid\":1}", None), // LOADERR
-    (b"{\"userName\":\"a@b\",\"uid\":1}", Some(("a@b", Some(1)))), // OK
-    (b"{\"userName\":\"\\u0001a\",\"uid\":1}", None), // LOADERR
-    (b"{\"userName\":\"-\",\"uid\":1}", None), // LOADERR
-    (b"{\"userName\":\"-1a\",\"uid\":1}", Some(("-1a", Some(1)))), // OK
-    (b"{\"userName\":\"0x10\",\"uid\":1}", Some(("0x10", Some(1)))), // OK
-    (b"{\"userName\":\"4294967295\",\"uid\":1}", None), // LOADERR
-    (b"{\"userName\":\"+0\",\"uid\":1}", Some(("+0", Some(1)))), // OK
-    (b"{\"userName\":\"+-1\",\"uid\":1}", Some(("+-1", Some(1)))), // OK
-    (b"{\"userName\":\"+65535\",\"uid\":1}", Some(("+65535", Some(1)))), // OK
-    (b"{\"userName\":\"+4294967295\",\"uid\":1}", Some(("+4294967295", Some(1)))), // OK
-    (b"{\"userName\":\"+18446744073709551616\",\"uid\":1}", Some(("+18446744073709551616", Some(1)))), // OK
-    (b"{\"userName\":\"\xc2\xa0a\",\"uid\":1}", Some((" a", Some(1)))), // OK
-    (b"{\"userName\":\"pamtest1\",\"uid\":65535,\"uid\":5}", Some(("pamtest1", None))), // OK
-    (b"{\"userName\":\"pamtest1\",\"uid\":1,\"status\":null}", None), // LOADERR
-    (b"{\"userName\":\"pamtest1\",\"uid\":1,\"status\":{}}", Some(("pamtest1", Some(1)))), // OK
-    (b"{\"userName\":\"pamtest1\",\"uid\":1,\"signature\":null}", Some(("pamtest1", Some(1)))), // OK
     (b"{\"userName\":\"pamtest1\",\"uid\":1,\"perMachine\":[{\"matchMachineId\":\"3d1219c7c4c5404aaa1f6d2a48adfda4\",\"uid\":\"x\",\"uid\":7}]}", Some(("pamtest1", Some(7)))), // OK
-    (b"{\"userName\":5,\"userName\":\"pamtest1\",\"uid\":5}", Some(("pamtest1", Some(5)))), // OK
-    (b"{\"userName\":null,\"userName\":\"pamtest1\",\"uid\":5}", Some(("pamtest1", Some(5)))), // OK
     (b"{\"userName\":\"pamtest1\",\"uid\":1,\"perMachine\":[{\"matchMachineId\":\"3d1219c7c4c5404aaa1f6d2a48adfda4\",\"matchMachineId\":\"00000000000000000000000000000001\",\"uid\":7}]}", Some(("pamtest1", Some(7)))), // OK
 ];
 

@@ -629,7 +629,16 @@ impl Case {
         cmd.args(&self.testbed_args);
         cmd.arg("--").arg("bash").arg(state.join("case.sh"));
         cmd.env("TESTBED_MODULE_PATH", &self.module.path);
-        cmd.env("TESTBED_MODULE_KIND", if self.module.is_ours() { "rs" } else { "c" });
+        // The C reference is the world's own module, unless the case names another C module
+        // explicitly (e.g. Debian 13's, loaded by Debian 13's loader on Debian 12).
+        let kind = if self.module.is_ours() {
+            "rs"
+        } else if self.module.path != std::path::Path::new(C_MODULE_PATH) {
+            "path"
+        } else {
+            "c"
+        };
+        cmd.env("TESTBED_MODULE_KIND", kind);
         cmd.env_remove("DBUS_SYSTEM_BUS_ADDRESS");
         let out = runner::run(cmd, self.timeout);
         let elapsed = out.elapsed;

@@ -1,0 +1,206 @@
+//! Our module against logind of each generation, played by the recording fake: 257 (with
+//! `CreateSessionWithPIDFD` and 257's classes), 255 (the method, but 252's classes) and 252
+//! (neither). What the module sends, in which order, what it sets, and what it does to the
+//! process (capabilities read from `/proc/<client>/status` after open). The decisions themselves
+//! are unit-tested (`src/session/tests.rs`); this shows them on the wire with a real client.
+//! Ours only: the C modules are each one generation (the differential suites compare those).
+
+mod common;
+
+use common::*;
+
+/// The calling process's capability sets, printed by a child of the client after open.
+const CAPS_AFTER_OPEN: &str = r#"sed -n 's/^\(CapInh\|CapAmb\|CapBnd\):\t/\1=/p' /proc/$PPID/status"#;
+
+fn fake(generation: &str) -> Case {
+    let c = Case::new(&Module::rs_built()).after_open(CAPS_AFTER_OPEN);
+    match generation {
+        "257" => c.fake_conf("pidfd", "1").fake_conf("classes", "257"),
+        "255" => c.fake_conf("pidfd", "1").fake_conf("classes", "252"),
+        _ => c.fake_conf("pidfd", "0").fake_conf("classes", "252"),
+    }
+}
+
+fn root(c: Case) -> Case {
+    c.user(User::Name("root".into()))
+}
+
+/// (method, class, error name or "") of every CreateSession* call, in order.
+fn calls(o: &Outcome) -> Vec<(String, String, String)> {
+    o.all_creates()
+        .iter()
+        .map(|r| {
+            let s = |j: Option<&Json>| j.and_then(Json::as_str).unwrap_or("").to_string();
+            let class = s(r.get("args").and_then(|a| a.idx(4)));
+            let err = s(r.get("reply").and_then(|x| x.get("error")));
+            let err = if r.get("unknown").is_some() {
+                "UnknownMethod".into()
+            } else {
+                err
+            };
+            (s(r.get("method")), class, err)
+        })
+        .collect()
+}
+
+fn c3(m: &str, class: &str, err: &str) -> (String, String, String) {
+    (m.into(), class.into(), err.into())
+}
+
+fn cap(o: &Outcome, set: &str) -> u64 {
+    let v = o
+        .stdout
+        .lines()
+        .find_map(|l| l.strip_prefix(&format!("{set}=")))
+        .unwrap_or_else(|| panic!("no {set} line\n{}", o.summary()));
+    u64::from_str_radix(v.trim(), 16).unwrap()
+}
+
+const WAKE_ALARM: u64 = 1 << 35;
+
+/// logind 257: root on a terminal gets `user-early` in one CreateSessionWithPIDFD.
+#[test]
+fn logind_257_root_tty_is_user_early() {
+    let o = root(fake("257")).item("tty", "pts/0").run();
+    assert_eq!(o.open_rc, Some(0), "{}", o.summary());
+    assert_eq!(
+        calls(&o),
+        [c3("CreateSessionWithPIDFD", "user-early", "")],
+        "{}",
+        o.summary()
+    );
+    assert_eq!(o.env_get("XDG_SESSION_CLASS"), Some("user-early"));
+    assert!(
+        o.logged(7, "logind generation 257 (CreateSessionWithPIDFD answered)."),
+        "{}",
+        o.summary()
+    );
+}
+
+/// logind 255 has the method but not the class: once more with 252's class, same method.
+#[test]
+fn logind_255_refused_class_is_retried_with_252s() {
+    let o = root(fake("255")).item("tty", "pts/0").run();
+    assert_eq!(o.open_rc, Some(0), "{}", o.summary());
+    assert_eq!(
+        calls(&o),
+        [
+            c3(
+                "CreateSessionWithPIDFD",
+                "user-early",
+                "org.freedesktop.DBus.Error.InvalidArgs"
+            ),
+            c3("CreateSessionWithPIDFD", "user", ""),
+        ],
+        "{}",
+        o.summary()
+    );
+    assert_eq!(o.env_get("XDG_SESSION_CLASS"), Some("user"));
+}
+
+/// logind 252: the 252 request with CreateSession; `compat=257` fails there as Debian 13's
+/// module does.
+#[test]
+fn logind_252() {
+    let o = root(fake("252")).item("tty", "pts/0").run();
+    assert_eq!(o.open_rc, Some(0), "{}", o.summary());
+    assert_eq!(
+        calls(&o),
+        [
+            c3("CreateSessionWithPIDFD", "user-early", "UnknownMethod"),
+            c3("CreateSession", "user", "")
+        ],
+        "{}",
+        o.summary()
+    );
+
+    let o = root(fake("252"))
+        .item("tty", "pts/0")
+        .args(&["debug", "compat=257"])
+        .run();
+    assert_eq!(o.open_rc, Some(14), "{}", o.summary());
+    assert!(
+        o.logged_detailed(3, "Failed to create session: Invalid session class user-early"),
+        "{}",
+        o.summary()
+    );
+    assert!(o.logged(
+        7,
+        "CreateSessionWithPIDFD() API is not available, retrying with CreateSession()."
+    ));
+}
+
+/// user@.service's stack: a `manager` session with logind 257 (and CAP_WAKE_ALARM raised in the
+/// client's inheritable and ambient sets, as for 257); nothing at all with logind 252.
+#[test]
+fn systemd_user_stack() {
+    let o = fake("257").service("systemd-user").run();
+    assert_eq!(o.open_rc, Some(0), "{}", o.summary());
+    assert_eq!(
+        calls(&o),
+        [c3("CreateSessionWithPIDFD", "manager", "")],
+        "{}",
+        o.summary()
+    );
+    assert_eq!(o.env_get("XDG_SESSION_TYPE"), Some("unspecified"));
+    assert_eq!(cap(&o, "CapAmb") & WAKE_ALARM, WAKE_ALARM, "{}", o.summary());
+    assert_eq!(cap(&o, "CapInh") & WAKE_ALARM, WAKE_ALARM, "{}", o.summary());
+
+    let o = fake("252").service("systemd-user").run();
+    assert_eq!(o.open_rc, Some(0), "{}", o.summary());
+    assert_eq!(
+        calls(&o),
+        [c3("CreateSessionWithPIDFD", "manager", "UnknownMethod")],
+        "{}",
+        o.summary()
+    );
+    assert_eq!(o.env_get("XDG_SESSION_ID"), None);
+    assert_eq!(cap(&o, "CapAmb"), 0, "{}", o.summary());
+}
+
+/// The capability arguments change the client's sets after a 257 open: ambient (masked by
+/// bounding) and bounding; a terminal login of a regular user without a seat gets no default.
+#[test]
+fn capability_arguments() {
+    let o = fake("257")
+        .item("tty", "pts/0")
+        .args(&[
+            "debug",
+            "default-capability-ambient-set=cap_kill,cap_wake_alarm",
+            "default-capability-bounding-set=~cap_wake_alarm,cap_sys_module",
+        ])
+        .run();
+    assert_eq!(o.open_rc, Some(0), "{}", o.summary());
+    assert_eq!(cap(&o, "CapAmb"), 1 << 5, "{}", o.summary());
+    let bnd = cap(&o, "CapBnd");
+    assert_eq!(bnd & (WAKE_ALARM | 1 << 16), 0, "{}", o.summary());
+    assert_ne!(bnd & 1, 0, "{}", o.summary());
+
+    let o = fake("257").item("tty", "pts/0").run();
+    assert_eq!(cap(&o, "CapAmb"), 0, "{}", o.summary());
+}
+
+/// 257's credentials become environment variables after a created session, in order.
+#[test]
+fn credentials() {
+    let o = fake("257")
+        .item("tty", "pts/0")
+        .setup("mkdir -p {STATE}/creds && printf '[dev] ' >{STATE}/creds/shell.prompt.prefix && printf 'hi\\n' >{STATE}/creds/shell.welcome")
+        .env("CREDENTIALS_DIRECTORY", "{STATE}/creds")
+        .run();
+    assert_eq!(o.open_rc, Some(0), "{}", o.summary());
+    assert_eq!(o.env_get("SHELL_PROMPT_PREFIX"), Some("[dev] "), "{}", o.summary());
+    assert_eq!(o.env_get("SHELL_PROMPT_SUFFIX"), None);
+    assert!(
+        o.env_get("SHELL_WELCOME").is_some_and(|v| v.starts_with("hi")),
+        "{}",
+        o.summary()
+    );
+
+    let o = fake("252")
+        .item("tty", "pts/0")
+        .setup("mkdir -p {STATE}/creds && printf x >{STATE}/creds/shell.prompt.prefix")
+        .env("CREDENTIALS_DIRECTORY", "{STATE}/creds")
+        .run();
+    assert_eq!(o.env_get("SHELL_PROMPT_PREFIX"), None, "{}", o.summary());
+}
