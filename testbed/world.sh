@@ -25,6 +25,7 @@
 
 WORLD_WAIT_BOOT=100  # tenths of a second for PID 1 to finish booting (10 s)
 WORLD_WAIT_EXIT=50   # tenths of a second for `systemctl exit` to end the world (5 s)
+WORLD_IN_LIMIT=10    # seconds for one command run in the world by the runner (3 when failing)
 # Dropped from the bounding set of PID 1 (and so of everything in the world).
 WORLD_DROP_CAPS=-sys_module,-sys_time,-sys_rawio,-syslog,-wake_alarm,-block_suspend,-mac_admin,-mac_override,-audit_control,-audit_read
 
@@ -247,12 +248,13 @@ W_UNSHARE=""      # host pid of unshare
 W_CG=""           # the world's cgroup (host path)
 W_GUARD=""        # guardian pid
 
-# world_in CMD...: run CMD inside the world (all its namespaces), in the exec cgroup.
+# world_in CMD...: run CMD inside the world (all its namespaces), in the exec cgroup; bounded
+# (10 s, then SIGKILL): a PID 1 that stopped answering must not hang the runner.
 world_in() {
   world_p1_alive || return 1
   (
     echo "$BASHPID" >"$W_CG/testbed-exec/cgroup.procs"
-    exec nsenter -t "$W_P1" -a -- "$@"
+    exec timeout -k 1 "$WORLD_IN_LIMIT" nsenter -t "$W_P1" -a -- "$@"
   )
 }
 
@@ -307,6 +309,7 @@ world_teardown() {
 
 world_fail() { # world_fail MESSAGE: one line, tear down, exit 125
   WORLD_DONE=1
+  WORLD_IN_LIMIT=3
   set +e
   log "$*"
   world_teardown
