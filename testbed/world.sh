@@ -261,14 +261,25 @@ world_in() {
 # Process identity: pid + start time (field 22 of /proc/PID/stat). pid_max can be small
 # (32768 here): a pid bash has already reaped may belong to another process, e.g. the PID 1
 # of a parallel world, so nothing is signalled or entered by pid alone.
-pid_start() { cut -d' ' -f22 "/proc/$1/stat" 2>/dev/null || true; }
+# Without forking (a failed fork under load must not look like a dead process): REPLY = start time
+# of PID, or "" when it is gone. The fields after the ")" closing the command name: start time is
+# the 20th of them (field 22 of the whole line).
+stat_start() {
+  local line rest f
+  REPLY=""
+  read -r line 2>/dev/null <"/proc/$1/stat" || return 0
+  rest="${line##*) }"
+  read -r -a f <<<"$rest"
+  REPLY="${f[19]:-}"
+}
+pid_is() { stat_start "$1"; [[ -n "$2" && "$REPLY" == "$2" ]]; } # pid_is PID START
 W_UNSHARE_START=""
 W_P1_START=""
 world_alive() {
-  [[ -n "$W_UNSHARE" && -n "$W_UNSHARE_START" && "$(pid_start "$W_UNSHARE")" == "$W_UNSHARE_START" ]]
+  [[ -n "$W_UNSHARE" ]] && pid_is "$W_UNSHARE" "$W_UNSHARE_START"
 }
 world_p1_alive() {
-  [[ -n "$W_P1" && -n "$W_P1_START" && "$(pid_start "$W_P1")" == "$W_P1_START" ]]
+  [[ -n "$W_P1" ]] && pid_is "$W_P1" "$W_P1_START"
 }
 
 # world_remove_cgroup DIR: kill whatever is left, then remove the subtree bottom-up (bounded).
@@ -333,7 +344,7 @@ cmd_guard() {
   local runner="$1" start="$2" cg="$3" state="$4" keep="$5"
   trap 'exit 0' USR1
   trap '' TERM INT HUP
-  while [[ "$(cut -d' ' -f22 "/proc/$runner/stat" 2>/dev/null)" == "$start" ]]; do
+  while pid_is "$runner" "$start"; do
     sleep 0.2 &
     wait $! || true
   done
@@ -350,7 +361,8 @@ cmd_guard() {
 
 world_start_guard() { # world_start_guard CG KEEP
   local start
-  start="$(cut -d' ' -f22 "/proc/$$/stat")"
+  stat_start "$$"
+  start="$REPLY"
   setsid "$SELF" __guard "$$" "$start" "$1" "$STATE" "$2" </dev/null >/dev/null 2>&1 &
   W_GUARD=$!
 }
@@ -368,7 +380,7 @@ world_on_exit() { # world_on_exit STATUS LAST_COMMAND: the EXIT trap of cmd_worl
 world_on_signal() {
   WORLD_DONE=1
   log "signal received, stopping the world"
-  if [[ -n "$WORLD_CMD_PID" && "$(pid_start "$WORLD_CMD_PID")" == "$WORLD_CMD_START" ]]; then
+  if [[ -n "$WORLD_CMD_PID" ]] && pid_is "$WORLD_CMD_PID" "$WORLD_CMD_START"; then
     kill -TERM "$WORLD_CMD_PID" 2>/dev/null || true
   fi
   world_teardown
@@ -443,14 +455,16 @@ cmd_world() {
     setpriv --pdeathsig KILL -- unshare --pid --fork --kill-child=SIGKILL --mount --uts --ipc --net \
       --propagation private "$SELF" __world_boot </dev/null >"$STATE/boot.log" 2>&1 &
   W_UNSHARE=$!
-  W_UNSHARE_START="$(pid_start "$W_UNSHARE")"
+  stat_start "$W_UNSHARE"
+  W_UNSHARE_START="$REPLY"
 
   t_boot=$(date +%s%N)
   for ((i = 0; i < WORLD_WAIT_BOOT; i++)); do
     kids="$(cat "/proc/$W_UNSHARE/task/$W_UNSHARE/children" 2>/dev/null || true)"
     if [[ -n "$kids" ]]; then
       W_P1="${kids%% *}"
-      W_P1_START="$(pid_start "$W_P1")"
+      stat_start "$W_P1"
+      W_P1_START="$REPLY"
       break
     fi
     world_alive || break
@@ -529,11 +543,12 @@ cmd_world() {
     exec nsenter -t "$W_P1" -a -- /bin/bash -c 'cd "$0" 2>/dev/null || cd /; exec "$@"' "$wd" "$@"
   ) 0<&0 &
   WORLD_CMD_PID=$!
-  WORLD_CMD_START="$(pid_start "$WORLD_CMD_PID")"
+  stat_start "$WORLD_CMD_PID"
+  WORLD_CMD_START="$REPLY"
   while :; do
     rc=0
     wait "$WORLD_CMD_PID" || rc=$?
-    [[ -n "$WORLD_CMD_START" && "$(pid_start "$WORLD_CMD_PID")" == "$WORLD_CMD_START" ]] || break
+    pid_is "$WORLD_CMD_PID" "$WORLD_CMD_START" || break
   done
   WORLD_CMD_PID=""
   WORLD_DONE=1
