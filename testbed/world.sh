@@ -263,14 +263,23 @@ world_in() {
 # of a parallel world, so nothing is signalled or entered by pid alone.
 # Without forking (a failed fork under load must not look like a dead process): REPLY = start time
 # of PID, or "" when it is gone. The fields after the ")" closing the command name: start time is
-# the 20th of them (field 22 of the whole line).
+# the 20th of them (field 22 of the whole line). A read can be cut short by a signal (SIGCHLD of
+# any child): it is retried, and only a missing /proc/PID counts as gone.
 stat_start() {
-  local line rest f
+  local line rest f i
   REPLY=""
-  read -r line 2>/dev/null <"/proc/$1/stat" || return 0
-  rest="${line##*) }"
-  read -r -a f <<<"$rest"
-  REPLY="${f[19]:-}"
+  for ((i = 0; i < 20; i++)); do
+    [[ -e "/proc/$1" ]] || return 0
+    line=""
+    read -r line 2>/dev/null <"/proc/$1/stat" || true
+    rest="${line##*) }"
+    f=()
+    read -r -a f <<<"$rest" || true
+    if ((${#f[@]} >= 20)); then
+      REPLY="${f[19]}"
+      return 0
+    fi
+  done
 }
 pid_is() { stat_start "$1"; [[ -n "$2" && "$REPLY" == "$2" ]]; } # pid_is PID START
 W_UNSHARE_START=""
@@ -344,7 +353,11 @@ cmd_guard() {
   local runner="$1" start="$2" cg="$3" state="$4" keep="$5"
   trap 'exit 0' USR1
   trap '' TERM INT HUP
-  while pid_is "$runner" "$start"; do
+  local misses=0
+  # The runner is gone only when 3 checks in a row (0.2 s apart) say so: acting on a false
+  # "gone" would kill a live world.
+  while ((misses < 3)); do
+    if pid_is "$runner" "$start"; then misses=0; else misses=$((misses + 1)); fi
     sleep 0.2 &
     wait $! || true
   done
@@ -473,7 +486,7 @@ cmd_world() {
   [[ -n "$W_P1" ]] || world_fail "the world's PID 1 did not start: $(tail -n 1 "$STATE/boot.log" 2>/dev/null)"
   mkdir -p "$W_CG/testbed-exec"
   for ((i = 0; i < WORLD_WAIT_BOOT * 5; i++)); do
-    if ! world_alive || ! world_p1_alive; then
+    if { ! world_alive || ! world_p1_alive; } && { sleep 0.05; ! world_alive || ! world_p1_alive; }; then
       st=0
       wait "$W_UNSHARE" 2>/dev/null || st=$?
       W_UNSHARE=""
