@@ -6,21 +6,11 @@ use std::ffi::CString;
 use std::path::PathBuf;
 use std::process::Command;
 
-/// The cdylib `cargo test` built next to this test binary (`target/<profile>/`), or
-/// `$PAM_SYSTEMD_RS_SO`.
+mod common;
+
+/// The module under test, found as every suite finds it (`common::Module::rs`).
 fn module() -> PathBuf {
-    if let Some(p) = std::env::var_os("PAM_SYSTEMD_RS_SO") {
-        return PathBuf::from(p);
-    }
-    let exe = std::env::current_exe().unwrap();
-    let deps = exe.parent().unwrap();
-    let so = [
-        deps.join("libpam_systemd_rs.so"),
-        deps.parent().unwrap().join("libpam_systemd_rs.so"),
-    ]
-    .into_iter()
-    .find(|p| p.exists());
-    so.unwrap_or_else(|| panic!("libpam_systemd_rs.so not built next to {}", exe.display()))
+    common::Module::rs_built().path
 }
 
 fn tool(cmd: &str, args: &[&str]) -> String {

@@ -3,6 +3,8 @@
 //! warning, and each stack has exactly one session line for `pam_systemd_rs.so` (and none for
 //! the C module). Also: `scripts/install-module` puts the file where libpam looks.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -94,12 +96,7 @@ fn every_example_uses_the_module_once_with_valid_arguments() {
 #[test]
 fn install_script_finds_the_pam_module_directory() {
     let stage = std::env::temp_dir().join(format!("pam-systemd-rs-install-{}", std::process::id()));
-    // The cdylib cargo test built next to this test binary (target/<profile>/deps/).
-    let so = std::env::current_exe()
-        .unwrap()
-        .parent()
-        .unwrap()
-        .join("libpam_systemd_rs.so");
+    let so = common::Module::rs_built().path;
     let out = Command::new(repo().join("scripts/install-module"))
         .arg(&so)
         .env("DESTDIR", &stage)
