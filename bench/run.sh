@@ -98,17 +98,45 @@ count_attempts() { # CreateSession* calls in the fake's record (pidfd attempts i
 
 fake_conf() { printf '%s\n' "$@" >"$TESTBED_STATE/fake.conf"; }
 
+# callgrind_logins KIND RAWDIR CFG LOGINBENCH-ARGS...: one login per module under callgrind.
+# On the host's testbeds the pidfd shim stands in for pidfd_open (valgrind 3.19 lacks it). In a
+# world there is no shim (a real logind 257 refuses its /dev/null stand-in): both modules get
+# ENOSYS and send CreateSession; valgrind is the host's callgrind copied into bench/build (the
+# worlds bind no host system directory).
+callgrind_logins() {
+  local kind="$1" raw="$2" cfg="$3" svc
+  shift 3
+  local vg=(env LD_PRELOAD="$SHIM" valgrind)
+  [[ "$kind" == world-* ]] && vg=(env VALGRIND_LIB="$VG_WORLD" "$VG_WORLD/valgrind.bin")
+  log "[$kind] callgrind ($cfg): one login each"
+  for svc in bench-rs bench-c bench-rsprof; do
+    "${vg[@]}" --tool=callgrind --callgrind-out-file="$raw/callgrind-$cfg-$svc.out" \
+      "$BIN" once "$@" "$svc" >"$raw/callgrind-$cfg-$svc.log" 2>&1 ||
+      log "[$kind] callgrind $cfg $svc failed (see $raw/callgrind-$cfg-$svc.log)"
+  done
+}
+
+# bench/run.sh __inner elogind|fake|world-debianNN OUTDIR. In a real-systemd world the C module
+# is the world's own (Debian 12's 252 or Debian 13's 257), and only latency and callgrind run.
 inner() {
   local kind="$1" out="$2"
-  local raw="$out/$kind"
+  local raw="$out/$kind" mod_c="$MOD_C" world=""
+  if [[ "$kind" == world-* ]]; then
+    world="${kind#world-}"
+    mod_c="$TESTBED_MODULE_C"
+  fi
   mkdir -p "$raw"
   local confdir="$raw/pam.d"
   mkdir -p "$confdir"
   echo "session required $MOD_RS" >"$confdir/bench-rs"
-  echo "session required $MOD_C" >"$confdir/bench-c"
+  echo "session required $mod_c" >"$confdir/bench-c"
   echo "session required $MOD_RS_PROF" >"$confdir/bench-rsprof"
   local a=(--confdir "$confdir" --user "$TESTBED_USER1" "${ITEMS[@]}")
   [[ "$kind" == fake ]] && fake_conf session_busy_on_second=0 pidfd=0
+  if [[ -n "$world" ]]; then
+    echo "c_module=$mod_c" >"$raw/world.txt"
+    echo "systemd=$(systemctl --version | head -n 1)" >>"$raw/world.txt"
+  fi
 
   log "[$kind] sanity: one login each"
   "$BIN" once "${a[@]}" bench-rs >&2
@@ -129,6 +157,12 @@ inner() {
     fake_conf session_busy_on_second=0 pidfd=0
   fi
 
+  if [[ -n "$world" ]]; then
+    callgrind_logins "$kind" "$raw" pidfd0 "${a[@]}"
+    wait_no_sessions >/dev/null
+    return
+  fi
+
   log "[$kind] probes (RSS, threads, fds): 7 each, alternating"
   local i
   : >"$raw/probe.txt"
@@ -138,16 +172,11 @@ inner() {
     done
   done
 
-  log "[$kind] callgrind: one login each"
   local svc cfg
   for cfg in pidfd0 pidfd1; do
     [[ "$cfg" == pidfd1 && "$kind" != fake ]] && continue
     [[ "$kind" == fake ]] && fake_conf session_busy_on_second=0 "pidfd=${cfg#pidfd}"
-    for svc in bench-rs bench-c bench-rsprof; do
-      LD_PRELOAD="$SHIM" valgrind --tool=callgrind --callgrind-out-file="$raw/callgrind-$cfg-$svc.out" \
-        "$BIN" once "${a[@]}" "$svc" >"$raw/callgrind-$cfg-$svc.log" 2>&1 ||
-        log "[$kind] callgrind $cfg $svc failed (see $raw/callgrind-$cfg-$svc.log)"
-    done
+    callgrind_logins "$kind" "$raw" "$cfg" "${a[@]}"
   done
   [[ "$kind" == fake ]] && fake_conf session_busy_on_second=0 pidfd=0
   wait_no_sessions >/dev/null
@@ -166,44 +195,6 @@ inner() {
       "$line" "$(count_created)" "$(count_released)" "$left" "$c0" "$r0" >>"$raw/concurrent.txt"
   done
   cat "$raw/concurrent.txt" >&2
-}
-
-# Inside a real-systemd world: bench/run.sh __inner world-debianNN OUTDIR. The C module is the
-# world's own (Debian 12's 252 or Debian 13's 257); valgrind is the host's callgrind, copied
-# into bench/build (the worlds bind no host system directory).
-inner_world() {
-  local kind="$1" out="$2"
-  local raw="$out/$kind"
-  mkdir -p "$raw"
-  local confdir="$raw/pam.d"
-  mkdir -p "$confdir"
-  echo "session required $MOD_RS" >"$confdir/bench-rs"
-  echo "session required $TESTBED_MODULE_C" >"$confdir/bench-c"
-  echo "session required $MOD_RS_PROF" >"$confdir/bench-rsprof"
-  local a=(--confdir "$confdir" --user "$TESTBED_USER1" "${ITEMS[@]}")
-  echo "c_module=$TESTBED_MODULE_C" >"$raw/world.txt"
-  echo "systemd=$(systemctl --version | head -n 1)" >>"$raw/world.txt"
-
-  log "[$kind] sanity: one login each"
-  "$BIN" once "${a[@]}" bench-rs >&2
-  "$BIN" once "${a[@]}" bench-c >&2
-
-  log "[$kind] warm-up (20 rounds), then latency: $LOGINS rounds, interleaved"
-  "$BIN" latency "${a[@]}" -n 20 bench-rs bench-c >/dev/null
-  "$BIN" latency "${a[@]}" -n "$LOGINS" bench-rs bench-c >"$raw/latency.txt"
-  wait_no_sessions >"$raw/latency-left.txt"
-
-  log "[$kind] callgrind: one login each"
-  local svc
-  for svc in bench-rs bench-c bench-rsprof; do
-    # No pidfd shim here: a real logind 257 refuses its /dev/null stand-in. Under valgrind 3.19
-    # pidfd_open fails with ENOSYS for both modules alike, and both then send CreateSession.
-    VALGRIND_LIB="$VG_WORLD" "$VG_WORLD/valgrind.bin" --tool=callgrind \
-      --callgrind-out-file="$raw/callgrind-pidfd0-$svc.out" \
-      "$BIN" once "${a[@]}" "$svc" >"$raw/callgrind-pidfd0-$svc.log" 2>&1 ||
-      log "[$kind] callgrind $svc failed (see $raw/callgrind-pidfd0-$svc.log)"
-  done
-  wait_no_sessions >/dev/null
 }
 
 # ---------------------------------------------------------------------------
@@ -291,11 +282,7 @@ machine() {
 main() {
   if [[ "${1:-}" == __inner ]]; then
     shift
-    if [[ "$1" == world-* ]]; then
-      inner_world "$@"
-    else
-      inner "$@"
-    fi
+    inner "$@"
     return
   fi
   ((EUID == 0)) || { log "must run as root (the testbed needs namespaces)"; exit 1; }
