@@ -282,6 +282,18 @@ stat_start() {
   done
 }
 pid_is() { stat_start "$1"; [[ -n "$2" && "$REPLY" == "$2" ]]; } # pid_is PID START
+# unshare_exited: the world's unshare (our child) is gone or a zombie, polled for up to 3 s.
+unshare_exited() {
+  local i line
+  for ((i = 0; i < 30; i++)); do
+    [[ -e "/proc/$W_UNSHARE" ]] || return 0
+    line=""
+    read -r line 2>/dev/null <"/proc/$W_UNSHARE/stat" || true
+    [[ "${line##*) }" == Z* ]] && return 0
+    sleep 0.1
+  done
+  return 1
+}
 W_UNSHARE_START=""
 W_P1_START=""
 world_alive() {
@@ -487,6 +499,15 @@ cmd_world() {
   mkdir -p "$W_CG/testbed-exec"
   for ((i = 0; i < WORLD_WAIT_BOOT * 5; i++)); do
     if { ! world_alive || ! world_p1_alive; } && { sleep 0.05; ! world_alive || ! world_p1_alive; }; then
+      # Only `wait` for unshare once it has really exited (gone or a zombie, 3 s at most): a
+      # misread liveness check must never leave the runner waiting on a live world.
+      if ! unshare_exited; then
+        printf 'liveness check misread at %d ms; still waiting for the boot\n' \
+          $((($(date +%s%N) - t_boot) / 1000000)) >>"$STATE/boot.log"
+        sleep 0.02
+        (( $(date +%s%N) - t_boot < WORLD_WAIT_BOOT * 100000000 )) || { i=-1; break; }
+        continue
+      fi
       st=0
       wait "$W_UNSHARE" 2>/dev/null || st=$?
       W_UNSHARE=""
