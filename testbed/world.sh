@@ -498,6 +498,17 @@ cmd_world() {
   [[ -n "$W_P1" ]] || world_fail "the world's PID 1 did not start: $(tail -n 1 "$STATE/boot.log" 2>/dev/null)"
   mkdir -p "$W_CG/testbed-exec"
   for ((i = 0; i < WORLD_WAIT_BOOT * 5; i++)); do
+    # unshare's first child may not be the one that stays PID 1 (seen once: the child read first
+    # was gone and systemd ran under another pid): while unshare lives, follow its child.
+    if world_alive && ! world_p1_alive; then
+      kids="$(cat "/proc/$W_UNSHARE/task/$W_UNSHARE/children" 2>/dev/null || true)"
+      if [[ -n "$kids" && "${kids%% *}" != "$W_P1" ]]; then
+        W_P1="${kids%% *}"
+        stat_start "$W_P1"
+        W_P1_START="$REPLY"
+        printf 'PID 1 is host pid %s\n' "$W_P1" >>"$STATE/boot.log"
+      fi
+    fi
     if { ! world_alive || ! world_p1_alive; } && { sleep 0.05; ! world_alive || ! world_p1_alive; }; then
       # Only `wait` for unshare once it has really exited (gone or a zombie, 3 s at most): a
       # misread liveness check must never leave the runner waiting on a live world.
