@@ -113,7 +113,7 @@ fn class_257_only(c: &str) -> bool {
     .contains(&c)
 }
 
-fn remove_idx(v: &[Json], idx: &[usize]) -> Vec<Json> {
+fn remove_idx(v: &[Value], idx: &[usize]) -> Vec<Value> {
     v.iter()
         .enumerate()
         .filter(|(i, _)| !idx.contains(i))
@@ -189,14 +189,14 @@ fn view(o: &Outcome, logind: Logind) -> View {
                                 k.reply
                             ));
                         }
-                        let systemd_user = k.data.get(2).and_then(Json::as_str) == Some("systemd-user");
+                        let systemd_user = k.data.get(2).and_then(Value::as_str) == Some("systemd-user");
                         match calls.get(i + 1) {
                             Some(n) if n.member == "CreateSession" => {
                                 // uhsssssussbssta(sv) vs uusssssussbssa(sv): drop pid/pidfd, flags,
                                 // and the class where 257 chose one that 252 does not know.
                                 let mut drop = vec![1, 13];
                                 let mut drop_b = vec![1];
-                                if k.data.get(4).and_then(Json::as_str).is_some_and(class_257_only) {
+                                if k.data.get(4).and_then(Value::as_str).is_some_and(class_257_only) {
                                     drop.push(4);
                                     drop_b.push(4);
                                 }
@@ -207,12 +207,12 @@ fn view(o: &Outcome, logind: Logind) -> View {
                                         "CreateSessionWithPIDFD {} {} differs from the CreateSession that \
                                          follows it: {} {}",
                                         k.signature,
-                                        Json::Array(k.data.clone()),
+                                        Value::Array(k.data.clone()),
                                         n.signature,
-                                        Json::Array(n.data.clone())
+                                        Value::Array(n.data.clone())
                                     ));
                                 }
-                                if k.data.get(13).and_then(Json::as_i128) != Some(0) {
+                                if k.data.get(13).and_then(Value::as_i64) != Some(0) {
                                     v.pidfd_problems
                                         .push(format!("PIDFD flags not 0: {:?}", k.data.get(13)));
                                 }
@@ -230,7 +230,7 @@ fn view(o: &Outcome, logind: Logind) -> View {
                             "{}({}) {} -> {}",
                             k.member,
                             k.signature,
-                            Json::Array(k.data.clone()),
+                            Value::Array(k.data.clone()),
                             k.reply
                         ));
                     }
@@ -247,8 +247,8 @@ fn view(o: &Outcome, logind: Logind) -> View {
         _ => {
             let recs = &c.records;
             for (i, r) in recs.iter().enumerate() {
-                let method = r.get("method").and_then(Json::as_str);
-                let unknown = r.get("unknown").and_then(Json::as_bool) == Some(true);
+                let method = r.get("method").and_then(Value::as_str);
+                let unknown = r.get("unknown").and_then(Value::as_bool) == Some(true);
                 if method == Some("CreateSessionWithPIDFD") {
                     if !unknown {
                         v.pidfd_problems
@@ -256,8 +256,8 @@ fn view(o: &Outcome, logind: Logind) -> View {
                     } else {
                         let next = recs.get(i + 1);
                         let systemd_user =
-                            r.get("args").and_then(|a| a.idx(2)).and_then(Json::as_str) == Some("systemd-user");
-                        let followed = next.and_then(|n| n.get("method")).and_then(Json::as_str)
+                            r.get("args").and_then(|a| a.get(2)).and_then(Value::as_str) == Some("systemd-user");
+                        let followed = next.and_then(|n| n.get("method")).and_then(Value::as_str)
                             == Some("CreateSession")
                             && next.and_then(|n| n.get("sender_pid")) == r.get("sender_pid");
                         let ok = followed || systemd_user;

@@ -27,20 +27,20 @@ fn xdg_vars(o: &Outcome) -> Vec<String> {
         .collect()
 }
 
-fn create_args(o: &Outcome) -> Vec<Json> {
+fn create_args(o: &Outcome) -> Vec<Value> {
     let c = o.creates();
     assert_eq!(c.len(), 1, "expected one create call\n{}", o.summary());
-    c[0].get("args").and_then(Json::as_array).expect("args").to_vec()
+    c[0].get("args").and_then(Value::as_array).expect("args").to_vec()
 }
 
-fn props(o: &Outcome) -> Vec<Json> {
+fn props(o: &Outcome) -> Vec<Value> {
     let c = o.creates();
     assert_eq!(c.len(), 1, "expected one create call\n{}", o.summary());
-    c[0].get("props").and_then(Json::as_array).expect("props").to_vec()
+    c[0].get("props").and_then(Value::as_array).expect("props").to_vec()
 }
 
-fn prop(name: &str, sig: &str, v: u64) -> Json {
-    Json::Array(vec![name.into(), sig.into(), v.into()])
+fn prop(name: &str, sig: &str, v: u64) -> Value {
+    Value::Array(vec![name.into(), sig.into(), v.into()])
 }
 
 fn uid_of(o: &Outcome) -> u64 {
@@ -64,7 +64,7 @@ fn success_sets_env_fd_and_data() {
     assert_eq!(o.open_rc, Some(PAM_SUCCESS), "{s}");
     let args = create_args(&o);
     let uid = uid_of(&o);
-    let expected: Vec<Json> = vec![
+    let expected: Vec<Value> = vec![
         uid.into(),
         0u32.into(),
         "pamtest".into(),
@@ -80,18 +80,14 @@ fn success_sets_env_fd_and_data() {
         "192.168.1.5".into(),
     ];
     assert_eq!(
-        o.creates()[0].get("method").and_then(Json::as_str),
+        o.creates()[0].get("method").and_then(Value::as_str),
         Some("CreateSession"),
         "{s}"
     );
     assert_eq!(args, expected, "{s}");
-    assert_eq!(props(&o), Vec::<Json>::new(), "{s}");
+    assert_eq!(props(&o), Vec::<Value>::new(), "{s}");
     // The call comes from the client process itself.
-    assert_eq!(
-        o.creates()[0].get("sender_pid").and_then(Json::as_i128),
-        o.pid.map(i128::from),
-        "{s}"
-    );
+    assert_eq!(o.creates()[0].get("sender_pid").and_then(Value::as_i64), o.pid, "{s}");
 
     let rt = format!("/run/user/{uid}");
     assert_eq!(o.env_get("XDG_SESSION_ID"), Some("c1"), "{s}");
@@ -151,12 +147,8 @@ fn close_releases_and_fd_lives_until_exit() {
     assert_eq!(o.end_rc, Some(0), "{s}");
     let rel = o.calls("ReleaseSession");
     assert_eq!(rel.len(), 1, "{s}");
-    assert_eq!(rel[0].get("id").and_then(Json::as_str), Some("c1"), "{s}");
-    assert_eq!(
-        rel[0].get("sender_pid").and_then(Json::as_i128),
-        o.pid.map(i128::from),
-        "{s}"
-    );
+    assert_eq!(rel[0].get("id").and_then(Value::as_str), Some("c1"), "{s}");
+    assert_eq!(rel[0].get("sender_pid").and_then(Value::as_i64), o.pid, "{s}");
     // The session fd stays open after close and after pam_end ...
     let fifo = o.new_fifos()[0].fd;
     assert!(
@@ -168,7 +160,7 @@ fn close_releases_and_fd_lives_until_exit() {
     assert!(
         !o.records_before_exit
             .iter()
-            .any(|r| r.get("event").and_then(Json::as_str) == Some("fifo-eof")),
+            .any(|r| r.get("event").and_then(Value::as_str) == Some("fifo-eof")),
         "fifo-eof before the client exited\n{s}"
     );
     assert!(!o.records_before_exit.is_empty(), "{s}");
@@ -240,7 +232,7 @@ fn session_busy_with_preset_id_releases_that_id() {
     assert_eq!(o.close_rc, Some(0), "{s}");
     let rel = o.calls("ReleaseSession");
     assert_eq!(rel.len(), 1, "{s}");
-    assert_eq!(rel[0].get("id").and_then(Json::as_str), Some("77"), "{s}");
+    assert_eq!(rel[0].get("id").and_then(Value::as_str), Some("77"), "{s}");
 }
 
 #[test]
@@ -251,7 +243,7 @@ fn close_only_releases_preset_id() {
     assert!(o.creates().is_empty(), "{s}");
     let rel = o.calls("ReleaseSession");
     assert_eq!(rel.len(), 1, "{s}");
-    assert_eq!(rel[0].get("id").and_then(Json::as_str), Some("c9"), "{s}");
+    assert_eq!(rel[0].get("id").and_then(Value::as_str), Some("c9"), "{s}");
 }
 
 #[test]
@@ -530,7 +522,7 @@ fn reply_values_go_to_env() {
     assert_eq!(o.env_get("XDG_SEAT"), Some("seat0"), "{s}");
     assert_eq!(o.env_get("XDG_VTNR"), Some("2"), "{s}");
     assert_eq!(
-        o.calls("ReleaseSession")[0].get("id").and_then(Json::as_str),
+        o.calls("ReleaseSession")[0].get("id").and_then(Value::as_str),
         Some("42"),
         "{s}"
     );
@@ -611,7 +603,7 @@ fn comparable_view_is_stable_across_runs() {
         a.comparable()
             .records
             .iter()
-            .any(|r| r.get("sender_pid").and_then(Json::as_str) == Some("<pid>"))
+            .any(|r| r.get("sender_pid").and_then(Value::as_str) == Some("<pid>"))
     );
 }
 
@@ -702,16 +694,12 @@ fn ours_pidfd_api_is_used_when_available() {
     let c = o.creates();
     assert_eq!(c.len(), 1, "{s}");
     assert_eq!(
-        c[0].get("method").and_then(Json::as_str),
+        c[0].get("method").and_then(Value::as_str),
         Some("CreateSessionWithPIDFD"),
         "{s}"
     );
-    assert_eq!(
-        c[0].get("pidfd_pid").and_then(Json::as_i128),
-        o.pid.map(i128::from),
-        "{s}"
-    );
-    assert_eq!(c[0].get("flags").and_then(Json::as_u64), Some(0), "{s}");
+    assert_eq!(c[0].get("pidfd_pid").and_then(Value::as_i64), o.pid, "{s}");
+    assert_eq!(c[0].get("flags").and_then(Value::as_u64), Some(0), "{s}");
     assert_eq!(o.env_get("XDG_SESSION_ID"), Some("c1"), "{s}");
     assert_eq!(o.new_fifos().len(), 1, "{s}");
 }
@@ -728,19 +716,19 @@ fn ours_pidfd_falls_back_to_create_session() {
     assert_eq!(o.open_rc, Some(0), "{s}");
     let c = o.all_creates();
     let last = c.last().expect(&s);
-    assert_eq!(last.get("method").and_then(Json::as_str), Some("CreateSession"), "{s}");
+    assert_eq!(last.get("method").and_then(Value::as_str), Some("CreateSession"), "{s}");
     assert_eq!(
-        last.get("args").and_then(|a| a.idx(1)).and_then(Json::as_u64),
+        last.get("args").and_then(|a| a.get(1)).and_then(Value::as_u64),
         Some(0),
         "{s}"
     );
     for earlier in &c[..c.len() - 1] {
         assert_eq!(
-            earlier.get("method").and_then(Json::as_str),
+            earlier.get("method").and_then(Value::as_str),
             Some("CreateSessionWithPIDFD"),
             "{s}"
         );
-        assert_eq!(earlier.get("unknown").and_then(Json::as_bool), Some(true), "{s}");
+        assert_eq!(earlier.get("unknown").and_then(Value::as_bool), Some(true), "{s}");
     }
     assert_eq!(o.env_get("XDG_SESSION_ID"), Some("c1"), "{s}");
 }

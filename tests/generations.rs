@@ -30,8 +30,8 @@ fn calls(o: &Outcome) -> Vec<(String, String, String)> {
     o.all_creates()
         .iter()
         .map(|r| {
-            let s = |j: Option<&Json>| j.and_then(Json::as_str).unwrap_or("").to_string();
-            let class = s(r.get("args").and_then(|a| a.idx(4)));
+            let s = |j: Option<&Value>| j.and_then(Value::as_str).unwrap_or("").to_string();
+            let class = s(r.get("args").and_then(|a| a.get(4)));
             let err = s(r.get("reply").and_then(|x| x.get("error")));
             let err = if r.get("unknown").is_some() {
                 "UnknownMethod".into()

@@ -69,18 +69,18 @@ fn as_user1(c: Case) -> Case {
     ))
 }
 
-fn create_arg(o: &Outcome, i: usize) -> Json {
+fn create_arg(o: &Outcome, i: usize) -> Value {
     let c = o.creates();
     assert_eq!(c.len(), 1, "expected one create call\n{}", o.summary());
-    c[0].get("args").and_then(|a| a.idx(i)).cloned().expect("arg")
+    c[0].get("args").and_then(|a| a.get(i)).cloned().expect("arg")
 }
 
 fn uid1(o: &Outcome) -> Option<u64> {
     o.creates()
         .first()
         .and_then(|c| c.get("args"))
-        .and_then(|a| a.idx(0))
-        .and_then(Json::as_u64)
+        .and_then(|a| a.get(0))
+        .and_then(Value::as_u64)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -193,11 +193,11 @@ fn xdg_process_env_is_honoured_when_not_at_secure() {
     survived(&o);
     assert_eq!(o.open_rc, Some(PAM_SUCCESS), "{}", o.summary());
     // args: uid pid service type class desktop seat vtnr ...
-    assert_eq!(create_arg(&o, 3), Json::from("wayland"), "{}", o.summary());
-    assert_eq!(create_arg(&o, 4), Json::from("greeter"), "{}", o.summary());
-    assert_eq!(create_arg(&o, 5), Json::from("EVIL"), "{}", o.summary());
-    assert_eq!(create_arg(&o, 6), Json::from("seat0"), "{}", o.summary());
-    assert_eq!(create_arg(&o, 7), Json::from(7u32), "{}", o.summary());
+    assert_eq!(create_arg(&o, 3), Value::from("wayland"), "{}", o.summary());
+    assert_eq!(create_arg(&o, 4), Value::from("greeter"), "{}", o.summary());
+    assert_eq!(create_arg(&o, 5), Value::from("EVIL"), "{}", o.summary());
+    assert_eq!(create_arg(&o, 6), Value::from("seat0"), "{}", o.summary());
+    assert_eq!(create_arg(&o, 7), Value::from(7u32), "{}", o.summary());
 }
 
 #[test]
@@ -207,14 +207,14 @@ fn xdg_process_env_is_ignored_when_at_secure() {
     let s = o.summary();
     assert!(o.stdout.contains("client_Uid: "), "{s}");
     assert_eq!(o.open_rc, Some(PAM_SUCCESS), "{s}");
-    assert_eq!(create_arg(&o, 3), Json::from("tty"), "{s}");
-    assert_eq!(create_arg(&o, 4), Json::from("user"), "{s}");
-    assert_eq!(create_arg(&o, 5), Json::from(""), "{s}");
-    assert_eq!(create_arg(&o, 6), Json::from(""), "{s}");
-    assert_eq!(create_arg(&o, 7), Json::from(0u32), "{s}");
+    assert_eq!(create_arg(&o, 3), Value::from("tty"), "{s}");
+    assert_eq!(create_arg(&o, 4), Value::from("user"), "{s}");
+    assert_eq!(create_arg(&o, 5), Value::from(""), "{s}");
+    assert_eq!(create_arg(&o, 6), Value::from(""), "{s}");
+    assert_eq!(create_arg(&o, 7), Value::from(0u32), "{s}");
     // The PAM env is still honoured (it is the application's, not the caller's environment).
     let o = as_setuid_root(base().penv("XDG_SESSION_CLASS", "greeter")).run();
-    assert_eq!(create_arg(&o, 4), Json::from("greeter"), "{}", o.summary());
+    assert_eq!(create_arg(&o, 4), Value::from("greeter"), "{}", o.summary());
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -343,7 +343,7 @@ fn format_strings_in_items_are_logged_literally() {
         "{s}"
     );
     // And the values reached logind unchanged.
-    assert_eq!(create_arg(&o, 12), Json::from(FMT), "{s}");
+    assert_eq!(create_arg(&o, 12), Value::from(FMT), "{s}");
 }
 
 #[test]
@@ -503,10 +503,10 @@ fn control_characters_pass_through_and_stay_in_one_log_record() {
     // Sent as is (logind decides what it accepts).
     assert_eq!(
         create_arg(&o, 12),
-        Json::from("a\x01\x07\x08\x1b[31mX\x7f\tb\ninjected: pam_systemd_rs(pamtest:session): Failed"),
+        Value::from("a\x01\x07\x08\x1b[31mX\x7f\tb\ninjected: pam_systemd_rs(pamtest:session): Failed"),
         "{s}"
     );
-    assert_eq!(create_arg(&o, 8), Json::from("pts/\r1"), "{s}");
+    assert_eq!(create_arg(&o, 8), Value::from("pts/\r1"), "{s}");
     // One datagram per log call: the embedded newline does not start a record of its own.
     assert!(!o.syslog.iter().any(|l| l.raw.starts_with("injected")), "{s}");
     assert_eq!(
@@ -560,7 +560,7 @@ fn empty_and_unset_items_are_the_same_request() {
     assert_eq!(empty.open_rc, Some(PAM_SUCCESS), "{}", empty.summary());
     let args = |o: &Outcome| o.creates()[0].get("args").cloned();
     assert_eq!(args(&unset), args(&empty), "{}\n{}", unset.summary(), empty.summary());
-    assert_eq!(create_arg(&empty, 10), Json::from(false), "empty rhost is not remote");
+    assert_eq!(create_arg(&empty, 10), Value::from(false), "empty rhost is not remote");
 }
 
 #[test]
@@ -570,10 +570,10 @@ fn empty_pam_env_falls_through_to_process_env() {
         .env("XDG_SESSION_TYPE", "wayland")
         .run();
     survived(&o);
-    assert_eq!(create_arg(&o, 3), Json::from("wayland"), "{}", o.summary());
+    assert_eq!(create_arg(&o, 3), Value::from("wayland"), "{}", o.summary());
     // Empty everywhere: the default.
     let o = base().penv("XDG_SESSION_TYPE", "").env("XDG_SESSION_TYPE", "").run();
-    assert_eq!(create_arg(&o, 3), Json::from("tty"), "{}", o.summary());
+    assert_eq!(create_arg(&o, 3), Value::from("tty"), "{}", o.summary());
 }
 
 #[test]

@@ -71,12 +71,12 @@ fn one(o: &Outcome, prefix: &str) -> String {
 /// Calls for the PAM service `systemd-user` are left out: they come from the world's own
 /// user@.service stack (Debian 13's C module registers the user manager as a session), not from
 /// the module under test.
-fn login1_calls(o: &Outcome) -> Result<Vec<(String, String, Json, String)>, String> {
+fn login1_calls(o: &Outcome) -> Result<Vec<(String, String, Value, String)>, String> {
     let all = busmon::calls(o)?;
     let manager_ids: Vec<String> = all
         .iter()
         .filter(|c| {
-            c.member.starts_with("CreateSession") && c.data.get(2).and_then(Json::as_str) == Some("systemd-user")
+            c.member.starts_with("CreateSession") && c.data.get(2).and_then(Value::as_str) == Some("systemd-user")
         })
         .filter_map(|c| c.reply.split('"').nth(1).map(str::to_string))
         .collect();
@@ -87,17 +87,17 @@ fn login1_calls(o: &Outcome) -> Result<Vec<(String, String, Json, String)>, Stri
                 c.member.as_str(),
                 "CreateSession" | "CreateSessionWithPIDFD" | "ReleaseSession"
             );
-            let from_user_manager = c.data.get(2).and_then(Json::as_str) == Some("systemd-user")
+            let from_user_manager = c.data.get(2).and_then(Value::as_str) == Some("systemd-user")
                 || (c.member == "ReleaseSession"
                     && c.data
                         .first()
-                        .and_then(Json::as_str)
+                        .and_then(Value::as_str)
                         .is_some_and(|id| manager_ids.iter().any(|m| m == id)));
             member_ok && !from_user_manager
         })
         .map(|c| {
             let reply = c.error.map_or(c.reply, |n| format!("error {n}"));
-            (c.member, c.signature, Json::Array(c.data), reply)
+            (c.member, c.signature, Value::Array(c.data), reply)
         })
         .collect())
 }
@@ -117,11 +117,11 @@ fn comparable_calls(o: &Outcome, ours: bool, world: World) -> Result<Vec<String>
                 return Err(format!("logind 252 did not refuse CreateSessionWithPIDFD: {reply}"));
             }
             pidfd_seen += 1;
-            let mut d: Vec<Json> = data.as_array().unwrap_or(&[]).to_vec();
+            let mut d: Vec<Value> = data.as_array().map_or(&[][..], Vec::as_slice).to_vec();
             if let Some(x) = d.get_mut(1) {
-                *x = Json::Str("<fd>".into());
+                *x = Value::String("<fd>".into());
             }
-            out.push(format!("{member}({sig}) {} -> {reply}", Json::Array(d)));
+            out.push(format!("{member}({sig}) {} -> {reply}", Value::Array(d)));
             continue;
         }
         if member == "CreateSessionWithPIDFD" {
@@ -129,7 +129,7 @@ fn comparable_calls(o: &Outcome, ours: bool, world: World) -> Result<Vec<String>
                 return Err("the C module sent CreateSessionWithPIDFD and got UnknownMethod".into());
             }
             pidfd_seen += 1;
-            let systemd_user = data.idx(2).and_then(Json::as_str) == Some("systemd-user");
+            let systemd_user = data.get(2).and_then(Value::as_str) == Some("systemd-user");
             let next = calls.get(i + 1).filter(|(m, ..)| !systemd_user || m == "CreateSession");
             let Some((m2, _, d2, _)) = next else {
                 if systemd_user {
@@ -137,7 +137,7 @@ fn comparable_calls(o: &Outcome, ours: bool, world: World) -> Result<Vec<String>
                 }
                 return Err("CreateSessionWithPIDFD not followed by anything".into());
             };
-            let class_257 = data.idx(4).and_then(Json::as_str).is_some_and(|c| {
+            let class_257 = data.get(4).and_then(Value::as_str).is_some_and(|c| {
                 [
                     "user-early",
                     "user-incomplete",
@@ -152,9 +152,9 @@ fn comparable_calls(o: &Outcome, ours: bool, world: World) -> Result<Vec<String>
             } else {
                 (&[1, 13], &[1])
             };
-            let strip = |d: &Json, idx: &[usize]| -> Vec<Json> {
+            let strip = |d: &Value, idx: &[usize]| -> Vec<Value> {
                 d.as_array()
-                    .unwrap_or(&[])
+                    .map_or(&[][..], Vec::as_slice)
                     .iter()
                     .enumerate()
                     .filter(|(k, _)| !idx.contains(k))
@@ -164,7 +164,7 @@ fn comparable_calls(o: &Outcome, ours: bool, world: World) -> Result<Vec<String>
             if m2 != "CreateSession"
                 || sig != "uhsssssussbssta(sv)"
                 || strip(data, a_drop) != strip(d2, b_drop)
-                || data.idx(13).and_then(Json::as_i128) != Some(0)
+                || data.get(13).and_then(Value::as_i64) != Some(0)
             {
                 return Err(format!(
                     "CreateSessionWithPIDFD {sig} {data} not followed by the same CreateSession: {m2} {d2}"

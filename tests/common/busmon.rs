@@ -7,7 +7,7 @@
 //! appends its lines to the client's output as `busmon=<json>` lines.
 
 use super::Outcome;
-use super::json::Json;
+use serde_json::Value;
 
 pub const SETUP: &str = r#"
 busctl --system monitor --json=short >"$S/busmon.json" 2>"$S/busmon.err" &
@@ -35,7 +35,7 @@ busmon_finish() {
 pub struct BusCall {
     pub member: String,
     pub signature: String,
-    pub data: Vec<Json>,
+    pub data: Vec<Value>,
     /// The error name, when logind answered with an error.
     pub error: Option<String>,
     /// `error <name>: <message>`, or `return <signature> [<payload, fds as <fd>>]`, or `none`.
@@ -44,27 +44,27 @@ pub struct BusCall {
 
 /// Every `org.freedesktop.login1.Manager` method call in the monitor's output, in order.
 pub fn calls(o: &Outcome) -> Result<Vec<BusCall>, String> {
-    let msgs: Vec<Json> = o
+    let msgs: Vec<Value> = o
         .stdout
         .lines()
         .filter_map(|l| l.strip_prefix("busmon="))
-        .map(|l| Json::parse(l).map_err(|e| format!("bad busctl monitor line {l:?}: {e}")))
+        .map(|l| serde_json::from_str::<Value>(l).map_err(|e| format!("bad busctl monitor line {l:?}: {e}")))
         .collect::<Result<_, _>>()?;
     if !msgs.iter().any(|m| m.to_string().contains("busmon.end")) {
         return Err("the bus monitor did not see the end marker (monitor output incomplete)".into());
     }
-    let s = |m: &Json, k: &str| m.get(k).and_then(Json::as_str).unwrap_or("").to_string();
-    let payload = |m: &Json| -> (String, Vec<Json>) {
+    let s = |m: &Value, k: &str| m.get(k).and_then(Value::as_str).unwrap_or("").to_string();
+    let payload = |m: &Value| -> (String, Vec<Value>) {
         let p = m.get("payload");
         let ty = p
             .and_then(|p| p.get("type"))
-            .and_then(Json::as_str)
+            .and_then(Value::as_str)
             .unwrap_or("")
             .to_string();
         let data = p
             .and_then(|p| p.get("data"))
-            .and_then(Json::as_array)
-            .unwrap_or(&[])
+            .and_then(Value::as_array)
+            .map_or(&[][..], Vec::as_slice)
             .to_vec();
         (ty, data)
     };
@@ -74,11 +74,11 @@ pub fn calls(o: &Outcome) -> Result<Vec<BusCall>, String> {
             continue;
         }
         let sender = s(m, "sender");
-        let cookie = m.get("cookie").and_then(Json::as_i128);
+        let cookie = m.get("cookie").and_then(Value::as_i64);
         let answer = msgs.iter().find(|r| {
             matches!(s(r, "type").as_str(), "error" | "method_return")
                 && s(r, "destination") == sender
-                && r.get("reply_cookie").and_then(Json::as_i128) == cookie
+                && r.get("reply_cookie").and_then(Value::as_i64) == cookie
         });
         let (error, reply) = match answer {
             None => (None, "none".to_string()),

@@ -27,7 +27,7 @@ use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-pub use json::Json;
+pub use serde_json::Value;
 
 // ---------------------------------------------------------------------------------------------
 // Paths and one-time builds
@@ -727,9 +727,9 @@ pub struct Outcome {
     pub threads_after_end: Option<u32>,
     pub conv_messages: Vec<String>,
     /// Every record of fake-calls.jsonl after the run (fifo-eof events included).
-    pub records: Vec<Json>,
+    pub records: Vec<Value>,
     /// The records as they were just before the client exited.
-    pub records_before_exit: Vec<Json>,
+    pub records_before_exit: Vec<Value>,
     /// Helper-module dumps (`session_fd`, `existing`, `user_record`), one map per dump (open, close).
     pub dumps: Vec<BTreeMap<String, String>>,
     pub syslog: Vec<SyslogLine>,
@@ -758,12 +758,12 @@ fn parse_fd_line(v: &str) -> Option<FdInfo> {
     Some(FdInfo { fd, cloexec, kind })
 }
 
-fn read_records(p: &Path) -> Vec<Json> {
+fn read_records(p: &Path) -> Vec<Value> {
     std::fs::read_to_string(p)
         .unwrap_or_default()
         .lines()
         .filter(|l| !l.trim().is_empty())
-        .map(|l| Json::parse(l).unwrap_or_else(|e| panic!("bad record line {l:?}: {e}")))
+        .map(|l| serde_json::from_str::<Value>(l).unwrap_or_else(|e| panic!("bad record line {l:?}: {e}")))
         .collect()
 }
 
@@ -873,35 +873,35 @@ impl Outcome {
         self.env.iter().rev().find(|(n, _)| n == k).map(|(_, v)| v.as_str())
     }
     /// Records of method calls with this member name.
-    pub fn calls(&self, method: &str) -> Vec<&Json> {
+    pub fn calls(&self, method: &str) -> Vec<&Value> {
         self.records
             .iter()
-            .filter(|r| r.get("method").and_then(Json::as_str) == Some(method))
+            .filter(|r| r.get("method").and_then(Value::as_str) == Some(method))
             .collect()
     }
     /// CreateSession and CreateSessionWithPIDFD records that the fake served (calls answered
     /// with UnknownMethod because the method is disabled, `"unknown":true`, are left out).
-    pub fn creates(&self) -> Vec<&Json> {
+    pub fn creates(&self) -> Vec<&Value> {
         self.all_creates()
             .into_iter()
             .filter(|r| r.get("unknown").is_none())
             .collect()
     }
     /// Every CreateSession* record, including the UnknownMethod ones.
-    pub fn all_creates(&self) -> Vec<&Json> {
+    pub fn all_creates(&self) -> Vec<&Value> {
         self.records
             .iter()
             .filter(|r| {
                 r.get("method")
-                    .and_then(Json::as_str)
+                    .and_then(Value::as_str)
                     .is_some_and(|m| m.starts_with("CreateSession"))
             })
             .collect()
     }
-    pub fn fifo_eofs(&self) -> Vec<&Json> {
+    pub fn fifo_eofs(&self) -> Vec<&Value> {
         self.records
             .iter()
-            .filter(|r| r.get("event").and_then(Json::as_str) == Some("fifo-eof"))
+            .filter(|r| r.get("event").and_then(Value::as_str) == Some("fifo-eof"))
             .collect()
     }
     /// New FIFO fds after open.
@@ -978,27 +978,27 @@ pub struct Comparable {
     pub fifos_after_close: Vec<(i32, bool)>,
     pub fifos_after_end: Vec<(i32, bool)>,
     pub threads: (Option<u32>, Option<u32>, Option<u32>),
-    pub records: Vec<Json>,
+    pub records: Vec<Value>,
     pub session_fd_data: Vec<Option<String>>,
     pub existing_data: Vec<Option<String>>,
     pub log: Vec<(u32, String)>,
 }
 
-fn normalise_json(v: &Json, pid: Option<i64>) -> Json {
+fn normalise_json(v: &Value, pid: Option<i64>) -> Value {
     match v {
-        Json::Object(m) => Json::Object(
+        Value::Object(m) => Value::Object(
             m.iter()
                 .map(|(k, x)| {
                     let is_pid_key = k == "sender_pid" || k == "pidfd_pid";
-                    if is_pid_key && pid.is_some() && x.as_i128() == pid.map(i128::from) {
-                        (k.clone(), Json::Str("<pid>".into()))
+                    if is_pid_key && pid.is_some() && x.as_i64() == pid {
+                        (k.clone(), Value::String("<pid>".into()))
                     } else {
                         (k.clone(), normalise_json(x, pid))
                     }
                 })
                 .collect(),
         ),
-        Json::Array(a) => Json::Array(a.iter().map(|x| normalise_json(x, pid)).collect()),
+        Value::Array(a) => Value::Array(a.iter().map(|x| normalise_json(x, pid)).collect()),
         other => other.clone(),
     }
 }
@@ -1050,307 +1050,6 @@ pub const PAM_USER_UNKNOWN: i32 = 10;
 pub const PAM_SESSION_ERR: i32 = 14;
 pub const PAM_CONV_ERR: i32 = 19;
 
-// ---------------------------------------------------------------------------------------------
-// A minimal JSON reader (std only) for fake-calls.jsonl
-// ---------------------------------------------------------------------------------------------
-
 pub mod busmon;
 pub mod runner;
 pub mod testbed;
-
-pub mod json {
-    use std::fmt;
-
-    #[derive(Clone, Debug, PartialEq)]
-    pub enum Json {
-        Null,
-        Bool(bool),
-        /// Integers keep full u64/i64 precision (the fake records u64 values like 2^64-1).
-        Int(i128),
-        Float(f64),
-        Str(String),
-        Array(Vec<Json>),
-        Object(Vec<(String, Json)>),
-    }
-
-    impl Json {
-        pub fn parse(s: &str) -> Result<Json, String> {
-            let mut p = Parser { b: s.as_bytes(), i: 0 };
-            let v = p.value()?;
-            p.ws();
-            if p.i != p.b.len() {
-                return Err(format!("trailing data at {}", p.i));
-            }
-            Ok(v)
-        }
-        pub fn get(&self, k: &str) -> Option<&Json> {
-            match self {
-                Json::Object(m) => m.iter().find(|(n, _)| n == k).map(|(_, v)| v),
-                _ => None,
-            }
-        }
-        pub fn idx(&self, i: usize) -> Option<&Json> {
-            match self {
-                Json::Array(a) => a.get(i),
-                _ => None,
-            }
-        }
-        pub fn as_str(&self) -> Option<&str> {
-            match self {
-                Json::Str(s) => Some(s),
-                _ => None,
-            }
-        }
-        pub fn as_i128(&self) -> Option<i128> {
-            match self {
-                Json::Int(n) => Some(*n),
-                _ => None,
-            }
-        }
-        pub fn as_u64(&self) -> Option<u64> {
-            self.as_i128().and_then(|n| u64::try_from(n).ok())
-        }
-        pub fn as_bool(&self) -> Option<bool> {
-            match self {
-                Json::Bool(b) => Some(*b),
-                _ => None,
-            }
-        }
-        pub fn as_array(&self) -> Option<&[Json]> {
-            match self {
-                Json::Array(a) => Some(a),
-                _ => None,
-            }
-        }
-        pub fn is_null(&self) -> bool {
-            matches!(self, Json::Null)
-        }
-    }
-
-    impl From<&str> for Json {
-        fn from(s: &str) -> Json {
-            Json::Str(s.to_string())
-        }
-    }
-    impl From<String> for Json {
-        fn from(s: String) -> Json {
-            Json::Str(s)
-        }
-    }
-    impl From<bool> for Json {
-        fn from(b: bool) -> Json {
-            Json::Bool(b)
-        }
-    }
-    impl From<u64> for Json {
-        fn from(n: u64) -> Json {
-            Json::Int(n as i128)
-        }
-    }
-    impl From<u32> for Json {
-        fn from(n: u32) -> Json {
-            Json::Int(n as i128)
-        }
-    }
-    impl From<i64> for Json {
-        fn from(n: i64) -> Json {
-            Json::Int(n as i128)
-        }
-    }
-    impl From<i32> for Json {
-        fn from(n: i32) -> Json {
-            Json::Int(n as i128)
-        }
-    }
-
-    impl fmt::Display for Json {
-        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-            match self {
-                Json::Null => write!(f, "null"),
-                Json::Bool(b) => write!(f, "{b}"),
-                Json::Int(n) => write!(f, "{n}"),
-                Json::Float(x) => write!(f, "{x}"),
-                Json::Str(s) => {
-                    write!(f, "\"")?;
-                    for c in s.chars() {
-                        match c {
-                            '"' => write!(f, "\\\"")?,
-                            '\\' => write!(f, "\\\\")?,
-                            c if (c as u32) < 0x20 => write!(f, "\\u{:04x}", c as u32)?,
-                            c => write!(f, "{c}")?,
-                        }
-                    }
-                    write!(f, "\"")
-                }
-                Json::Array(a) => {
-                    write!(f, "[")?;
-                    for (i, v) in a.iter().enumerate() {
-                        if i > 0 {
-                            write!(f, ",")?;
-                        }
-                        write!(f, "{v}")?;
-                    }
-                    write!(f, "]")
-                }
-                Json::Object(m) => {
-                    write!(f, "{{")?;
-                    for (i, (k, v)) in m.iter().enumerate() {
-                        if i > 0 {
-                            write!(f, ",")?;
-                        }
-                        write!(f, "{}:{v}", Json::Str(k.clone()))?;
-                    }
-                    write!(f, "}}")
-                }
-            }
-        }
-    }
-
-    struct Parser<'a> {
-        b: &'a [u8],
-        i: usize,
-    }
-
-    impl Parser<'_> {
-        fn ws(&mut self) {
-            while self.i < self.b.len() && matches!(self.b[self.i], b' ' | b'\t' | b'\n' | b'\r') {
-                self.i += 1;
-            }
-        }
-        fn peek(&self) -> Option<u8> {
-            self.b.get(self.i).copied()
-        }
-        fn expect(&mut self, c: u8) -> Result<(), String> {
-            if self.peek() == Some(c) {
-                self.i += 1;
-                Ok(())
-            } else {
-                Err(format!("expected '{}' at {}", c as char, self.i))
-            }
-        }
-        fn lit(&mut self, w: &str, v: Json) -> Result<Json, String> {
-            if self.b[self.i..].starts_with(w.as_bytes()) {
-                self.i += w.len();
-                Ok(v)
-            } else {
-                Err(format!("bad literal at {}", self.i))
-            }
-        }
-        fn value(&mut self) -> Result<Json, String> {
-            self.ws();
-            match self.peek().ok_or("unexpected end")? {
-                b'n' => self.lit("null", Json::Null),
-                b't' => self.lit("true", Json::Bool(true)),
-                b'f' => self.lit("false", Json::Bool(false)),
-                b'"' => self.string().map(Json::Str),
-                b'[' => {
-                    self.i += 1;
-                    let mut a = Vec::new();
-                    self.ws();
-                    if self.peek() == Some(b']') {
-                        self.i += 1;
-                        return Ok(Json::Array(a));
-                    }
-                    loop {
-                        a.push(self.value()?);
-                        self.ws();
-                        match self.peek() {
-                            Some(b',') => self.i += 1,
-                            Some(b']') => {
-                                self.i += 1;
-                                return Ok(Json::Array(a));
-                            }
-                            _ => return Err(format!("bad array at {}", self.i)),
-                        }
-                    }
-                }
-                b'{' => {
-                    self.i += 1;
-                    let mut m = Vec::new();
-                    self.ws();
-                    if self.peek() == Some(b'}') {
-                        self.i += 1;
-                        return Ok(Json::Object(m));
-                    }
-                    loop {
-                        self.ws();
-                        let k = self.string()?;
-                        self.ws();
-                        self.expect(b':')?;
-                        let v = self.value()?;
-                        m.push((k, v));
-                        self.ws();
-                        match self.peek() {
-                            Some(b',') => self.i += 1,
-                            Some(b'}') => {
-                                self.i += 1;
-                                return Ok(Json::Object(m));
-                            }
-                            _ => return Err(format!("bad object at {}", self.i)),
-                        }
-                    }
-                }
-                _ => self.number(),
-            }
-        }
-        fn number(&mut self) -> Result<Json, String> {
-            let start = self.i;
-            while self.i < self.b.len() && matches!(self.b[self.i], b'-' | b'+' | b'.' | b'e' | b'E' | b'0'..=b'9') {
-                self.i += 1;
-            }
-            let t = std::str::from_utf8(&self.b[start..self.i]).unwrap();
-            if let Ok(n) = t.parse::<i128>() {
-                return Ok(Json::Int(n));
-            }
-            t.parse::<f64>()
-                .map(Json::Float)
-                .map_err(|_| format!("bad number {t:?}"))
-        }
-        fn hex4(&mut self) -> Result<u32, String> {
-            let h = self.b.get(self.i..self.i + 4).ok_or("short \\u escape")?;
-            let v = u32::from_str_radix(std::str::from_utf8(h).map_err(|e| e.to_string())?, 16)
-                .map_err(|e| e.to_string())?;
-            self.i += 4;
-            Ok(v)
-        }
-        fn string(&mut self) -> Result<String, String> {
-            self.expect(b'"')?;
-            let mut out: Vec<u8> = Vec::new();
-            loop {
-                let c = self.peek().ok_or("unterminated string")?;
-                self.i += 1;
-                match c {
-                    b'"' => break,
-                    b'\\' => {
-                        let e = self.peek().ok_or("bad escape")?;
-                        self.i += 1;
-                        let ch = match e {
-                            b'"' => '"',
-                            b'\\' => '\\',
-                            b'/' => '/',
-                            b'b' => '\u{8}',
-                            b'f' => '\u{c}',
-                            b'n' => '\n',
-                            b'r' => '\r',
-                            b't' => '\t',
-                            b'u' => {
-                                let mut v = self.hex4()?;
-                                if (0xd800..0xdc00).contains(&v) && self.b[self.i..].starts_with(b"\\u") {
-                                    self.i += 2;
-                                    let lo = self.hex4()?;
-                                    v = 0x10000 + ((v - 0xd800) << 10) + (lo - 0xdc00);
-                                }
-                                char::from_u32(v).unwrap_or('\u{fffd}')
-                            }
-                            _ => return Err(format!("bad escape at {}", self.i)),
-                        };
-                        let mut buf = [0u8; 4];
-                        out.extend_from_slice(ch.encode_utf8(&mut buf).as_bytes());
-                    }
-                    c => out.push(c),
-                }
-            }
-            String::from_utf8(out).map_err(|e| e.to_string())
-        }
-    }
-}
