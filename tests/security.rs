@@ -17,6 +17,7 @@
 
 mod common;
 
+use common::checks::survived;
 use common::*;
 
 /// Our module (these tests are about its own behaviour, so never the C one).
@@ -26,14 +27,6 @@ fn rs() -> Module {
 
 fn base() -> Case {
     Case::new(&rs()).item("tty", "pts/2")
-}
-
-fn survived(o: &Outcome) {
-    let s = o.summary();
-    assert_eq!(o.runner_rc, 0, "testbed failed\n{s}");
-    assert_eq!(o.client_rc, Some(0), "client crashed\n{s}");
-    assert!(o.end_rc.is_some(), "client never reached pam_end\n{s}");
-    assert_eq!(o.threads_after_end, Some(1), "{s}");
 }
 
 fn q(s: &str) -> String {

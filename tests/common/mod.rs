@@ -1051,5 +1051,6 @@ pub const PAM_SESSION_ERR: i32 = 14;
 pub const PAM_CONV_ERR: i32 = 19;
 
 pub mod busmon;
+pub mod checks;
 pub mod runner;
 pub mod testbed;
