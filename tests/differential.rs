@@ -26,7 +26,10 @@
 //!
 //! One `#[test]` per case; each runs the two testbeds concurrently. Cases use elogind (the real
 //! thing) where it can produce the situation, the recording fake otherwise (`f_` prefix), and
-//! `--logind none` for cases that never reach logind (`n_` prefix).
+//! `--logind none` for cases that never reach logind (`n_` prefix). A row about one situation (a
+//! fault, a refusal, a reply value) also names an expectation (`mod expect`): what v252 does
+//! there, which both runs must meet. In every row, each line our module logs must carry our
+//! prefix `pam_systemd_rs(<service>:session): `.
 //!
 //! Self-check of the harness: `PAM_SYSTEMD_RS_SO=/lib/x86_64-linux-gnu/security/pam_systemd.so
 //! cargo test --test differential` compares the C module with itself; every case must pass.
@@ -446,7 +449,10 @@ fn prepare(m: &Module, logind: Logind, build: fn(Case) -> Case) -> Case {
     case
 }
 
-fn run_case(name: &str, logind: Logind, build: fn(Case) -> Case) {
+/// Runs one row: the same case through the C module and ours, compared; then the row's own
+/// expectation (what v252 does there, stated outright) must hold for both runs, and each of our
+/// module's lines must carry our prefix.
+fn run_case(name: &str, logind: Logind, build: fn(Case) -> Case, expect: Option<fn(&Outcome)>) {
     let c_mod = Module::c();
     let rs_mod = Module::rs();
     assert!(
@@ -473,6 +479,7 @@ fn run_case(name: &str, logind: Logind, build: fn(Case) -> Case) {
         problems.push(format!("our run broken: {p}"));
     }
     let diffs = compare(&vc, &vr);
+    problems.extend(expectations(&oc, &or, &rs_mod, &rs_case.service, expect));
     if problems.is_empty() && diffs.is_empty() {
         eprintln!("[{name}] identical (C {:?}, ours {:?})", oc.elapsed, or.elapsed);
         return;
@@ -486,16 +493,58 @@ fn run_case(name: &str, logind: Logind, build: fn(Case) -> Case) {
     panic!("{msg}");
 }
 
+/// The failed absolute checks of a row: its expectation on each run, our prefix on our lines.
+fn expectations(
+    oc: &Outcome,
+    or: &Outcome,
+    rs_mod: &Module,
+    service: &str,
+    expect: Option<fn(&Outcome)>,
+) -> Vec<String> {
+    let mut failed = Vec::new();
+    let mut check = |who: &str, f: &dyn Fn()| {
+        if let Err(e) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
+            let msg = e
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| e.downcast_ref::<&str>().map(|s| s.to_string()))
+                .unwrap_or_default();
+            // The assertion's first and last lines (an `assert_eq!` puts left and right after
+            // the message); the runs' summaries follow below anyway.
+            let lines: Vec<&str> = msg.lines().collect();
+            let kept: Vec<&str> = if lines.len() > 4 {
+                lines[..2].iter().chain(&lines[lines.len() - 2..]).copied().collect()
+            } else {
+                lines
+            };
+            failed.push(format!("{who}: {}", kept.join(" | ")));
+        }
+    };
+    if let Some(f) = expect {
+        check("C run fails the row's expectation", &|| f(oc));
+        check("our run fails the row's expectation", &|| f(or));
+    }
+    if rs_mod.is_ours() {
+        check("our run", &|| checks::our_prefix_on_every_line(or, service));
+    }
+    failed
+}
+
 // ---------------------------------------------------------------------------------------------
 // The cases
 // ---------------------------------------------------------------------------------------------
 
+/// `name: Logind => build;` or, with an expectation that both runs must meet,
+/// `name: Logind => build, expect::fn_name;`
 macro_rules! cases {
-    ($($name:ident : $logind:ident => $build:expr;)*) => {
+    ($($name:ident : $logind:ident => $build:expr $(, $expect:expr)?;)*) => {
         $(
             #[test]
             fn $name() {
-                run_case(stringify!($name), Logind::$logind, $build);
+                #[allow(unused_mut, unused_assignments)]
+                let mut expect: Option<fn(&Outcome)> = None;
+                $(expect = Some($expect);)?
+                run_case(stringify!($name), Logind::$logind, $build, expect);
             }
         )*
         /// Every case, for listing.
@@ -520,7 +569,7 @@ cases! {
     // --- behaviour.md cases 1, 2: the plain remote pts session, open + close ---------------------
     e01_pts_remote: Elogind => |c| c.item("tty", "/dev/pts/3").item("rhost", "192.168.1.5").item("ruser", "bob");
     f01_pts_remote_bus_file: Fake => |c| c.item("tty", "/dev/pts/3").item("rhost", "192.168.1.5").item("ruser", "bob")
-        .fake_conf("runtime_bus", "1");
+        .fake_conf("runtime_bus", "1"), expect::open_and_close;
     e02_no_items_no_debug: Elogind => |c| c.args(&[]);
     e03_pts0_short: Elogind => |c| c.item("tty", "pts/0");
 
@@ -589,7 +638,7 @@ cases! {
     e63_desktop_with_quote: Elogind => |c| c.penv("XDG_SESSION_DESKTOP", "KDE\"x").item("tty", "pts/1");
     f64_invalid_args_error: Fake => |c| c.item("tty", "pts/1")
         .fake_conf("create_error", "org.freedesktop.DBus.Error.InvalidArgs")
-        .fake_conf("create_error_msg", "Invalid session class bogus");
+        .fake_conf("create_error_msg", "Invalid session class bogus"), expect::invalid_args_error;
 
     // --- behaviour.md case 25: non-UTF-8 ---------------------------------------------------------
     e70_non_utf8_rhost: Elogind => |c| c.item("tty", "pts/1").item("rhost", "h\\xff");
@@ -597,16 +646,16 @@ cases! {
     f72_non_utf8_ruser_via_env_type: Fake => |c| c.item("ruser", "b\\xe9b").item("tty", "pts/1");
 
     // --- behaviour.md cases 20, 10: user problems ------------------------------------------------
-    e75_unknown_user: Elogind => |c| c.user(User::Name("nosuchuser".into())).item("tty", "pts/1");
-    n76_unset_user_conv_fails: None => |c| c.user(User::Unset).flag("--conv-fail");
+    e75_unknown_user: Elogind => |c| c.user(User::Name("nosuchuser".into())).item("tty", "pts/1"), expect::unknown_user;
+    n76_unset_user_conv_fails: None => |c| c.user(User::Unset).flag("--conv-fail"), expect::conv_fails;
     e77_unset_user_conv_answers: Elogind => |c| c.user(User::Unset).item("tty", "pts/2");
     e78_second_user: Elogind => |c| c.user(User::User2).item("tty", "pts/6").item("rhost", "example.org");
 
     // --- behaviour.md cases 12–15: session limits from an earlier module -------------------------
-    f80_limits_case12: Fake => |c| limits(c, ["50%", "77", "idle", "20000", "1h30min"]);
-    f81_limits_case13: Fake => |c| limits(c, ["1G", "infinity", "100", "abc", "infinity"]);
-    f82_limits_case14: Fake => |c| limits(c, ["infinity", "0x10", "0", "1", "5"]);
-    f83_limits_case15: Fake => |c| limits(c, ["12.34%", "-1", "10000", "", "bogus"]);
+    f80_limits_case12: Fake => |c| limits(c, ["50%", "77", "idle", "20000", "1h30min"]), expect::limits_case12;
+    f81_limits_case13: Fake => |c| limits(c, ["1G", "infinity", "100", "abc", "infinity"]), expect::limits_case13;
+    f82_limits_case14: Fake => |c| limits(c, ["infinity", "0x10", "0", "1", "5"]), expect::limits_case14;
+    f83_limits_case15: Fake => |c| limits(c, ["12.34%", "-1", "10000", "", "bogus"]), expect::limits_case15;
     f84_limits_more_forms: Fake => |c| limits(c, ["1.5K", "18446744073709551615", "10001", "10000", "1d 2h"]);
     f85_limits_permille: Fake => |c| limits(c, ["5‰", " 12", "00100", "+7", "500ms"]);
     f86_limits_single: Fake => |c| c.pam_data("systemd.memory_max", "101%").pam_data("systemd.io_weight", "idle");
@@ -621,53 +670,64 @@ cases! {
 
     // --- SessionBusy (behaviour.md cases 16, 17), second open ------------------------------------
     f100_open_twice_session_busy: Fake => |c| c.item("tty", "pts/2").flag("--open-twice")
-        .fake_conf("session_busy_on_second", "1");
+        .fake_conf("session_busy_on_second", "1"), expect::one_session_for_two_opens;
     f101_session_busy: Fake => |c| c.item("tty", "pts/2")
         .fake_conf("create_error", "org.freedesktop.login1.SessionBusy")
-        .fake_conf("create_error_msg", "Already running in a session or user slice");
+        .fake_conf("create_error_msg", "Already running in a session or user slice"), expect::session_busy;
     f102_session_busy_preset_id_released: Fake => |c| c.item("tty", "pts/2").penv("XDG_SESSION_ID", "77")
         .fake_conf("create_error", "org.freedesktop.login1.SessionBusy")
-        .fake_conf("create_error_msg", "busy");
+        .fake_conf("create_error_msg", "busy"), expect::busy_releases_preset_id;
     e103_close_only_unknown_id: Elogind => |c| c.penv("XDG_SESSION_ID", "c99").flag("--close-only");
+    f104_close_only_releases_preset_id: Fake => |c| c.penv("XDG_SESSION_ID", "c9").flag("--close-only"),
+        expect::close_only_releases_preset_id;
 
     // --- behaviour.md case 29: argument parsing --------------------------------------------------
     e110_debug_maybe_bogus_class_empty: Elogind => |c| c.args(&["debug=maybe", "bogus", "class="]).item("tty", "pts/1");
     f111_debug_bool_forms: Fake => |c| c.args(&["debug=YES", "debug=off", "type=", "desktop=a b", "debug=T"]);
     f112_debug_off_errors_still_logged: Fake => |c| c.args(&["debug=0", "debugx", "Class=user"])
         .fake_conf("create_error", "org.freedesktop.login1.NoSuchSeat")
-        .fake_conf("create_error_msg", "No seat 'x' known");
+        .fake_conf("create_error_msg", "No seat 'x' known"), expect::no_such_seat_error;
 
     // --- behaviour.md cases 28, 19: gate and bus -------------------------------------------------
-    e120_no_seats: Elogind => |c| c.no_seats().item("tty", "pts/1");
+    e120_no_seats: Elogind => |c| c.no_seats().item("tty", "pts/1"), expect::no_seats;
     n121_no_seats_unknown_user: None => |c| c.no_seats().user(User::Name("nosuchuser".into()));
-    n122_missing_bus_socket: None => |c| c.bus(Bus::Address("unix:path=/run/nonexistent/bus".into())).item("tty", "pts/1");
+    n122_missing_bus_socket: None => |c| c.bus(Bus::Address("unix:path=/run/nonexistent/bus".into())).item("tty", "pts/1"),
+        expect::missing_bus_socket;
     n123_half_bus: None => |c| c.bus(Bus::HalfBus).item("tty", "pts/1");
-    n124_no_logind_on_bus: None => |c| c.item("tty", "pts/1");
+    n124_no_logind_on_bus: None => |c| c.item("tty", "pts/1"), expect::no_logind_on_bus;
+    n125_no_bus_socket_at_default_path: None => |c| c.setup("rm -f /run/dbus/system_bus_socket").item("tty", "pts/1"),
+        expect::no_socket_at_default_path;
 
     // --- behaviour.md cases 21, 22, 23, 26, 27: reply handling (fake) ----------------------------
-    f130_existing_true_then_close: Fake => |c| c.item("tty", "pts/1").fake_conf("reply_existing", "1");
+    f130_existing_true_then_close: Fake => |c| c.item("tty", "pts/1").fake_conf("reply_existing", "1"),
+        expect::existing_not_released;
     f131_release_error: Fake => |c| c.item("tty", "pts/1")
         .fake_conf("release_error", "org.freedesktop.login1.NoSuchSession")
-        .fake_conf("release_error_msg", "No session 'c1' known");
-    f132_reply_uid_mismatch: Fake => |c| c.item("tty", "pts/1").fake_conf("reply_uid", "0").fake_conf("runtime_bus", "1");
+        .fake_conf("release_error_msg", "No session 'c1' known"), expect::release_error;
+    f132_reply_uid_mismatch: Fake => |c| c.item("tty", "pts/1").fake_conf("reply_uid", "0").fake_conf("runtime_bus", "1"),
+        expect::uid_mismatch;
     f133_runtime_dir_root_owned: Fake => |c| c.item("tty", "pts/1")
         .setup("mkdir -p /run/rootdir")
-        .fake_conf("reply_runtime_path", "/run/rootdir");
+        .fake_conf("reply_runtime_path", "/run/rootdir"), expect::runtime_dir_not_owned;
     f134_runtime_dir_symlink: Fake => |c| c.item("tty", "pts/1")
         .setup("mkdir -p /run/user/{UID1} && chown {UID1} /run/user/{UID1} && ln -s /run/user/{UID1} /run/link")
-        .fake_conf("reply_runtime_path", "/run/link");
-    f135_runtime_dir_relative: Fake => |c| c.item("tty", "pts/1").fake_conf("reply_runtime_path", "relative/dir");
+        .fake_conf("reply_runtime_path", "/run/link"), expect::runtime_dir_not_a_dir;
+    f135_runtime_dir_relative: Fake => |c| c.item("tty", "pts/1").fake_conf("reply_runtime_path", "relative/dir"),
+        expect::runtime_dir_relative;
     f136_runtime_dir_missing: Fake => |c| c.item("tty", "pts/1")
-        .fake_conf("reply_runtime_path", "/run/user/nonexistent").fake_conf("create_runtime_dir", "0");
+        .fake_conf("reply_runtime_path", "/run/user/nonexistent").fake_conf("create_runtime_dir", "0"),
+        expect::runtime_dir_missing;
     f137_runtime_dir_is_file: Fake => |c| c.item("tty", "pts/1")
         .setup("touch /run/afile && chown {UID1} /run/afile")
-        .fake_conf("reply_runtime_path", "/run/afile");
+        .fake_conf("reply_runtime_path", "/run/afile"), expect::runtime_dir_not_a_dir;
     f138_reply_42_seat0_vtnr2: Fake => |c| c.item("tty", "tty2")
-        .fake_conf("reply_id", "42").fake_conf("reply_seat", "seat0").fake_conf("reply_vtnr", "2");
+        .fake_conf("reply_id", "42").fake_conf("reply_seat", "seat0").fake_conf("reply_vtnr", "2"), expect::reply_values;
     f139_reply_empty_seat_keeps_env: Fake => |c| c.item("tty", "pts/1").penv("XDG_SEAT", "seat0").penv("XDG_VTNR", "4")
         .fake_conf("reply_seat", "").fake_conf("reply_vtnr", "0");
-    f140_logind_exits_without_reply: Fake => |c| c.item("tty", "pts/1").fake_conf("create_mode", "exit");
-    f141_wrong_reply_signature: Fake => |c| c.item("tty", "pts/1").fake_conf("create_mode", "wrong-signature");
+    f140_logind_exits_without_reply: Fake => |c| c.item("tty", "pts/1").fake_conf("create_mode", "exit"),
+        expect::logind_exits;
+    f141_wrong_reply_signature: Fake => |c| c.item("tty", "pts/1").fake_conf("create_mode", "wrong-signature"),
+        expect::wrong_signature;
     f142_access_denied: Fake => |c| c.item("tty", "pts/1")
         .fake_conf("create_error", "org.freedesktop.DBus.Error.AccessDenied")
         .fake_conf("create_error_msg", "Permission denied");
@@ -738,6 +798,418 @@ cases! {
     f200_close_only_empty_id: Fake => |c| c.penv("XDG_SESSION_ID", "").flag("--close-only");
     f201_close_only_release_access_denied: Fake => |c| c.penv("XDG_SESSION_ID", "c5").flag("--close-only")
         .fake_conf("release_error", "org.freedesktop.DBus.Error.AccessDenied").fake_conf("release_error_msg", "nope");
+}
+
+/// The rows' expectations: what v252 does in that case, stated outright, so that a row cannot
+/// pass because both runs missed the situation it is about. Each must hold for the C run and ours.
+mod expect {
+    use super::checks::{no_session_env, session_vars, survived};
+    use super::*;
+
+    fn has_env(o: &Outcome, k: &str) -> bool {
+        o.env.iter().any(|(n, _)| n == k)
+    }
+
+    fn dump<'a>(o: &'a Outcome, k: &str) -> Option<&'a str> {
+        o.dumps.first().and_then(|d| d.get(k)).map(String::as_str)
+    }
+
+    /// The one create call logind served (an `UnknownMethod` PIDFD attempt is not served).
+    fn create(o: &Outcome) -> &Value {
+        let c = o.creates();
+        assert_eq!(c.len(), 1, "expected one create call\n{}", o.summary());
+        c[0]
+    }
+
+    fn props(o: &Outcome) -> Vec<Value> {
+        create(o)
+            .get("props")
+            .and_then(Value::as_array)
+            .expect("props")
+            .to_vec()
+    }
+
+    fn prop(name: &str, sig: &str, v: u64) -> Value {
+        Value::Array(vec![name.into(), sig.into(), v.into()])
+    }
+
+    /// The ids of the ReleaseSession calls.
+    fn released(o: &Outcome) -> Vec<&str> {
+        o.calls("ReleaseSession")
+            .iter()
+            .map(|r| r.get("id").and_then(Value::as_str).unwrap_or("<none>"))
+            .collect()
+    }
+
+    /// The login1 Manager calls the bus monitor saw (elogind rows).
+    fn bus_calls(o: &Outcome) -> Vec<String> {
+        match busmon::calls(o) {
+            Ok(c) => c.into_iter().map(|c| c.member).collect(),
+            Err(e) => panic!("{e}\n{}", o.summary()),
+        }
+    }
+
+    /// A plain remote login with a bus file: the request, the env, the session fd kept as PAM
+    /// data until the process exits, the user record cached, one thread; close releases the
+    /// session from the client process and keeps the env.
+    pub fn open_and_close(o: &Outcome) {
+        survived(o);
+        let s = o.summary();
+        assert_eq!(o.open_rc, Some(PAM_SUCCESS), "{s}");
+        let c = create(o);
+        assert_eq!(c.get("method").and_then(Value::as_str), Some("CreateSession"), "{s}");
+        let args = c.get("args").and_then(Value::as_array).expect("args").to_vec();
+        let uid = args.first().and_then(Value::as_u64).expect("uid");
+        let expected: Vec<Value> = vec![
+            uid.into(),
+            0u32.into(),
+            "pamtest".into(),
+            "tty".into(),
+            "user".into(),
+            "".into(),
+            "".into(),
+            0u32.into(),
+            "pts/3".into(),
+            "".into(),
+            true.into(),
+            "bob".into(),
+            "192.168.1.5".into(),
+        ];
+        assert_eq!(args, expected, "{s}");
+        assert_eq!(props(o), Vec::<Value>::new(), "{s}");
+        // The call comes from the client process itself (the comparison sees it as `<pid>`).
+        assert_eq!(c.get("sender_pid").and_then(Value::as_i64), o.pid, "{s}");
+        assert!(
+            o.comparable()
+                .records
+                .iter()
+                .any(|r| r.get("sender_pid").and_then(Value::as_str) == Some("<pid>")),
+            "{s}"
+        );
+
+        let rt = format!("/run/user/{uid}");
+        assert_eq!(o.env_get("XDG_SESSION_ID"), Some("c1"), "{s}");
+        assert_eq!(o.env_get("XDG_RUNTIME_DIR"), Some(rt.as_str()), "{s}");
+        let bus = format!("unix:path={rt}/bus");
+        assert_eq!(o.env_get("DBUS_SESSION_BUS_ADDRESS"), Some(bus.as_str()), "{s}");
+        assert_eq!(o.env_get("XDG_SESSION_TYPE"), Some("tty"), "{s}");
+        assert_eq!(o.env_get("XDG_SESSION_CLASS"), Some("user"), "{s}");
+        for k in ["XDG_SEAT", "XDG_VTNR", "XDG_SESSION_DESKTOP"] {
+            assert!(!has_env(o, k), "{k}\n{s}");
+        }
+
+        // Exactly one new FIFO fd, >= 3, CLOEXEC; it is the one stored as PAM data.
+        let fifos = o.new_fifos();
+        assert_eq!(fifos.len(), 1, "{s}");
+        assert!(fifos[0].fd >= 3 && fifos[0].cloexec, "{s}");
+        assert_eq!(dump(o, "session_fd"), Some(fifos[0].fd.to_string().as_str()), "{s}");
+        assert_eq!(dump(o, "existing"), Some("0"), "{s}");
+        // The user record was cached as PAM data (JSON with the user's name).
+        let rec = dump(o, "user_record").unwrap_or_default();
+        assert!(rec.starts_with('{') && rec.contains("\"userName\":\"pamtest1\""), "{s}");
+
+        // Close releases the session, from the client process, and keeps the env.
+        assert_eq!(o.close_rc, Some(PAM_SUCCESS), "{s}");
+        assert_eq!(o.end_rc, Some(PAM_SUCCESS), "{s}");
+        let rel = o.calls("ReleaseSession");
+        assert_eq!(rel.len(), 1, "{s}");
+        assert_eq!(rel[0].get("id").and_then(Value::as_str), Some("c1"), "{s}");
+        assert_eq!(rel[0].get("sender_pid").and_then(Value::as_i64), o.pid, "{s}");
+        assert_eq!(o.env_after_close, o.env, "{s}");
+        // The session fd stays open after close and after pam_end ...
+        let fifo = fifos[0].fd;
+        assert!(
+            o.fds_after_close.iter().any(|f| f.fd == fifo && f.kind == "fifo"),
+            "{s}"
+        );
+        assert!(o.fds_after_end.iter().any(|f| f.fd == fifo && f.kind == "fifo"), "{s}");
+        // ... logind sees EOF only once the process is gone (not even a child shell holds it).
+        assert!(!o.records_before_exit.is_empty(), "{s}");
+        assert!(
+            !o.records_before_exit
+                .iter()
+                .any(|r| r.get("event").and_then(Value::as_str) == Some("fifo-eof")),
+            "fifo-eof before the client exited\n{s}"
+        );
+        assert_eq!(o.fifo_eofs().len(), 1, "{s}");
+        assert_eq!(
+            (o.threads, o.threads_after_close, o.threads_after_end),
+            (Some(1), Some(1), Some(1)),
+            "{s}"
+        );
+    }
+
+    /// A create refused by logind: PAM_SESSION_ERR, the error's text logged, no session.
+    fn create_refused(o: &Outcome, msg: &str) {
+        survived(o);
+        let s = o.summary();
+        assert_eq!(o.open_rc, Some(PAM_SESSION_ERR), "{s}");
+        assert!(
+            o.logged_detailed(LOG_ERR, &format!("Failed to create session: {msg}")),
+            "{s}"
+        );
+        no_session_env(o);
+    }
+
+    pub fn invalid_args_error(o: &Outcome) {
+        create_refused(o, "Invalid session class bogus");
+    }
+
+    pub fn no_such_seat_error(o: &Outcome) {
+        create_refused(o, "No seat 'x' known");
+    }
+
+    /// logind leaves the bus without answering.
+    pub fn logind_exits(o: &Outcome) {
+        create_refused(o, "Message recipient disconnected from message bus without replying");
+    }
+
+    /// The bus answers for the absent logind (ServiceUnknown).
+    pub fn no_logind_on_bus(o: &Outcome) {
+        survived(o);
+        assert_eq!(o.open_rc, Some(PAM_SESSION_ERR), "{}", o.summary());
+        assert!(
+            o.logged_containing(LOG_ERR, "Failed to create session: "),
+            "{}",
+            o.summary()
+        );
+        no_session_env(o);
+    }
+
+    pub fn wrong_signature(o: &Outcome) {
+        survived(o);
+        let s = o.summary();
+        assert_eq!(o.open_rc, Some(PAM_SERVICE_ERR), "{s}");
+        assert!(o.logged_containing(LOG_ERR, "Failed to parse bus message: "), "{s}");
+        no_session_env(o);
+    }
+
+    pub fn unknown_user(o: &Outcome) {
+        survived(o);
+        let s = o.summary();
+        assert_eq!(o.open_rc, Some(PAM_USER_UNKNOWN), "{s}");
+        assert!(o.logged_containing(LOG_ERR, "Failed to get user record: "), "{s}");
+        assert_eq!(bus_calls(o), Vec::<String>::new(), "{s}");
+        no_session_env(o);
+    }
+
+    pub fn conv_fails(o: &Outcome) {
+        assert_eq!(o.open_rc, Some(PAM_CONV_ERR), "{}", o.summary());
+    }
+
+    /// No `/run/systemd/seats`: not a systemd system, nothing happens, no call.
+    pub fn no_seats(o: &Outcome) {
+        survived(o);
+        let s = o.summary();
+        assert_eq!(o.open_rc, Some(PAM_SUCCESS), "{s}");
+        assert_eq!(o.close_rc, Some(PAM_SUCCESS), "{s}");
+        assert_eq!(bus_calls(o), Vec::<String>::new(), "{s}");
+        no_session_env(o);
+    }
+
+    fn no_bus_socket(o: &Outcome) {
+        survived(o);
+        let s = o.summary();
+        assert_eq!(o.open_rc, Some(PAM_SERVICE_ERR), "{s}");
+        assert!(
+            o.logged_detailed(LOG_ERR, "Failed to connect to system bus: No such file or directory"),
+            "{s}"
+        );
+        assert!(o.all_creates().is_empty(), "{s}");
+        no_session_env(o);
+    }
+
+    pub fn missing_bus_socket(o: &Outcome) {
+        no_bus_socket(o);
+    }
+
+    /// The bus at the default path is gone. Close then has no session id and makes no call;
+    /// libpam reports 6 (PAM_PERM_DENIED) for that close after a failed open of a `required`
+    /// module.
+    pub fn no_socket_at_default_path(o: &Outcome) {
+        no_bus_socket(o);
+        assert_eq!(o.close_rc, Some(6), "{}", o.summary());
+    }
+
+    /// SessionBusy (already in a session): success without env, fd or PAM data, and close
+    /// releases nothing.
+    pub fn session_busy(o: &Outcome) {
+        survived(o);
+        let s = o.summary();
+        assert_eq!(o.open_rc, Some(PAM_SUCCESS), "{s}");
+        assert_eq!(session_vars(o), Vec::<&str>::new(), "{s}");
+        assert!(o.new_fifos().is_empty(), "{s}");
+        assert_eq!(dump(o, "session_fd"), Some("unset"), "{s}");
+        assert_eq!(dump(o, "existing"), Some("unset"), "{s}");
+        assert!(
+            o.logged(
+                LOG_DEBUG,
+                "Not creating session: Already running in a session or user slice"
+            ),
+            "{s}"
+        );
+        assert_eq!(o.close_rc, Some(PAM_SUCCESS), "{s}");
+        assert_eq!(released(o), Vec::<&str>::new(), "{s}");
+    }
+
+    /// A second open from the same process registers no second session.
+    pub fn one_session_for_two_opens(o: &Outcome) {
+        let s = o.summary();
+        assert_eq!(o.open_rc, Some(PAM_SUCCESS), "{s}");
+        let answered = o
+            .creates()
+            .iter()
+            .filter(|r| r.get("reply").and_then(|r| r.get("id")).is_some())
+            .count();
+        assert_eq!(answered, 1, "{s}");
+    }
+
+    /// SessionBusy with `XDG_SESSION_ID` already in the PAM env: close releases that id.
+    pub fn busy_releases_preset_id(o: &Outcome) {
+        let s = o.summary();
+        assert_eq!(o.open_rc, Some(PAM_SUCCESS), "{s}");
+        assert_eq!(o.close_rc, Some(PAM_SUCCESS), "{s}");
+        assert_eq!(released(o), ["77"], "{s}");
+    }
+
+    pub fn close_only_releases_preset_id(o: &Outcome) {
+        let s = o.summary();
+        assert_eq!(o.close_rc, Some(PAM_SUCCESS), "{s}");
+        assert!(o.creates().is_empty(), "{s}");
+        assert_eq!(released(o), ["c9"], "{s}");
+    }
+
+    /// logind says the session already existed: close does not release it. (No bus file in
+    /// the runtime dir: no DBUS_SESSION_BUS_ADDRESS.)
+    pub fn existing_not_released(o: &Outcome) {
+        let s = o.summary();
+        assert_eq!(o.open_rc, Some(PAM_SUCCESS), "{s}");
+        assert_eq!(dump(o, "existing"), Some("1"), "{s}");
+        assert_eq!(o.env_get("XDG_SESSION_ID"), Some("c1"), "{s}");
+        assert!(has_env(o, "XDG_RUNTIME_DIR"), "{s}");
+        assert!(!has_env(o, "DBUS_SESSION_BUS_ADDRESS"), "{s}");
+        assert_eq!(o.close_rc, Some(PAM_SUCCESS), "{s}");
+        assert_eq!(released(o), Vec::<&str>::new(), "{s}");
+    }
+
+    pub fn release_error(o: &Outcome) {
+        survived(o);
+        let s = o.summary();
+        assert_eq!(o.open_rc, Some(PAM_SUCCESS), "{s}");
+        assert_eq!(o.close_rc, Some(PAM_SESSION_ERR), "{s}");
+        assert!(
+            o.logged_detailed(LOG_ERR, "Failed to release session: No session 'c1' known"),
+            "{s}"
+        );
+        assert_eq!(o.threads_after_close, Some(1), "{s}");
+    }
+
+    /// The reply's uid is not the user's: the session is used, its runtime dir is not.
+    pub fn uid_mismatch(o: &Outcome) {
+        let s = o.summary();
+        assert_eq!(o.open_rc, Some(PAM_SUCCESS), "{s}");
+        assert_eq!(o.env_get("XDG_SESSION_ID"), Some("c1"), "{s}");
+        assert_eq!(o.env_get("XDG_SESSION_TYPE"), Some("tty"), "{s}");
+        assert_eq!(o.env_get("XDG_SESSION_CLASS"), Some("user"), "{s}");
+        assert!(
+            !has_env(o, "XDG_RUNTIME_DIR") && !has_env(o, "DBUS_SESSION_BUS_ADDRESS"),
+            "{s}"
+        );
+    }
+
+    /// A runtime dir from the reply that is not in order: the session is used, the dir is not;
+    /// an error line names the problem (`err`), a warning says the variable is not set.
+    fn runtime_dir_refused(o: &Outcome, err: &str) {
+        let s = o.summary();
+        assert_eq!(o.open_rc, Some(PAM_SUCCESS), "{s}");
+        assert!(
+            !has_env(o, "XDG_RUNTIME_DIR") && !has_env(o, "DBUS_SESSION_BUS_ADDRESS"),
+            "{s}"
+        );
+        assert_eq!(o.env_get("XDG_SESSION_ID"), Some("c1"), "{s}");
+        assert!(
+            o.logged_containing(LOG_ERR, err),
+            "expected ERR containing {err:?}\n{s}"
+        );
+        assert!(
+            o.logged(
+                LOG_WARNING,
+                "Not setting $XDG_RUNTIME_DIR, as the directory is not in order."
+            ),
+            "{s}"
+        );
+    }
+
+    pub fn runtime_dir_not_owned(o: &Outcome) {
+        runtime_dir_refused(o, "is not owned by UID");
+    }
+
+    pub fn runtime_dir_not_a_dir(o: &Outcome) {
+        runtime_dir_refused(o, "is not actually a directory");
+    }
+
+    pub fn runtime_dir_relative(o: &Outcome) {
+        runtime_dir_refused(o, "is not absolute");
+    }
+
+    pub fn runtime_dir_missing(o: &Outcome) {
+        runtime_dir_refused(o, "Failed to stat() runtime directory");
+    }
+
+    /// The reply's id, seat and VT go to the env; close releases that id.
+    pub fn reply_values(o: &Outcome) {
+        let s = o.summary();
+        assert_eq!(o.open_rc, Some(PAM_SUCCESS), "{s}");
+        assert_eq!(o.env_get("XDG_SESSION_ID"), Some("42"), "{s}");
+        assert_eq!(o.env_get("XDG_SEAT"), Some("seat0"), "{s}");
+        assert_eq!(o.env_get("XDG_VTNR"), Some("2"), "{s}");
+        assert_eq!(released(o), ["42"], "{s}");
+    }
+
+    // behaviour.md cases 12-15: the properties sent, and a warning for each value not parsed.
+
+    fn limits_sent(o: &Outcome, props_expected: Vec<Value>, warnings: &[&str]) {
+        let s = o.summary();
+        assert_eq!(o.open_rc, Some(PAM_SUCCESS), "{s}");
+        assert_eq!(props(o), props_expected, "{s}");
+        for w in warnings {
+            assert!(o.logged(LOG_WARNING, w), "{w:?}\n{s}");
+        }
+    }
+
+    pub fn limits_case12(o: &Outcome) {
+        let p = vec![
+            prop("MemoryMaxScale", "u", 2147483648),
+            prop("RuntimeMaxUSec", "t", 5400000000),
+            prop("TasksMax", "t", 77),
+            prop("CPUWeight", "t", 0),
+        ];
+        limits_sent(o, p, &["Failed to parse systemd.io_weight, ignoring: 20000"]);
+    }
+
+    pub fn limits_case13(o: &Outcome) {
+        let p = vec![prop("MemoryMax", "t", 1073741824), prop("CPUWeight", "t", 100)];
+        limits_sent(o, p, &["Failed to parse systemd.io_weight, ignoring: abc"]);
+    }
+
+    pub fn limits_case14(o: &Outcome) {
+        let p = vec![
+            prop("MemoryMax", "t", u64::MAX),
+            prop("RuntimeMaxUSec", "t", 5000000),
+            prop("TasksMax", "t", 16),
+            prop("IOWeight", "t", 1),
+        ];
+        limits_sent(o, p, &["Failed to parse systemd.cpu_weight, ignoring: 0"]);
+    }
+
+    pub fn limits_case15(o: &Outcome) {
+        let p = vec![prop("MemoryMaxScale", "u", 529998964), prop("CPUWeight", "t", 10000)];
+        let w = [
+            "Failed to parse systemd.runtime_max_sec: bogus, ignoring.",
+            "Failed to parse systemd.tasks_max, ignoring: -1",
+        ];
+        limits_sent(o, p, &w);
+    }
 }
 
 /// Sanity: the table is large enough and names are unique.

@@ -75,6 +75,12 @@ fn logind_257_root_tty_is_user_early() {
         "{}",
         o.summary()
     );
+    // The pidfd names the client itself, flags are 0, and the session is set up as usual.
+    let c = o.creates()[0];
+    assert_eq!(c.get("pidfd_pid").and_then(Value::as_i64), o.pid, "{}", o.summary());
+    assert_eq!(c.get("flags").and_then(Value::as_u64), Some(0), "{}", o.summary());
+    assert_eq!(o.env_get("XDG_SESSION_ID"), Some("c1"), "{}", o.summary());
+    assert_eq!(o.new_fifos().len(), 1, "{}", o.summary());
 }
 
 /// logind 255 has the method but not the class: once more with 252's class, same method.
@@ -113,6 +119,15 @@ fn logind_252() {
         "{}",
         o.summary()
     );
+    // The fallback passes pid 0 (the caller), as 252's module does.
+    let last = o.all_creates()[1];
+    assert_eq!(
+        last.get("args").and_then(|a| a.get(1)).and_then(Value::as_u64),
+        Some(0),
+        "{}",
+        o.summary()
+    );
+    assert_eq!(o.env_get("XDG_SESSION_ID"), Some("c1"), "{}", o.summary());
 
     let o = root(fake("252"))
         .item("tty", "pts/0")
