@@ -922,10 +922,9 @@ impl Outcome {
     /// An error line as the C module writes it (`text`), or as ours writes it: the same text
     /// followed by ` (details)` — what failed, where, the D-Bus error name, how long it took.
     pub fn logged_detailed(&self, severity: u32, text: &str) -> bool {
-        self.module_log().iter().any(|(s, t)| {
-            *s == severity
-                && (t == text || (t.starts_with(text) && t[text.len()..].starts_with(" (") && t.ends_with(')')))
-        })
+        self.module_log()
+            .iter()
+            .any(|(s, t)| *s == severity && is_text_with_details(text, t))
     }
     pub fn logged_containing(&self, severity: u32, needle: &str) -> bool {
         self.module_log()
@@ -941,7 +940,17 @@ impl Outcome {
             self.runner_rc, self.client_rc, self.elapsed
         )
         .unwrap();
-        writeln!(s, "--- client stdout ---\n{}", self.stdout).unwrap();
+        // The bus monitor's lines (tests comparing bus calls) are long: only login1's and errors.
+        writeln!(s, "--- client stdout ---").unwrap();
+        for l in self.stdout.lines() {
+            match l.strip_prefix("busmon=") {
+                None => writeln!(s, "{l}").unwrap(),
+                Some(m) if m.contains("org.freedesktop.login1") || m.contains("\"error\"") => {
+                    writeln!(s, "busmon {m}").unwrap()
+                }
+                Some(_) => {}
+            }
+        }
         if !self.stderr.is_empty() {
             writeln!(s, "--- client stderr ---\n{}", self.stderr).unwrap();
         }
@@ -1003,6 +1012,15 @@ fn normalise_json(v: &Value, pid: Option<i64>) -> Value {
     }
 }
 
+/// Whether `line` is the C module's error text `text`, or ours: the same text followed by
+/// ` (details)` — what failed, where, the D-Bus error name, how long it took.
+pub fn is_text_with_details(text: &str, line: &str) -> bool {
+    line == text
+        || line
+            .strip_prefix(text)
+            .is_some_and(|rest| rest.starts_with(" (") && rest.ends_with(')'))
+}
+
 impl Outcome {
     pub fn comparable(&self) -> Comparable {
         let fifos = |v: &[FdInfo]| {
@@ -1051,5 +1069,6 @@ pub const PAM_SESSION_ERR: i32 = 14;
 pub const PAM_CONV_ERR: i32 = 19;
 
 pub mod busmon;
+pub mod pair;
 pub mod runner;
 pub mod testbed;
