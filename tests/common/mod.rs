@@ -490,9 +490,19 @@ impl Case {
             a.push("--run-after-open".into());
             a.push(sh.clone());
         }
-        // Snapshot the records just before the client exits (the fd must still be open then).
+        // Just before the client exits (it still holds whatever the module left open), ask the
+        // fake logind which session FIFOs still have a writer: the probe records its answer (and
+        // any EOF it finds) synchronously, so the snapshot taken after it needs no grace period.
+        // The testbed's own bus, explicitly: the case may point DBUS_SYSTEM_BUS_ADDRESS elsewhere.
         a.push("--run-at-end".into());
-        a.push("sleep 0.3; cp {STATE}/fake-calls.jsonl {STATE}/calls-before-exit.jsonl 2>/dev/null || true".into());
+        a.push(
+            "if [ \"${TESTBED_LOGIND:-}\" = fake ]; then \
+             timeout 10 busctl --address=unix:path=/run/dbus/system_bus_socket --auto-start=no --timeout=5 \
+             call org.freedesktop.login1 /org/freedesktop/login1 org.pamsystemdrs.FakeLogind.Probe Probe \
+             >/dev/null 2>>{STATE}/probe.err; \
+             cp {STATE}/fake-calls.jsonl {STATE}/calls-before-exit.jsonl 2>/dev/null; fi; true"
+                .into(),
+        );
         a
     }
 
@@ -726,9 +736,10 @@ pub struct Outcome {
     pub threads_after_close: Option<u32>,
     pub threads_after_end: Option<u32>,
     pub conv_messages: Vec<String>,
-    /// Every record of fake-calls.jsonl after the run (fifo-eof events included).
+    /// Every record of fake-calls.jsonl after the run (fifo-eof events included), except the
+    /// harness's own probe records (`"event":"probe"`, see `client_args`).
     pub records: Vec<Value>,
-    /// The records as they were just before the client exited.
+    /// The records as they were just before the client exited, the probe record included.
     pub records_before_exit: Vec<Value>,
     /// Helper-module dumps (`session_fd`, `existing`, `user_record`), one map per dump (open, close).
     pub dumps: Vec<BTreeMap<String, String>>,
@@ -847,7 +858,11 @@ impl Outcome {
                 _ => {}
             }
         }
-        o.records = read_records(&state.join("fake-calls.jsonl"));
+        // The probe is the harness asking, not the module calling: it is no record of the run.
+        o.records = read_records(&state.join("fake-calls.jsonl"))
+            .into_iter()
+            .filter(|r| r.get("event").and_then(Value::as_str) != Some("probe"))
+            .collect();
         o.records_before_exit = read_records(&state.join("calls-before-exit.jsonl"));
         let dump = lossy("dump.txt");
         let mut cur = BTreeMap::new();
