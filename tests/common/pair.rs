@@ -4,8 +4,9 @@
 //! check of our `CreateSessionWithPIDFD` attempt that every comparison of bus calls makes.
 
 use super::busmon::BusCall;
-use super::{Case, Module, Outcome, pamclient, testhelper, testkit_dir};
+use super::{Case, FdInfo, Module, Outcome, pamclient, testhelper, testkit_dir};
 use serde_json::Value;
+use std::collections::BTreeMap;
 
 /// Builds the case for the C module (`Module::c()`: the testbed's or world's own C module) and
 /// for ours with `prepare`, and runs both testbeds concurrently: (C's outcome, ours).
@@ -158,4 +159,83 @@ pub fn check_pidfd(calls: &[BusCall], ours: bool, logind_serves_pidfd: bool) -> 
         }
     }
     out
+}
+
+/// The parts of an [`Outcome`] that two implementations (C and ours) should agree on, with
+/// run-specific values normalised: the client's PID becomes `<pid>` in records and log lines,
+/// only FIFO fds count as new fds, log lines are (severity, text) without the module prefix.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Comparable {
+    pub open_rc: Option<i32>,
+    pub open2_rc: Option<i32>,
+    pub close_rc: Option<i32>,
+    pub end_rc: Option<i32>,
+    pub env: BTreeMap<String, String>,
+    pub env2: BTreeMap<String, String>,
+    pub env_after_close: BTreeMap<String, String>,
+    /// (fd, cloexec) of new FIFO fds after open / after close / after end.
+    pub fifos: Vec<(i32, bool)>,
+    pub fifos_after_close: Vec<(i32, bool)>,
+    pub fifos_after_end: Vec<(i32, bool)>,
+    pub threads: (Option<u32>, Option<u32>, Option<u32>),
+    pub records: Vec<Value>,
+    pub session_fd_data: Vec<Option<String>>,
+    pub existing_data: Vec<Option<String>>,
+    pub log: Vec<(u32, String)>,
+}
+
+fn normalise_json(v: &Value, pid: Option<i64>) -> Value {
+    match v {
+        Value::Object(m) => Value::Object(
+            m.iter()
+                .map(|(k, x)| {
+                    let is_pid_key = k == "sender_pid" || k == "pidfd_pid";
+                    if is_pid_key && pid.is_some() && x.as_i64() == pid {
+                        (k.clone(), Value::String("<pid>".into()))
+                    } else {
+                        (k.clone(), normalise_json(x, pid))
+                    }
+                })
+                .collect(),
+        ),
+        Value::Array(a) => Value::Array(a.iter().map(|x| normalise_json(x, pid)).collect()),
+        other => other.clone(),
+    }
+}
+
+impl Outcome {
+    pub fn comparable(&self) -> Comparable {
+        let fifos = |v: &[FdInfo]| {
+            v.iter()
+                .filter(|f| f.kind == "fifo")
+                .map(|f| (f.fd, f.cloexec))
+                .collect()
+        };
+        let pid_s = self.pid.map(|p| p.to_string());
+        let log = self
+            .module_log()
+            .into_iter()
+            .map(|(sev, t)| match &pid_s {
+                Some(p) => (sev, t.replace(&format!("pid={p} "), "pid=<pid> ")),
+                None => (sev, t),
+            })
+            .collect();
+        Comparable {
+            open_rc: self.open_rc,
+            open2_rc: self.open2_rc,
+            close_rc: self.close_rc,
+            end_rc: self.end_rc,
+            env: self.env.iter().cloned().collect(),
+            env2: self.env2.iter().cloned().collect(),
+            env_after_close: self.env_after_close.iter().cloned().collect(),
+            fifos: fifos(&self.fds),
+            fifos_after_close: fifos(&self.fds_after_close),
+            fifos_after_end: fifos(&self.fds_after_end),
+            threads: (self.threads, self.threads_after_close, self.threads_after_end),
+            records: self.records.iter().map(|r| normalise_json(r, self.pid)).collect(),
+            session_fd_data: self.dumps.iter().map(|d| d.get("session_fd").cloned()).collect(),
+            existing_data: self.dumps.iter().map(|d| d.get("existing").cloned()).collect(),
+            log,
+        }
+    }
 }
