@@ -319,11 +319,13 @@ impl Case {
             }
         )
         .unwrap();
-        // Placeholder substitution with sed (values: user names, uids, paths without '|').
+        // Placeholder substitution with sed -z (NUL-separated client arguments pass whole); the
+        // values are escaped for sed's replacement ('|', '&', '\\', newline), so any path works.
         s.push_str(
-            "sub() { sed -z -e \"s|{USER1}|$TESTBED_USER1|g; s|{UID1}|$TESTBED_UID1|g; \
-             s|{USER2}|$TESTBED_USER2|g; s|{UID2}|$TESTBED_UID2|g; s|{STATE}|$S|g; \
-             s|{MODULE}|$M|g; s|{USER}|$U|g\"; }\n",
+            "esc() { printf '%s' \"$1\" | sed -z -e 's/[|&\\\\]/\\\\&/g' -e 's/\\n/\\\\n/g'; }\n\
+             sub() { sed -z -e \"s|{USER1}|$(esc \"$TESTBED_USER1\")|g; s|{UID1}|$(esc \"$TESTBED_UID1\")|g; \
+             s|{USER2}|$(esc \"$TESTBED_USER2\")|g; s|{UID2}|$(esc \"$TESTBED_UID2\")|g; s|{STATE}|$(esc \"$S\")|g; \
+             s|{MODULE}|$(esc \"$M\")|g; s|{USER}|$(esc \"$U\")|g\"; }\n",
         );
         s.push_str("mkdir -p \"$S/pam.conf.d\"\n");
         s.push_str("sub <\"$S/fake.conf.in\" >\"$S/fake.conf\"\n");
