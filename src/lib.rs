@@ -24,7 +24,10 @@
 //!   absolute, real directory owned by the user the reply names, and the bus address only if its
 //!   `bus` socket exists); `XDG_SESSION_TYPE`, `XDG_SESSION_CLASS`, `XDG_SESSION_DESKTOP`,
 //!   `XDG_SEAT`, then (257, after a created session only) `SHELL_PROMPT_PREFIX`,
-//!   `SHELL_PROMPT_SUFFIX`, `SHELL_WELCOME`, then `XDG_VTNR`. Nothing is unset. The
+//!   `SHELL_PROMPT_SUFFIX`, `SHELL_WELCOME`, then `XDG_VTNR`. Then, on every success path
+//!   (also SessionBusy and no logind), a cached user record's `environment` entries, `EMAIL`,
+//!   `TZ`, `LANG` and (257) `LANGUAGE`: 252 only for names not set yet, 257 overwriting. Nothing
+//!   is unset. The
 //!   `systemd-user` service registers a `manager`/`manager-early` session with a 257 logind;
 //!   with a 252 logind it gets only the runtime directory variables, as Debian 12's module.
 //! * **Process state** (257 only, as its C module): the ambient and inheritable capabilities
@@ -144,6 +147,7 @@ mod x11;
 pub mod fuzz_api {
     pub use crate::limits::{LimitOutcome, Limits, PropValue, session_properties};
     pub use crate::logind::decode_reply;
+    pub use crate::user::settings::{RecordSettings, env_assignment_is_valid, string_is_safe};
     pub use crate::user::{
         Passwd, RecordError, Shadow, cached_identity, load_cached, record_json, uid_is_valid, valid_user_name_relaxed,
     };

@@ -589,6 +589,13 @@ cases! {
     n182_cached_record_secret: None => |c| c.pam_data("systemd-user-record-{USER1}", r#"{"userName":"{USER1}","uid":{UID1},"secret":{}}"#).item("tty", "pts/1");
     n183_cached_record_no_name: None => |c| c.pam_data("systemd-user-record-{USER1}", r#"{"uid":{UID1}}"#).item("tty", "pts/1");
     n184_cached_record_other_user: None => |c| c.pam_data("systemd-user-record-{USER1}", r#"{"userName":"root","uid":0}"#).item("tty", "pts/1");
+    // The record's environment settings (as pam_systemd_home caches them), applied at "success":
+    // only names not set yet (FOO stays), EMAIL, TZ when the zone file exists, LANG when the
+    // locale is installed; on every success path (no logind; a session on elogind).
+    n185_cached_record_settings: None => |c| c.pam_data("systemd-user-record-{USER1}", r#"{"userName":"{USER1}","uid":{UID1},"environment":["FOO=bar","EDITOR=vi","FOO=baz"],"emailAddress":"u@example.org","timeZone":"Europe/Berlin","preferredLanguage":"C.UTF-8"}"#).penv("FOO", "preset").args(&["debug"]).no_seats().item("tty", "pts/1");
+    n186_cached_record_settings_refused: None => |c| c.pam_data("systemd-user-record-{USER1}", r#"{"userName":"{USER1}","uid":{UID1},"environment":["OK=1","1BAD=2"],"emailAddress":"a\\b","timeZone":"Mars/Base","preferredLanguage":"de_DE.UTF-8"}"#).args(&["debug"]).no_seats().item("tty", "pts/1");
+    n187_cached_record_settings_per_machine: None => |c| c.pam_data("systemd-user-record-{USER1}", r#"{"userName":"{USER1}","uid":{UID1},"timeZone":"UTC","perMachine":[{"matchHostname":"no-such-host","timeZone":"Asia/Tokyo","environment":["X=1"]}]}"#).args(&["debug"]).no_seats().item("tty", "pts/1");
+    e185_cached_record_settings_session: Elogind => |c| c.pam_data("systemd-user-record-{USER1}", r#"{"userName":"{USER1}","uid":{UID1},"environment":["FOO=bar","XDG_SESSION_TYPE=wayland"],"emailAddress":"u@example.org","timeZone":"UTC","preferredLanguage":"POSIX"}"#).args(&["debug"]).item("tty", "pts/1");
 
     // --- limits, more forms ---------------------------------------------------------------------
     f180_limits_zeros: Fake => |c| limits(c, ["0%", "0", "1", "10000", "0"]);

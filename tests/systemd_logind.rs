@@ -644,4 +644,32 @@ rules_257! {
     d13_capability_arguments => |c| root257(c).item("tty", "pts/1")
         .args(&["debug", "default-capability-ambient-set=cap_kill,cap_chown,cap_nope", "default-capability-bounding-set=~cap_sys_module,cap_sys_rawio"]), class_is("user-early");
     d13_regular_user_on_seat0 => |c| user257(c).item("tty", "tty4").penv("XDG_SEAT", "seat0").penv("XDG_VTNR", "4"), |_| Ok(());
+    // The record's settings (a cached record, as pam_systemd_home leaves it): 257 overwrites
+    // what is set and joins several languages into LANGUAGE; without logind too (the gate).
+    d13_record_settings => |c| record_settings_257(c).item("tty", "pts/1"), env_has(&[("FOO", "bar"), ("EDITOR", "vi"), ("EMAIL", "u@example.org"), ("TZ", ":Europe/Berlin"), ("LANG", "C.UTF-8"), ("LANGUAGE", "C.UTF-8:POSIX")]);
+    d13_record_settings_no_logind => |c| record_settings_257(c).no_seats().item("tty", "pts/1"), env_has(&[("FOO", "bar"), ("LANGUAGE", "C.UTF-8:POSIX")]);
+}
+
+fn record_settings_257(c: Case) -> Case {
+    user257(c)
+        .pam_data(
+            "systemd-user-record-{USER1}",
+            r#"{"userName":"{USER1}","uid":{UID1},"environment":["FOO=bar","EDITOR=vi"],"emailAddress":"u@example.org","timeZone":"Europe/Berlin","preferredLanguage":"C.UTF-8","additionalLanguages":["POSIX","C.UTF-8"]}"#,
+        )
+        .penv("FOO", "preset")
+        .penv("LANG", "C")
+        .args(&["debug"])
+}
+
+/// These PAM env values after open (and a successful open).
+fn env_has(want: &'static [(&'static str, &'static str)]) -> impl Fn(&Outcome) -> Result<(), String> {
+    move |o: &Outcome| {
+        let got: Vec<(&str, Option<&str>)> = want.iter().map(|(k, _)| (*k, o.env_get(k))).collect();
+        let expected: Vec<(&str, Option<&str>)> = want.iter().map(|(k, v)| (*k, Some(*v))).collect();
+        if o.open_rc == Some(0) && got == expected {
+            Ok(())
+        } else {
+            Err(format!("open {:?}, env {got:?}, want {expected:?}", o.open_rc))
+        }
+    }
 }
