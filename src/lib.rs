@@ -31,8 +31,9 @@
 //!   `systemd-user` service registers a `manager`/`manager-early` session with a 257 logind;
 //!   with a 252 logind it gets only the runtime directory variables, as Debian 12's module.
 //! * **Process state** (257 only, as its C module): the ambient and inheritable capabilities
-//!   and the bounding set for what the session execs (`default-capability-ambient-set=`,
-//!   `default-capability-bounding-set=`, `CAP_WAKE_ALARM` for regular users on a seat).
+//!   and the bounding set for what the session execs (a cached record's `capabilityAmbientSet`
+//!   and `capabilityBoundingSet`, else `default-capability-ambient-set=`,
+//!   `default-capability-bounding-set=`, else `CAP_WAKE_ALARM` for regular users on a seat).
 //! * **PAM data read**: `systemd.memory_max`, `systemd.tasks_max`, `systemd.cpu_weight`,
 //!   `systemd.io_weight`, `systemd.runtime_max_sec` (strings from earlier modules, see
 //!   [`fuzz_api::session_properties`]); `systemd-user-record-<name>` (a JSON user record an

@@ -400,7 +400,17 @@ fn finish(
     }
     let all = caps::all_up_to(host.last_cap());
     let regular = user.disposition == Disposition::Regular;
-    let plan = caps::plan(args.ambient_set, args.bounding_set, regular, systemd_user, seat, all);
+    // The record's own sets take the place of the arguments'.
+    let (rec_ambient, rec_bounding) = record_settings::record_caps(&user.settings);
+    let pick = |rec: u64, arg: u64| if rec == caps::UNSET { arg } else { rec };
+    let plan = caps::plan(
+        pick(rec_ambient, args.ambient_set),
+        pick(rec_bounding, args.bounding_set),
+        regular,
+        systemd_user,
+        seat,
+        all,
+    );
     if let Some(a) = plan.ambient
         && let Err(e) = host.apply_ambient(a)
     {

@@ -1029,6 +1029,56 @@ fn record_settings_without_logind_follow_the_installed_systemd() {
     }
 }
 
+/// 257 takes a record's capability sets in place of the arguments' (the ambient one masked by
+/// the record's bounding set; unknown names skipped); an empty ambient set applies nothing, not
+/// the default. 252 knows no such fields.
+#[test]
+fn record_capability_sets_257() {
+    let kill = 1u64 << 5;
+    let chown = 1u64;
+    let rows: [(&str, &str, Vec<CapCall>); 4] = [
+        (
+            r#""capabilityAmbientSet":["cap_kill","CAP_CHOWN","cap_nope"],"capabilityBoundingSet":["cap_kill","5","cap_net_raw"]"#,
+            "",
+            vec![
+                CapCall::Ambient(kill, Ok(())),
+                CapCall::Bounding(kill | (1 << 13), Ok(())),
+            ],
+        ),
+        (
+            r#""capabilityAmbientSet":["cap_chown"]"#,
+            "default-capability-ambient-set=cap_kill default-capability-bounding-set=cap_chown,cap_kill",
+            vec![CapCall::Ambient(chown, Ok(())), CapCall::Bounding(chown | kill, Ok(()))],
+        ),
+        // Empty: nothing raised.
+        (r#""capabilityAmbientSet":[]"#, "", vec![]),
+        // Unsafe names refuse the field: the argument's set stays.
+        (
+            r#""capabilityAmbientSet":["cap\\kill"]"#,
+            "default-capability-ambient-set=cap_kill",
+            vec![CapCall::Ambient(kill, Ok(()))],
+        ),
+    ];
+    for (fields, args, calls) in rows {
+        let json = format!(r#"{{"userName":"alice","uid":1000,{fields}}}"#);
+        let mut pam = with_record(tty_login("alice"), &json);
+        let host = FakeHost::default().no_logind().expect_caps(calls);
+        let (r, _) = run_open(
+            &mut pam,
+            &mut ScriptedLogind::new(vec![]),
+            &host,
+            &format!("compat=257 {args}"),
+        );
+        r.unwrap();
+    }
+    // 252: the same record changes nothing.
+    let json = r#"{"userName":"alice","uid":1000,"capabilityAmbientSet":["cap_kill"]}"#;
+    let mut pam = with_record(tty_login("alice"), json);
+    let host = FakeHost::default().no_logind();
+    let (r, _) = run_open(&mut pam, &mut ScriptedLogind::new(vec![]), &host, "compat=252");
+    r.unwrap();
+}
+
 /// A PAM env refusal is the hook's result, with the C module's line.
 #[test]
 fn record_settings_putenv_failure() {

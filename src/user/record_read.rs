@@ -518,6 +518,13 @@ fn dispatch_settings(obj: &Value, out: &mut RecordSettings, regular: bool) {
     if let Some(v) = strings_field(obj, "additionalLanguages", settings::locale_is_valid_257) {
         out.additional_languages = v;
     }
+    // 257: sd_json_dispatch_strv() with SD_JSON_STRICT.
+    if let Some(v) = strings_field(obj, "capabilityAmbientSet", settings::string_is_safe) {
+        out.capability_ambient = Some(v);
+    }
+    if let Some(v) = strings_field(obj, "capabilityBoundingSet", settings::string_is_safe) {
+        out.capability_bounding = Some(v);
+    }
 }
 
 /// `per_machine_match()`: matchMachineId (a string or an array of strings, each a 128-bit ID in

@@ -9,8 +9,10 @@
 //! dispatcher refuses leaves the field as it was (permissive loading). The dispatchers differ by
 //! generation only for the languages, so both readings are kept.
 //!
-//! Not carried over (they would change the calling process, which this module does only for
-//! 257's capability sets): `umask`, `niceLevel`, the resource limits.
+//! 257 also reads the record's capability sets (`capabilityAmbientSet`, `capabilityBoundingSet`),
+//! which take the place of the `default-capability-*` arguments. Not carried over (they would
+//! change the calling process, which this module does only for 257's capability sets): `umask`,
+//! `niceLevel`, the resource limits.
 
 use super::utf8::utf8_is_valid;
 
@@ -28,6 +30,10 @@ pub struct RecordSettings {
     pub language_257: Option<Vec<u8>>,
     /// v257: `additionalLanguages` (valid locale names).
     pub additional_languages: Vec<Vec<u8>>,
+    /// v257: `capabilityAmbientSet`, `capabilityBoundingSet` (safe strings; names resolved when
+    /// applied).
+    pub capability_ambient: Option<Vec<Vec<u8>>>,
+    pub capability_bounding: Option<Vec<Vec<u8>>>,
 }
 
 impl RecordSettings {
@@ -129,6 +135,26 @@ pub fn timezone_file(name: &[u8]) -> Option<Vec<u8>> {
     let mut p = b"/usr/share/zoneinfo/".to_vec();
     p.extend_from_slice(name);
     Some(p)
+}
+
+/// v257's `parse_caps_strv()`: the capabilities named (by name or number); unknown names are
+/// skipped.
+pub fn caps_of(names: &[Vec<u8>]) -> u64 {
+    names
+        .iter()
+        .filter_map(|n| crate::caps::from_name(n))
+        .fold(0, |acc, c| acc | (1u64 << c))
+}
+
+/// v257's `user_record_capability_{ambient,bounding}_set()`: `(ambient, bounding)`, each
+/// `caps::UNSET` when the record has none; the ambient set is masked by the record's bounding set.
+pub fn record_caps(s: &RecordSettings) -> (u64, u64) {
+    let bounding = s.capability_bounding.as_deref().map_or(crate::caps::UNSET, caps_of);
+    let ambient = s
+        .capability_ambient
+        .as_deref()
+        .map_or(crate::caps::UNSET, |a| caps_of(a) & bounding);
+    (ambient, bounding)
 }
 
 /// The locales `locale_is_installed()` accepts without asking `newlocale()`.
