@@ -73,16 +73,29 @@ pub fn close_hook(pam: &mut Pam, argv: &[&[u8]], scope: &Scope) -> Result<(), Er
 }
 
 /// Parses the arguments and logs their warnings, worded as the generation that is known at this
-/// point (`compat=`, else `known`, else 252's words).
+/// point (`compat=`, else `known`, else the installed systemd's, else 252's words).
 fn parse_args<'a>(argv: &[&'a [u8]], host: &impl Host, scope: &Scope, known: Option<Generation>) -> Args<'a> {
     let mut warnings = Vec::new();
     let args = args::parse_with(argv, caps::all_up_to(host.last_cap()), |w| warnings.push(w));
-    let words = args.compat.or(known).unwrap_or(Generation::V252);
+    let words = args
+        .compat
+        .or(known)
+        .or_else(|| (!warnings.is_empty()).then(|| installed_generation(host)))
+        .unwrap_or(Generation::V252);
     for w in &warnings {
         warn!("{}", w.text(words));
     }
     scope.set_debug(args.debug);
     args
+}
+
+/// The generation of the installed systemd, for what happens before (or without) an answer
+/// from logind: its C module is the one this host would run. No systemd (elogind): 252.
+fn installed_generation(host: &impl Host) -> Generation {
+    match host.systemd_version() {
+        Some(v) if v >= 256 => Generation::V257,
+        _ => Generation::V252,
+    }
 }
 
 /// The user, as far as the story needs it.
@@ -118,11 +131,8 @@ pub fn open<P: PamOps, L: Logind, H: Host>(
     let user = acquire_user(pam, host)?;
     if !host.logind_running() {
         // The generation is unknown here; only 252 pinned skips what 257 does at "success".
-        // No logind to ask: the installed systemd's generation (elogind hosts have none: 252).
-        let installed = match host.systemd_version() {
-            Some(v) if v >= 256 => Generation::V257,
-            _ => Generation::V252,
-        };
+        // No logind to ask: the installed systemd's generation.
+        let installed = installed_generation(host);
         return finish(pam, host, &args, args.compat.unwrap_or(installed), &user, false, b"");
     }
 

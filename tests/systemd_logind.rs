@@ -647,6 +647,7 @@ rules_257! {
     // The record's settings (a cached record, as pam_systemd_home leaves it): 257 overwrites
     // what is set and joins several languages into LANGUAGE; without logind too (the gate).
     d13_record_settings => |c| record_settings_257(c).item("tty", "pts/1"), env_has(&[("FOO", "bar"), ("EDITOR", "vi"), ("EMAIL", "u@example.org"), ("TZ", ":Europe/Berlin"), ("LANG", "C.UTF-8"), ("LANGUAGE", "C.UTF-8:POSIX")]);
+    d13_unknown_argument_words => |c| user257(c).item("tty", "pts/1").args(&["bogus", "debug=maybe"]), class_is("user");
     d13_record_capability_sets => |c| root257(c).item("tty", "pts/1").pam_data("systemd-user-record-root", r#"{"userName":"root","uid":0,"capabilityAmbientSet":["cap_kill","cap_chown","cap_nope"],"capabilityBoundingSet":["cap_kill","cap_setpcap","21"]}"#), class_is("user-early");
     d13_record_settings_no_logind => |c| record_settings_257(c).no_seats().item("tty", "pts/1"), env_has(&[("FOO", "bar"), ("LANGUAGE", "C.UTF-8:POSIX")]);
 }

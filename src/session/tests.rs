@@ -1471,12 +1471,28 @@ fn capability_sets() {
         .unwrap();
 }
 
-/// Argument warnings: 252's words unless `compat=257`; capability warnings at close too.
+/// Argument warnings, before logind answers: in the words of `compat=`, else of the installed
+/// systemd (252's without one); capability warnings at close too.
 #[test]
 fn argument_warnings() {
+    for (installed, line) in [
+        (Some(252), "WARN Unknown parameter 'bogus', ignoring"),
+        (None, "WARN Unknown parameter 'bogus', ignoring"),
+        (Some(257), "WARN Unknown parameter 'bogus', ignoring."),
+    ] {
+        let mut host = FakeHost::default().no_logind();
+        host.systemd = installed;
+        let (_, log) = run_open(&mut tty_login("root"), &mut ScriptedLogind::new(vec![]), &host, "bogus");
+        assert_eq!(log, [line], "{installed:?}");
+        let (_, log) = run_open(
+            &mut tty_login("root"),
+            &mut ScriptedLogind::new(vec![]),
+            &host,
+            "bogus compat=252",
+        );
+        assert_eq!(log, ["WARN Unknown parameter 'bogus', ignoring"], "{installed:?}");
+    }
     let host = FakeHost::default().no_logind();
-    let (_, log) = run_open(&mut tty_login("root"), &mut ScriptedLogind::new(vec![]), &host, "bogus");
-    assert_eq!(log, ["WARN Unknown parameter 'bogus', ignoring"]);
     let (_, log) = run_open(
         &mut tty_login("root"),
         &mut ScriptedLogind::new(vec![]),
