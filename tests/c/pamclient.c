@@ -37,6 +37,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "unescape.h"
+
 #define MAXFDS 1024
 #define MAXARGS 64
 
@@ -51,30 +53,10 @@ static void usage(void) {
         exit(2);
 }
 
-static int hexval(char c) {
-        if (c >= '0' && c <= '9') return c - '0';
-        if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-        if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-        return -1;
-}
-
-/* Decode \xHH and \\ escapes. Returns a malloc'ed string. */
-static char *unescape(const char *s) {
-        size_t n = strlen(s);
-        char *out = malloc(n + 1), *o = out;
+/* unescape(), for values from the command line: out of memory ends the program. */
+static char *unescape_arg(const char *s) {
+        char *out = unescape(s);
         if (!out) exit(1);
-        for (size_t i = 0; i < n; i++) {
-                if (s[i] == '\\' && i + 1 < n && s[i + 1] == '\\') {
-                        *o++ = '\\';
-                        i++;
-                } else if (s[i] == '\\' && s[i + 1] == 'x' && hexval(s[i + 2]) >= 0 &&
-                           hexval(s[i + 3]) >= 0) {
-                        *o++ = (char) (hexval(s[i + 2]) * 16 + hexval(s[i + 3]));
-                        i += 3;
-                } else
-                        *o++ = s[i];
-        }
-        *o = 0;
         return out;
 }
 
@@ -254,7 +236,7 @@ int main(int argc, char **argv) {
         fflush(stdout);
 
         for (int i = 0; i < nenvs; i++) {
-                char *kv = unescape(envs[i]);
+                char *kv = unescape_arg(envs[i]);
                 char *eq = strchr(kv, '=');
                 if (!eq) usage();
                 *eq = 0;
@@ -275,7 +257,7 @@ int main(int argc, char **argv) {
         }
 
         for (int i = 0; i < nitems; i++) {
-                char *kv = unescape(items[i]);
+                char *kv = unescape_arg(items[i]);
                 char *eq = strchr(kv, '=');
                 if (!eq) usage();
                 *eq = 0;
@@ -296,7 +278,7 @@ int main(int argc, char **argv) {
                 free(kv);
         }
         for (int i = 0; i < npenvs; i++) {
-                char *kv = unescape(penvs[i]);
+                char *kv = unescape_arg(penvs[i]);
                 rc = pam_putenv(h, kv);
                 if (rc != PAM_SUCCESS) {
                         printf("putenv_rc=%d\n", rc);
