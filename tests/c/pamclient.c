@@ -167,6 +167,18 @@ static void print_env(pam_handle_t *h, const char *prefix) {
         free(env);
 }
 
+/* The state after a step: PAM env, fds new since the start, thread count, under the keys
+ * "env<tag>=", "fd<tag>=" and "threads<tag>=". */
+static void print_state(pam_handle_t *h, const char *tag) {
+        char env[64], fd[64], threads[64];
+        snprintf(env, sizeof env, "env%s=", tag);
+        snprintf(fd, sizeof fd, "fd%s", tag);
+        snprintf(threads, sizeof threads, "threads%s", tag);
+        print_env(h, env);
+        print_new_fds(fd);
+        print_threads(threads);
+}
+
 int main(int argc, char **argv) {
         const char *confdir = NULL, *service = NULL;
         char *items[MAXARGS], *penvs[MAXARGS], *envs[MAXARGS];
@@ -292,16 +304,12 @@ int main(int argc, char **argv) {
                 rc = pam_open_session(h, 0);
                 printf("open_rc=%d\nopen_ms=%ld\n", rc, now_ms() - t0);
                 fflush(stdout);
-                print_env(h, "env=");
-                print_new_fds("fd");
-                print_threads("threads");
+                print_state(h, "");
                 if (open_twice) {
                         rc = pam_open_session(h, 0);
                         printf("open2_rc=%d\n", rc);
                         fflush(stdout);
-                        print_env(h, "env2=");
-                        print_new_fds("fd2");
-                        print_threads("threads2");
+                        print_state(h, "2");
                 }
                 if (sleep_after_open > 0) usleep((useconds_t) (sleep_after_open * 1e6));
                 if (run_after_open) (void) !system(run_after_open);
@@ -311,9 +319,7 @@ int main(int argc, char **argv) {
                 rc = pam_close_session(h, 0);
                 printf("close_rc=%d\nclose_ms=%ld\n", rc, now_ms() - t0);
                 fflush(stdout);
-                print_env(h, "env_after_close=");
-                print_new_fds("fd_after_close");
-                print_threads("threads_after_close");
+                print_state(h, "_after_close");
         }
         rc = pam_end(h, PAM_SUCCESS);
         printf("end_rc=%d\n", rc);
