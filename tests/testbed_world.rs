@@ -315,66 +315,53 @@ fn command_status_and_temp_state_dir() {
 // Failures of the testbed itself
 // ---------------------------------------------------------------------------------------------
 
+/// `testbed run ARGS --state DIR -- true` with `envs` (DIR a fresh state dir): a failure of the
+/// testbed itself naming `want`, with nothing left behind.
+fn setup_fails(tag: &str, args: &[&str], envs: &[(&str, &str)], want: &str) -> RunnerOutput {
+    let state = Dir::new(tag);
+    let args = [args, &["--state", state.s(), "--", "true"]].concat();
+    let o = testbed(&args, envs, Duration::from_secs(40));
+    assert_setup_failure(&o, want);
+    assert_clean(&state.0, false, Duration::from_secs(5), &ctx(&o));
+    o
+}
+
 #[test]
 fn no_cgroup2_is_exit_125() {
-    let state = Dir::new("nocg2");
-    let o = testbed(
-        &["--logind", "systemd", "--state", state.s(), "--", "true"],
+    setup_fails(
+        "nocg2",
+        &["--logind", "systemd"],
         &[("TESTBED_CGROUP2", "/tmp")],
-        Duration::from_secs(40),
+        "no cgroup2 hierarchy",
     );
-    assert_setup_failure(&o, "no cgroup2 hierarchy");
-    assert_clean(&state.0, false, Duration::from_secs(5), &ctx(&o));
 }
 
 #[test]
 fn mmdebstrap_missing_is_exit_125() {
-    let state = Dir::new("nommdeb");
     let cache = Dir::new("nommdeb-cache");
-    let o = testbed(
-        &[
-            "--world",
-            "debian13",
-            "--logind",
-            "systemd",
-            "--state",
-            state.s(),
-            "--",
-            "true",
-        ],
+    setup_fails(
+        "nommdeb",
+        &["--world", "debian13", "--logind", "systemd"],
         &[
             ("PAM_SYSTEMD_RS_CACHE_ROOT", cache.s()),
             ("PAM_SYSTEMD_RS_MMDEBSTRAP", "mmdebstrap-is-not-installed"),
         ],
-        Duration::from_secs(40),
+        "mmdebstrap-is-not-installed is not installed",
     );
-    assert_setup_failure(&o, "mmdebstrap-is-not-installed is not installed");
-    assert_clean(&state.0, false, Duration::from_secs(5), &ctx(&o));
 }
 
 #[test]
 fn unreachable_mirror_is_exit_125() {
-    let state = Dir::new("nomirror");
     let cache = Dir::new("nomirror-cache");
-    let o = testbed(
-        &[
-            "--world",
-            "debian13",
-            "--logind",
-            "systemd",
-            "--state",
-            state.s(),
-            "--",
-            "true",
-        ],
+    setup_fails(
+        "nomirror",
+        &["--world", "debian13", "--logind", "systemd"],
         &[
             ("PAM_SYSTEMD_RS_CACHE_ROOT", cache.s()),
             ("PAM_SYSTEMD_RS_MIRROR", "http://127.0.0.1:9/debian"),
         ],
-        Duration::from_secs(40),
+        "mmdebstrap trixie failed",
     );
-    assert_setup_failure(&o, "mmdebstrap trixie failed");
-    assert_clean(&state.0, false, Duration::from_secs(5), &ctx(&o));
     // No half-built root is left in the cache.
     let roots: Vec<_> = std::fs::read_dir(cache.0.join("roots"))
         .map(|d| d.flatten().map(|e| e.file_name()).collect())
@@ -389,37 +376,29 @@ fn unreachable_mirror_is_exit_125() {
 
 #[test]
 fn pid1_exiting_during_boot_is_exit_125() {
-    let state = Dir::new("p1exit");
-    let o = testbed(
-        &["--logind", "systemd", "--state", state.s(), "--", "true"],
+    setup_fails(
+        "p1exit",
+        &["--logind", "systemd"],
         &[("TESTBED_SYSTEMD", "/bin/false")],
-        Duration::from_secs(40),
+        "exited during boot",
     );
-    assert_setup_failure(&o, "exited during boot");
-    assert_clean(&state.0, false, Duration::from_secs(5), &ctx(&o));
 }
 
 #[test]
 fn pid1_not_up_within_10s_is_exit_125() {
     // logind's start never finishes: the boot does not complete.
-    let state = Dir::new("p1slow");
-    let o = testbed(
+    let o = setup_fails(
+        "p1slow",
         &[
             "--logind",
             "systemd",
-            "--state",
-            state.s(),
             "--unit-dropin",
             "systemd-logind.service:[Service]\\nExecStartPre=/bin/sleep 60",
-            "--",
-            "true",
         ],
         &[],
-        Duration::from_secs(40),
+        "was not up within 10 s",
     );
-    assert_setup_failure(&o, "was not up within 10 s");
     assert!(o.elapsed >= Duration::from_secs(10), "{}", ctx(&o));
-    assert_clean(&state.0, false, Duration::from_secs(5), &ctx(&o));
 }
 
 // ---------------------------------------------------------------------------------------------
