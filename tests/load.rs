@@ -146,6 +146,33 @@ fn testbed(name: &str, logind: &str, world: World, script: &str, limit: Duration
 
 const N: usize = 64;
 
+/// Shell for the start of a concurrent run: the pamtest stack with our module, then N pamclient
+/// logins in the background (users 1 and 2 in turn, tty pts/<i>, output in $S/c<i>.out), each
+/// holding its session `hold` seconds, their pids in $pids; then up to `tries` polls, 50 ms
+/// apart, of `count` (the sessions held) until all N are held: the most seen is `held_max=`.
+fn start_logins(hold: u32, count: &str, tries: u32) -> String {
+    format!(
+        r#"M="$TESTBED_MODULE_PATH"
+printf 'session required %s debug timeout=60\n' "$M" > "$S/pam.conf.d/pamtest"
+pids=""
+for i in $(seq {N}); do
+  u=$TESTBED_USER1; [ $((i % 2)) = 0 ] && u=$TESTBED_USER2
+  {client} --confdir "$S/pam.conf.d" --service pamtest --user "$u" --item tty=pts/$i \
+      --sleep-after-open {hold} >"$S/c$i.out" 2>&1 </dev/null &
+  pids="$pids $!"
+done
+max=0
+for t in $(seq {tries}); do
+  n={count}
+  [ "$n" -gt "$max" ] && max=$n
+  [ "$n" -ge {N} ] && break
+  sleep 0.05
+done
+echo "held_max=$max""#,
+        client = q(&pamclient()),
+    )
+}
+
 /// Every client of a concurrent run (`c1.out` … `c64.out`) opened and closed with rc 0, has a
 /// line for which `also` holds (`what` it shows), and got a session id no other client got.
 fn assert_clients(r: &Run, what: &str, also: impl Fn(&str) -> bool) {
@@ -184,32 +211,15 @@ fn assert_replies_quiet(lines: &[&SyslogLine]) {
 
 #[test]
 fn sixty_four_concurrent_logins_against_elogind() {
-    let client = pamclient();
     let script = format!(
         r#"
-M="$TESTBED_MODULE_PATH"
-printf 'session required %s debug timeout=60\n' "$M" > "$S/pam.conf.d/pamtest"
-pids=""
-for i in $(seq {N}); do
-  u=$TESTBED_USER1; [ $((i % 2)) = 0 ] && u=$TESTBED_USER2
-  {client} --confdir "$S/pam.conf.d" --service pamtest --user "$u" --item tty=pts/$i \
-      --sleep-after-open 10 >"$S/c$i.out" 2>&1 </dev/null &
-  pids="$pids $!"
-done
-max=0
-for t in $(seq 300); do
-  n=$("$Q" ids 2>/dev/null | wc -l)
-  [ "$n" -gt "$max" ] && max=$n
-  [ "$n" -ge {N} ] && break
-  sleep 0.05
-done
-echo "held_max=$max"
+{start}
 "$Q" sessions >"$S/during.txt" 2>&1
 for p in $pids; do wait "$p"; done
 if "$Q" wait-empty 30; then echo "empty=1"; else echo "empty=0"; fi
 echo "after=$("$Q" ids 2>/dev/null | wc -l)"
 "#,
-        client = q(&client),
+        start = start_logins(10, r#"$("$Q" ids 2>/dev/null | wc -l)"#, 300),
     );
     let r = testbed(
         "concurrent",
@@ -308,28 +318,11 @@ echo "releases=$(grep -c '"method":"ReleaseSession"' "$S/fake-calls.jsonl")"
 
 /// 64 concurrent logins with our module against real systemd (PID 1, logind, user@, scopes).
 fn concurrent_logins_real_systemd(world: World) {
-    let client = pamclient();
     let script = format!(
         r#"
-M="$TESTBED_MODULE_PATH"
-printf 'session required %s debug timeout=60\n' "$M" > "$S/pam.conf.d/pamtest"
 # Sessions with a tty are the clients' (on 257 the user managers have sessions of their own).
 held() {{ loginctl list-sessions --no-legend 2>/dev/null | grep -c ' pts/' || true; }}
-pids=""
-for i in $(seq {N}); do
-  u=$TESTBED_USER1; [ $((i % 2)) = 0 ] && u=$TESTBED_USER2
-  {client} --confdir "$S/pam.conf.d" --service pamtest --user "$u" --item tty=pts/$i \
-      --sleep-after-open 15 >"$S/c$i.out" 2>&1 </dev/null &
-  pids="$pids $!"
-done
-max=0
-for t in $(seq 600); do
-  n=$(held)
-  [ "$n" -gt "$max" ] && max=$n
-  [ "$n" -ge {N} ] && break
-  sleep 0.05
-done
-echo "held_max=$max"
+{start}
 loginctl list-sessions --no-legend >"$S/during.txt" 2>&1
 # The scopes' cgroups PID 1 made (read from cgroupfs: no D-Bus call to a busy PID 1), polled for
 # up to 5 s while the sessions are held: the most seen at once.
@@ -345,7 +338,7 @@ for p in $pids; do wait "$p"; done
 for t in $(seq 300); do [ "$(held)" = 0 ] && break; sleep 0.1; done
 echo "after=$(held)"
 "#,
-        client = q(&client),
+        start = start_logins(15, "$(held)", 600),
     );
     let r = testbed(
         &format!("concurrent-{}", world.name()),
