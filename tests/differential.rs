@@ -101,27 +101,7 @@ fn normalise_session_fd(t: &str) -> String {
     format!("{}<fd>{}", &t[..start], &rest[n..])
 }
 
-/// The classes only logind ≥ 256 knows, which our 257 rules may put in the PIDFD attempt.
-fn class_257_only(c: &str) -> bool {
-    [
-        "user-early",
-        "user-incomplete",
-        "manager",
-        "manager-early",
-        "background-light",
-    ]
-    .contains(&c)
-}
-
-fn remove_idx(v: &[Value], idx: &[usize]) -> Vec<Value> {
-    v.iter()
-        .enumerate()
-        .filter(|(i, _)| !idx.contains(i))
-        .map(|(_, x)| x.clone())
-        .collect()
-}
-
-fn view(o: &Outcome, logind: Logind) -> View {
+fn view(o: &Outcome, logind: Logind, ours: bool) -> View {
     let c = o.comparable();
     let mut v = View {
         client_rc: o.client_rc,
@@ -179,63 +159,9 @@ fn view(o: &Outcome, logind: Logind) -> View {
         Logind::Elogind => match busmon::calls(o) {
             Err(e) => v.setup_problems.push(e),
             Ok(calls) => {
-                let mut i = 0;
-                while i < calls.len() {
-                    let k = &calls[i];
-                    if k.member == "CreateSessionWithPIDFD" {
-                        if !k.reply.starts_with("error org.freedesktop.DBus.Error.UnknownMethod") {
-                            v.pidfd_problems.push(format!(
-                                "CreateSessionWithPIDFD answered {:?}, not UnknownMethod",
-                                k.reply
-                            ));
-                        }
-                        let systemd_user = k.data.get(2).and_then(Value::as_str) == Some("systemd-user");
-                        match calls.get(i + 1) {
-                            Some(n) if n.member == "CreateSession" => {
-                                // uhsssssussbssta(sv) vs uusssssussbssa(sv): drop pid/pidfd, flags,
-                                // and the class where 257 chose one that 252 does not know.
-                                let mut drop = vec![1, 13];
-                                let mut drop_b = vec![1];
-                                if k.data.get(4).and_then(Value::as_str).is_some_and(class_257_only) {
-                                    drop.push(4);
-                                    drop_b.push(4);
-                                }
-                                let a = remove_idx(&k.data, &drop);
-                                let b = remove_idx(&n.data, &drop_b);
-                                if a != b || k.signature != "uhsssssussbssta(sv)" {
-                                    v.pidfd_problems.push(format!(
-                                        "CreateSessionWithPIDFD {} {} differs from the CreateSession that \
-                                         follows it: {} {}",
-                                        k.signature,
-                                        Value::Array(k.data.clone()),
-                                        n.signature,
-                                        Value::Array(n.data.clone())
-                                    ));
-                                }
-                                if k.data.get(13).and_then(Value::as_i64) != Some(0) {
-                                    v.pidfd_problems
-                                        .push(format!("PIDFD flags not 0: {:?}", k.data.get(13)));
-                                }
-                            }
-                            other if !(systemd_user && other.is_none_or(|c| c.member != "CreateSession")) => {
-                                v.pidfd_problems.push(format!(
-                                    "CreateSessionWithPIDFD not followed by CreateSession but by {:?}",
-                                    other.map(|c| c.member.clone())
-                                ))
-                            }
-                            _ => {}
-                        }
-                    } else {
-                        v.calls.push(format!(
-                            "{}({}) {} -> {}",
-                            k.member,
-                            k.signature,
-                            Value::Array(k.data.clone()),
-                            k.reply
-                        ));
-                    }
-                    i += 1;
-                }
+                let checked = pair::check_pidfd(&calls, ours, false);
+                v.calls = checked.comparable;
+                v.pidfd_problems = checked.problems;
             }
         },
         _ if logind == Logind::None => {
@@ -306,7 +232,7 @@ fn log_line_matches(c: &(u32, String), r: &(u32, String)) -> bool {
         return false;
     }
     if PREFIX_LINES.iter().any(|p| c.1.starts_with(p)) {
-        r.1 == c.1 || (r.1.starts_with(&c.1) && r.1[c.1.len()..].starts_with(" (") && r.1.ends_with(')'))
+        is_text_with_details(&c.1, &r.1)
     } else {
         c.1 == r.1
     }
@@ -394,48 +320,13 @@ fn compare(c: &View, r: &View) -> Vec<String> {
         &mut d,
     );
     diff_lists("module log lines", &c.log, &r.log, log_line_matches, &mut d);
-    if !c.pidfd_problems.is_empty() {
-        d.push(format!(
-            "the C module sent CreateSessionWithPIDFD?! {:?}",
-            c.pidfd_problems
-        ));
+    for p in &c.pidfd_problems {
+        d.push(format!("C: {p}"));
     }
     for p in &r.pidfd_problems {
         d.push(format!("ours: {p}"));
     }
     d
-}
-
-/// Client stdout without the bus-monitor lines, for failure messages.
-fn short_summary(o: &Outcome) -> String {
-    let mut s = String::new();
-    writeln!(
-        s,
-        "runner_rc={} client_rc={:?} elapsed={:?}",
-        o.runner_rc, o.client_rc, o.elapsed
-    )
-    .unwrap();
-    for l in o.stdout.lines().filter(|l| !l.starts_with("busmon=")) {
-        writeln!(s, "    {l}").unwrap();
-    }
-    if !o.stderr.is_empty() {
-        writeln!(s, "  stderr: {}", o.stderr.trim_end()).unwrap();
-    }
-    for r in &o.records {
-        writeln!(s, "  record {r}").unwrap();
-    }
-    for l in o.stdout.lines().filter_map(|l| l.strip_prefix("busmon=")) {
-        if l.contains("org.freedesktop.login1") || l.contains("\"error\"") {
-            writeln!(s, "  busmon {l}").unwrap();
-        }
-    }
-    for l in &o.syslog {
-        writeln!(s, "  syslog {}", l.raw).unwrap();
-    }
-    if o.runner_rc != 0 {
-        writeln!(s, "  runner log:\n{}", o.runner_log).unwrap();
-    }
-    s
 }
 
 fn prepare(m: &Module, logind: Logind, build: fn(Case) -> Case) -> Case {
@@ -447,24 +338,9 @@ fn prepare(m: &Module, logind: Logind, build: fn(Case) -> Case) -> Case {
 }
 
 fn run_case(name: &str, logind: Logind, build: fn(Case) -> Case) {
-    let c_mod = Module::c();
-    let rs_mod = Module::rs();
-    assert!(
-        rs_mod.path.exists(),
-        "our module {} does not exist (cargo build)",
-        rs_mod.path.display()
-    );
-    let c_case = prepare(&c_mod, logind, build);
-    let rs_case = prepare(&rs_mod, logind, build);
-    // Build the shared binaries once before the two runs race for them.
-    let _ = (testkit_dir(), pamclient(), testhelper());
-    let (oc, or) = std::thread::scope(|s| {
-        let h = s.spawn(|| c_case.run());
-        let r = rs_case.run();
-        (h.join().expect("C run panicked"), r)
-    });
-    let vc = view(&oc, logind);
-    let vr = view(&or, logind);
+    let (oc, or) = pair::run(|m| prepare(m, logind, build));
+    let vc = view(&oc, logind, false);
+    let vr = view(&or, logind, true);
     let mut problems = Vec::new();
     for p in &vc.setup_problems {
         problems.push(format!("C run broken: {p}"));
@@ -481,8 +357,8 @@ fn run_case(name: &str, logind: Logind, build: fn(Case) -> Case) {
     for p in problems.iter().chain(&diffs) {
         writeln!(msg, "* {p}").unwrap();
     }
-    writeln!(msg, "--- C run ---\n{}", short_summary(&oc)).unwrap();
-    writeln!(msg, "--- our run ---\n{}", short_summary(&or)).unwrap();
+    writeln!(msg, "--- C run ---\n{}", oc.summary()).unwrap();
+    writeln!(msg, "--- our run ---\n{}", or.summary()).unwrap();
     panic!("{msg}");
 }
 

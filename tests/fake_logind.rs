@@ -156,15 +156,41 @@ fn close_releases_and_fd_lives_until_exit() {
         "{s}"
     );
     assert!(o.fds_after_end.iter().any(|f| f.fd == fifo && f.kind == "fifo"), "{s}");
-    // ... the fake sees EOF only once the process is gone (not even a child shell holds it).
+    // ... and the fake agrees: asked just before the client exits (the probe polls the FIFO's
+    // read end then and there, and records any EOF it finds before its answer), the session still
+    // has a writer and no EOF has been recorded ...
+    let id = o.creates()[0]
+        .get("reply")
+        .and_then(|r| r.get("id"))
+        .and_then(Value::as_str)
+        .map(str::to_string);
+    assert_eq!(id.as_deref(), Some("c1"), "{s}");
+    let event = |r: &Value| r.get("event").and_then(Value::as_str).map(str::to_string);
+    let ids = |r: &Value, k: &str| -> Option<Vec<String>> {
+        r.get(k)?
+            .as_array()?
+            .iter()
+            .map(|x| x.as_str().map(str::to_string))
+            .collect()
+    };
+    let probes: Vec<&Value> = o
+        .records_before_exit
+        .iter()
+        .filter(|r| event(r).as_deref() == Some("probe"))
+        .collect();
+    assert_eq!(probes.len(), 1, "one probe record before exit expected\n{s}");
+    assert_eq!(ids(probes[0], "open"), Some(vec!["c1".to_string()]), "{s}");
+    assert_eq!(ids(probes[0], "hung_up"), Some(vec![]), "{s}");
     assert!(
         !o.records_before_exit
             .iter()
-            .any(|r| r.get("event").and_then(Value::as_str) == Some("fifo-eof")),
+            .any(|r| event(r).as_deref() == Some("fifo-eof")),
         "fifo-eof before the client exited\n{s}"
     );
-    assert!(!o.records_before_exit.is_empty(), "{s}");
+    // ... only once the process is gone (not even a child shell holds it) comes the EOF, once
+    // (the probe, recorded before the snapshot, saw the FIFO still held).
     assert_eq!(o.fifo_eofs().len(), 1, "{s}");
+    assert_eq!(o.fifo_eofs()[0].get("id").and_then(Value::as_str), Some("c1"), "{s}");
     assert_eq!(o.threads_after_close, Some(1), "{s}");
     assert_eq!(o.threads_after_end, Some(1), "{s}");
     // Close keeps the env.
