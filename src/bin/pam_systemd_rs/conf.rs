@@ -154,37 +154,23 @@ mod tests {
         ] {
             std::fs::create_dir_all(root.join(d)).unwrap();
         }
-        std::fs::write(
-            root.join("etc/systemd/logind.conf"),
-            "[Login]\n#UserStopDelaySec=10\nKillUserProcesses=no\nSessionsMax=8192\n",
-        )
-        .unwrap();
-        std::fs::write(
-            root.join("usr/lib/systemd/logind.conf.d/10-a.conf"),
-            "[Login]\nSessionsMax=4\n",
-        )
-        .unwrap();
-        // Same name in /run hides /usr/lib's.
-        std::fs::write(
-            root.join("usr/lib/systemd/logind.conf.d/20-b.conf"),
-            "[Login]\nSessionsMax=99\n",
-        )
-        .unwrap();
-        std::fs::write(
-            root.join("run/systemd/logind.conf.d/20-b.conf"),
-            "[Login]\nSessionsMax=3\n",
-        )
-        .unwrap();
-        std::fs::write(
-            root.join("etc/systemd/logind.conf.d/x.conf"),
-            "[Other]\nUserStopDelaySec=5\n[Login]\nUserStopDelaySec=0\n",
-        )
-        .unwrap();
-        std::fs::write(
-            root.join("etc/systemd/logind.conf.d/ignored.txt"),
-            "[Login]\nSessionsMax=1\n",
-        )
-        .unwrap();
+        for (file, text) in [
+            (
+                "etc/systemd/logind.conf",
+                "[Login]\n#UserStopDelaySec=10\nKillUserProcesses=no\nSessionsMax=8192\n",
+            ),
+            ("usr/lib/systemd/logind.conf.d/10-a.conf", "[Login]\nSessionsMax=4\n"),
+            // Same name in /run hides /usr/lib's.
+            ("usr/lib/systemd/logind.conf.d/20-b.conf", "[Login]\nSessionsMax=99\n"),
+            ("run/systemd/logind.conf.d/20-b.conf", "[Login]\nSessionsMax=3\n"),
+            (
+                "etc/systemd/logind.conf.d/x.conf",
+                "[Other]\nUserStopDelaySec=5\n[Login]\nUserStopDelaySec=0\n",
+            ),
+            ("etc/systemd/logind.conf.d/ignored.txt", "[Login]\nSessionsMax=1\n"),
+        ] {
+            std::fs::write(root.join(file), text).unwrap();
+        }
         let c = read(&root, false);
         let _ = std::fs::remove_dir_all(&root);
         assert_eq!(c.files.len(), 4, "{c:?}");
