@@ -143,34 +143,38 @@ pub fn sessions_max(v: &str) -> Option<u64> {
 mod tests {
     use super::*;
 
+    /// A fresh root under /tmp with these files (parent directories created).
+    fn tree(tag: &str, files: &[(&str, &str)]) -> std::path::PathBuf {
+        let root = std::env::temp_dir().join(format!("doctor-conf-{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        for (file, text) in files {
+            let path = root.join(file);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        }
+        root
+    }
+
     #[test]
     fn dropins_override_main_file_in_order() {
-        let root = std::env::temp_dir().join(format!("doctor-conf-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&root);
-        for d in [
-            "etc/systemd/logind.conf.d",
-            "usr/lib/systemd/logind.conf.d",
-            "run/systemd/logind.conf.d",
-        ] {
-            std::fs::create_dir_all(root.join(d)).unwrap();
-        }
-        for (file, text) in [
-            (
-                "etc/systemd/logind.conf",
-                "[Login]\n#UserStopDelaySec=10\nKillUserProcesses=no\nSessionsMax=8192\n",
-            ),
-            ("usr/lib/systemd/logind.conf.d/10-a.conf", "[Login]\nSessionsMax=4\n"),
-            // Same name in /run hides /usr/lib's.
-            ("usr/lib/systemd/logind.conf.d/20-b.conf", "[Login]\nSessionsMax=99\n"),
-            ("run/systemd/logind.conf.d/20-b.conf", "[Login]\nSessionsMax=3\n"),
-            (
-                "etc/systemd/logind.conf.d/x.conf",
-                "[Other]\nUserStopDelaySec=5\n[Login]\nUserStopDelaySec=0\n",
-            ),
-            ("etc/systemd/logind.conf.d/ignored.txt", "[Login]\nSessionsMax=1\n"),
-        ] {
-            std::fs::write(root.join(file), text).unwrap();
-        }
+        let root = tree(
+            "order",
+            &[
+                (
+                    "etc/systemd/logind.conf",
+                    "[Login]\n#UserStopDelaySec=10\nKillUserProcesses=no\nSessionsMax=8192\n",
+                ),
+                ("usr/lib/systemd/logind.conf.d/10-a.conf", "[Login]\nSessionsMax=4\n"),
+                // Same name in /run hides /usr/lib's.
+                ("usr/lib/systemd/logind.conf.d/20-b.conf", "[Login]\nSessionsMax=99\n"),
+                ("run/systemd/logind.conf.d/20-b.conf", "[Login]\nSessionsMax=3\n"),
+                (
+                    "etc/systemd/logind.conf.d/x.conf",
+                    "[Other]\nUserStopDelaySec=5\n[Login]\nUserStopDelaySec=0\n",
+                ),
+                ("etc/systemd/logind.conf.d/ignored.txt", "[Login]\nSessionsMax=1\n"),
+            ],
+        );
         let c = read(&root, false);
         let _ = std::fs::remove_dir_all(&root);
         assert_eq!(c.files.len(), 4, "{c:?}");
@@ -202,26 +206,20 @@ mod tests {
 
     #[test]
     fn elogind_reads_its_own_files() {
-        let root = std::env::temp_dir().join(format!("doctor-conf-elogind-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&root);
-        for d in [
-            "etc/systemd",
-            "etc/elogind",
-            "usr/lib/elogind/logind.conf.d",
-            "usr/lib/systemd/logind.conf.d",
-        ] {
-            std::fs::create_dir_all(root.join(d)).unwrap();
-        }
-        let write = |p: &str, t: &str| std::fs::write(root.join(p), t).unwrap();
-        write("etc/systemd/logind.conf", "[Login]\nSessionsMax=3\n");
-        write(
-            "usr/lib/systemd/logind.conf.d/a.conf",
-            "[Login]\nKillUserProcesses=no\n",
-        );
-        write("etc/elogind/logind.conf", "[Login]\nSessionsMax=7\n");
-        write(
-            "usr/lib/elogind/logind.conf.d/a.conf",
-            "[Login]\nKillUserProcesses=yes\n",
+        let root = tree(
+            "elogind",
+            &[
+                ("etc/systemd/logind.conf", "[Login]\nSessionsMax=3\n"),
+                (
+                    "usr/lib/systemd/logind.conf.d/a.conf",
+                    "[Login]\nKillUserProcesses=no\n",
+                ),
+                ("etc/elogind/logind.conf", "[Login]\nSessionsMax=7\n"),
+                (
+                    "usr/lib/elogind/logind.conf.d/a.conf",
+                    "[Login]\nKillUserProcesses=yes\n",
+                ),
+            ],
         );
         let e = read(&root, true);
         let s = read(&root, false);
