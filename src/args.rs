@@ -142,19 +142,9 @@ pub fn parse_with<'a>(argv: &[&'a [u8]], all: u64, mut warn: impl FnMut(Warning<
                 None => warn(Warning::BadDebug(v)),
             }
         } else if let Some(v) = arg.strip_prefix(b"default-capability-bounding-set=") {
-            let mut unknown = Vec::new();
-            let r = caps::parse_into(v, &mut args.bounding_set, all, |w| unknown.push(w.to_vec()));
-            unknown.into_iter().for_each(|w| warn(Warning::UnknownCapability(w)));
-            if r.is_err() {
-                warn(Warning::BadBoundingSet(v));
-            }
+            parse_set(v, &mut args.bounding_set, all, &mut warn, Warning::BadBoundingSet);
         } else if let Some(v) = arg.strip_prefix(b"default-capability-ambient-set=") {
-            let mut unknown = Vec::new();
-            let r = caps::parse_into(v, &mut args.ambient_set, all, |w| unknown.push(w.to_vec()));
-            unknown.into_iter().for_each(|w| warn(Warning::UnknownCapability(w)));
-            if r.is_err() {
-                warn(Warning::BadAmbientSet(v));
-            }
+            parse_set(v, &mut args.ambient_set, all, &mut warn, Warning::BadAmbientSet);
         } else if let Some(v) = arg.strip_prefix(b"timeout=") {
             match parse_timeout(v) {
                 Some(t) => args.timeout = Some(t),
@@ -171,6 +161,21 @@ pub fn parse_with<'a>(argv: &[&'a [u8]], all: u64, mut warn: impl FnMut(Warning<
         }
     }
     args
+}
+
+/// A `default-capability-*-set=` value applied to `set`: a warning for every unknown name, in
+/// order, then `bad(v)` if the value cannot be split.
+fn parse_set<'a>(
+    v: &'a [u8],
+    set: &mut u64,
+    all: u64,
+    warn: &mut impl FnMut(Warning<'a>),
+    bad: fn(&'a [u8]) -> Warning<'a>,
+) {
+    let r = caps::parse_into(v, set, all, |w| warn(Warning::UnknownCapability(w.to_vec())));
+    if r.is_err() {
+        warn(bad(v));
+    }
 }
 
 /// `timeout=` takes a systemd time span (a bare number is seconds). `infinity` means no

@@ -41,6 +41,13 @@ pub trait Host {
     fn euid(&self) -> u32;
     /// The process id (for debug lines and the bus cache key).
     fn pid(&self) -> u32;
+    /// `verify_timezone()`'s file check: `path` opens as a regular file that starts with `TZif`.
+    fn is_tzif(&self, path: &[u8]) -> bool;
+    /// `locale_is_installed()`'s question: `newlocale(LC_ALL_MASK, name, 0)` succeeds.
+    fn locale_installed(&self, name: &[u8]) -> bool;
+    /// The version of the installed systemd (`libsystemd-shared-<N>.so`), for the generation when
+    /// no logind answers.
+    fn systemd_version(&self) -> Option<u32>;
     /// `cap_last_cap()`.
     fn last_cap(&self) -> u32;
     /// `capability_ambient_set_apply(set, true)`; `Err(errno)`.
@@ -110,6 +117,45 @@ impl Host for System {
 
     fn vt_of_display(&self, display: &[u8]) -> Option<u32> {
         crate::x11::vt_of_display(display)
+    }
+
+    fn is_tzif(&self, path: &[u8]) -> bool {
+        use std::io::Read;
+        use std::os::unix::ffi::OsStrExt;
+        let Ok(mut f) = std::fs::File::open(std::ffi::OsStr::from_bytes(path)) else {
+            return false;
+        };
+        let mut magic = [0u8; 4];
+        f.metadata().is_ok_and(|m| m.is_file()) && f.read_exact(&mut magic).is_ok() && &magic == b"TZif"
+    }
+
+    fn systemd_version(&self) -> Option<u32> {
+        // Debian 13 keeps it under the multiarch directory, Debian 12 in /lib/systemd.
+        let multiarch = format!("/usr/lib/{}-linux-gnu/systemd", std::env::consts::ARCH);
+        [multiarch.as_str(), "/usr/lib/systemd", "/lib/systemd"]
+            .iter()
+            .find_map(|dir| {
+                std::fs::read_dir(dir).ok()?.find_map(|e| {
+                    let name = e.ok()?.file_name();
+                    let rest = name.to_str()?.strip_prefix("libsystemd-shared-")?;
+                    let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+                    digits.parse().ok()
+                })
+            })
+    }
+
+    fn locale_installed(&self, name: &[u8]) -> bool {
+        let Ok(name) = std::ffi::CString::new(name) else {
+            return false;
+        };
+        // SAFETY: a NUL-terminated name; a null base asks for a new locale object.
+        let loc = unsafe { libc::newlocale(libc::LC_ALL_MASK, name.as_ptr(), std::ptr::null_mut()) };
+        if loc.is_null() {
+            return false;
+        }
+        // SAFETY: `loc` came from newlocale and is freed once.
+        unsafe { libc::freelocale(loc) };
+        true
     }
 
     fn euid(&self) -> u32 {

@@ -139,8 +139,13 @@ impl<'a> Wire<'a> {
         off.wrapping_add((to - abs % to) % to)
     }
 
+    /// The `N` bytes at `off`, if the message has them.
+    fn bytes_at<const N: usize>(&self, off: usize) -> Option<[u8; N]> {
+        self.bytes.get(off..off.checked_add(N)?)?.try_into().ok()
+    }
+
     fn u32_at(&self, off: usize) -> Option<u32> {
-        let b: [u8; 4] = self.bytes.get(off..off.checked_add(4)?)?.try_into().ok()?;
+        let b = self.bytes_at(off)?;
         Some(if self.big {
             u32::from_be_bytes(b)
         } else {
@@ -149,7 +154,7 @@ impl<'a> Wire<'a> {
     }
 
     fn u64_at(&self, off: usize) -> Option<u64> {
-        let b: [u8; 8] = self.bytes.get(off..off.checked_add(8)?)?.try_into().ok()?;
+        let b = self.bytes_at(off)?;
         Some(if self.big {
             u64::from_be_bytes(b)
         } else {

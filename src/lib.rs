@@ -24,12 +24,16 @@
 //!   absolute, real directory owned by the user the reply names, and the bus address only if its
 //!   `bus` socket exists); `XDG_SESSION_TYPE`, `XDG_SESSION_CLASS`, `XDG_SESSION_DESKTOP`,
 //!   `XDG_SEAT`, then (257, after a created session only) `SHELL_PROMPT_PREFIX`,
-//!   `SHELL_PROMPT_SUFFIX`, `SHELL_WELCOME`, then `XDG_VTNR`. Nothing is unset. The
+//!   `SHELL_PROMPT_SUFFIX`, `SHELL_WELCOME`, then `XDG_VTNR`. Then, on every success path
+//!   (also SessionBusy and no logind), a cached user record's `environment` entries, `EMAIL`,
+//!   `TZ`, `LANG` and (257) `LANGUAGE`: 252 only for names not set yet, 257 overwriting. Nothing
+//!   is unset. The
 //!   `systemd-user` service registers a `manager`/`manager-early` session with a 257 logind;
 //!   with a 252 logind it gets only the runtime directory variables, as Debian 12's module.
 //! * **Process state** (257 only, as its C module): the ambient and inheritable capabilities
-//!   and the bounding set for what the session execs (`default-capability-ambient-set=`,
-//!   `default-capability-bounding-set=`, `CAP_WAKE_ALARM` for regular users on a seat).
+//!   and the bounding set for what the session execs (a cached record's `capabilityAmbientSet`
+//!   and `capabilityBoundingSet`, else `default-capability-ambient-set=`,
+//!   `default-capability-bounding-set=`, else `CAP_WAKE_ALARM` for regular users on a seat).
 //! * **PAM data read**: `systemd.memory_max`, `systemd.tasks_max`, `systemd.cpu_weight`,
 //!   `systemd.io_weight`, `systemd.runtime_max_sec` (strings from earlier modules, see
 //!   [`fuzz_api::session_properties`]); `systemd-user-record-<name>` (a JSON user record an
@@ -144,6 +148,7 @@ mod x11;
 pub mod fuzz_api {
     pub use crate::limits::{LimitOutcome, Limits, PropValue, session_properties};
     pub use crate::logind::decode_reply;
+    pub use crate::user::settings::{RecordSettings, env_assignment_is_valid, string_is_safe};
     pub use crate::user::{
         Passwd, RecordError, Shadow, cached_identity, load_cached, record_json, uid_is_valid, valid_user_name_relaxed,
     };

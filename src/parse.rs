@@ -285,43 +285,34 @@ fn parts_whole(p: &[u8], symbol: &[u8]) -> Option<i32> {
 
 /// v252 `parse_parts_value_with_tenths_place()`.
 fn parts_tenths(p: &[u8], symbol: &[u8]) -> Option<i32> {
-    let body = strip_suffix(p, symbol)?;
-    let (n, q) = match body.iter().position(|&b| b == b'.') {
-        Some(dot) => {
-            let (n, frac) = body.split_at(dot);
-            match frac {
-                [b'.', d @ b'0'..=b'9'] => (n, i32::from(*d - b'0')),
-                _ => return None,
-            }
-        }
-        None => (body, 0),
-    };
-    let v = safe_atoi(n)?;
-    if v < 0 || v > (i32::MAX - q) / 10 {
-        return None;
-    }
-    v.checked_mul(10)?.checked_add(q)
+    parts_scaled(p, symbol, 10, |frac| match frac {
+        [d @ b'0'..=b'9'] => Some(i32::from(*d - b'0')),
+        _ => None,
+    })
 }
 
 /// v252 `parse_parts_value_with_hundredths_place()`.
 fn parts_hundredths(p: &[u8], symbol: &[u8]) -> Option<i32> {
+    parts_scaled(p, symbol, 100, |frac| match frac {
+        [d1 @ b'0'..=b'9', d2 @ b'0'..=b'9'] => Some(i32::from(*d1 - b'0') * 10 + i32::from(*d2 - b'0')),
+        [d1 @ b'0'..=b'9'] => Some(i32::from(*d1 - b'0') * 10),
+        _ => None,
+    })
+}
+
+/// What the two share: `N` or `N.F` before `symbol`, in units of `1/scale`; `fraction` turns the
+/// digits after the dot into such units (`None`: not a fraction this rule accepts).
+fn parts_scaled(p: &[u8], symbol: &[u8], scale: i32, fraction: impl Fn(&[u8]) -> Option<i32>) -> Option<i32> {
     let body = strip_suffix(p, symbol)?;
     let (n, q) = match body.iter().position(|&b| b == b'.') {
-        Some(dot) => {
-            let (n, frac) = body.split_at(dot);
-            match frac {
-                [b'.', d1 @ b'0'..=b'9', d2 @ b'0'..=b'9'] => (n, i32::from(*d1 - b'0') * 10 + i32::from(*d2 - b'0')),
-                [b'.', d1 @ b'0'..=b'9'] => (n, i32::from(*d1 - b'0') * 10),
-                _ => return None,
-            }
-        }
+        Some(dot) => (body.get(..dot)?, fraction(body.get(dot + 1..)?)?),
         None => (body, 0),
     };
     let v = safe_atoi(n)?;
-    if v < 0 || v > (i32::MAX - q) / 100 {
+    if v < 0 || v > (i32::MAX - q) / scale {
         return None;
     }
-    v.checked_mul(100)?.checked_add(q)
+    v.checked_mul(scale)?.checked_add(q)
 }
 
 /// Mirrors systemd v252 `parse_permyriad()` (percent-util.c): `N‱`, `N‰`/`N.N‰`,

@@ -30,6 +30,7 @@ use crate::logging::Scope;
 use crate::logind::{self, Answer, Attempt, Endpoint, Failure, Logind, Method, Plan, SystemBus};
 use crate::pam::{Code, Pam, PamOps, StringItem};
 use crate::parse;
+use crate::user::settings::{self as record_settings, RecordSettings};
 use crate::user::{self as user_record, RecordError};
 
 /// ReleaseSession's timeout when no `timeout=` is given: sd-bus's default method timeout.
@@ -72,11 +73,15 @@ pub fn close_hook(pam: &mut Pam, argv: &[&[u8]], scope: &Scope) -> Result<(), Er
 }
 
 /// Parses the arguments and logs their warnings, worded as the generation that is known at this
-/// point (`compat=`, else `known`, else 252's words).
+/// point (`compat=`, else `known`, else the installed systemd's, else 252's words).
 fn parse_args<'a>(argv: &[&'a [u8]], host: &impl Host, scope: &Scope, known: Option<Generation>) -> Args<'a> {
     let mut warnings = Vec::new();
     let args = args::parse_with(argv, caps::all_up_to(host.last_cap()), |w| warnings.push(w));
-    let words = args.compat.or(known).unwrap_or(Generation::V252);
+    let words = args
+        .compat
+        .or(known)
+        .or_else(|| (!warnings.is_empty()).then(|| installed_generation(host)))
+        .unwrap_or(Generation::V252);
     for w in &warnings {
         warn!("{}", w.text(words));
     }
@@ -84,11 +89,22 @@ fn parse_args<'a>(argv: &[&'a [u8]], host: &impl Host, scope: &Scope, known: Opt
     args
 }
 
+/// The generation of the installed systemd, for what happens before (or without) an answer
+/// from logind: its C module is the one this host would run. No systemd (elogind): 252.
+fn installed_generation(host: &impl Host) -> Generation {
+    match host.systemd_version() {
+        Some(v) if v >= 256 => Generation::V257,
+        _ => Generation::V252,
+    }
+}
+
 /// The user, as far as the story needs it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct User {
     uid: u32,
     disposition: Disposition,
+    /// The environment settings of a cached record (NSS records carry none).
+    settings: RecordSettings,
 }
 
 /// The PAM items, absent ones empty.
@@ -115,8 +131,9 @@ pub fn open<P: PamOps, L: Logind, H: Host>(
     let user = acquire_user(pam, host)?;
     if !host.logind_running() {
         // The generation is unknown here; only 252 pinned skips what 257 does at "success".
-        finish(host, &args, args.compat.unwrap_or(Generation::V257), &user, false, b"");
-        return Ok(());
+        // No logind to ask: the installed systemd's generation.
+        let installed = installed_generation(host);
+        return finish(pam, host, &args, args.compat.unwrap_or(installed), &user, false, b"");
     }
 
     let items = read_items(pam, args.compat)?;
@@ -125,7 +142,7 @@ pub fn open<P: PamOps, L: Logind, H: Host>(
         // 252: user@.service's stack registers no session, only the runtime directory.
         let rt = format!("/run/user/{}", user.uid);
         configure_runtime_directory(pam, host, user.uid, rt.as_bytes())?;
-        return Ok(());
+        return finish(pam, host, &args, Generation::V252, &user, true, b"");
     }
 
     let seat = getenv_harder(pam, host, c"XDG_SEAT", None);
@@ -211,7 +228,7 @@ pub fn open<P: PamOps, L: Logind, H: Host>(
         Ok(Answer::NoSession) => {
             let rt = format!("/run/user/{}", user.uid);
             configure_runtime_directory(pam, host, user.uid, rt.as_bytes())?;
-            return Ok(());
+            return finish(pam, host, &args, answered, &user, systemd_user, b"");
         }
         Err(Failure::Call {
             name: Some(name),
@@ -219,8 +236,7 @@ pub fn open<P: PamOps, L: Logind, H: Host>(
             ..
         }) if name == "org.freedesktop.login1.SessionBusy" => {
             debug!("Not creating session: {message}");
-            finish(host, &args, answered, &user, systemd_user, req.seat);
-            return Ok(());
+            return finish(pam, host, &args, answered, &user, systemd_user, req.seat);
         }
         Err(f) => {
             // The line naming the cause (src/inquiry.rs), before the error line.
@@ -272,8 +288,7 @@ pub fn open<P: PamOps, L: Logind, H: Host>(
             return Err(pam_fail(pam, r, "Failed to install session fd"));
         }
     }
-    finish(host, &args, answered, &user, systemd_user, reply.seat.as_bytes());
-    Ok(())
+    finish(pam, host, &args, answered, &user, systemd_user, reply.seat.as_bytes())
 }
 
 /// 257's warning for an incomplete session of a class other than `user`.
@@ -378,14 +393,34 @@ fn log_request(req: &Request<'_>, pid: u32) {
     );
 }
 
-/// The "success" label: what 257 does to the process's capabilities (252: nothing).
-fn finish(host: &impl Host, args: &Args<'_>, generation: Generation, user: &User, systemd_user: bool, seat: &[u8]) {
+/// The "success" label (`apply_user_record_settings()`): the record's environment settings,
+/// then what 257 does to the process's capabilities (252: nothing).
+fn finish(
+    pam: &mut impl PamOps,
+    host: &impl Host,
+    args: &Args<'_>,
+    generation: Generation,
+    user: &User,
+    systemd_user: bool,
+    seat: &[u8],
+) -> Result<(), Error> {
+    apply_settings(pam, host, &user.settings, generation)?;
     if generation != Generation::V257 {
-        return;
+        return Ok(());
     }
     let all = caps::all_up_to(host.last_cap());
     let regular = user.disposition == Disposition::Regular;
-    let plan = caps::plan(args.ambient_set, args.bounding_set, regular, systemd_user, seat, all);
+    // The record's own sets take the place of the arguments'.
+    let (rec_ambient, rec_bounding) = record_settings::record_caps(&user.settings);
+    let pick = |rec: u64, arg: u64| if rec == caps::UNSET { arg } else { rec };
+    let plan = caps::plan(
+        pick(rec_ambient, args.ambient_set),
+        pick(rec_bounding, args.bounding_set),
+        regular,
+        systemd_user,
+        seat,
+        all,
+    );
     if let Some(a) = plan.ambient
         && let Err(e) = host.apply_ambient(a)
     {
@@ -396,6 +431,104 @@ fn finish(host: &impl Host, args: &Args<'_>, generation: Generation, user: &User
     {
         error!("Failed to set bounding capabilities, ignoring: {}", logind::strerror(e));
     }
+    Ok(())
+}
+
+/// The record's `environment`, `EMAIL`, `TZ` and languages into the PAM env. 252 leaves a name
+/// that is already set alone; 257 overwrites it, and sets `LANGUAGE` when there are several
+/// languages.
+fn apply_settings(
+    pam: &mut impl PamOps,
+    host: &impl Host,
+    s: &RecordSettings,
+    generation: Generation,
+) -> Result<(), Error> {
+    if s.is_empty() {
+        return Ok(());
+    }
+    let v257 = generation == Generation::V257;
+    // 252: "already set, not changing"; the env entry's line shows the whole assignment.
+    let kept = |pam: &mut _, name: &[u8], shown: &[u8], whose: &str| -> bool {
+        let set = !v257 && CString::new(name).is_ok_and(|n| PamOps::getenv(pam, &n).is_some());
+        if set {
+            debug!(
+                "PAM environment variable ${} already set, not changing based on {whose}.",
+                show(shown)
+            );
+        }
+        set
+    };
+    for e in &s.environment {
+        let name = e.split(|&c| c == b'=').next().unwrap_or_default();
+        if !kept(pam, name, e, "record") {
+            putenv_and_log(pam, e)?;
+        }
+    }
+    if let Some(email) = &s.email
+        && !kept(pam, b"EMAIL", b"EMAIL", "user record")
+    {
+        putenv_and_log(pam, &[b"EMAIL=".as_slice(), email].concat())?;
+    }
+    if let Some(tz) = &s.time_zone
+        && !kept(pam, b"TZ", b"TZ", "user record")
+    {
+        let valid = record_settings::timezone_file(tz).is_some_and(|f| f.is_empty() || host.is_tzif(&f));
+        if valid {
+            putenv_and_log(pam, &[b"TZ=:".as_slice(), tz].concat())?;
+        } else {
+            debug!("Time zone specified in user record is not valid locally, not setting $TZ.");
+        }
+    }
+    if v257 {
+        let langs = s.languages_257();
+        if let Some(first) = langs.first() {
+            let installed = record_settings::locale_is_valid_257(first)
+                && (record_settings::locale_always_installed(first) || host.locale_installed(first));
+            if !installed {
+                debug!(
+                    "Preferred languages specified in user record are not installed locally, not setting $LANG or $LANGUAGE."
+                );
+            } else {
+                putenv_and_log(pam, &[b"LANG=".as_slice(), first].concat())?;
+                if langs.len() > 1 {
+                    putenv_and_log(pam, &[b"LANGUAGE=".as_slice(), &langs.join(&b':')].concat())?;
+                }
+            }
+        }
+    } else if let Some(lang) = &s.language_252
+        && !kept(pam, b"LANG", b"LANG", "user record")
+    {
+        let installed = record_settings::locale_is_valid_252(lang)
+            && (record_settings::locale_always_installed(lang) || host.locale_installed(lang));
+        if installed {
+            putenv_and_log(pam, &[b"LANG=".as_slice(), lang].concat())?;
+        } else {
+            debug!("Preferred language specified in user record is not valid or not installed, not setting $LANG.");
+        }
+    }
+    Ok(())
+}
+
+/// `pam_putenv_and_log()`: one `NAME=VALUE` from the record.
+fn putenv_and_log(pam: &mut impl PamOps, assignment: &[u8]) -> Result<(), Error> {
+    let (name, value) = match assignment.iter().position(|&c| c == b'=') {
+        Some(i) => assignment.split_at(i),
+        None => (assignment, &b""[..]),
+    };
+    let value = value.get(1..).unwrap_or_default();
+    let name_str = String::from_utf8_lossy(name);
+    pam.putenv(&name_str, value).map_err(|r| {
+        pam_fail(
+            pam,
+            r,
+            format!("Failed to set PAM environment variable {}", show(assignment)),
+        )
+    })?;
+    debug!(
+        "PAM environment variable {} set based on user record.",
+        show(assignment)
+    );
+    Ok(())
 }
 
 /// `pam_sm_close_session`.
@@ -453,7 +586,7 @@ fn acquire_user(pam: &mut impl PamOps, host: &impl Host) -> Result<User, Error> 
     // SAFETY: by the user-record convention (pam_systemd_home, this module), this key holds a
     // NUL-terminated JSON string, owned by libpam until the key is set again or pam_end.
     let cached = unsafe { pam.data_str(&key) }.map_err(|r| pam_fail(pam, r, "Failed to get PAM user record data"))?;
-    let (uid, declared) = if let Some(json) = cached {
+    let (uid, declared, settings) = if let Some(json) = cached {
         let record = user_record::load_cached(&json).map_err(|e| {
             let (what, errno) = match e {
                 RecordError::Parse(errno) => ("Failed to parse JSON user record", errno),
@@ -467,7 +600,7 @@ fn acquire_user(pam: &mut impl PamOps, host: &impl Host) -> Result<User, Error> 
                 "Acquired user record does not match user name.",
             ));
         }
-        (record.uid, record.disposition)
+        (record.uid, record.disposition, record.settings)
     } else {
         let found = host.lookup_user(&name).map_err(|errno| {
             Error::new(
@@ -477,12 +610,13 @@ fn acquire_user(pam: &mut impl PamOps, host: &impl Host) -> Result<User, Error> 
         })?;
         pam.set_data_string(&key, &found.json)
             .map_err(|r| pam_fail(pam, r, "Failed to set PAM user record data"))?;
-        (Some(found.uid), None)
+        (Some(found.uid), None, RecordSettings::default())
     };
     match uid {
         Some(uid) if user_record::uid_is_valid(uid) => Ok(User {
             uid,
             disposition: Disposition::of(declared, uid, &name),
+            settings,
         }),
         _ => Err(Error::new(PAM_SERVICE_ERR, "Acquired user record does not have a UID.")),
     }

@@ -104,27 +104,7 @@ fn normalise_session_fd(t: &str) -> String {
     format!("{}<fd>{}", &t[..start], &rest[n..])
 }
 
-/// The classes only logind ≥ 256 knows, which our 257 rules may put in the PIDFD attempt.
-fn class_257_only(c: &str) -> bool {
-    [
-        "user-early",
-        "user-incomplete",
-        "manager",
-        "manager-early",
-        "background-light",
-    ]
-    .contains(&c)
-}
-
-fn remove_idx(v: &[Value], idx: &[usize]) -> Vec<Value> {
-    v.iter()
-        .enumerate()
-        .filter(|(i, _)| !idx.contains(i))
-        .map(|(_, x)| x.clone())
-        .collect()
-}
-
-fn view(o: &Outcome, logind: Logind) -> View {
+fn view(o: &Outcome, logind: Logind, ours: bool) -> View {
     let c = o.comparable();
     let mut v = View {
         client_rc: o.client_rc,
@@ -182,63 +162,9 @@ fn view(o: &Outcome, logind: Logind) -> View {
         Logind::Elogind => match busmon::calls(o) {
             Err(e) => v.setup_problems.push(e),
             Ok(calls) => {
-                let mut i = 0;
-                while i < calls.len() {
-                    let k = &calls[i];
-                    if k.member == "CreateSessionWithPIDFD" {
-                        if !k.reply.starts_with("error org.freedesktop.DBus.Error.UnknownMethod") {
-                            v.pidfd_problems.push(format!(
-                                "CreateSessionWithPIDFD answered {:?}, not UnknownMethod",
-                                k.reply
-                            ));
-                        }
-                        let systemd_user = k.data.get(2).and_then(Value::as_str) == Some("systemd-user");
-                        match calls.get(i + 1) {
-                            Some(n) if n.member == "CreateSession" => {
-                                // uhsssssussbssta(sv) vs uusssssussbssa(sv): drop pid/pidfd, flags,
-                                // and the class where 257 chose one that 252 does not know.
-                                let mut drop = vec![1, 13];
-                                let mut drop_b = vec![1];
-                                if k.data.get(4).and_then(Value::as_str).is_some_and(class_257_only) {
-                                    drop.push(4);
-                                    drop_b.push(4);
-                                }
-                                let a = remove_idx(&k.data, &drop);
-                                let b = remove_idx(&n.data, &drop_b);
-                                if a != b || k.signature != "uhsssssussbssta(sv)" {
-                                    v.pidfd_problems.push(format!(
-                                        "CreateSessionWithPIDFD {} {} differs from the CreateSession that \
-                                         follows it: {} {}",
-                                        k.signature,
-                                        Value::Array(k.data.clone()),
-                                        n.signature,
-                                        Value::Array(n.data.clone())
-                                    ));
-                                }
-                                if k.data.get(13).and_then(Value::as_i64) != Some(0) {
-                                    v.pidfd_problems
-                                        .push(format!("PIDFD flags not 0: {:?}", k.data.get(13)));
-                                }
-                            }
-                            other if !(systemd_user && other.is_none_or(|c| c.member != "CreateSession")) => {
-                                v.pidfd_problems.push(format!(
-                                    "CreateSessionWithPIDFD not followed by CreateSession but by {:?}",
-                                    other.map(|c| c.member.clone())
-                                ))
-                            }
-                            _ => {}
-                        }
-                    } else {
-                        v.calls.push(format!(
-                            "{}({}) {} -> {}",
-                            k.member,
-                            k.signature,
-                            Value::Array(k.data.clone()),
-                            k.reply
-                        ));
-                    }
-                    i += 1;
-                }
+                let checked = pair::check_pidfd(&calls, ours, false);
+                v.calls = checked.comparable;
+                v.pidfd_problems = checked.problems;
             }
         },
         _ if logind == Logind::None => {
@@ -309,7 +235,7 @@ fn log_line_matches(c: &(u32, String), r: &(u32, String)) -> bool {
         return false;
     }
     if PREFIX_LINES.iter().any(|p| c.1.starts_with(p)) {
-        r.1 == c.1 || (r.1.starts_with(&c.1) && r.1[c.1.len()..].starts_with(" (") && r.1.ends_with(')'))
+        is_text_with_details(&c.1, &r.1)
     } else {
         c.1 == r.1
     }
@@ -397,48 +323,13 @@ fn compare(c: &View, r: &View) -> Vec<String> {
         &mut d,
     );
     diff_lists("module log lines", &c.log, &r.log, log_line_matches, &mut d);
-    if !c.pidfd_problems.is_empty() {
-        d.push(format!(
-            "the C module sent CreateSessionWithPIDFD?! {:?}",
-            c.pidfd_problems
-        ));
+    for p in &c.pidfd_problems {
+        d.push(format!("C: {p}"));
     }
     for p in &r.pidfd_problems {
         d.push(format!("ours: {p}"));
     }
     d
-}
-
-/// Client stdout without the bus-monitor lines, for failure messages.
-fn short_summary(o: &Outcome) -> String {
-    let mut s = String::new();
-    writeln!(
-        s,
-        "runner_rc={} client_rc={:?} elapsed={:?}",
-        o.runner_rc, o.client_rc, o.elapsed
-    )
-    .unwrap();
-    for l in o.stdout.lines().filter(|l| !l.starts_with("busmon=")) {
-        writeln!(s, "    {l}").unwrap();
-    }
-    if !o.stderr.is_empty() {
-        writeln!(s, "  stderr: {}", o.stderr.trim_end()).unwrap();
-    }
-    for r in &o.records {
-        writeln!(s, "  record {r}").unwrap();
-    }
-    for l in o.stdout.lines().filter_map(|l| l.strip_prefix("busmon=")) {
-        if l.contains("org.freedesktop.login1") || l.contains("\"error\"") {
-            writeln!(s, "  busmon {l}").unwrap();
-        }
-    }
-    for l in &o.syslog {
-        writeln!(s, "  syslog {}", l.raw).unwrap();
-    }
-    if o.runner_rc != 0 {
-        writeln!(s, "  runner log:\n{}", o.runner_log).unwrap();
-    }
-    s
 }
 
 fn prepare(m: &Module, logind: Logind, build: fn(Case) -> Case) -> Case {
@@ -453,24 +344,9 @@ fn prepare(m: &Module, logind: Logind, build: fn(Case) -> Case) -> Case {
 /// expectation (what v252 does there, stated outright) must hold for both runs, and each of our
 /// module's lines must carry our prefix.
 fn run_case(name: &str, logind: Logind, build: fn(Case) -> Case, expect: Option<fn(&Outcome)>) {
-    let c_mod = Module::c();
-    let rs_mod = Module::rs();
-    assert!(
-        rs_mod.path.exists(),
-        "our module {} does not exist (cargo build)",
-        rs_mod.path.display()
-    );
-    let c_case = prepare(&c_mod, logind, build);
-    let rs_case = prepare(&rs_mod, logind, build);
-    // Build the shared binaries once before the two runs race for them.
-    let _ = (testkit_dir(), pamclient(), testhelper());
-    let (oc, or) = std::thread::scope(|s| {
-        let h = s.spawn(|| c_case.run());
-        let r = rs_case.run();
-        (h.join().expect("C run panicked"), r)
-    });
-    let vc = view(&oc, logind);
-    let vr = view(&or, logind);
+    let (oc, or) = pair::run(|m| prepare(m, logind, build));
+    let vc = view(&oc, logind, false);
+    let vr = view(&or, logind, true);
     let mut problems = Vec::new();
     for p in &vc.setup_problems {
         problems.push(format!("C run broken: {p}"));
@@ -479,7 +355,8 @@ fn run_case(name: &str, logind: Logind, build: fn(Case) -> Case, expect: Option<
         problems.push(format!("our run broken: {p}"));
     }
     let diffs = compare(&vc, &vr);
-    problems.extend(expectations(&oc, &or, &rs_mod, &rs_case.service, expect));
+    let service = prepare(&Module::rs(), logind, build).service;
+    problems.extend(expectations(&oc, &or, &service, expect));
     if problems.is_empty() && diffs.is_empty() {
         eprintln!("[{name}] identical (C {:?}, ours {:?})", oc.elapsed, or.elapsed);
         return;
@@ -488,19 +365,13 @@ fn run_case(name: &str, logind: Logind, build: fn(Case) -> Case, expect: Option<
     for p in problems.iter().chain(&diffs) {
         writeln!(msg, "* {p}").unwrap();
     }
-    writeln!(msg, "--- C run ---\n{}", short_summary(&oc)).unwrap();
-    writeln!(msg, "--- our run ---\n{}", short_summary(&or)).unwrap();
+    writeln!(msg, "--- C run ---\n{}", oc.summary()).unwrap();
+    writeln!(msg, "--- our run ---\n{}", or.summary()).unwrap();
     panic!("{msg}");
 }
 
 /// The failed absolute checks of a row: its expectation on each run, our prefix on our lines.
-fn expectations(
-    oc: &Outcome,
-    or: &Outcome,
-    rs_mod: &Module,
-    service: &str,
-    expect: Option<fn(&Outcome)>,
-) -> Vec<String> {
+fn expectations(oc: &Outcome, or: &Outcome, service: &str, expect: Option<fn(&Outcome)>) -> Vec<String> {
     let mut failed = Vec::new();
     let mut check = |who: &str, f: &dyn Fn()| {
         if let Err(e) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
@@ -525,7 +396,7 @@ fn expectations(
         check("our run fails the row's expectation", &|| f(or));
     }
     // Not in the harness's self-check, where "ours" is the C module too.
-    let ours_is_c = rs_mod.path.canonicalize().ok() == Module::c().path.canonicalize().ok();
+    let ours_is_c = Module::rs().path.canonicalize().ok() == Module::c().path.canonicalize().ok();
     if !ours_is_c {
         check("our run", &|| checks::our_prefix_on_every_line(or, service));
     }
@@ -775,6 +646,13 @@ cases! {
     n182_cached_record_secret: None => |c| c.pam_data("systemd-user-record-{USER1}", r#"{"userName":"{USER1}","uid":{UID1},"secret":{}}"#).item("tty", "pts/1");
     n183_cached_record_no_name: None => |c| c.pam_data("systemd-user-record-{USER1}", r#"{"uid":{UID1}}"#).item("tty", "pts/1");
     n184_cached_record_other_user: None => |c| c.pam_data("systemd-user-record-{USER1}", r#"{"userName":"root","uid":0}"#).item("tty", "pts/1");
+    // The record's environment settings (as pam_systemd_home caches them), applied at "success":
+    // only names not set yet (FOO stays), EMAIL, TZ when the zone file exists, LANG when the
+    // locale is installed; on every success path (no logind; a session on elogind).
+    n185_cached_record_settings: None => |c| c.pam_data("systemd-user-record-{USER1}", r#"{"userName":"{USER1}","uid":{UID1},"environment":["FOO=bar","EDITOR=vi","FOO=baz"],"emailAddress":"u@example.org","timeZone":"Europe/Berlin","preferredLanguage":"C.UTF-8"}"#).penv("FOO", "preset").args(&["debug"]).no_seats().item("tty", "pts/1");
+    n186_cached_record_settings_refused: None => |c| c.pam_data("systemd-user-record-{USER1}", r#"{"userName":"{USER1}","uid":{UID1},"environment":["OK=1","1BAD=2"],"emailAddress":"a\\b","timeZone":"Mars/Base","preferredLanguage":"de_DE.UTF-8"}"#).args(&["debug"]).no_seats().item("tty", "pts/1");
+    n187_cached_record_settings_per_machine: None => |c| c.pam_data("systemd-user-record-{USER1}", r#"{"userName":"{USER1}","uid":{UID1},"timeZone":"UTC","perMachine":[{"matchHostname":"no-such-host","timeZone":"Asia/Tokyo","environment":["X=1"]}]}"#).args(&["debug"]).no_seats().item("tty", "pts/1");
+    e185_cached_record_settings_session: Elogind => |c| c.pam_data("systemd-user-record-{USER1}", r#"{"userName":"{USER1}","uid":{UID1},"environment":["FOO=bar","XDG_SESSION_TYPE=wayland"],"emailAddress":"u@example.org","timeZone":"UTC","preferredLanguage":"POSIX"}"#).args(&["debug"]).item("tty", "pts/1");
 
     // --- limits, more forms ---------------------------------------------------------------------
     f180_limits_zeros: Fake => |c| limits(c, ["0%", "0", "1", "10000", "0"]);
@@ -925,15 +803,37 @@ mod expect {
             "{s}"
         );
         assert!(o.fds_after_end.iter().any(|f| f.fd == fifo && f.kind == "fifo"), "{s}");
-        // ... logind sees EOF only once the process is gone (not even a child shell holds it).
-        assert!(!o.records_before_exit.is_empty(), "{s}");
+        // ... and the fake agrees: asked just before the client exits (the probe polls the
+        // FIFO's read end then and there, and records any EOF it finds before its answer), the
+        // session still has a writer and no EOF has been recorded ...
+        let id = c.get("reply").and_then(|r| r.get("id")).and_then(Value::as_str);
+        assert_eq!(id, Some("c1"), "{s}");
+        let event = |r: &Value| r.get("event").and_then(Value::as_str).map(str::to_string);
+        let ids = |r: &Value, k: &str| -> Option<Vec<String>> {
+            r.get(k)?
+                .as_array()?
+                .iter()
+                .map(|x| x.as_str().map(str::to_string))
+                .collect()
+        };
+        let probes: Vec<&Value> = o
+            .records_before_exit
+            .iter()
+            .filter(|r| event(r).as_deref() == Some("probe"))
+            .collect();
+        assert_eq!(probes.len(), 1, "one probe record before exit expected\n{s}");
+        assert_eq!(ids(probes[0], "open"), Some(vec!["c1".to_string()]), "{s}");
+        assert_eq!(ids(probes[0], "hung_up"), Some(vec![]), "{s}");
         assert!(
             !o.records_before_exit
                 .iter()
-                .any(|r| r.get("event").and_then(Value::as_str) == Some("fifo-eof")),
+                .any(|r| event(r).as_deref() == Some("fifo-eof")),
             "fifo-eof before the client exited\n{s}"
         );
+        // ... only once the process is gone (not even a child shell holds it) comes the EOF,
+        // once (the probe, recorded before the snapshot, saw the FIFO still held).
         assert_eq!(o.fifo_eofs().len(), 1, "{s}");
+        assert_eq!(o.fifo_eofs()[0].get("id").and_then(Value::as_str), Some("c1"), "{s}");
         assert_eq!(
             (o.threads, o.threads_after_close, o.threads_after_end),
             (Some(1), Some(1), Some(1)),

@@ -519,3 +519,63 @@ fn healthy_system_and_lingering_user() {
         assert!(out.contains("Linger=yes"), "{out}");
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// elogind
+// ---------------------------------------------------------------------------------------------
+
+/// The doctor's `logind.conf` lines: (level, text).
+fn conf_lines(out: &str) -> Vec<(&str, &str)> {
+    out.lines()
+        .filter_map(|l| l.split_once(" logind.conf "))
+        .map(|(level, text)| (level.trim(), text.trim()))
+        .collect()
+}
+
+#[test]
+fn elogind_has_no_user_units_to_warn_about() {
+    // A live elogind (the testbed's): the seed's start-limit chain does not exist there (no
+    // user-runtime-dir@, no user@), so no warning about UserStopDelaySec, whatever logind says.
+    let mut cmd = Command::new(common::testbed_runner());
+    let script = format!("{} doctor root; echo doctor_rc=$?", doctor_bin().display());
+    cmd.args(["run", "--logind", "elogind", "--", "/bin/bash", "-c", &script]);
+    let o = common::runner::run(cmd, std::time::Duration::from_secs(60));
+    let summary = format!("stdout:\n{}\nstderr:\n{}", o.stdout, o.stderr);
+    assert!(o.stdout.contains("doctor_rc=0"), "{summary}");
+    assert!(o.stdout.contains("ok      logind      elogind runs"), "{summary}");
+    let conf = conf_lines(&o.stdout);
+    assert!(
+        conf.iter()
+            .any(|(l, t)| *l == "info" && t.starts_with("UserStopDelaySec= not checked: elogind starts no user units")),
+        "{summary}"
+    );
+    assert!(!conf.iter().any(|(l, _)| *l == "warn"), "{summary}");
+}
+
+#[test]
+fn elogind_root_read_offline() {
+    // `--root` on a Debian 13 root with elogind (and no systemd-logind): elogind's files, no
+    // stop-delay warning.
+    let root = Command::new(common::repo_root().join("testbed/build-root"))
+        .arg("debian13-elogind")
+        .output()
+        .expect("testbed/build-root");
+    assert!(
+        root.status.success(),
+        "build-root: {}",
+        String::from_utf8_lossy(&root.stderr)
+    );
+    let root = String::from_utf8_lossy(&root.stdout).trim().to_owned();
+    let out = Command::new(doctor_bin())
+        .args(["doctor", "--root", &root, "root"])
+        .output()
+        .expect("doctor");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let conf = conf_lines(&stdout);
+    assert!(
+        conf.iter()
+            .any(|(l, t)| *l == "info" && t.starts_with("UserStopDelaySec= not checked")),
+        "{stdout}"
+    );
+    assert!(!conf.iter().any(|(l, _)| *l == "warn"), "{stdout}");
+}

@@ -50,6 +50,20 @@ fn probe() -> String {
     format!("'{}'", SESSION_PROBE.replace("QQQ", "'\"$Q\"'"))
 }
 
+/// Shell for the end of a "login shell for pamtest1" script: `CLIENT -l $TESTBED_USER1 -c PROBE`
+/// into $OUT, its output and CLIENT_RC, then GONE.
+fn login_shell(client: &str) -> String {
+    format!(
+        r#"rc=0
+OUT="$TESTBED_STATE/client.out"
+{client} -l "$TESTBED_USER1" -c {probe} >"$OUT" || rc=$?
+cat "$OUT"
+echo "CLIENT_RC=$rc"
+{GONE}"#,
+        probe = probe()
+    )
+}
+
 /// Checks common to the "a login shell for pamtest1" tests.
 fn check_user_session(r: &mut Run, service: &str) {
     r.expect_success();
@@ -168,14 +182,9 @@ session  optional   pam_keyinit.so revoke
 session  required   pam_limits.so
 session  required   pam_unix.so
 EOT
-rc=0
-OUT="$TESTBED_STATE/client.out"
-runuser -l "$TESTBED_USER1" -c {probe} >"$OUT" || rc=$?
-cat "$OUT"
-echo "CLIENT_RC=$rc"
-{GONE}
+{run}
 "#,
-        probe = probe()
+        run = login_shell("runuser")
     );
     let mut r = on.testbed("runuser-l").run(&script);
     check_user_session(&mut r, "runuser-l");
@@ -201,14 +210,9 @@ session  required   pam_unix.so
 session  optional   $M debug
 EOT
 done
-rc=0
-OUT="$TESTBED_STATE/client.out"
-su -l "$TESTBED_USER1" -c {probe} >"$OUT" || rc=$?
-cat "$OUT"
-echo "CLIENT_RC=$rc"
-{GONE}
+{run}
 "#,
-        probe = probe()
+        run = login_shell("su")
     );
     let mut r = on.testbed("su-l").run(&script);
     check_user_session(&mut r, "su-l");
@@ -298,14 +302,9 @@ if cat /etc/pam.d/{service} /etc/pam.d/common-session | grep -v '^[[:space:]]*#'
 else
   echo STRAY=no
 fi
-rc=0
-OUT="$TESTBED_STATE/client.out"
-{client} -l "$TESTBED_USER1" -c {probe} >"$OUT" || rc=$?
-cat "$OUT"
-echo "CLIENT_RC=$rc"
-{GONE}
+{run}
 "#,
-        probe = probe()
+        run = login_shell(client)
     );
     let mut r = on.testbed(&format!("examples-{client}")).run(&script);
     r.expect_kv("STRAY", "no");

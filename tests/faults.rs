@@ -400,3 +400,68 @@ fn d12_logind_stopped_is_bus_activated() {
 fn d13_logind_stopped_is_bus_activated() {
     logind_stopped_is_bus_activated(World::Debian13);
 }
+
+/// Setup: a PID 1 that hangs (`bus-black-hole` owns `org.freedesktop.systemd1` and never answers),
+/// and logind refusing the session with the seed's destructive-transaction error, so that the
+/// module asks PID 1 why.
+fn hung_pid1(timeout_arg: &str) -> Outcome {
+    let hole = testkit_bin("bus-black-hole");
+    Case::new(&rs())
+        .item("tty", "pts/2")
+        .args(&["debug", timeout_arg])
+        .fake_conf("create_error", "org.freedesktop.systemd1.TransactionIsDestructive")
+        .fake_conf(
+            "create_error_msg",
+            "Transaction for session-c1.scope/start is destructive (user-59001.slice has 'stop' job queued, but 'start' is included in transaction).",
+        )
+        .setup(&format!(
+            "'{}' org.freedesktop.systemd1 >\"$S/hole.out\" 2>\"$S/hole.err\" &\n\
+             for i in $(seq 100); do grep -q ready \"$S/hole.out\" && break; sleep 0.05; done",
+            hole.display()
+        ))
+        .after_open("echo \"hole_calls=$(grep -c '^call ' \"$TESTBED_STATE/hole.err\")\"")
+        .run()
+}
+
+#[test]
+fn hung_pid1_bounds_the_inquiry_of_a_failed_login() {
+    // The inquiry into a failed login may take 1.5 s at most, whatever timeout= leaves.
+    let o = hung_pid1("timeout=20");
+    survived(&o);
+    let s = o.summary();
+    assert_eq!(o.open_rc, Some(PAM_SESSION_ERR), "{s}");
+    let ms = o.open_ms.expect("open_ms");
+    assert!(
+        (1500..=1500 + TEARDOWN_LIMIT_MS + SLACK_MS).contains(&ms),
+        "open took {ms} ms\n{s}"
+    );
+    logged_with_prefix(
+        &o,
+        LOG_ERR,
+        "Failed to create session: Transaction for session-c1.scope/start is destructive",
+    );
+    logged_with_prefix(&o, LOG_DEBUG, "Could not ask systemd why: no answer in time");
+    assert!(
+        o.stdout
+            .lines()
+            .any(|l| l.strip_prefix("hole_calls=").is_some_and(|n| n != "0")),
+        "PID 1 was never asked\n{s}"
+    );
+    no_session_env(&o);
+}
+
+#[test]
+fn hung_pid1_inquiry_stays_inside_the_deadline() {
+    // With timeout=1 the inquiry ends before the login's deadline (less a margin).
+    let o = hung_pid1("timeout=1");
+    survived(&o);
+    let s = o.summary();
+    assert_eq!(o.open_rc, Some(PAM_SESSION_ERR), "{s}");
+    let ms = o.open_ms.expect("open_ms");
+    assert!(
+        deadline_window(900).contains(&ms) && ms < 1000 + TEARDOWN_LIMIT_MS + SLACK_MS,
+        "open took {ms} ms\n{s}"
+    );
+    logged_with_prefix(&o, LOG_DEBUG, "Could not ask systemd why: no answer in time");
+    no_session_env(&o);
+}

@@ -73,6 +73,16 @@ impl Run {
             .and_then(|v| v.parse().ok())
             .unwrap_or_else(|| panic!("no {key}= in\n{}", self.out))
     }
+    /// What a failed check shows: exit, time, the script's stdout and the runner's stderr.
+    fn ctx(&self) -> String {
+        format!(
+            "rc={:?} elapsed={:?}\n{}\n{}",
+            self.rc,
+            self.elapsed,
+            self.out,
+            self.file("runner.err")
+        )
+    }
     fn module_lines(&self) -> Vec<SyslogLine> {
         self.file("syslog.log")
             .lines()
@@ -136,34 +146,80 @@ fn testbed(name: &str, logind: &str, world: World, script: &str, limit: Duration
 
 const N: usize = 64;
 
-#[test]
-fn sixty_four_concurrent_logins_against_elogind() {
-    let client = pamclient();
-    let script = format!(
-        r#"
-M="$TESTBED_MODULE_PATH"
+/// Shell for the start of a concurrent run: the pamtest stack with our module, then N pamclient
+/// logins in the background (users 1 and 2 in turn, tty pts/<i>, output in $S/c<i>.out), each
+/// holding its session `hold` seconds, their pids in $pids; then up to `tries` polls, 50 ms
+/// apart, of `count` (the sessions held) until all N are held: the most seen is `held_max=`.
+fn start_logins(hold: u32, count: &str, tries: u32) -> String {
+    format!(
+        r#"M="$TESTBED_MODULE_PATH"
 printf 'session required %s debug timeout=60\n' "$M" > "$S/pam.conf.d/pamtest"
 pids=""
 for i in $(seq {N}); do
   u=$TESTBED_USER1; [ $((i % 2)) = 0 ] && u=$TESTBED_USER2
   {client} --confdir "$S/pam.conf.d" --service pamtest --user "$u" --item tty=pts/$i \
-      --sleep-after-open 10 >"$S/c$i.out" 2>&1 </dev/null &
+      --sleep-after-open {hold} >"$S/c$i.out" 2>&1 </dev/null &
   pids="$pids $!"
 done
 max=0
-for t in $(seq 300); do
-  n=$("$Q" ids 2>/dev/null | wc -l)
+for t in $(seq {tries}); do
+  n={count}
   [ "$n" -gt "$max" ] && max=$n
   [ "$n" -ge {N} ] && break
   sleep 0.05
 done
-echo "held_max=$max"
+echo "held_max=$max""#,
+        client = q(&pamclient()),
+    )
+}
+
+/// Every client of a concurrent run (`c1.out` … `c64.out`) opened and closed with rc 0, has a
+/// line for which `also` holds (`what` it shows), and got a session id no other client got.
+fn assert_clients(r: &Run, what: &str, also: impl Fn(&str) -> bool) {
+    let mut ids = std::collections::BTreeSet::new();
+    for i in 1..=N {
+        let out = r.file(&format!("c{i}.out"));
+        assert!(out.lines().any(|l| l == "open_rc=0"), "client {i}:\n{out}");
+        assert!(out.lines().any(|l| l == "close_rc=0"), "client {i}:\n{out}");
+        assert!(out.lines().any(&also), "client {i}: no {what}\n{out}");
+        let id = out
+            .lines()
+            .find_map(|l| l.strip_prefix("env=XDG_SESSION_ID="))
+            .unwrap_or_else(|| panic!("client {i}:\n{out}"));
+        assert!(ids.insert(id.to_string()), "session id {id} handed out twice");
+    }
+    assert_eq!(ids.len(), N);
+}
+
+/// The module's lines of a concurrent run: one "Reply from logind" per login, and no line at
+/// LOG_WARNING or worse.
+fn assert_replies_quiet(lines: &[&SyslogLine]) {
+    assert_eq!(
+        lines
+            .iter()
+            .filter(|l| l.text.starts_with("Reply from logind: "))
+            .count(),
+        N
+    );
+    let bad: Vec<_> = lines
+        .iter()
+        .filter(|l| l.severity() <= LOG_WARNING)
+        .map(|l| l.raw.clone())
+        .collect();
+    assert!(bad.is_empty(), "{bad:#?}");
+}
+
+#[test]
+fn sixty_four_concurrent_logins_against_elogind() {
+    let script = format!(
+        r#"
+{start}
 "$Q" sessions >"$S/during.txt" 2>&1
 for p in $pids; do wait "$p"; done
 if "$Q" wait-empty 30; then echo "empty=1"; else echo "empty=0"; fi
 echo "after=$("$Q" ids 2>/dev/null | wc -l)"
 "#,
-        client = q(&client),
+        start = start_logins(10, r#"$("$Q" ids 2>/dev/null | wc -l)"#, 300),
     );
     let r = testbed(
         "concurrent",
@@ -172,13 +228,7 @@ echo "after=$("$Q" ids 2>/dev/null | wc -l)"
         &script,
         Duration::from_secs(180),
     );
-    let ctx = format!(
-        "rc={:?} elapsed={:?}\n{}\n{}",
-        r.rc,
-        r.elapsed,
-        r.out,
-        r.file("runner.err")
-    );
+    let ctx = r.ctx();
     assert_eq!(r.rc, Some(0), "{ctx}");
     eprintln!(
         "64 logins: held at once {}, whole run {:?}",
@@ -194,34 +244,9 @@ echo "after=$("$Q" ids 2>/dev/null | wc -l)"
     assert_eq!(r.num("empty"), 1, "sessions left over\n{ctx}");
     assert_eq!(r.num("after"), 0, "{ctx}");
     // Every client: open 0, close 0, its own session id, one thread.
-    let mut ids = std::collections::BTreeSet::new();
-    for i in 1..=N {
-        let out = r.file(&format!("c{i}.out"));
-        assert!(out.lines().any(|l| l == "open_rc=0"), "client {i}:\n{out}");
-        assert!(out.lines().any(|l| l == "close_rc=0"), "client {i}:\n{out}");
-        assert!(out.lines().any(|l| l == "threads=1"), "client {i}:\n{out}");
-        let id = out
-            .lines()
-            .find_map(|l| l.strip_prefix("env=XDG_SESSION_ID="))
-            .unwrap_or_else(|| panic!("client {i}:\n{out}"));
-        assert!(ids.insert(id.to_string()), "session id {id} handed out twice");
-    }
-    assert_eq!(ids.len(), N);
+    assert_clients(&r, "one thread", |l| l == "threads=1");
     // The module's own account: 64 replies, no error or warning line.
-    let lines = r.module_lines();
-    assert_eq!(
-        lines
-            .iter()
-            .filter(|l| l.text.starts_with("Reply from logind: "))
-            .count(),
-        N
-    );
-    let bad: Vec<_> = lines
-        .iter()
-        .filter(|l| l.severity() <= LOG_WARNING)
-        .map(|l| l.raw.clone())
-        .collect();
-    assert!(bad.is_empty(), "{bad:#?}");
+    assert_replies_quiet(&r.module_lines().iter().collect::<Vec<_>>());
 }
 
 fn leak_cycles() -> u32 {
@@ -293,28 +318,11 @@ echo "releases=$(grep -c '"method":"ReleaseSession"' "$S/fake-calls.jsonl")"
 
 /// 64 concurrent logins with our module against real systemd (PID 1, logind, user@, scopes).
 fn concurrent_logins_real_systemd(world: World) {
-    let client = pamclient();
     let script = format!(
         r#"
-M="$TESTBED_MODULE_PATH"
-printf 'session required %s debug timeout=60\n' "$M" > "$S/pam.conf.d/pamtest"
 # Sessions with a tty are the clients' (on 257 the user managers have sessions of their own).
 held() {{ loginctl list-sessions --no-legend 2>/dev/null | grep -c ' pts/' || true; }}
-pids=""
-for i in $(seq {N}); do
-  u=$TESTBED_USER1; [ $((i % 2)) = 0 ] && u=$TESTBED_USER2
-  {client} --confdir "$S/pam.conf.d" --service pamtest --user "$u" --item tty=pts/$i \
-      --sleep-after-open 15 >"$S/c$i.out" 2>&1 </dev/null &
-  pids="$pids $!"
-done
-max=0
-for t in $(seq 600); do
-  n=$(held)
-  [ "$n" -gt "$max" ] && max=$n
-  [ "$n" -ge {N} ] && break
-  sleep 0.05
-done
-echo "held_max=$max"
+{start}
 loginctl list-sessions --no-legend >"$S/during.txt" 2>&1
 # The scopes' cgroups PID 1 made (read from cgroupfs: no D-Bus call to a busy PID 1), polled for
 # up to 5 s while the sessions are held: the most seen at once.
@@ -330,7 +338,7 @@ for p in $pids; do wait "$p"; done
 for t in $(seq 300); do [ "$(held)" = 0 ] && break; sleep 0.1; done
 echo "after=$(held)"
 "#,
-        client = q(&client),
+        start = start_logins(15, "$(held)", 600),
     );
     let r = testbed(
         &format!("concurrent-{}", world.name()),
@@ -339,13 +347,7 @@ echo "after=$(held)"
         &script,
         Duration::from_secs(240),
     );
-    let ctx = format!(
-        "rc={:?} elapsed={:?}\n{}\n{}",
-        r.rc,
-        r.elapsed,
-        r.out,
-        r.file("runner.err")
-    );
+    let ctx = r.ctx();
     assert_eq!(r.rc, Some(0), "{ctx}");
     eprintln!(
         "{}: 64 logins against real systemd {}: held at once {}, scopes {}, whole run {:?}",
@@ -366,38 +368,14 @@ echo "after=$(held)"
         "PID 1 did not run a scope per session\n{ctx}"
     );
     assert_eq!(r.num("after"), 0, "sessions left over\n{ctx}");
-    let mut ids = std::collections::BTreeSet::new();
-    for i in 1..=N {
-        let out = r.file(&format!("c{i}.out"));
-        assert!(out.lines().any(|l| l == "open_rc=0"), "client {i}:\n{out}");
-        assert!(out.lines().any(|l| l == "close_rc=0"), "client {i}:\n{out}");
-        assert!(
-            out.lines().any(|l| l.starts_with("env=XDG_RUNTIME_DIR=/run/user/")),
-            "client {i}: no runtime dir\n{out}"
-        );
-        let id = out
-            .lines()
-            .find_map(|l| l.strip_prefix("env=XDG_SESSION_ID="))
-            .unwrap_or_else(|| panic!("client {i}:\n{out}"));
-        assert!(ids.insert(id.to_string()), "session id {id} handed out twice");
-    }
+    assert_clients(&r, "runtime dir", |l| l.starts_with("env=XDG_RUNTIME_DIR=/run/user/"));
+    // Our module's lines (the world's C module logs too).
     let lines = r.module_lines();
     let ours: Vec<_> = lines
         .iter()
         .filter(|l| l.raw.contains("pam_systemd_rs(pamtest:"))
         .collect();
-    assert_eq!(
-        ours.iter()
-            .filter(|l| l.text.starts_with("Reply from logind: "))
-            .count(),
-        N
-    );
-    let bad: Vec<_> = ours
-        .iter()
-        .filter(|l| l.severity() <= LOG_WARNING)
-        .map(|l| l.raw.clone())
-        .collect();
-    assert!(bad.is_empty(), "{bad:#?}");
+    assert_replies_quiet(&ours);
 }
 
 #[test]

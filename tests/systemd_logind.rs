@@ -66,18 +66,16 @@ fn one(o: &Outcome, prefix: &str) -> String {
     lines(o, prefix).first().map(|s| s.to_string()).unwrap_or_default()
 }
 
-/// The session calls on the bus (from the shared monitor): (member, signature, data, reply),
-/// an error reply given by its name alone.
-/// Calls for the PAM service `systemd-user` are left out: they come from the world's own
+/// The session calls on the bus (from the shared monitor), an error reply given by its name
+/// alone. Calls for the PAM service `systemd-user` are left out: they come from the world's own
 /// user@.service stack (Debian 13's C module registers the user manager as a session), not from
 /// the module under test.
-fn login1_calls(o: &Outcome) -> Result<Vec<(String, String, Value, String)>, String> {
+fn login1_calls(o: &Outcome) -> Result<Vec<busmon::BusCall>, String> {
     let all = busmon::calls(o)?;
+    let service = |c: &busmon::BusCall| c.data.get(2).and_then(Value::as_str) == Some("systemd-user");
     let manager_ids: Vec<String> = all
         .iter()
-        .filter(|c| {
-            c.member.starts_with("CreateSession") && c.data.get(2).and_then(Value::as_str) == Some("systemd-user")
-        })
+        .filter(|c| c.member.starts_with("CreateSession") && service(c))
         .filter_map(|c| c.reply.split('"').nth(1).map(str::to_string))
         .collect();
     Ok(all
@@ -87,7 +85,7 @@ fn login1_calls(o: &Outcome) -> Result<Vec<(String, String, Value, String)>, Str
                 c.member.as_str(),
                 "CreateSession" | "CreateSessionWithPIDFD" | "ReleaseSession"
             );
-            let from_user_manager = c.data.get(2).and_then(Value::as_str) == Some("systemd-user")
+            let from_user_manager = service(c)
                 || (c.member == "ReleaseSession"
                     && c.data
                         .first()
@@ -95,117 +93,35 @@ fn login1_calls(o: &Outcome) -> Result<Vec<(String, String, Value, String)>, Str
                         .is_some_and(|id| manager_ids.iter().any(|m| m == id)));
             member_ok && !from_user_manager
         })
-        .map(|c| {
-            let reply = c.error.map_or(c.reply, |n| format!("error {n}"));
-            (c.member, c.signature, Value::Array(c.data), reply)
+        .map(|mut c| {
+            if let Some(n) = &c.error {
+                c.reply = format!("error {n}");
+            }
+            c
         })
         .collect())
 }
 
-/// The calls in comparable form. A CreateSessionWithPIDFD answered UnknownMethod (logind 252)
-/// must be ours and be followed by a CreateSession with the same arguments — but the class,
-/// where our attempt carried a 257-only class; nothing for the `systemd-user` stack, which 252
-/// does not register: it is checked and removed. One that logind served (257) stays, its pidfd
-/// argument replaced by `<fd>`.
+/// The calls in comparable form, after the shared PIDFD check (`pair::check_pidfd`: logind 252
+/// refuses the call, 257 serves it). On 257 the C module, and everywhere ours, must try
+/// CreateSessionWithPIDFD before any CreateSession.
 fn comparable_calls(o: &Outcome, ours: bool, world: World) -> Result<Vec<String>, String> {
-    let calls = login1_calls(o)?;
-    let mut out = Vec::new();
-    let mut pidfd_seen = 0;
-    for (i, (member, sig, data, reply)) in calls.iter().enumerate() {
-        if member == "CreateSessionWithPIDFD" && !reply.starts_with("error org.freedesktop.DBus.Error.UnknownMethod") {
-            if world == World::Debian12 {
-                return Err(format!("logind 252 did not refuse CreateSessionWithPIDFD: {reply}"));
-            }
-            pidfd_seen += 1;
-            let mut d: Vec<Value> = data.as_array().map_or(&[][..], Vec::as_slice).to_vec();
-            if let Some(x) = d.get_mut(1) {
-                *x = Value::String("<fd>".into());
-            }
-            out.push(format!("{member}({sig}) {} -> {reply}", Value::Array(d)));
-            continue;
-        }
-        if member == "CreateSessionWithPIDFD" {
-            if !ours {
-                return Err("the C module sent CreateSessionWithPIDFD and got UnknownMethod".into());
-            }
-            pidfd_seen += 1;
-            let systemd_user = data.get(2).and_then(Value::as_str) == Some("systemd-user");
-            let next = calls.get(i + 1).filter(|(m, ..)| !systemd_user || m == "CreateSession");
-            let Some((m2, _, d2, _)) = next else {
-                if systemd_user {
-                    continue;
-                }
-                return Err("CreateSessionWithPIDFD not followed by anything".into());
-            };
-            let class_257 = data.get(4).and_then(Value::as_str).is_some_and(|c| {
-                [
-                    "user-early",
-                    "user-incomplete",
-                    "manager",
-                    "manager-early",
-                    "background-light",
-                ]
-                .contains(&c)
-            });
-            let (a_drop, b_drop): (&[usize], &[usize]) = if class_257 {
-                (&[1, 4, 13], &[1, 4])
-            } else {
-                (&[1, 13], &[1])
-            };
-            let strip = |d: &Value, idx: &[usize]| -> Vec<Value> {
-                d.as_array()
-                    .map_or(&[][..], Vec::as_slice)
-                    .iter()
-                    .enumerate()
-                    .filter(|(k, _)| !idx.contains(k))
-                    .map(|(_, x)| x.clone())
-                    .collect()
-            };
-            if m2 != "CreateSession"
-                || sig != "uhsssssussbssta(sv)"
-                || strip(data, a_drop) != strip(d2, b_drop)
-                || data.get(13).and_then(Value::as_i64) != Some(0)
-            {
-                return Err(format!(
-                    "CreateSessionWithPIDFD {sig} {data} not followed by the same CreateSession: {m2} {d2}"
-                ));
-            }
-            continue;
-        }
-        out.push(format!("{member}({sig}) {data} -> {reply}"));
+    let checked = pair::check_pidfd(&login1_calls(o)?, ours, world == World::Debian13);
+    if let Some(p) = checked.problems.first() {
+        return Err(p.clone());
     }
-    if world == World::Debian13 && !ours && out.iter().any(|c| c.starts_with("CreateSession(")) {
-        return Err("the C module 257 sent CreateSession without trying CreateSessionWithPIDFD first".into());
+    let creates = checked.comparable.iter().any(|c| c.starts_with("CreateSession("));
+    if world == World::Debian13 && !ours && creates {
+        return Err("the C module 257 sent CreateSession (it only sends CreateSessionWithPIDFD to logind 257)".into());
     }
-    if ours && pidfd_seen == 0 && out.iter().any(|c| c.starts_with("CreateSession(")) {
+    if ours && checked.pidfd_attempts == 0 && creates {
         return Err("our module sent CreateSession without trying CreateSessionWithPIDFD first".into());
     }
-    Ok(out)
+    Ok(checked.comparable)
 }
 
 fn env_map(v: &[(String, String)]) -> BTreeMap<String, String> {
     v.iter().cloned().collect()
-}
-
-fn summary(o: &Outcome) -> String {
-    let mut s = format!(
-        "runner_rc={} client_rc={:?} open={:?} open2={:?} close={:?} env={:?} elapsed={:?}\n",
-        o.runner_rc, o.client_rc, o.open_rc, o.open2_rc, o.close_rc, o.env, o.elapsed
-    );
-    for l in o.stdout.lines().filter(|l| !l.starts_with("busmon=")) {
-        s.push_str("  ");
-        s.push_str(l);
-        s.push('\n');
-    }
-    if let Ok(c) = login1_calls(o) {
-        for (m, sig, d, r) in c {
-            s.push_str(&format!("  call {m}({sig}) {d} -> {r}\n"));
-        }
-    }
-    if o.runner_rc != 0 {
-        s.push_str(&o.runner_log);
-    }
-    s
 }
 
 struct Pair {
@@ -215,23 +131,10 @@ struct Pair {
 }
 
 fn run_both(world: World, build: fn(Case) -> Case) -> Pair {
-    let rs_mod = Module::rs();
-    assert!(
-        rs_mod.path.exists(),
-        "our module {} missing (cargo build)",
-        rs_mod.path.display()
-    );
-    let mk = |m: &Module| {
+    let (c, rs) = pair::run(|m| {
         let mut c = build(Case::new(m).world(world)).timeout(std::time::Duration::from_secs(90));
         c.setup.insert(0, format!("{}{SETUP}", busmon::SETUP));
         c
-    };
-    let (cc, rc) = (mk(&Module::c()), mk(&rs_mod));
-    let _ = (testkit_dir(), pamclient(), testhelper());
-    let (c, rs) = std::thread::scope(|s| {
-        let h = s.spawn(|| cc.run());
-        let r = rc.run();
-        (h.join().expect("C run panicked"), r)
     });
     Pair { world, c, rs }
 }
@@ -285,8 +188,8 @@ fn check_same(name: &str, p: &Pair) -> (Vec<String>, Vec<String>) {
             p.world.name(),
             p.world.systemd_version(),
             problems.join("\n* "),
-            summary(&p.c),
-            summary(&p.rs)
+            p.c.summary(),
+            p.rs.summary()
         );
     }
     eprintln!("[{name}] identical (C {:?}, ours {:?})", p.c.elapsed, p.rs.elapsed);
@@ -298,8 +201,8 @@ fn fail(name: &str, p: &Pair, what: String) -> ! {
         "\n=== {name} ({}, real systemd {}) ===\n* {what}\n--- C run ---\n{}--- our run ---\n{}",
         p.world.name(),
         p.world.systemd_version(),
-        summary(&p.c),
-        summary(&p.rs)
+        p.c.summary(),
+        p.rs.summary()
     );
 }
 
@@ -741,4 +644,34 @@ rules_257! {
     d13_capability_arguments => |c| root257(c).item("tty", "pts/1")
         .args(&["debug", "default-capability-ambient-set=cap_kill,cap_chown,cap_nope", "default-capability-bounding-set=~cap_sys_module,cap_sys_rawio"]), class_is("user-early");
     d13_regular_user_on_seat0 => |c| user257(c).item("tty", "tty4").penv("XDG_SEAT", "seat0").penv("XDG_VTNR", "4"), |_| Ok(());
+    // The record's settings (a cached record, as pam_systemd_home leaves it): 257 overwrites
+    // what is set and joins several languages into LANGUAGE; without logind too (the gate).
+    d13_record_settings => |c| record_settings_257(c).item("tty", "pts/1"), env_has(&[("FOO", "bar"), ("EDITOR", "vi"), ("EMAIL", "u@example.org"), ("TZ", ":Europe/Berlin"), ("LANG", "C.UTF-8"), ("LANGUAGE", "C.UTF-8:POSIX")]);
+    d13_unknown_argument_words => |c| user257(c).item("tty", "pts/1").args(&["bogus", "debug=maybe"]), class_is("user");
+    d13_record_capability_sets => |c| root257(c).item("tty", "pts/1").pam_data("systemd-user-record-root", r#"{"userName":"root","uid":0,"capabilityAmbientSet":["cap_kill","cap_chown","cap_nope"],"capabilityBoundingSet":["cap_kill","cap_setpcap","21"]}"#), class_is("user-early");
+    d13_record_settings_no_logind => |c| record_settings_257(c).no_seats().item("tty", "pts/1"), env_has(&[("FOO", "bar"), ("LANGUAGE", "C.UTF-8:POSIX")]);
+}
+
+fn record_settings_257(c: Case) -> Case {
+    user257(c)
+        .pam_data(
+            "systemd-user-record-{USER1}",
+            r#"{"userName":"{USER1}","uid":{UID1},"environment":["FOO=bar","EDITOR=vi"],"emailAddress":"u@example.org","timeZone":"Europe/Berlin","preferredLanguage":"C.UTF-8","additionalLanguages":["POSIX","C.UTF-8"]}"#,
+        )
+        .penv("FOO", "preset")
+        .penv("LANG", "C")
+        .args(&["debug"])
+}
+
+/// These PAM env values after open (and a successful open).
+fn env_has(want: &'static [(&'static str, &'static str)]) -> impl Fn(&Outcome) -> Result<(), String> {
+    move |o: &Outcome| {
+        let got: Vec<(&str, Option<&str>)> = want.iter().map(|(k, _)| (*k, o.env_get(k))).collect();
+        let expected: Vec<(&str, Option<&str>)> = want.iter().map(|(k, v)| (*k, Some(*v))).collect();
+        if o.open_rc == Some(0) && got == expected {
+            Ok(())
+        } else {
+            Err(format!("open {:?}, env {got:?}, want {expected:?}", o.open_rc))
+        }
+    }
 }

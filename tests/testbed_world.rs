@@ -315,66 +315,53 @@ fn command_status_and_temp_state_dir() {
 // Failures of the testbed itself
 // ---------------------------------------------------------------------------------------------
 
+/// `testbed run ARGS --state DIR -- true` with `envs` (DIR a fresh state dir): a failure of the
+/// testbed itself naming `want`, with nothing left behind.
+fn setup_fails(tag: &str, args: &[&str], envs: &[(&str, &str)], want: &str) -> RunnerOutput {
+    let state = Dir::new(tag);
+    let args = [args, &["--state", state.s(), "--", "true"]].concat();
+    let o = testbed(&args, envs, Duration::from_secs(40));
+    assert_setup_failure(&o, want);
+    assert_clean(&state.0, false, Duration::from_secs(5), &ctx(&o));
+    o
+}
+
 #[test]
 fn no_cgroup2_is_exit_125() {
-    let state = Dir::new("nocg2");
-    let o = testbed(
-        &["--logind", "systemd", "--state", state.s(), "--", "true"],
+    setup_fails(
+        "nocg2",
+        &["--logind", "systemd"],
         &[("TESTBED_CGROUP2", "/tmp")],
-        Duration::from_secs(40),
+        "no cgroup2 hierarchy",
     );
-    assert_setup_failure(&o, "no cgroup2 hierarchy");
-    assert_clean(&state.0, false, Duration::from_secs(5), &ctx(&o));
 }
 
 #[test]
 fn mmdebstrap_missing_is_exit_125() {
-    let state = Dir::new("nommdeb");
     let cache = Dir::new("nommdeb-cache");
-    let o = testbed(
-        &[
-            "--world",
-            "debian13",
-            "--logind",
-            "systemd",
-            "--state",
-            state.s(),
-            "--",
-            "true",
-        ],
+    setup_fails(
+        "nommdeb",
+        &["--world", "debian13", "--logind", "systemd"],
         &[
             ("PAM_SYSTEMD_RS_CACHE_ROOT", cache.s()),
             ("PAM_SYSTEMD_RS_MMDEBSTRAP", "mmdebstrap-is-not-installed"),
         ],
-        Duration::from_secs(40),
+        "mmdebstrap-is-not-installed is not installed",
     );
-    assert_setup_failure(&o, "mmdebstrap-is-not-installed is not installed");
-    assert_clean(&state.0, false, Duration::from_secs(5), &ctx(&o));
 }
 
 #[test]
 fn unreachable_mirror_is_exit_125() {
-    let state = Dir::new("nomirror");
     let cache = Dir::new("nomirror-cache");
-    let o = testbed(
-        &[
-            "--world",
-            "debian13",
-            "--logind",
-            "systemd",
-            "--state",
-            state.s(),
-            "--",
-            "true",
-        ],
+    setup_fails(
+        "nomirror",
+        &["--world", "debian13", "--logind", "systemd"],
         &[
             ("PAM_SYSTEMD_RS_CACHE_ROOT", cache.s()),
             ("PAM_SYSTEMD_RS_MIRROR", "http://127.0.0.1:9/debian"),
         ],
-        Duration::from_secs(40),
+        "mmdebstrap trixie failed",
     );
-    assert_setup_failure(&o, "mmdebstrap trixie failed");
-    assert_clean(&state.0, false, Duration::from_secs(5), &ctx(&o));
     // No half-built root is left in the cache.
     let roots: Vec<_> = std::fs::read_dir(cache.0.join("roots"))
         .map(|d| d.flatten().map(|e| e.file_name()).collect())
@@ -389,37 +376,29 @@ fn unreachable_mirror_is_exit_125() {
 
 #[test]
 fn pid1_exiting_during_boot_is_exit_125() {
-    let state = Dir::new("p1exit");
-    let o = testbed(
-        &["--logind", "systemd", "--state", state.s(), "--", "true"],
+    setup_fails(
+        "p1exit",
+        &["--logind", "systemd"],
         &[("TESTBED_SYSTEMD", "/bin/false")],
-        Duration::from_secs(40),
+        "exited during boot",
     );
-    assert_setup_failure(&o, "exited during boot");
-    assert_clean(&state.0, false, Duration::from_secs(5), &ctx(&o));
 }
 
 #[test]
 fn pid1_not_up_within_10s_is_exit_125() {
     // logind's start never finishes: the boot does not complete.
-    let state = Dir::new("p1slow");
-    let o = testbed(
+    let o = setup_fails(
+        "p1slow",
         &[
             "--logind",
             "systemd",
-            "--state",
-            state.s(),
             "--unit-dropin",
             "systemd-logind.service:[Service]\\nExecStartPre=/bin/sleep 60",
-            "--",
-            "true",
         ],
         &[],
-        Duration::from_secs(40),
+        "was not up within 10 s",
     );
-    assert_setup_failure(&o, "was not up within 10 s");
     assert!(o.elapsed >= Duration::from_secs(10), "{}", ctx(&o));
-    assert_clean(&state.0, false, Duration::from_secs(5), &ctx(&o));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -435,30 +414,27 @@ impl Drop for GroupGuard {
     }
 }
 
-/// Starts a testbed whose CMD signals readiness and then sleeps; kills the runner (or its whole
-/// process group) with SIGKILL once CMD runs; checks that everything disappears.
-fn sigkill_case(logind: &str, world: World, whole_group: bool) {
-    let tmp = Dir::new(&format!("kill-{logind}"));
-    let mut cmd = Command::new(testbed_runner());
-    cmd.args(["run", "--logind", logind]);
-    if logind == "systemd" {
-        // The world's /tmp is private: bind the dir of the ready file.
-        cmd.args(["--world", world.name(), "--bind", tmp.s()]);
-    }
-    cmd.args([
-        "--fake-bin",
-        testkit_bin("fake-logind").to_str().unwrap(),
-        "--",
-        "bash",
-        "-c",
-        "echo \"$TESTBED_STATE\" >\"$READY\"; sleep 600",
-    ]);
+/// A runner started as `run ARGS -- CMD` in a process group of its own, with CMD (writing its
+/// state dir into `ready` and sleeping) running.
+struct Sleeping {
+    child: std::process::Child,
+    _guard: GroupGuard,
+    ready: PathBuf,
+    state: PathBuf,
+}
+
+/// Starts the runner (TMPDIR and the ready file in `tmp`) and waits until CMD runs.
+fn start_sleeping(tmp: &Dir, args: &[&str]) -> Sleeping {
     let ready = tmp.0.join("ready");
+    let mut cmd = Command::new(testbed_runner());
+    cmd.arg("run")
+        .args(args)
+        .args(["--", "bash", "-c", "echo \"$TESTBED_STATE\" >\"$READY\"; sleep 600"]);
     cmd.env("TMPDIR", tmp.s()).env("READY", &ready);
     cmd.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null());
     std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
     let mut child = cmd.spawn().unwrap();
-    let _guard = GroupGuard(child.id());
+    let guard = GroupGuard(child.id());
     let t = Instant::now();
     let state = loop {
         if let Ok(s) = std::fs::read_to_string(&ready)
@@ -472,18 +448,38 @@ fn sigkill_case(logind: &str, world: World, whole_group: bool) {
         assert!(t.elapsed() < Duration::from_secs(60), "CMD never ran");
         std::thread::sleep(Duration::from_millis(50));
     };
+    Sleeping {
+        child,
+        _guard: guard,
+        ready,
+        state,
+    }
+}
+
+/// Starts a testbed whose CMD signals readiness and then sleeps; kills the runner (or its whole
+/// process group) with SIGKILL once CMD runs; checks that everything disappears.
+fn sigkill_case(logind: &str, world: World, whole_group: bool) {
+    let tmp = Dir::new(&format!("kill-{logind}"));
+    let mut args = vec!["--logind", logind];
+    if logind == "systemd" {
+        // The world's /tmp is private: bind the dir of the ready file.
+        args.extend(["--world", world.name(), "--bind", tmp.s()]);
+    }
+    let fake = testkit_bin("fake-logind");
+    args.extend(["--fake-bin", fake.to_str().unwrap()]);
+    let mut s = start_sleeping(&tmp, &args);
     assert!(
-        !leftovers(&state, true).is_empty(),
+        !leftovers(&s.state, true).is_empty(),
         "the check sees nothing while the testbed runs"
     );
     if whole_group {
-        runner::kill_group(child.id(), "KILL");
+        runner::kill_group(s.child.id(), "KILL");
     } else {
-        let _ = child.kill();
+        let _ = s.child.kill();
     }
-    let _ = child.wait();
-    assert_clean(&state, true, Duration::from_secs(15), "after SIGKILL of the runner");
-    let _ = std::fs::remove_file(&ready);
+    let _ = s.child.wait();
+    assert_clean(&s.state, true, Duration::from_secs(15), "after SIGKILL of the runner");
+    let _ = std::fs::remove_file(&s.ready);
     assert_eq!(
         std::fs::read_dir(&tmp.0).unwrap().count(),
         0,
@@ -515,37 +511,10 @@ fn sigkill_process_group_fake_leaves_nothing() {
 #[test]
 fn sigterm_runner_stops_world_with_143() {
     let tmp = Dir::new("term");
-    let mut cmd = Command::new(testbed_runner());
-    cmd.args([
-        "run",
-        "--logind",
-        "systemd",
-        "--bind",
-        tmp.s(),
-        "--",
-        "bash",
-        "-c",
-        "echo \"$TESTBED_STATE\" >\"$READY\"; sleep 600",
-    ]);
-    let ready = tmp.0.join("ready");
-    cmd.env("TMPDIR", tmp.s()).env("READY", &ready);
-    cmd.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null());
-    std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
-    let mut child = cmd.spawn().unwrap();
-    let _guard = GroupGuard(child.id());
-    let t = Instant::now();
-    let state = loop {
-        if let Ok(s) = std::fs::read_to_string(&ready)
-            && !s.trim().is_empty()
-        {
-            break PathBuf::from(s.trim());
-        }
-        assert!(t.elapsed() < Duration::from_secs(60), "CMD never ran");
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    let _ = Command::new("kill").arg("-TERM").arg(child.id().to_string()).status();
-    let st = child.wait().unwrap();
+    let mut s = start_sleeping(&tmp, &["--logind", "systemd", "--bind", tmp.s()]);
+    let _ = Command::new("kill").arg("-TERM").arg(s.child.id().to_string()).status();
+    let st = s.child.wait().unwrap();
     assert_eq!(st.code(), Some(143));
-    let _ = std::fs::remove_file(&ready);
-    assert_clean(&state, true, Duration::from_secs(5), "after SIGTERM of the runner");
+    let _ = std::fs::remove_file(&s.ready);
+    assert_clean(&s.state, true, Duration::from_secs(5), "after SIGTERM of the runner");
 }

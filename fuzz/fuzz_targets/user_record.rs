@@ -1,8 +1,9 @@
 //! The user record cached as PAM data `systemd-user-record-<name>`: another module's input
 //! (docs/behaviour.md, "The user record"; SECURITY.md).
 //!
-//! 1. Arbitrary bytes → the JSON reader (`cached_identity`): never panics, and a name it accepts
-//!    passes systemd's relaxed user-name rules.
+//! 1. Arbitrary bytes → the JSON reader (`load_cached`): never panics, a name it accepts passes
+//!    systemd's relaxed user-name rules, and the environment settings it keeps are what the PAM
+//!    env may get: valid `NAME=VALUE` entries, one per name; safe strings for EMAIL and TZ.
 //! 2. Writer → reader round trip: the same bytes read as a passwd entry and an optional shadow
 //!    entry; whenever `record_json` produces a record for a name pam_systemd can look up, reading
 //!    it back gives the same name and uid (None for the two invalid uids) — except for a record
@@ -13,7 +14,10 @@
 //! shadow numbers when bit 0 is set, then NUL-separated name, gecos, dir, shell, shadow password.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use pam_systemd_rs::fuzz_api::{Passwd, Shadow, cached_identity, record_json, uid_is_valid, valid_user_name_relaxed};
+use pam_systemd_rs::fuzz_api::{
+    Passwd, Shadow, cached_identity, env_assignment_is_valid, load_cached, record_json, string_is_safe, uid_is_valid,
+    valid_user_name_relaxed,
+};
 
 fn take<const N: usize>(d: &mut &[u8]) -> Option<[u8; N]> {
     let (head, rest) = d.split_first_chunk::<N>()?;
@@ -22,8 +26,17 @@ fn take<const N: usize>(d: &mut &[u8]) -> Option<[u8; N]> {
 }
 
 fuzz_target!(|data: &[u8]| {
-    if let Ok((name, _uid)) = cached_identity(data) {
-        assert!(valid_user_name_relaxed(name.as_bytes()), "accepted name {name:?}");
+    if let Ok(r) = load_cached(data) {
+        assert!(valid_user_name_relaxed(r.name.as_bytes()), "accepted name {:?}", r.name);
+        let s = &r.settings;
+        let names: Vec<&[u8]> = s.environment.iter().map(|e| e.split(|&c| c == b'=').next().unwrap_or(e)).collect();
+        for (i, e) in s.environment.iter().enumerate() {
+            assert!(env_assignment_is_valid(e), "kept {e:?}");
+            assert!(!names[..i].contains(&names[i]), "name twice: {e:?}");
+        }
+        for v in [&s.email, &s.time_zone, &s.language_252].into_iter().flatten() {
+            assert!(string_is_safe(v), "kept {v:?}");
+        }
     }
 
     let mut d = data;

@@ -344,6 +344,10 @@ struct FakeHost {
     existing_files: Vec<String>,
     users: Vec<(&'static str, u32)>,
     files: Vec<(String, Vec<u8>)>,
+    /// What newlocale() can load.
+    locales: Vec<&'static str>,
+    /// The installed systemd's version.
+    systemd: Option<u32>,
     caps: RefCell<VecDeque<CapCall>>,
 }
 
@@ -361,7 +365,12 @@ impl Default for FakeHost {
                 ("nobody", 65534),
                 ("dyn", 61184),
             ],
-            files: Vec::new(),
+            files: vec![
+                ("/usr/share/zoneinfo/Europe/Berlin".into(), b"TZif2...".to_vec()),
+                ("/usr/share/zoneinfo/Broken".into(), b"nope".to_vec()),
+            ],
+            locales: vec!["de_DE.UTF-8", "fr_FR.UTF-8"],
+            systemd: Some(257),
             caps: RefCell::new(VecDeque::new()),
         }
     }
@@ -440,6 +449,17 @@ impl Host for FakeHost {
     }
     fn pid(&self) -> u32 {
         4242
+    }
+    fn is_tzif(&self, path: &[u8]) -> bool {
+        self.files
+            .iter()
+            .any(|(p, c)| p.as_bytes() == path && c.starts_with(b"TZif"))
+    }
+    fn locale_installed(&self, name: &[u8]) -> bool {
+        self.locales.iter().any(|l| l.as_bytes() == name)
+    }
+    fn systemd_version(&self) -> Option<u32> {
+        self.systemd
     }
     fn last_cap(&self) -> u32 {
         40
@@ -876,6 +896,208 @@ fn cached_record_parse_vs_load() {
     );
 }
 
+/// A cached record with environment settings (as pam_systemd_home leaves it).
+const SETTINGS_RECORD: &str = r#"{"userName":"alice","uid":1000,"environment":["FOO=bar","EDITOR=vi"],"emailAddress":"alice@example.org","timeZone":"Europe/Berlin","preferredLanguage":"de_DE.UTF-8","additionalLanguages":["fr_FR.UTF-8","it_IT.UTF-8"]}"#;
+
+fn with_record(pam: FakePam, json: &str) -> FakePam {
+    pam.data("systemd-user-record-alice", Data::Str(json.into()))
+}
+
+/// 252 applies the record's settings at "success" only to names not in the PAM env yet, with
+/// its debug lines; 257's additional languages are not its business.
+#[test]
+fn record_settings_252_keep_what_is_set() {
+    let mut pam = with_record(
+        tty_login("alice").env("FOO", "preset").env("LANG", "C"),
+        SETTINGS_RECORD,
+    );
+    let host = FakeHost::default().no_logind();
+    let (r, log) = run_open(&mut pam, &mut ScriptedLogind::new(vec![]), &host, "debug compat=252");
+    r.unwrap();
+    let env: Vec<(&str, String)> = pam.names().into_iter().map(|n| (n, pam.get_env(n).unwrap())).collect();
+    assert_eq!(
+        env,
+        [
+            ("FOO", "preset".into()),
+            ("LANG", "C".into()),
+            ("EDITOR", "vi".into()),
+            ("EMAIL", "alice@example.org".into()),
+            ("TZ", ":Europe/Berlin".into()),
+        ]
+    );
+    for line in [
+        "DEBUG PAM environment variable $FOO=bar already set, not changing based on record.",
+        "DEBUG PAM environment variable EDITOR=vi set based on user record.",
+        "DEBUG PAM environment variable EMAIL=alice@example.org set based on user record.",
+        "DEBUG PAM environment variable TZ=:Europe/Berlin set based on user record.",
+        "DEBUG PAM environment variable $LANG already set, not changing based on user record.",
+    ] {
+        assert!(log.contains(&line.to_owned()), "{line}\n{log:?}");
+    }
+}
+
+/// 257 overwrites, and sets LANGUAGE when the record lists several languages.
+#[test]
+fn record_settings_257_overwrite_and_language() {
+    let mut pam = with_record(
+        tty_login("alice").env("FOO", "preset").env("LANG", "C"),
+        SETTINGS_RECORD,
+    );
+    let host = FakeHost::default().no_logind();
+    let (r, log) = run_open(&mut pam, &mut ScriptedLogind::new(vec![]), &host, "debug compat=257");
+    r.unwrap();
+    for (k, v) in [
+        ("FOO", "bar"),
+        ("EDITOR", "vi"),
+        ("EMAIL", "alice@example.org"),
+        ("TZ", ":Europe/Berlin"),
+        ("LANG", "de_DE.UTF-8"),
+        ("LANGUAGE", "de_DE.UTF-8:fr_FR.UTF-8:it_IT.UTF-8"),
+    ] {
+        assert_eq!(pam.get_env(k).as_deref(), Some(v), "{k}\n{log:?}");
+    }
+    assert!(!log.iter().any(|l| l.contains("already set")), "{log:?}");
+}
+
+/// A zone without its file (or with another magic) and a locale that is not installed are
+/// skipped with a debug line; `UTC` and `C` need nothing installed. On every success path:
+/// here SessionBusy.
+#[test]
+fn record_settings_zone_and_locale_checks() {
+    let rows: [(&str, &str, Option<&str>, Option<&str>, &str); 4] = [
+        (
+            "Broken",
+            "de_DE.UTF-8",
+            None,
+            Some("de_DE.UTF-8"),
+            "DEBUG Time zone specified in user record is not valid locally, not setting $TZ.",
+        ),
+        (
+            "Mars/Base",
+            "de_DE.UTF-8",
+            None,
+            Some("de_DE.UTF-8"),
+            "DEBUG Time zone specified in user record is not valid locally, not setting $TZ.",
+        ),
+        (
+            "UTC",
+            "xx_XX",
+            Some(":UTC"),
+            None,
+            "DEBUG Preferred language specified in user record is not valid or not installed, not setting $LANG.",
+        ),
+        (
+            "UTC",
+            "C",
+            Some(":UTC"),
+            Some("C"),
+            "DEBUG PAM environment variable LANG=C set based on user record.",
+        ),
+    ];
+    for (tz, lang, want_tz, want_lang, line) in rows {
+        let json = format!(r#"{{"userName":"alice","uid":1000,"timeZone":"{tz}","preferredLanguage":"{lang}"}}"#);
+        let mut pam = with_record(tty_login("alice"), &json);
+        let mut logind = ScriptedLogind::new(vec![Expect::Create(vec![
+            (PIDFD257, Answer1::Fail(unknown_method())),
+            (
+                CLASSIC252,
+                Answer1::Fail(failure(
+                    "org.freedesktop.login1.SessionBusy",
+                    "Already running in a session",
+                )),
+            ),
+        ])]);
+        let (r, log) = run_open(&mut pam, &mut logind, &FakeHost::default(), "debug");
+        r.unwrap();
+        assert_eq!(pam.get_env("TZ").as_deref(), want_tz, "{tz}\n{log:?}");
+        assert_eq!(pam.get_env("LANG").as_deref(), want_lang, "{lang}\n{log:?}");
+        assert!(log.contains(&line.to_owned()), "{line}\n{log:?}");
+    }
+}
+
+/// Without logind (nothing answers on the wire) the installed systemd decides the generation:
+/// 252 keeps a set name, 257 overwrites it; no systemd at all (elogind) is 252.
+#[test]
+fn record_settings_without_logind_follow_the_installed_systemd() {
+    for (installed, want) in [(Some(252), "preset"), (None, "preset"), (Some(257), "bar")] {
+        let mut pam = with_record(tty_login("alice").env("FOO", "preset"), SETTINGS_RECORD);
+        let mut host = FakeHost::default().no_logind();
+        host.systemd = installed;
+        let (r, log) = run_open(&mut pam, &mut ScriptedLogind::new(vec![]), &host, "");
+        r.unwrap();
+        assert_eq!(pam.get_env("FOO").as_deref(), Some(want), "{installed:?} {log:?}");
+    }
+}
+
+/// 257 takes a record's capability sets in place of the arguments' (the ambient one masked by
+/// the record's bounding set; unknown names skipped); an empty ambient set applies nothing, not
+/// the default. 252 knows no such fields.
+#[test]
+fn record_capability_sets_257() {
+    let kill = 1u64 << 5;
+    let chown = 1u64;
+    let rows: [(&str, &str, Vec<CapCall>); 4] = [
+        (
+            r#""capabilityAmbientSet":["cap_kill","CAP_CHOWN","cap_nope"],"capabilityBoundingSet":["cap_kill","5","cap_net_raw"]"#,
+            "",
+            vec![
+                CapCall::Ambient(kill, Ok(())),
+                CapCall::Bounding(kill | (1 << 13), Ok(())),
+            ],
+        ),
+        (
+            r#""capabilityAmbientSet":["cap_chown"]"#,
+            "default-capability-ambient-set=cap_kill default-capability-bounding-set=cap_chown,cap_kill",
+            vec![CapCall::Ambient(chown, Ok(())), CapCall::Bounding(chown | kill, Ok(()))],
+        ),
+        // Empty: nothing raised.
+        (r#""capabilityAmbientSet":[]"#, "", vec![]),
+        // Unsafe names refuse the field: the argument's set stays.
+        (
+            r#""capabilityAmbientSet":["cap\\kill"]"#,
+            "default-capability-ambient-set=cap_kill",
+            vec![CapCall::Ambient(kill, Ok(()))],
+        ),
+    ];
+    for (fields, args, calls) in rows {
+        let json = format!(r#"{{"userName":"alice","uid":1000,{fields}}}"#);
+        let mut pam = with_record(tty_login("alice"), &json);
+        let host = FakeHost::default().no_logind().expect_caps(calls);
+        let (r, _) = run_open(
+            &mut pam,
+            &mut ScriptedLogind::new(vec![]),
+            &host,
+            &format!("compat=257 {args}"),
+        );
+        r.unwrap();
+    }
+    // 252: the same record changes nothing.
+    let json = r#"{"userName":"alice","uid":1000,"capabilityAmbientSet":["cap_kill"]}"#;
+    let mut pam = with_record(tty_login("alice"), json);
+    let host = FakeHost::default().no_logind();
+    let (r, _) = run_open(&mut pam, &mut ScriptedLogind::new(vec![]), &host, "compat=252");
+    r.unwrap();
+}
+
+/// A PAM env refusal is the hook's result, with the C module's line.
+#[test]
+fn record_settings_putenv_failure() {
+    let mut pam = with_record(
+        tty_login("alice"),
+        r#"{"userName":"alice","uid":1000,"environment":["FOO=bar"]}"#,
+    );
+    pam.fail_putenv = Some(("FOO", PAM_BUF_ERR));
+    let host = FakeHost::default().no_logind();
+    let (r, _) = run_open(&mut pam, &mut ScriptedLogind::new(vec![]), &host, "");
+    assert_eq!(
+        r.unwrap_err(),
+        Error::new(
+            PAM_BUF_ERR,
+            "Failed to set PAM environment variable FOO=bar: Memory buffer error"
+        )
+    );
+}
+
 // ---------------------------------------------------------------------------------------------
 // 257 rules
 // ---------------------------------------------------------------------------------------------
@@ -1249,12 +1471,28 @@ fn capability_sets() {
         .unwrap();
 }
 
-/// Argument warnings: 252's words unless `compat=257`; capability warnings at close too.
+/// Argument warnings, before logind answers: in the words of `compat=`, else of the installed
+/// systemd (252's without one); capability warnings at close too.
 #[test]
 fn argument_warnings() {
+    for (installed, line) in [
+        (Some(252), "WARN Unknown parameter 'bogus', ignoring"),
+        (None, "WARN Unknown parameter 'bogus', ignoring"),
+        (Some(257), "WARN Unknown parameter 'bogus', ignoring."),
+    ] {
+        let mut host = FakeHost::default().no_logind();
+        host.systemd = installed;
+        let (_, log) = run_open(&mut tty_login("root"), &mut ScriptedLogind::new(vec![]), &host, "bogus");
+        assert_eq!(log, [line], "{installed:?}");
+        let (_, log) = run_open(
+            &mut tty_login("root"),
+            &mut ScriptedLogind::new(vec![]),
+            &host,
+            "bogus compat=252",
+        );
+        assert_eq!(log, ["WARN Unknown parameter 'bogus', ignoring"], "{installed:?}");
+    }
     let host = FakeHost::default().no_logind();
-    let (_, log) = run_open(&mut tty_login("root"), &mut ScriptedLogind::new(vec![]), &host, "bogus");
-    assert_eq!(log, ["WARN Unknown parameter 'bogus', ignoring"]);
     let (_, log) = run_open(
         &mut tty_login("root"),
         &mut ScriptedLogind::new(vec![]),

@@ -5,6 +5,7 @@
 //! `userName` and `uid`. The input is another module's data, so this is fuzzed
 //! (`fuzz/fuzz_targets/user_record.rs`).
 
+use super::settings::{self, RecordSettings};
 use super::uid_is_valid;
 use super::utf8::{char_is_cc, unichar_is_valid, utf8_char_len, valid_user_name_relaxed};
 use crate::parse::cstr;
@@ -446,6 +447,86 @@ fn dispatch_uid(obj: &Value, uid: &mut Option<u32>) {
     }
 }
 
+/// `json_dispatch()`'s choice for one field: the first member named `key` whose value has the
+/// field's type (members of another type are skipped; later ones of the right type are duplicates).
+fn first_of<'v>(obj: &'v Value, key: &str, right_type: fn(&Value) -> bool) -> Option<&'v Value> {
+    members(obj)
+        .iter()
+        .find(|(k, v)| k.as_slice() == key.as_bytes() && right_type(v))
+        .map(|(_, v)| v)
+}
+
+fn is_str(v: &Value) -> bool {
+    matches!(v, Value::Str(_))
+}
+
+fn is_array(v: &Value) -> bool {
+    matches!(v, Value::Array(_))
+}
+
+/// A string field whose dispatcher accepts it (`check`), else None (the field stays as it was).
+fn string_field(obj: &Value, key: &str, check: fn(&[u8]) -> bool) -> Option<Vec<u8>> {
+    match first_of(obj, key, is_str) {
+        Some(Value::Str(v)) if check(v) => Some(v.clone()),
+        _ => None,
+    }
+}
+
+/// An array-of-strings field whose dispatcher accepts every element, else None.
+fn strings_field(obj: &Value, key: &str, check: fn(&[u8]) -> bool) -> Option<Vec<Vec<u8>>> {
+    let Some(Value::Array(items)) = first_of(obj, key, is_array) else {
+        return None;
+    };
+    items
+        .iter()
+        .map(|e| match e {
+            Value::Str(v) if check(v) => Some(v.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The settings fields of the regular section (`regular`) or of a matching `perMachine` entry,
+/// over what earlier sections set (`json_dispatch_environment()`, `json_dispatch_string()` with
+/// `JSON_SAFE`, 257's `json_dispatch_locale(s)`).
+fn dispatch_settings(obj: &Value, out: &mut RecordSettings, regular: bool) {
+    if let Some(entries) = strings_field(obj, "environment", settings::env_assignment_is_valid) {
+        // strv_env_replace_strdup(): a name seen again keeps its place and takes the new value.
+        let mut env: Vec<Vec<u8>> = Vec::new();
+        for e in entries {
+            let name_len = e.iter().position(|&c| c == b'=').unwrap_or(e.len());
+            let name = e.get(..=name_len).unwrap_or(&e);
+            match env.iter_mut().find(|x| x.starts_with(name)) {
+                Some(slot) => *slot = e,
+                None => env.push(e),
+            }
+        }
+        out.environment = env;
+    }
+    if regular && let Some(v) = string_field(obj, "emailAddress", settings::string_is_safe) {
+        out.email = Some(v);
+    }
+    if let Some(v) = string_field(obj, "timeZone", settings::string_is_safe) {
+        out.time_zone = Some(v);
+    }
+    if let Some(v) = string_field(obj, "preferredLanguage", settings::string_is_safe) {
+        out.language_252 = Some(v);
+    }
+    if let Some(v) = string_field(obj, "preferredLanguage", settings::locale_is_valid_257) {
+        out.language_257 = Some(v);
+    }
+    if let Some(v) = strings_field(obj, "additionalLanguages", settings::locale_is_valid_257) {
+        out.additional_languages = v;
+    }
+    // 257: sd_json_dispatch_strv() with SD_JSON_STRICT.
+    if let Some(v) = strings_field(obj, "capabilityAmbientSet", settings::string_is_safe) {
+        out.capability_ambient = Some(v);
+    }
+    if let Some(v) = strings_field(obj, "capabilityBoundingSet", settings::string_is_safe) {
+        out.capability_bounding = Some(v);
+    }
+}
+
 /// `per_machine_match()`: matchMachineId (a string or an array of strings, each a 128-bit ID in
 /// either form; others ignored) or matchHostname (a string compared exactly). Err where v252 fails
 /// or crashes (a matchHostname array: it calls strcmp on NULL).
@@ -514,6 +595,8 @@ pub struct CachedRecord {
     pub uid: Option<u32>,
     /// The first string `disposition` member, if it names a disposition.
     pub disposition: Option<crate::context::Disposition>,
+    /// What the record says about the session's environment.
+    pub settings: RecordSettings,
 }
 
 /// Why a cached record was refused: its C line and errno.
@@ -523,6 +606,12 @@ pub enum RecordError {
     Parse(i32),
     /// `Failed to load user record: %m` (structural problems EBADMSG, bad sections EINVAL)
     Load(i32),
+}
+
+/// [`load_cached`] on a given machine instead of this one.
+#[cfg(test)]
+pub fn load_cached_for(json: &[u8], machine: &Machine) -> Result<CachedRecord, RecordError> {
+    identity(json, || machine.clone())
 }
 
 /// [`cached_identity`] with the C module's two failures told apart, plus the disposition.
@@ -569,6 +658,8 @@ fn identity(json: &[u8], get_machine: impl FnOnce() -> Machine) -> Result<Cached
         });
     let mut uid = None;
     dispatch_uid(&v, &mut uid);
+    let mut settings = RecordSettings::default();
+    dispatch_settings(&v, &mut settings, true);
     let machine = if by_key(&v, "perMachine").is_some() || by_key(&v, "binding").is_some() {
         get_machine()
     } else {
@@ -583,6 +674,7 @@ fn identity(json: &[u8], get_machine: impl FnOnce() -> Machine) -> Result<Cached
             }
             if per_machine_match(e, machine).map_err(|()| inval)? {
                 dispatch_uid(e, &mut uid);
+                dispatch_settings(e, &mut settings, false);
             }
         }
     }
@@ -604,5 +696,10 @@ fn identity(json: &[u8], get_machine: impl FnOnce() -> Machine) -> Result<Cached
     // "User name field missing, refusing."
     let name = name.ok_or(inval)?;
     let name = String::from_utf8(name).map_err(|_| inval)?;
-    Ok(CachedRecord { name, uid, disposition })
+    Ok(CachedRecord {
+        name,
+        uid,
+        disposition,
+        settings,
+    })
 }

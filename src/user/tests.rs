@@ -242,3 +242,47 @@ fn relaxed_user_names_match_libsystemd_shared() {
         );
     }
 }
+
+/// The record's environment settings, read as `user_record_load()` dispatches them: the first
+/// member of the right type decides (a refused value leaves the field unset), `environment` keeps
+/// one entry per name, matching `perMachine` entries override all but `emailAddress`.
+#[test]
+fn cached_record_settings() {
+    use super::settings::RecordSettings;
+    let read = |json: &str| load_cached_for(json.as_bytes(), &vm()).unwrap().settings;
+    let s = read(
+        r#"{"userName":"a","uid":1000,"environment":["FOO=1","BAR=2","FOO=3"],"emailAddress":"a@x.org","timeZone":"Europe/Berlin","preferredLanguage":"de_DE.UTF-8","additionalLanguages":["fr_FR"]}"#,
+    );
+    assert_eq!(s.environment, [&b"FOO=3"[..], b"BAR=2"].map(<[u8]>::to_vec));
+    assert_eq!(s.email.as_deref(), Some(&b"a@x.org"[..]));
+    assert_eq!(s.time_zone.as_deref(), Some(&b"Europe/Berlin"[..]));
+    assert_eq!(s.language_252.as_deref(), Some(&b"de_DE.UTF-8"[..]));
+    assert_eq!(s.language_257.as_deref(), Some(&b"de_DE.UTF-8"[..]));
+    assert_eq!(s.additional_languages, [b"fr_FR".to_vec()]);
+    // An NSS-like record has none.
+    assert!(read(r#"{"userName":"a","uid":1000}"#).is_empty());
+    // One invalid entry refuses the whole array; wrong types are skipped, the first of the right
+    // type decides even when refused.
+    let s = read(
+        r#"{"userName":"a","uid":1,"environment":["OK=1","1BAD=2"],"timeZone":7,"timeZone":"Etc/UTC","emailAddress":"a\"b","emailAddress":"c@x"}"#,
+    );
+    assert_eq!(
+        s,
+        RecordSettings {
+            time_zone: Some(b"Etc/UTC".to_vec()),
+            ..RecordSettings::default()
+        }
+    );
+    // 252 takes any safe string as the language, 257 only a locale name.
+    let s = read(r#"{"userName":"a","uid":1,"preferredLanguage":"en US","additionalLanguages":["ok","no way"]}"#);
+    assert_eq!(s.language_252.as_deref(), Some(&b"en US"[..]));
+    assert_eq!(s.language_257, None);
+    assert!(s.additional_languages.is_empty());
+    // perMachine: this machine's entry overrides; the other machine's does not; no emailAddress.
+    let s = read(
+        r#"{"userName":"a","uid":1,"environment":["A=top"],"timeZone":"UTC","emailAddress":"top@x","perMachine":[{"matchHostname":"vm","environment":["B=vm"],"timeZone":"Europe/Paris","emailAddress":"pm@x"},{"matchHostname":"other","timeZone":"Asia/Tokyo"}]}"#,
+    );
+    assert_eq!(s.environment, [b"B=vm".to_vec()]);
+    assert_eq!(s.time_zone.as_deref(), Some(&b"Europe/Paris"[..]));
+    assert_eq!(s.email.as_deref(), Some(&b"top@x"[..]));
+}

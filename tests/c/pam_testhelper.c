@@ -19,30 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int hexval(char c) {
-        if (c >= '0' && c <= '9') return c - '0';
-        if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-        if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-        return -1;
-}
-
-static char *unescape(const char *s) {
-        size_t n = strlen(s);
-        char *out = malloc(n + 1), *o = out;
-        if (!out) return NULL;
-        for (size_t i = 0; i < n; i++) {
-                if (s[i] == '\\' && s[i + 1] == '\\') {
-                        *o++ = '\\';
-                        i++;
-                } else if (s[i] == '\\' && s[i + 1] == 'x' && hexval(s[i + 2]) >= 0 && hexval(s[i + 3]) >= 0) {
-                        *o++ = (char) (hexval(s[i + 2]) * 16 + hexval(s[i + 3]));
-                        i += 3;
-                } else
-                        *o++ = s[i];
-        }
-        *o = 0;
-        return out;
-}
+#include "unescape.h"
 
 static void cleanup_free(pam_handle_t *h, void *data, int error_status) {
         (void) h;

@@ -37,6 +37,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "unescape.h"
+
 #define MAXFDS 1024
 #define MAXARGS 64
 
@@ -51,30 +53,10 @@ static void usage(void) {
         exit(2);
 }
 
-static int hexval(char c) {
-        if (c >= '0' && c <= '9') return c - '0';
-        if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-        if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-        return -1;
-}
-
-/* Decode \xHH and \\ escapes. Returns a malloc'ed string. */
-static char *unescape(const char *s) {
-        size_t n = strlen(s);
-        char *out = malloc(n + 1), *o = out;
+/* unescape(), for values from the command line: out of memory ends the program. */
+static char *unescape_arg(const char *s) {
+        char *out = unescape(s);
         if (!out) exit(1);
-        for (size_t i = 0; i < n; i++) {
-                if (s[i] == '\\' && i + 1 < n && s[i + 1] == '\\') {
-                        *o++ = '\\';
-                        i++;
-                } else if (s[i] == '\\' && s[i + 1] == 'x' && hexval(s[i + 2]) >= 0 &&
-                           hexval(s[i + 3]) >= 0) {
-                        *o++ = (char) (hexval(s[i + 2]) * 16 + hexval(s[i + 3]));
-                        i += 3;
-                } else
-                        *o++ = s[i];
-        }
-        *o = 0;
         return out;
 }
 
@@ -185,6 +167,18 @@ static void print_env(pam_handle_t *h, const char *prefix) {
         free(env);
 }
 
+/* The state after a step: PAM env, fds new since the start, thread count, under the keys
+ * "env<tag>=", "fd<tag>=" and "threads<tag>=". */
+static void print_state(pam_handle_t *h, const char *tag) {
+        char env[64], fd[64], threads[64];
+        snprintf(env, sizeof env, "env%s=", tag);
+        snprintf(fd, sizeof fd, "fd%s", tag);
+        snprintf(threads, sizeof threads, "threads%s", tag);
+        print_env(h, env);
+        print_new_fds(fd);
+        print_threads(threads);
+}
+
 int main(int argc, char **argv) {
         const char *confdir = NULL, *service = NULL;
         char *items[MAXARGS], *penvs[MAXARGS], *envs[MAXARGS];
@@ -254,7 +248,7 @@ int main(int argc, char **argv) {
         fflush(stdout);
 
         for (int i = 0; i < nenvs; i++) {
-                char *kv = unescape(envs[i]);
+                char *kv = unescape_arg(envs[i]);
                 char *eq = strchr(kv, '=');
                 if (!eq) usage();
                 *eq = 0;
@@ -275,7 +269,7 @@ int main(int argc, char **argv) {
         }
 
         for (int i = 0; i < nitems; i++) {
-                char *kv = unescape(items[i]);
+                char *kv = unescape_arg(items[i]);
                 char *eq = strchr(kv, '=');
                 if (!eq) usage();
                 *eq = 0;
@@ -296,7 +290,7 @@ int main(int argc, char **argv) {
                 free(kv);
         }
         for (int i = 0; i < npenvs; i++) {
-                char *kv = unescape(penvs[i]);
+                char *kv = unescape_arg(penvs[i]);
                 rc = pam_putenv(h, kv);
                 if (rc != PAM_SUCCESS) {
                         printf("putenv_rc=%d\n", rc);
@@ -310,16 +304,12 @@ int main(int argc, char **argv) {
                 rc = pam_open_session(h, 0);
                 printf("open_rc=%d\nopen_ms=%ld\n", rc, now_ms() - t0);
                 fflush(stdout);
-                print_env(h, "env=");
-                print_new_fds("fd");
-                print_threads("threads");
+                print_state(h, "");
                 if (open_twice) {
                         rc = pam_open_session(h, 0);
                         printf("open2_rc=%d\n", rc);
                         fflush(stdout);
-                        print_env(h, "env2=");
-                        print_new_fds("fd2");
-                        print_threads("threads2");
+                        print_state(h, "2");
                 }
                 if (sleep_after_open > 0) usleep((useconds_t) (sleep_after_open * 1e6));
                 if (run_after_open) (void) !system(run_after_open);
@@ -329,9 +319,7 @@ int main(int argc, char **argv) {
                 rc = pam_close_session(h, 0);
                 printf("close_rc=%d\nclose_ms=%ld\n", rc, now_ms() - t0);
                 fflush(stdout);
-                print_env(h, "env_after_close=");
-                print_new_fds("fd_after_close");
-                print_threads("threads_after_close");
+                print_state(h, "_after_close");
         }
         rc = pam_end(h, PAM_SUCCESS);
         printf("end_rc=%d\n", rc);

@@ -90,3 +90,29 @@ pub fn run(mut cmd: Command, timeout: Duration) -> RunnerOutput {
         elapsed: start.elapsed(),
     }
 }
+
+/// The system a `--logind systemd` testbed boots: real systemd as PID 1 with its own logind and
+/// its own C pam_systemd.so (the reference for the differential tests).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum World {
+    /// The host's Debian 12 files: systemd 252.
+    Debian12,
+    /// The cached Debian 13 root (`testbed/build-root debian13`): systemd 257.
+    Debian13,
+}
+
+impl World {
+    pub fn name(self) -> &'static str {
+        match self {
+            World::Debian12 => "debian12",
+            World::Debian13 => "debian13",
+        }
+    }
+    /// The systemd version the world runs.
+    pub fn systemd_version(self) -> u32 {
+        match self {
+            World::Debian12 => 252,
+            World::Debian13 => 257,
+        }
+    }
+}

@@ -48,7 +48,7 @@ pub fn run(ctx: &Ctx) -> Vec<Finding> {
         out.extend(pamd::findings(service, wants, &stack, &pamd));
     }
     out.push(logind_process(ctx));
-    let conf = conf::read(&ctx.root);
+    let conf = conf::read(&ctx.root, is_elogind(ctx));
     let bus = zbus::block_on(bus_checks(ctx, &conf));
     out.extend(bus);
     out.push(recent_logins(ctx));
@@ -85,6 +85,18 @@ fn logind_process(ctx: &Ctx) -> Finding {
         )
         .fix("`systemctl start systemd-logind`; `systemctl status systemd-logind` and `journalctl -u systemd-logind` say why it stopped"),
     }
+}
+
+/// Whether logind here is elogind (its own logind.conf, no user units): on a live system an
+/// elogind process and no systemd-logind; under `--root` the elogind binary and no systemd-logind.
+fn is_elogind(ctx: &Ctx) -> bool {
+    if ctx.root == Path::new("/") {
+        return find_process(&["elogind", "elogind-daemon"]).is_some() && find_process(&["systemd-logind"]).is_none();
+    }
+    let has = |p: &&str| ctx.path(p).is_file();
+    let elogind = ["usr/libexec/elogind", "lib/elogind/elogind", "usr/lib/elogind/elogind"];
+    let logind = ["lib/systemd/systemd-logind", "usr/lib/systemd/systemd-logind"];
+    elogind.iter().any(has) && !logind.iter().any(has)
 }
 
 /// The first process whose `comm` is one of `names`.
@@ -439,40 +451,47 @@ async fn manager_props(conn: &Connection) -> Option<Live> {
     })
 }
 
-/// UserStopDelaySec, KillUserProcesses, SessionsMax (against the current count).
-pub fn conf_findings(conf: &conf::LogindConf, live: Option<&Live>) -> Vec<Finding> {
-    let mut out = Vec::new();
-    let src = |k: &str| {
-        conf.get(k).map_or_else(
-            || "default".to_owned(),
-            |s| format!("{}={} in {}", k, s.value, s.source),
-        )
-    };
-    // UserStopDelaySec
+/// Where a setting comes from: its file and line, or logind's default.
+fn source_of(conf: &conf::LogindConf, key: &str) -> String {
+    conf.get(key).map_or_else(
+        || "default".to_owned(),
+        |s| format!("{}={} in {}", key, s.value, s.source),
+    )
+}
+
+/// UserStopDelaySec: below the default 10 s, the seed's start-limit failure is near.
+fn stop_delay(conf: &conf::LogindConf, live: Option<&Live>) -> Finding {
+    if conf.elogind {
+        return Finding::new(
+            "logind.conf",
+            Level::Info,
+            "UserStopDelaySec= not checked: elogind starts no user units (no user-runtime-dir@ or user@), so frequent logins cannot hit their start limit".to_owned(),
+        );
+    }
     let delay = live
         .and_then(|l| l.stop_delay_usec)
         .or_else(|| conf.get("UserStopDelaySec").and_then(|s| conf::span_usec(&s.value)))
         .unwrap_or(10_000_000);
     let shown = diagnose::format_timespan(delay);
+    let src = source_of(conf, "UserStopDelaySec");
     if delay < 10_000_000 {
-        out.push(
-            Finding::new(
-                "logind.conf",
-                Level::Warn,
-                format!(
-                    "UserStopDelaySec={shown} ({}): below the default 10s, a user's units stop as soon as the last session ends, so frequent logins restart user-runtime-dir@ and user@ and can hit their start limit",
-                    src("UserStopDelaySec")
-                ),
-            )
-            .fix("raise UserStopDelaySec= (e.g. 5min) in /etc/systemd/logind.conf.d/, or `loginctl enable-linger USER` for users that log in often"),
-        );
-    } else {
-        out.push(Finding::new(
+        Finding::new(
             "logind.conf",
-            Level::Ok,
-            format!("UserStopDelaySec={shown} ({})", src("UserStopDelaySec")),
-        ));
+            Level::Warn,
+            format!(
+                "UserStopDelaySec={shown} ({src}): below the default 10s, a user's units stop as soon as the last session ends, so frequent logins restart user-runtime-dir@ and user@ and can hit their start limit"
+            ),
+        )
+        .fix("raise UserStopDelaySec= (e.g. 5min) in /etc/systemd/logind.conf.d/, or `loginctl enable-linger USER` for users that log in often")
+    } else {
+        Finding::new("logind.conf", Level::Ok, format!("UserStopDelaySec={shown} ({src})"))
     }
+}
+
+/// UserStopDelaySec, KillUserProcesses, SessionsMax (against the current count).
+pub fn conf_findings(conf: &conf::LogindConf, live: Option<&Live>) -> Vec<Finding> {
+    let mut out = vec![stop_delay(conf, live)];
+    let src = |k: &str| source_of(conf, k);
     // KillUserProcesses
     let kill = live.and_then(|l| l.kill_user_processes).or_else(|| {
         conf.get("KillUserProcesses")
@@ -726,5 +745,20 @@ mod tests {
         let f = conf_findings(&c, Some(&live(8192, 1, 300_000_000)));
         assert_eq!(f[0].level, Level::Ok);
         assert!(f[0].text.starts_with("UserStopDelaySec=5min"), "{f:?}");
+    }
+
+    #[test]
+    fn elogind_has_no_stop_delay_warning() {
+        let mut c = conf::LogindConf {
+            elogind: true,
+            ..conf::LogindConf::default()
+        };
+        conf::parse_into(&mut c, "[Login]\nUserStopDelaySec=0\n", "/etc/elogind/logind.conf");
+        for live in [None, Some(live(8192, 1, 0))] {
+            let f = conf_findings(&c, live.as_ref());
+            assert_eq!(f[0].level, Level::Info, "{f:?}");
+            assert!(f[0].text.starts_with("UserStopDelaySec= not checked: elogind"), "{f:?}");
+            assert!(f.iter().all(|x| x.level != Level::Warn), "{f:?}");
+        }
     }
 }

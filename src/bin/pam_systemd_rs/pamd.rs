@@ -298,12 +298,14 @@ mod tests {
             let _ = std::fs::remove_dir_all(&self.0);
         }
     }
-    fn tmp(tag: &str) -> Tmp {
+    /// A fresh tree (removed when the `Tmp` is dropped) and its `pam.d` and `security` folders.
+    fn tmp(tag: &str) -> (Tmp, PathBuf, PathBuf) {
         let d = std::env::temp_dir().join(format!("doctor-pamd-{tag}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&d);
-        std::fs::create_dir_all(d.join("pam.d")).unwrap();
-        std::fs::create_dir_all(d.join("security")).unwrap();
-        Tmp(d)
+        let (pamd, sec) = (d.join("pam.d"), d.join("security"));
+        std::fs::create_dir_all(&pamd).unwrap();
+        std::fs::create_dir_all(&sec).unwrap();
+        (Tmp(d), pamd, sec)
     }
     fn write(p: &Path, s: &str) {
         std::fs::write(p, s).unwrap();
@@ -311,9 +313,7 @@ mod tests {
 
     #[test]
     fn debian_sshd_through_include_of_common_session() {
-        let t = tmp("deb");
-        let pamd = t.0.join("pam.d");
-        let sec = t.0.join("security");
+        let (_t, pamd, sec) = tmp("deb");
         write(&sec.join("pam_systemd.so"), "");
         write(
             &pamd.join("sshd"),
@@ -347,9 +347,7 @@ mod tests {
 
     #[test]
     fn include_substack_continuation_and_absolute_paths() {
-        let t = tmp("inc");
-        let pamd = t.0.join("pam.d");
-        let sec = t.0.join("security");
+        let (t, pamd, sec) = tmp("inc");
         let abs = t.0.join("elsewhere/libpam_systemd_rs.so");
         write(
             &pamd.join("login"),
@@ -389,9 +387,7 @@ mod tests {
 
     #[test]
     fn missing_module_in_stack_of_a_login_service_is_a_problem_not_for_runuser() {
-        let t = tmp("miss");
-        let pamd = t.0.join("pam.d");
-        let sec = t.0.join("security");
+        let (_t, pamd, sec) = tmp("miss");
         write(&pamd.join("sshd"), "@include common-session\n");
         write(
             &pamd.join("common-session"),
@@ -411,9 +407,7 @@ mod tests {
 
     #[test]
     fn required_missing_module_fails_logins() {
-        let t = tmp("req");
-        let pamd = t.0.join("pam.d");
-        let sec = t.0.join("security");
+        let (_t, pamd, sec) = tmp("req");
         write(&pamd.join("sshd"), "session required pam_systemd.so\n");
         let f = findings("sshd", true, &read_stack(&pamd, &sec, "sshd"), &pamd);
         assert!(f[0].text.contains("fails every session open"), "{f:?}");

@@ -13,6 +13,17 @@
 //! Each session fd is the write end of a fresh FIFO `DIR/session-<n>.ref`; when every writer has
 //! closed it, a `{"event":"fifo-eof","id":...}` line is appended.
 //!
+//! Test-only probe (a separate interface, so `Manager` and its records stay as they are):
+//! `org.pamsystemdrs.FakeLogind.Probe.Probe()` on `/org/freedesktop/login1` returns `(as open,
+//! as hung_up)`: for every session FIFO handed out so far, in creation order, whether some writer
+//! still holds it (`open`) or not (`hung_up`). It looks synchronously (poll with timeout 0 on the
+//! read end), so a client that asks just before it exits learns whether it still holds its
+//! session fd, without waiting for the watcher threads. Before it replies it appends, in this
+//! order, the `fifo-eof` line of every FIFO it found hung up whose EOF was not recorded yet (the
+//! watcher then records nothing more), and one `{"event":"probe","open":[...],"hung_up":[...]}`
+//! line. So the records are the same whichever of probe and watcher sees an EOF first: every
+//! `fifo-eof` of a session in `hung_up` comes before the probe line, each exactly once.
+//!
 //! Keys (all optional):
 //! * `create_error=<dbus error name>`, `create_error_msg=<text>`: CreateSession* fails with it.
 //! * `create_mode=normal|never-reply|exit|wrong-signature|bad-fd`:
@@ -50,6 +61,7 @@ use zbus::{Connection, Message, MessageStream, ObjectPath, OwnedVariant, Variant
 
 const MANAGER_PATH: &str = "/org/freedesktop/login1";
 const MANAGER_IFACE: &str = "org.freedesktop.login1.Manager";
+const PROBE_IFACE: &str = "org.pamsystemdrs.FakeLogind.Probe";
 
 type Props = Vec<(String, OwnedVariant)>;
 type CreateArgs = (
@@ -140,9 +152,20 @@ impl Conf {
     }
 }
 
+/// One session FIFO handed out: its id and a dup of its read end, until its EOF is recorded.
+struct Fifo {
+    id: String,
+    read_end: Option<StdOwnedFd>,
+}
+
+/// Every session FIFO handed out, in creation order. Whoever records a `fifo-eof` (watcher or
+/// probe) does it while holding this lock and takes `read_end` away, so it happens exactly once.
+type Fifos = Arc<Mutex<Vec<Fifo>>>;
+
 struct State {
     dir: PathBuf,
     rec: Arc<Recorder>,
+    fifos: Fifos,
     counter: u32,
     fifo_counter: u32,
     pids_with_session: HashSet<i64>,
@@ -220,14 +243,74 @@ fn make_session_fifo(st: &mut State, id: &str) -> std::io::Result<StdOwnedFd> {
             return Err(std::io::Error::last_os_error());
         }
         let wfd = StdOwnedFd::from_raw_fd(wfd);
+        let probe_end = rfd.try_clone()?;
+        let index = {
+            let mut fifos = st.fifos.lock().unwrap_or_else(|e| e.into_inner());
+            fifos.push(Fifo {
+                id: id.to_string(),
+                read_end: Some(probe_end),
+            });
+            fifos.len() - 1
+        };
         let rec = st.rec.clone();
-        let id = id.to_string();
-        std::thread::spawn(move || watch_fifo(rfd, rec, id));
+        let fifos = st.fifos.clone();
+        std::thread::spawn(move || watch_fifo(rfd, rec, fifos, index));
         Ok(wfd)
     }
 }
 
-fn watch_fifo(rfd: StdOwnedFd, rec: Arc<Recorder>, id: String) {
+/// Records the EOF of this FIFO unless that was done already (the caller holds the lock).
+fn record_eof(rec: &Recorder, f: &mut Fifo) {
+    if f.read_end.take().is_some() {
+        rec.record(&json!({"event": "fifo-eof", "id": f.id}));
+    }
+}
+
+/// Whether no writer holds the FIFO any more (poll with timeout 0; POLLHUP or POLLERR).
+fn hung_up(fd: &StdOwnedFd) -> bool {
+    let mut pfd = libc::pollfd {
+        fd: fd.as_raw_fd(),
+        events: libc::POLLIN,
+        revents: 0,
+    };
+    loop {
+        // SAFETY: one valid pollfd, no waiting.
+        let r = unsafe { libc::poll(&mut pfd, 1, 0) };
+        if r < 0 && std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted {
+            continue;
+        }
+        return r > 0 && pfd.revents & (libc::POLLHUP | libc::POLLERR) != 0;
+    }
+}
+
+/// The probe (see the header): flush the EOFs it finds, record, then reply `(open, hung_up)`.
+async fn handle_probe(conn: &Connection, st: &mut State, msg: &Message) {
+    let (open, gone) = {
+        let mut fifos = st.fifos.lock().unwrap_or_else(|e| e.into_inner());
+        for f in fifos.iter_mut() {
+            if f.read_end.as_ref().is_some_and(hung_up) {
+                record_eof(&st.rec, f);
+            }
+        }
+        let open: Vec<String> = fifos
+            .iter()
+            .filter(|f| f.read_end.is_some())
+            .map(|f| f.id.clone())
+            .collect();
+        let gone: Vec<String> = fifos
+            .iter()
+            .filter(|f| f.read_end.is_none())
+            .map(|f| f.id.clone())
+            .collect();
+        st.rec.record(&json!({"event": "probe", "open": open, "hung_up": gone}));
+        (open, gone)
+    };
+    if let Err(e) = conn.reply(&msg.header(), &(open, gone)).await {
+        eprintln!("fake-logind: probe reply: {e}");
+    }
+}
+
+fn watch_fifo(rfd: StdOwnedFd, rec: Arc<Recorder>, fifos: Fifos, index: usize) {
     let mut buf = [0u8; 256];
     loop {
         let mut pfd = libc::pollfd {
@@ -251,7 +334,10 @@ fn watch_fifo(rfd: StdOwnedFd, rec: Arc<Recorder>, id: String) {
             }
         }
         if pfd.revents & (libc::POLLHUP | libc::POLLERR) != 0 {
-            rec.record(&json!({"event": "fifo-eof", "id": id}));
+            let mut fifos = fifos.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some(f) = fifos.get_mut(index) {
+                record_eof(&rec, f);
+            }
             return;
         }
     }
@@ -600,6 +686,10 @@ async fn dispatch(conn: &Connection, st: &mut State, msg: Message) {
         reply_error(conn, &msg, "org.freedesktop.DBus.Error.UnknownObject", &text).await;
         return;
     }
+    if iface.as_deref() == Some(PROBE_IFACE) && member == "Probe" {
+        handle_probe(conn, st, &msg).await;
+        return;
+    }
     if let Some(i) = iface.as_deref()
         && i != MANAGER_IFACE
     {
@@ -681,6 +771,7 @@ fn main() {
     let mut st = State {
         dir,
         rec,
+        fifos: Arc::new(Mutex::new(Vec::new())),
         counter: 0,
         fifo_counter: 0,
         pids_with_session: HashSet::new(),
