@@ -18,14 +18,10 @@
 mod common;
 
 use common::*;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 use std::sync::OnceLock;
 use std::time::Duration;
-
-fn q(p: &Path) -> String {
-    format!("'{}'", p.to_string_lossy().replace('\'', r"'\''"))
-}
 
 fn loop_client() -> PathBuf {
     static P: OnceLock<PathBuf> = OnceLock::new();
@@ -111,8 +107,8 @@ fn testbed(name: &str, logind: &str, world: World, script: &str, limit: Duration
     let mut full = String::from("set -u\nS=\"$TESTBED_STATE\"\nmkdir -p \"$S/pam.conf.d\"\n");
     full.push_str(&format!(
         "TB={}\nQ={}\n",
-        q(&testbed_runner()),
-        q(&repo_root().join("testbed/logind-query"))
+        shell_quote(testbed_runner()),
+        shell_quote(repo_root().join("testbed/logind-query"))
     ));
     full.push_str(script);
     full.push_str("\n\"$TB\" syslog-sync || true\nexit 0\n");
@@ -169,7 +165,7 @@ for t in $(seq {tries}); do
   sleep 0.05
 done
 echo "held_max=$max""#,
-        client = q(&pamclient()),
+        client = shell_quote(pamclient()),
     )
 }
 
@@ -279,7 +275,7 @@ cat "$S/loop.out"
 echo "creates=$(grep -c '"method":"CreateSession"' "$S/fake-calls.jsonl")"
 echo "releases=$(grep -c '"method":"ReleaseSession"' "$S/fake-calls.jsonl")"
 "#,
-        client = q(&loop_client()),
+        client = shell_quote(loop_client()),
         nofile = cycles + 256,
     );
     let r = testbed("valgrind", "fake", World::Debian12, &script, Duration::from_secs(1800));

@@ -29,10 +29,6 @@ fn base() -> Case {
     Case::new(&rs()).item("tty", "pts/2")
 }
 
-fn q(s: &str) -> String {
-    format!("'{}'", s.replace('\'', r"'\''"))
-}
-
 /// Setup lines that make the harness's client path run `runner` (a shell command prefix that
 /// gets the client's real path and arguments appended) instead, in this testbed only.
 fn wrap_client(prefix_cmd: &str) -> String {
@@ -42,8 +38,8 @@ fn wrap_client(prefix_cmd: &str) -> String {
         "cp {c} {{STATE}}/real-client && chmod 755 {{STATE}}/real-client && \
          printf '%s\\n' '#!/bin/sh' {wrapper} > {{STATE}}/wrap.sh && chmod 755 {{STATE}}/wrap.sh && \
          mount --bind {{STATE}}/wrap.sh {c}",
-        c = q(&c),
-        wrapper = q(&format!("exec {prefix_cmd} \"$@\"")),
+        c = shell_quote(&*c),
+        wrapper = shell_quote(format!("exec {prefix_cmd} \"$@\"")),
     )
 }
 

@@ -85,8 +85,9 @@ pub struct Case {
 
 static CASE_COUNTER: AtomicUsize = AtomicUsize::new(0);
 
-fn q(s: &str) -> String {
-    // Single-quote for bash.
+/// `s` single-quoted for bash (the one quoting helper of the shell the tests generate).
+pub fn shell_quote(s: impl AsRef<std::ffi::OsStr>) -> String {
+    let s = s.as_ref().to_string_lossy();
     format!("'{}'", s.replace('\'', r"'\''"))
 }
 
@@ -315,7 +316,7 @@ impl Case {
             if uexpr.starts_with('$') {
                 format!("\"{uexpr}\"")
             } else {
-                q(&uexpr)
+                shell_quote(&uexpr)
             }
         )
         .unwrap();
@@ -337,7 +338,7 @@ impl Case {
                 writeln!(
                     s,
                     "{} \"$S/mute.sock\" >\"$S/mute.out\" 2>&1 &",
-                    q(&testkit_bin("mute-socket").to_string_lossy())
+                    shell_quote(testkit_bin("mute-socket"))
                 )
                 .unwrap();
                 s.push_str("for i in $(seq 50); do [ -S \"$S/mute.sock\" ] && break; sleep 0.1; done\n");
@@ -346,7 +347,7 @@ impl Case {
                 writeln!(
                     s,
                     "{} \"$S/half.sock\" >\"$S/half.out\" 2>&1 &",
-                    q(&testkit_bin("half-bus").to_string_lossy())
+                    shell_quote(testkit_bin("half-bus"))
                 )
                 .unwrap();
                 s.push_str("for i in $(seq 50); do [ -S \"$S/half.sock\" ] && break; sleep 0.1; done\n");
@@ -354,15 +355,15 @@ impl Case {
             _ => {}
         }
         for sh in &self.setup {
-            writeln!(s, "eval \"$(printf '%s' {} | sub)\"", q(sh)).unwrap();
+            writeln!(s, "eval \"$(printf '%s' {} | sub)\"", shell_quote(sh)).unwrap();
         }
         for w in &self.client_prefix {
-            write!(s, "{} ", q(w)).unwrap();
+            write!(s, "{} ", shell_quote(w)).unwrap();
         }
         writeln!(
             s,
             "{} \"${{ARGS[@]}}\" >\"$S/client.out\" 2>\"$S/client.err\" </dev/null",
-            q(&pamclient().to_string_lossy())
+            shell_quote(pamclient())
         )
         .unwrap();
         s.push_str("echo $? >\"$S/client.rc\"\n");
@@ -372,7 +373,7 @@ impl Case {
              n_eof=$(grep -c '\"fifo-eof\"' \"$S/fake-calls.jsonl\" 2>/dev/null || true)\n  \
              [ \"${n_fifo:-0}\" -le \"${n_eof:-0}\" ] && break\n  sleep 0.1\ndone\n",
         );
-        writeln!(s, "{} syslog-sync || true", q(&tb.to_string_lossy())).unwrap();
+        writeln!(s, "{} syslog-sync || true", shell_quote(tb)).unwrap();
         s.push_str("exit 0\n");
         s
     }
