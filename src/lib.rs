@@ -82,8 +82,9 @@
 //!   environment and arguments → the request), `limits` (the `systemd.*` limits → the a(sv)),
 //!   [`parse`] (systemd's number, size, time and path parsers), `caps` (257's capability sets).
 //! * **User records**: `user` — `user::nss` (getpwnam_r, getspnam_r), `user::record_write`
-//!   (systemd's JSON, byte for byte), `user::record_read` (a cached record), `user::utf8`
-//!   (systemd's UTF-8 and name rules).
+//!   (systemd's JSON, byte for byte), `user::record_read` (a cached record),
+//!   `user::settings` (what a record sets at "success": environment, `EMAIL`, `TZ`, languages,
+//!   257's capability sets), `user::utf8` (systemd's UTF-8 and name rules).
 //! * **logind**: `logind` (the calls, one deadline, the reply, and the `Plan` that picks a
 //!   generation from logind's answers), `address` (the bus address list
 //!   and the socket connect), `x11` (the display → VT probe).
