@@ -570,6 +570,10 @@ cases! {
     n124_no_logind_on_bus: None => |c| c.item("tty", "pts/1"), expect::no_logind_on_bus;
     n125_no_bus_socket_at_default_path: None => |c| c.setup("rm -f /run/dbus/system_bus_socket").item("tty", "pts/1"),
         expect::no_socket_at_default_path;
+    n126_bus_socket_refusing: None => |c| c
+        .setup("python3 -c 'import socket,sys; s=socket.socket(socket.AF_UNIX); s.bind(sys.argv[1])' {STATE}/dead.sock")
+        .bus(Bus::Address("unix:path={STATE}/dead.sock".into())).item("tty", "pts/1"),
+        expect::bus_refusing;
 
     // --- behaviour.md cases 21, 22, 23, 26, 27: reply handling (fake) ----------------------------
     f130_existing_true_then_close: Fake => |c| c.item("tty", "pts/1").fake_conf("reply_existing", "1"),
@@ -601,6 +605,10 @@ cases! {
         expect::logind_exits;
     f141_wrong_reply_signature: Fake => |c| c.item("tty", "pts/1").fake_conf("create_mode", "wrong-signature"),
         expect::wrong_signature;
+    f143_reply_fd_not_a_fifo: Fake => |c| c.item("tty", "pts/1").fake_conf("create_mode", "bad-fd"),
+        expect::fd_not_a_fifo;
+    f144_bus_gone_before_close: Fake => |c| c.item("tty", "pts/1").after_open("rm -f /run/dbus/system_bus_socket"),
+        expect::bus_gone_before_close;
     f142_access_denied: Fake => |c| c.item("tty", "pts/1")
         .fake_conf("create_error", "org.freedesktop.DBus.Error.AccessDenied")
         .fake_conf("create_error_msg", "Permission denied");
@@ -884,6 +892,41 @@ mod expect {
         assert_eq!(o.open_rc, Some(PAM_SERVICE_ERR), "{s}");
         assert!(o.logged_containing(LOG_ERR, "Failed to parse bus message: "), "{s}");
         no_session_env(o);
+    }
+
+    /// A socket file nobody listens on: ECONNREFUSED at connect, PAM_SERVICE_ERR.
+    pub fn bus_refusing(o: &Outcome) {
+        survived(o);
+        let s = o.summary();
+        assert_eq!(o.open_rc, Some(PAM_SERVICE_ERR), "{s}");
+        assert!(
+            o.logged_detailed(LOG_ERR, "Failed to connect to system bus: Connection refused"),
+            "{s}"
+        );
+        no_session_env(o);
+    }
+
+    /// The reply carries /dev/null instead of a FIFO: v252 does not check the fd's type, it dups
+    /// it (CLOEXEC, >= 3) and succeeds (SECURITY.md).
+    pub fn fd_not_a_fifo(o: &Outcome) {
+        survived(o);
+        let s = o.summary();
+        assert_eq!(o.open_rc, Some(PAM_SUCCESS), "{s}");
+        assert_eq!(o.env_get("XDG_SESSION_ID"), Some("c1"), "{s}");
+        assert!(!o.fds.is_empty(), "no session fd kept\n{s}");
+        assert!(o.fds.iter().all(|f| f.fd >= 3 && f.cloexec), "{s}");
+    }
+
+    /// The bus socket disappears between open and close: close cannot connect, PAM_SERVICE_ERR.
+    pub fn bus_gone_before_close(o: &Outcome) {
+        survived(o);
+        let s = o.summary();
+        assert_eq!(o.open_rc, Some(PAM_SUCCESS), "{s}");
+        assert_eq!(o.close_rc, Some(PAM_SERVICE_ERR), "{s}");
+        assert!(
+            o.logged_detailed(LOG_ERR, "Failed to connect to system bus: No such file or directory"),
+            "{s}"
+        );
     }
 
     pub fn unknown_user(o: &Outcome) {
