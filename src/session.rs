@@ -459,22 +459,22 @@ fn apply_settings(
         set
     };
     for e in &s.environment {
-        let name = e.split(|&c| c == b'=').next().unwrap_or_default();
+        // Validated while reading the record: NAME=VALUE.
+        let (name, value) = e.split_at(e.iter().position(|&c| c == b'=').unwrap_or(e.len()));
         if !kept(pam, name, e, "record") {
-            putenv_and_log(pam, e)?;
+            putenv_and_log(pam, name, value.get(1..).unwrap_or_default())?;
         }
     }
     if let Some(email) = &s.email
         && !kept(pam, b"EMAIL", b"EMAIL", "user record")
     {
-        putenv_and_log(pam, &[b"EMAIL=".as_slice(), email].concat())?;
+        putenv_and_log(pam, b"EMAIL", email)?;
     }
     if let Some(tz) = &s.time_zone
         && !kept(pam, b"TZ", b"TZ", "user record")
     {
-        let valid = record_settings::timezone_file(tz).is_some_and(|f| f.is_empty() || host.is_tzif(&f));
-        if valid {
-            putenv_and_log(pam, &[b"TZ=:".as_slice(), tz].concat())?;
+        if record_settings::timezone_is_valid(tz, |f| host.is_tzif(f)) {
+            putenv_and_log(pam, b"TZ", &[b":".as_slice(), tz].concat())?;
         } else {
             debug!("Time zone specified in user record is not valid locally, not setting $TZ.");
         }
@@ -482,26 +482,22 @@ fn apply_settings(
     if v257 {
         let langs = s.languages_257();
         if let Some(first) = langs.first() {
-            let installed = record_settings::locale_is_valid_257(first)
-                && (record_settings::locale_always_installed(first) || host.locale_installed(first));
-            if !installed {
+            if !record_settings::locale_is_installed(first, true, |l| host.locale_installed(l)) {
                 debug!(
                     "Preferred languages specified in user record are not installed locally, not setting $LANG or $LANGUAGE."
                 );
             } else {
-                putenv_and_log(pam, &[b"LANG=".as_slice(), first].concat())?;
+                putenv_and_log(pam, b"LANG", first)?;
                 if langs.len() > 1 {
-                    putenv_and_log(pam, &[b"LANGUAGE=".as_slice(), &langs.join(&b':')].concat())?;
+                    putenv_and_log(pam, b"LANGUAGE", &langs.join(&b':'))?;
                 }
             }
         }
     } else if let Some(lang) = &s.language_252
         && !kept(pam, b"LANG", b"LANG", "user record")
     {
-        let installed = record_settings::locale_is_valid_252(lang)
-            && (record_settings::locale_always_installed(lang) || host.locale_installed(lang));
-        if installed {
-            putenv_and_log(pam, &[b"LANG=".as_slice(), lang].concat())?;
+        if record_settings::locale_is_installed(lang, false, |l| host.locale_installed(l)) {
+            putenv_and_log(pam, b"LANG", lang)?;
         } else {
             debug!("Preferred language specified in user record is not valid or not installed, not setting $LANG.");
         }
@@ -510,24 +506,11 @@ fn apply_settings(
 }
 
 /// `pam_putenv_and_log()`: one `NAME=VALUE` from the record.
-fn putenv_and_log(pam: &mut impl PamOps, assignment: &[u8]) -> Result<(), Error> {
-    let (name, value) = match assignment.iter().position(|&c| c == b'=') {
-        Some(i) => assignment.split_at(i),
-        None => (assignment, &b""[..]),
-    };
-    let value = value.get(1..).unwrap_or_default();
-    let name_str = String::from_utf8_lossy(name);
-    pam.putenv(&name_str, value).map_err(|r| {
-        pam_fail(
-            pam,
-            r,
-            format!("Failed to set PAM environment variable {}", show(assignment)),
-        )
-    })?;
-    debug!(
-        "PAM environment variable {} set based on user record.",
-        show(assignment)
-    );
+fn putenv_and_log(pam: &mut impl PamOps, name: &[u8], value: &[u8]) -> Result<(), Error> {
+    let shown = format!("{}={}", show(name), show(value));
+    pam.putenv(&String::from_utf8_lossy(name), value)
+        .map_err(|r| pam_fail(pam, r, format!("Failed to set PAM environment variable {shown}")))?;
+    debug!("PAM environment variable {shown} set based on user record.");
     Ok(())
 }
 

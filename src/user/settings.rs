@@ -116,7 +116,7 @@ pub fn locale_is_valid_257(s: &[u8]) -> bool {
 /// What `verify_timezone()` checks before it opens the file: `Some(path)` of the zone file to
 /// check for the `TZif` magic, `None` for an invalid name; `UTC` is always valid (`Some` of
 /// nothing to check is `Some(vec![])`).
-pub fn timezone_file(name: &[u8]) -> Option<Vec<u8>> {
+fn timezone_file(name: &[u8]) -> Option<Vec<u8>> {
     if name.is_empty() || name.first() == Some(&b'/') {
         return None;
     }
@@ -165,9 +165,20 @@ pub fn record_caps(s: &RecordSettings) -> (u64, u64) {
     (ambient, bounding)
 }
 
-/// The locales `locale_is_installed()` accepts without asking `newlocale()`.
-pub fn locale_always_installed(name: &[u8]) -> bool {
-    name == b"C" || name == b"POSIX"
+/// `locale_is_installed()`: a valid name of that generation (`v257`), and `C`/`POSIX` or one
+/// `newlocale` loads.
+pub fn locale_is_installed(name: &[u8], v257: bool, newlocale: impl FnOnce(&[u8]) -> bool) -> bool {
+    let valid = if v257 {
+        locale_is_valid_257(name)
+    } else {
+        locale_is_valid_252(name)
+    };
+    valid && (name == b"C" || name == b"POSIX" || newlocale(name))
+}
+
+/// `timezone_is_valid()`: a valid zone name whose file is a `TZif` file (`is_tzif`), or `UTC`.
+pub fn timezone_is_valid(name: &[u8], is_tzif: impl FnOnce(&[u8]) -> bool) -> bool {
+    timezone_file(name).is_some_and(|f| f.is_empty() || is_tzif(&f))
 }
 
 #[cfg(test)]
