@@ -47,8 +47,10 @@ pub fn run(ctx: &Ctx) -> Vec<Finding> {
         let stack = pamd::read_stack(&pamd, &moddir, service);
         out.extend(pamd::findings(service, wants, &stack, &pamd));
     }
-    out.push(logind_process(ctx));
-    let conf = conf::read(&ctx.root, is_elogind(ctx));
+    let logind = find_process(&["systemd-logind", "elogind", "elogind-daemon"]);
+    let elogind = is_elogind(ctx, logind.as_ref().map(|(_, name)| name.as_str()));
+    out.push(logind_process(ctx, logind));
+    let conf = conf::read(&ctx.root, elogind);
     let bus = zbus::block_on(bus_checks(ctx, &conf));
     out.extend(bus);
     out.push(recent_logins(ctx));
@@ -57,10 +59,10 @@ pub fn run(ctx: &Ctx) -> Vec<Finding> {
 }
 
 /// Does logind run: the module's gate (`/run/systemd/seats/`) and a logind process.
-fn logind_process(ctx: &Ctx) -> Finding {
+/// `logind`: the first logind process found (pid, name).
+fn logind_process(ctx: &Ctx, logind: Option<(u32, String)>) -> Finding {
     let gate = ctx.path("/run/systemd/seats");
-    let pid = find_process(&["systemd-logind", "elogind", "elogind-daemon"]);
-    match (gate.is_dir(), pid) {
+    match (gate.is_dir(), logind) {
         (true, Some((pid, name))) => Finding::new(
             "logind",
             Level::Ok,
@@ -87,11 +89,12 @@ fn logind_process(ctx: &Ctx) -> Finding {
     }
 }
 
-/// Whether logind here is elogind (its own logind.conf, no user units): on a live system an
-/// elogind process and no systemd-logind; under `--root` the elogind binary and no systemd-logind.
-fn is_elogind(ctx: &Ctx) -> bool {
+/// Whether logind here is elogind (its own logind.conf, no user units): on a live system the
+/// logind process found (`running`) is elogind; under `--root` the elogind binary is there and
+/// systemd-logind is not.
+fn is_elogind(ctx: &Ctx, running: Option<&str>) -> bool {
     if ctx.root == Path::new("/") {
-        return find_process(&["elogind", "elogind-daemon"]).is_some() && find_process(&["systemd-logind"]).is_none();
+        return running.is_some_and(|name| name != "systemd-logind");
     }
     let has = |p: &&str| ctx.path(p).is_file();
     let elogind = ["usr/libexec/elogind", "lib/elogind/elogind", "usr/lib/elogind/elogind"];
