@@ -92,8 +92,7 @@
 //! * **The story**: `session` (open and close, step by step in the C module's order), generic
 //!   over `pam::PamOps`, `logind::Logind` and `host::Host` so that every rule is unit-tested.
 //!
-//! Unit tests live next to each module in `src/<module>/tests.rs` (`args` and `logging` still
-//! carry theirs inline); `tests/` holds the suites that need a testbed, the golden table and the
+//! Unit tests live next to each module in `src/<module>/tests.rs`; `tests/` holds the suites that need a testbed, the golden table and the
 //! docs check (tests/README.md says which case goes where).
 
 #![deny(
