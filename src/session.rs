@@ -133,7 +133,7 @@ pub fn open<P: PamOps, L: Logind, H: Host>(
         // The generation is unknown here; only 252 pinned skips what 257 does at "success".
         // No logind to ask: the installed systemd's generation.
         let installed = installed_generation(host);
-        return finish(pam, host, &args, args.compat.unwrap_or(installed), &user, false, b"");
+        return at_success(pam, host, &args, args.compat.unwrap_or(installed), &user, false, b"");
     }
 
     let items = read_items(pam, args.compat)?;
@@ -142,7 +142,7 @@ pub fn open<P: PamOps, L: Logind, H: Host>(
         // 252: user@.service's stack registers no session, only the runtime directory.
         let rt = format!("/run/user/{}", user.uid);
         configure_runtime_directory(pam, host, user.uid, rt.as_bytes())?;
-        return finish(pam, host, &args, Generation::V252, &user, true, b"");
+        return at_success(pam, host, &args, Generation::V252, &user, true, b"");
     }
 
     let seat = getenv_harder(pam, host, c"XDG_SEAT", None);
@@ -228,7 +228,7 @@ pub fn open<P: PamOps, L: Logind, H: Host>(
         Ok(Answer::NoSession) => {
             let rt = format!("/run/user/{}", user.uid);
             configure_runtime_directory(pam, host, user.uid, rt.as_bytes())?;
-            return finish(pam, host, &args, answered, &user, systemd_user, b"");
+            return at_success(pam, host, &args, answered, &user, systemd_user, b"");
         }
         Err(Failure::Call {
             name: Some(name),
@@ -236,7 +236,7 @@ pub fn open<P: PamOps, L: Logind, H: Host>(
             ..
         }) if name == "org.freedesktop.login1.SessionBusy" => {
             debug!("Not creating session: {message}");
-            return finish(pam, host, &args, answered, &user, systemd_user, req.seat);
+            return at_success(pam, host, &args, answered, &user, systemd_user, req.seat);
         }
         Err(f) => {
             // The line naming the cause (src/inquiry.rs), before the error line.
@@ -288,7 +288,7 @@ pub fn open<P: PamOps, L: Logind, H: Host>(
             return Err(pam_fail(pam, r, "Failed to install session fd"));
         }
     }
-    finish(pam, host, &args, answered, &user, systemd_user, reply.seat.as_bytes())
+    at_success(pam, host, &args, answered, &user, systemd_user, reply.seat.as_bytes())
 }
 
 /// 257's warning for an incomplete session of a class other than `user`.
@@ -393,9 +393,9 @@ fn log_request(req: &Request<'_>, pid: u32) {
     );
 }
 
-/// The "success" label (`apply_user_record_settings()`): the record's environment settings,
-/// then what 257 does to the process's capabilities (252: nothing).
-fn finish(
+/// The C module's `success:` label (`apply_user_record_settings()`): the record's environment
+/// settings, then what 257 does to the process's capabilities (252: nothing).
+fn at_success(
     pam: &mut impl PamOps,
     host: &impl Host,
     args: &Args<'_>,
@@ -413,7 +413,7 @@ fn finish(
     // The record's own sets take the place of the arguments'.
     let (rec_ambient, rec_bounding) = record_settings::record_caps(&user.settings);
     let pick = |rec: u64, arg: u64| if rec == caps::UNSET { arg } else { rec };
-    let plan = caps::plan(
+    let change = caps::change(
         pick(rec_ambient, args.ambient_set),
         pick(rec_bounding, args.bounding_set),
         regular,
@@ -421,12 +421,12 @@ fn finish(
         seat,
         all,
     );
-    if let Some(a) = plan.ambient
+    if let Some(a) = change.ambient
         && let Err(e) = host.apply_ambient(a)
     {
         error!("Failed to set ambient capabilities, ignoring: {}", logind::strerror(e));
     }
-    if let Some(b) = plan.bounding
+    if let Some(b) = change.bounding
         && let Err(e) = host.drop_bounding(b)
     {
         error!("Failed to set bounding capabilities, ignoring: {}", logind::strerror(e));
