@@ -35,7 +35,8 @@ pub struct Args<'a> {
     pub bounding_set: u64,
     /// `default-capability-ambient-set=` (257), `UNSET` (all ones) when not given.
     pub ambient_set: u64,
-    /// `compat=252|257`: behave as that generation only. `None`: decided by logind's answer.
+    /// `compat=<number>` (252, 257): behave as that generation only. `None`: decided by logind's
+    /// answer.
     pub compat: Option<Generation>,
 }
 
@@ -61,7 +62,7 @@ pub enum Warning<'a> {
     BadDebug(&'a [u8]),
     /// `Failed to parse timeout= argument, ignoring: %s`
     BadTimeout(&'a [u8]),
-    /// `Unknown parameter '%s', ignoring` (257: with a period)
+    /// `Unknown parameter '%s', ignoring` (with a period where the generation's words have one)
     Unknown(&'a [u8]),
     /// `Unknown capability, ignoring: %s`
     UnknownCapability(Vec<u8>),
@@ -76,8 +77,8 @@ pub enum Warning<'a> {
 impl Warning<'_> {
     /// The LOG_WARNING line as generation `generation` words it.
     pub fn text(&self, generation: Generation) -> String {
-        match (self, generation) {
-            (Warning::Unknown(v), Generation::V257) => {
+        match self {
+            Warning::Unknown(v) if generation.rules().words.unknown_parameter_period => {
                 format!("Unknown parameter '{}', ignoring.", String::from_utf8_lossy(v))
             }
             _ => self.to_string(),
@@ -151,10 +152,9 @@ pub fn parse_with<'a>(argv: &[&'a [u8]], all: u64, mut warn: impl FnMut(Warning<
                 None => warn(Warning::BadTimeout(v)),
             }
         } else if let Some(v) = arg.strip_prefix(b"compat=") {
-            match v {
-                b"252" => args.compat = Some(Generation::V252),
-                b"257" => args.compat = Some(Generation::V257),
-                _ => warn(Warning::BadCompat(v)),
+            match Generation::from_compat(v) {
+                Some(g) => args.compat = Some(g),
+                None => warn(Warning::BadCompat(v)),
             }
         } else {
             warn(Warning::Unknown(arg));

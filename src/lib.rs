@@ -137,6 +137,7 @@ mod logging;
 mod logind;
 mod pam;
 pub mod parse;
+pub mod rules;
 mod session;
 mod sys;
 mod user;
