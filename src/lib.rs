@@ -78,9 +78,11 @@
 //!   panic guard, one PAM code per outcome), `logging` (syslog lines in pam_syslog's shape),
 //!   `error` (the hook's error: a PAM code and a line), `sys` (errno, `%m`, getsockopt).
 //! * **libpam**: `pam` (the safe wrapper) over `ffi` (the raw declarations).
-//! * **Pure rules**, table-tested without root: [`args`] (module arguments), [`context`] (items,
-//!   environment and arguments → the request), `limits` (the `systemd.*` limits → the a(sv)),
-//!   [`parse`] (systemd's number, size, time and path parsers), `caps` (257's capability sets).
+//! * **Pure rules**, table-tested without root: [`rules`] (each generation's rules, one table
+//!   entry per generation: what its C module does differently), [`args`] (module arguments),
+//!   [`context`] (items, environment and arguments → the request), `limits` (the `systemd.*`
+//!   limits → the a(sv)), [`parse`] (systemd's number, size, time and path parsers), `caps`
+//!   (257's capability sets).
 //! * **User records**: `user` — `user::nss` (getpwnam_r, getspnam_r), `user::record_write`
 //!   (systemd's JSON, byte for byte), `user::record_read` (a cached record),
 //!   `user::settings` (what a record sets at "success": environment, `EMAIL`, `TZ`, languages,
