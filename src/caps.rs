@@ -129,7 +129,7 @@ pub fn all_up_to(last: u32) -> u64 {
 
 /// What to do with the process's capabilities at the end of a successful 257 open.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Plan {
+pub struct Change {
     /// Raise these in the inheritable and ambient sets (and lower all other ambient ones).
     pub ambient: Option<u64>,
     /// Keep only these in the bounding set (and the inheritable set).
@@ -140,12 +140,12 @@ pub struct Plan {
 /// (`CAP_WAKE_ALARM` for regular users in user@.service's stack or on a seat); it is applied
 /// (masked by the bounding set) unless unset or empty; the bounding set is applied unless unset
 /// or complete (`all`).
-pub fn plan(ambient_arg: u64, bounding_arg: u64, regular: bool, systemd_user: bool, seat: &[u8], all: u64) -> Plan {
+pub fn change(ambient_arg: u64, bounding_arg: u64, regular: bool, systemd_user: bool, seat: &[u8], all: u64) -> Change {
     let mut ambient = ambient_arg;
     if ambient == UNSET && regular && (systemd_user || !seat.is_empty()) {
         ambient = 1u64 << CAP_WAKE_ALARM;
     }
-    Plan {
+    Change {
         ambient: (ambient != UNSET && ambient != 0).then_some(ambient & bounding_arg),
         bounding: (bounding_arg != UNSET && bounding_arg & all != all).then_some(bounding_arg),
     }

@@ -1,27 +1,12 @@
 //! The pure rules that turn PAM items, environment and arguments into the session request
-//! (behaviour.md, open steps 7–12), for either generation of pam_systemd: 252 (Debian 12) and 257
-//! (Debian 13), whose differences are the `systemd-user` stack, the `user-early` default and the
-//! incomplete flag. No I/O happens here: the one probe that needs I/O (the X11 display's VT,
-//! step 10) is passed in as a function.
+//! (behaviour.md, open steps 7–12), for any generation of pam_systemd; where generations differ
+//! (the `systemd-user` stack, the early classes, the incomplete flag) their entry in `rules`
+//! says how. No I/O happens here: the one probe that needs I/O (the X11 display's VT, step 10)
+//! is passed in as a function.
 
 use crate::parse;
-
-/// Which pam_systemd a rule or a text follows: 252 (Debian 12) or 257 (Debian 13).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Generation {
-    V252,
-    V257,
-}
-
-impl Generation {
-    /// The number, for log lines.
-    pub fn number(self) -> u32 {
-        match self {
-            Generation::V252 => 252,
-            Generation::V257 => 257,
-        }
-    }
-}
+pub use crate::rules::Generation;
+use crate::rules::SystemdUser;
 
 /// `user_record_disposition()`: what kind of account a user is (systemd's `UserDisposition`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -75,8 +60,8 @@ impl Disposition {
         }
     }
 
-    /// Intrinsic, system and dynamic users: the ones 257 starts "early" (`user-early`,
-    /// `manager-early`).
+    /// Intrinsic, system and dynamic users: the ones started "early" where a generation has the
+    /// early classes (`user-early`, `manager-early`).
     pub fn is_early(self) -> bool {
         matches!(
             self,
@@ -85,7 +70,7 @@ impl Disposition {
     }
 }
 
-/// `getenv_harder_bool()` for `$XDG_SESSION_INCOMPLETE` (257): unset or empty is false; an
+/// `getenv_harder_bool()` for `$XDG_SESSION_INCOMPLETE` (where read): unset or empty is false; an
 /// unparsable value is false too, with the LOG_ERR line the caller logs (`Err`).
 pub fn incomplete_flag(value: Option<&[u8]>) -> Result<bool, String> {
     let Some(v) = value.filter(|v| !v.is_empty()) else {
@@ -137,9 +122,9 @@ pub struct Inputs<'a> {
     pub class: &'a [u8],
     /// `$XDG_SESSION_DESKTOP`, else `desktop=`
     pub desktop: &'a [u8],
-    /// The user's disposition (257 rules only).
+    /// The user's disposition (for the early classes).
     pub disposition: Disposition,
-    /// `$XDG_SESSION_INCOMPLETE`, parsed (257 rules only).
+    /// `$XDG_SESSION_INCOMPLETE`, parsed (for the incomplete flag).
     pub incomplete: bool,
 }
 
@@ -167,26 +152,27 @@ pub struct Derived<'a> {
     pub request: Request<'a>,
     /// Step 11: a VT number given for a seat other than seat0 was dropped.
     pub ignored_vtnr: Option<u32>,
-    /// 257: the session is incomplete but its class is not `user`: the class the LOG_WARNING
+    /// Incomplete flag: the session is incomplete but its class is not `user`: the class the LOG_WARNING
     /// `PAM session of class '%s' is incomplete, which is not supported, ignoring.` names.
     pub incomplete_ignored: Option<&'a [u8]>,
 }
 
-/// Steps 8–12 as pam_systemd 252 takes them. `probe_display` is step 10's X11 probe: for a
-/// display it returns the VT number of the X server's controlling terminal (which puts the
+/// Steps 8–12 as the oldest generation takes them. `probe_display` is step 10's X11 probe: for
+/// a display it returns the VT number of the X server's controlling terminal (which puts the
 /// session on seat0), if it can tell.
 pub fn derive<'a>(inp: &Inputs<'a>, probe_display: impl FnOnce(&[u8]) -> Option<u32>) -> Derived<'a> {
-    derive_for(inp, Generation::V252, probe_display)
+    derive_for(inp, Generation::OLDEST, probe_display)
 }
 
-/// Steps 8–12 as generation `generation` takes them. For 252 the `systemd-user` service is not
-/// special here: 252 registers no session for it at all, which is the caller's business.
+/// Steps 8–12 as generation `generation` takes them. Where a generation registers no session
+/// for the `systemd-user` service (`SystemdUser::RuntimeDirOnly`), that service is not special
+/// here: not asking is the caller's business.
 pub fn derive_for<'a>(
     inp: &Inputs<'a>,
     generation: Generation,
     probe_display: impl FnOnce(&[u8]) -> Option<u32>,
 ) -> Derived<'a> {
-    let v257 = generation == Generation::V257;
+    let rules = generation.rules();
     let mut display = inp.display;
     let mut tty = inp.tty;
     let mut session_type = inp.session_type;
@@ -194,11 +180,11 @@ pub fn derive_for<'a>(
     let mut seat = inp.seat;
 
     // Step 8: what the tty really is.
-    if v257 && inp.service == b"systemd-user" {
-        // 257: user@.service's own stack registers a manager session; forced, whatever the
+    if rules.systemd_user == SystemdUser::ManagerSession && inp.service == b"systemd-user" {
+        // user@.service's own stack registers a manager session; forced, whatever the
         // environment or the arguments asked for.
         session_type = b"unspecified";
-        class = if inp.disposition.is_early() {
+        class = if rules.early_classes && inp.disposition.is_early() {
             b"manager-early"
         } else {
             b"manager"
@@ -261,14 +247,14 @@ pub fn derive_for<'a>(
     if class.is_empty() {
         class = if session_type == b"unspecified" {
             b"background"
-        } else if v257 && inp.disposition.is_early() && session_type == b"tty" {
+        } else if rules.early_classes && inp.disposition.is_early() && session_type == b"tty" {
             b"user-early"
         } else {
             b"user"
         };
     }
     let mut incomplete_ignored = None;
-    if v257 && inp.incomplete {
+    if rules.incomplete_flag && inp.incomplete {
         if class == b"user" {
             class = b"user-incomplete";
         } else {

@@ -78,9 +78,11 @@
 //!   panic guard, one PAM code per outcome), `logging` (syslog lines in pam_syslog's shape),
 //!   `error` (the hook's error: a PAM code and a line), `sys` (errno, `%m`, getsockopt).
 //! * **libpam**: `pam` (the safe wrapper) over `ffi` (the raw declarations).
-//! * **Pure rules**, table-tested without root: [`args`] (module arguments), [`context`] (items,
-//!   environment and arguments → the request), `limits` (the `systemd.*` limits → the a(sv)),
-//!   [`parse`] (systemd's number, size, time and path parsers), `caps` (257's capability sets).
+//! * **Pure rules**, table-tested without root: [`rules`] (each generation's rules, one table
+//!   entry per generation: what its C module does differently), [`args`] (module arguments),
+//!   [`context`] (items, environment and arguments → the request), `limits` (the `systemd.*`
+//!   limits → the a(sv)), [`parse`] (systemd's number, size, time and path parsers), `caps`
+//!   (257's capability sets).
 //! * **User records**: `user` — `user::nss` (getpwnam_r, getspnam_r), `user::record_write`
 //!   (systemd's JSON, byte for byte), `user::record_read` (a cached record),
 //!   `user::settings` (what a record sets at "success": environment, `EMAIL`, `TZ`, languages,
@@ -92,8 +94,7 @@
 //! * **The story**: `session` (open and close, step by step in the C module's order), generic
 //!   over `pam::PamOps`, `logind::Logind` and `host::Host` so that every rule is unit-tested.
 //!
-//! Unit tests live next to each module in `src/<module>/tests.rs` (`args` and `logging` still
-//! carry theirs inline); `tests/` holds the suites that need a testbed, the golden table and the
+//! Unit tests live next to each module in `src/<module>/tests.rs`; `tests/` holds the suites that need a testbed, the golden table and the
 //! docs check (tests/README.md says which case goes where).
 
 #![deny(
@@ -138,6 +139,7 @@ mod logging;
 mod logind;
 mod pam;
 pub mod parse;
+pub mod rules;
 mod session;
 mod sys;
 mod user;

@@ -50,8 +50,8 @@ fn show(s: &[u8]) -> String {
     String::from_utf8_lossy(cstr(s)).into_owned()
 }
 
-/// `isempty()`: NULL or "".
-fn is_empty(v: Option<&[u8]>) -> Option<&[u8]> {
+/// The value unless `isempty()` (NULL or "").
+fn non_empty(v: Option<&[u8]>) -> Option<&[u8]> {
     v.map(cstr).filter(|s| !s.is_empty())
 }
 
@@ -60,7 +60,7 @@ fn is_empty(v: Option<&[u8]>) -> Option<&[u8]> {
 /// UINT32_SCALE_FROM_PERMYRIAD(p)`; `parse_size(…, 1024)` → `MemoryMax t`; otherwise WARNING
 /// `Failed to parse systemd.memory_max, ignoring: %s`.
 pub fn memory_max_outcome(limit: Option<&[u8]>) -> LimitOutcome {
-    let Some(limit) = is_empty(limit) else {
+    let Some(limit) = non_empty(limit) else {
         return LimitOutcome::Skip;
     };
     if limit == b"infinity" {
@@ -79,7 +79,7 @@ pub fn memory_max_outcome(limit: Option<&[u8]>) -> LimitOutcome {
 /// `parse_sec()` → `RuntimeMaxUSec t`; otherwise WARNING
 /// `Failed to parse systemd.runtime_max_sec: %s, ignoring.`
 pub fn runtime_max_sec_outcome(limit: Option<&[u8]>) -> LimitOutcome {
-    let Some(limit) = is_empty(limit) else {
+    let Some(limit) = non_empty(limit) else {
         return LimitOutcome::Skip;
     };
     if limit == b"infinity" {
@@ -98,7 +98,7 @@ pub fn runtime_max_sec_outcome(limit: Option<&[u8]>) -> LimitOutcome {
 /// `safe_atou64()` → `TasksMax t`; otherwise WARNING
 /// `Failed to parse systemd.tasks_max, ignoring: %s`.
 pub fn tasks_max_outcome(limit: Option<&[u8]>) -> LimitOutcome {
-    let Some(limit) = is_empty(limit) else {
+    let Some(limit) = non_empty(limit) else {
         return LimitOutcome::Skip;
     };
     if limit == b"infinity" {
@@ -113,7 +113,7 @@ pub fn tasks_max_outcome(limit: Option<&[u8]>) -> LimitOutcome {
 /// Mirrors v252 `append_session_cpu_weight()`: empty → skip; `cg_cpu_weight_parse()` →
 /// `CPUWeight t`; otherwise WARNING `Failed to parse systemd.cpu_weight, ignoring: %s`.
 pub fn cpu_weight_outcome(limit: Option<&[u8]>) -> LimitOutcome {
-    let Some(limit) = is_empty(limit) else {
+    let Some(limit) = non_empty(limit) else {
         return LimitOutcome::Skip;
     };
     match cpu_weight(limit) {
@@ -125,7 +125,7 @@ pub fn cpu_weight_outcome(limit: Option<&[u8]>) -> LimitOutcome {
 /// Mirrors v252 `append_session_io_weight()`: empty → skip; `cg_weight_parse()` →
 /// `IOWeight t`; otherwise WARNING `Failed to parse systemd.io_weight, ignoring: %s`.
 pub fn io_weight_outcome(limit: Option<&[u8]>) -> LimitOutcome {
-    let Some(limit) = is_empty(limit) else {
+    let Some(limit) = non_empty(limit) else {
         return LimitOutcome::Skip;
     };
     match cgroup_weight(limit) {

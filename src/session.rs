@@ -1,8 +1,7 @@
 //! `pam_sm_open_session` and `pam_sm_close_session`, step by step as pam_systemd does them (behaviour.md:
-//! "Open, step by step" and "Close"), for
-//! both generations: 252 (Debian 12) and 257 (Debian 13). The decisions live in `args`,
-//! `context`, `caps`, `parse` and `logind::Plan`; this file does the steps in the C module's
-//! order and says what happened.
+//! "Open, step by step" and "Close"), for every generation (`rules`: 252, Debian 12; 257,
+//! Debian 13). The decisions live in `args`, `context`, `caps`, `parse`, `rules` and
+//! `logind::Plan`; this file does the steps in the C module's order and says what happened.
 //!
 //! The story is generic over libpam ([`PamOps`]), logind ([`Logind`]) and the host ([`Host`]),
 //! so that every rule of it is unit-tested against scripted fakes (`session/tests.rs`); the
@@ -30,17 +29,18 @@ use crate::logging::Scope;
 use crate::logind::{self, Answer, Attempt, Endpoint, Failure, Logind, Method, Plan, SystemBus};
 use crate::pam::{Code, Pam, PamOps, StringItem};
 use crate::parse;
+use crate::rules::{RecordEnv, SystemdUser};
 use crate::user::settings::{self as record_settings, RecordSettings};
 use crate::user::{self as user_record, RecordError};
 
 /// ReleaseSession's timeout when no `timeout=` is given: sd-bus's default method timeout.
 const DEFAULT_RELEASE_TIMEOUT: Duration = Duration::from_secs(25);
 
-/// Our PAM data: the generation logind's answers told at open (252 or 257, no cleanup), so
+/// Our PAM data: the generation logind's answers told at open (its number, no cleanup), so
 /// that close speaks the same words.
 const GENERATION_KEY: &CStr = c"pam_systemd_rs.generation";
 
-/// The credentials 257 copies into the environment, in its order.
+/// The credentials copied into the environment (`Rules::credentials`), in the C module's order.
 const CREDENTIALS: [(&str, &str); 3] = [
     ("shell.prompt.prefix", "SHELL_PROMPT_PREFIX"),
     ("shell.prompt.suffix", "SHELL_PROMPT_SUFFIX"),
@@ -73,15 +73,15 @@ pub fn close_hook(pam: &mut Pam, argv: &[&[u8]], scope: &Scope) -> Result<(), Er
 }
 
 /// Parses the arguments and logs their warnings, worded as the generation that is known at this
-/// point (`compat=`, else `known`, else the installed systemd's, else 252's words).
-fn parse_args<'a>(argv: &[&'a [u8]], host: &impl Host, scope: &Scope, known: Option<Generation>) -> Args<'a> {
+/// point (`compat=`, else `told`, else the installed systemd's, else the oldest's words).
+fn parse_args<'a>(argv: &[&'a [u8]], host: &impl Host, scope: &Scope, told: Option<Generation>) -> Args<'a> {
     let mut warnings = Vec::new();
     let args = args::parse_with(argv, caps::all_up_to(host.last_cap()), |w| warnings.push(w));
     let words = args
         .compat
-        .or(known)
+        .or(told)
         .or_else(|| (!warnings.is_empty()).then(|| installed_generation(host)))
-        .unwrap_or(Generation::V252);
+        .unwrap_or(Generation::OLDEST);
     for w in &warnings {
         warn!("{}", w.text(words));
     }
@@ -90,12 +90,9 @@ fn parse_args<'a>(argv: &[&'a [u8]], host: &impl Host, scope: &Scope, known: Opt
 }
 
 /// The generation of the installed systemd, for what happens before (or without) an answer
-/// from logind: its C module is the one this host would run. No systemd (elogind): 252.
+/// from logind: its C module is the one this host would run. No systemd (elogind): the oldest.
 fn installed_generation(host: &impl Host) -> Generation {
-    match host.systemd_version() {
-        Some(v) if v >= 256 => Generation::V257,
-        _ => Generation::V252,
-    }
+    Generation::installed(host.systemd_version())
 }
 
 /// The user, as far as the story needs it.
@@ -130,19 +127,21 @@ pub fn open<P: PamOps, L: Logind, H: Host>(
 
     let user = acquire_user(pam, host)?;
     if !host.logind_running() {
-        // The generation is unknown here; only 252 pinned skips what 257 does at "success".
-        // No logind to ask: the installed systemd's generation.
+        // No logind to ask: the pinned generation, else the installed systemd's.
         let installed = installed_generation(host);
-        return finish(pam, host, &args, args.compat.unwrap_or(installed), &user, false, b"");
+        return at_success(pam, host, &args, args.compat.unwrap_or(installed), &user, false, b"");
     }
 
     let items = read_items(pam, args.compat)?;
     let systemd_user = items.service == b"systemd-user";
-    if systemd_user && args.compat == Some(Generation::V252) {
-        // 252: user@.service's stack registers no session, only the runtime directory.
+    if let Some(pinned) = args.compat
+        && systemd_user
+        && pinned.rules().systemd_user == SystemdUser::RuntimeDirOnly
+    {
+        // user@.service's stack registers no session, only the runtime directory.
         let rt = format!("/run/user/{}", user.uid);
         configure_runtime_directory(pam, host, user.uid, rt.as_bytes())?;
-        return finish(pam, host, &args, Generation::V252, &user, true, b"");
+        return at_success(pam, host, &args, pinned, &user, true, b"");
     }
 
     let seat = getenv_harder(pam, host, c"XDG_SEAT", None);
@@ -150,7 +149,7 @@ pub fn open<P: PamOps, L: Logind, H: Host>(
     let session_type = getenv_harder(pam, host, c"XDG_SESSION_TYPE", args.session_type);
     let class = getenv_harder(pam, host, c"XDG_SESSION_CLASS", args.class);
     let desktop = getenv_harder(pam, host, c"XDG_SESSION_DESKTOP", args.desktop);
-    let incomplete = if args.compat == Some(Generation::V252) {
+    let incomplete = if args.compat.is_some_and(|g| !g.rules().incomplete_flag) {
         false
     } else {
         let v = getenv_harder(pam, host, c"XDG_SESSION_INCOMPLETE", None);
@@ -175,19 +174,14 @@ pub fn open<P: PamOps, L: Logind, H: Host>(
         disposition: user.disposition,
         incomplete,
     };
-    // Both derivations see the same display: probe it once.
-    let mut probed = None;
-    let mut probe = |d: &[u8]| *probed.get_or_insert_with(|| host.vt_of_display(d));
-    let d257 = context::derive_for(&inputs, Generation::V257, &mut probe);
-    let d252 = (!systemd_user).then(|| context::derive_for(&inputs, Generation::V252, &mut probe));
-    if let Some(v) = d257.ignored_vtnr {
-        debug!("Ignoring vtnr {v} for {} which is not seat0", show(d257.request.seat));
+    let derived = Derivations::of(&inputs, systemd_user, |d| host.vt_of_display(d));
+    if let Some(v) = derived.newest.ignored_vtnr {
+        debug!(
+            "Ignoring vtnr {v} for {} which is not seat0",
+            show(derived.newest.request.seat)
+        );
     }
-    let plan = Plan {
-        pinned: args.compat,
-        v257: d257.request.clone(),
-        v252: d252.as_ref().map(|d| d.request.clone()),
-    };
+    let plan = derived.plan(args.compat);
 
     let limits = read_limits(pam)?;
     let (props, limit_warnings) = crate::limits::session_properties(&limits.borrowed());
@@ -196,39 +190,40 @@ pub fn open<P: PamOps, L: Logind, H: Host>(
         timeout: args.timeout.unwrap_or(Some(args::DEFAULT_OPEN_TIMEOUT)),
     };
     let created = logind.create_session(&ep, &plan, &props);
-    let known = plan.answered(&created.attempts, &created.result);
-    if let Some(g) = known.filter(|_| args.compat.is_none()) {
+    let told = plan.answered(&created.attempts, &created.result);
+    if let Some(g) = told.filter(|_| args.compat.is_none()) {
         // Only a hint for close's words: a failure to store it changes nothing else.
         let _ = pam.set_data_value(GENERATION_KEY, usize::try_from(g.number()).unwrap_or_default());
     }
-    // Until logind's answers tell, 252's words (as for the argument warnings).
-    let answered = known.unwrap_or(Generation::V252);
+    // Until logind's answers tell, the oldest generation's rules (as for the argument warnings).
+    let generation = told.unwrap_or(Generation::OLDEST);
     if matches!(created.result, Ok(Answer::NoSession)) {
-        // 252 talks to nobody for user@.service's stack: nothing of the conversation to tell.
-        debug!("{}", generation_line(&plan, &created.attempts, known));
+        // A generation that registers no session for user@.service's stack talks to nobody:
+        // nothing of the conversation to tell.
+        debug!("{}", generation_line(&plan, &created.attempts, told));
     } else if !matches!(created.result, Err(Failure::Connect { .. })) {
         // (The C module logs none of this when the socket cannot be connected.)
         log_conversation(
             &plan,
-            &d257,
+            &derived,
             &created.attempts,
-            known,
+            told,
             &limits,
             &limit_warnings,
             host.pid(),
         );
-    } else if answered == Generation::V257 {
-        log_incomplete_ignored(&d257);
+    } else {
+        log_incomplete_ignored(derived.by(generation));
     }
 
     let last = created.attempts.last().map_or(plan.first().request, |a| a.request);
-    let req = plan.request(last).unwrap_or(&plan.v257);
+    let req = plan.request(last).unwrap_or(&derived.newest.request);
     let reply = match created.result {
         Ok(Answer::Session(r)) => r,
         Ok(Answer::NoSession) => {
             let rt = format!("/run/user/{}", user.uid);
             configure_runtime_directory(pam, host, user.uid, rt.as_bytes())?;
-            return finish(pam, host, &args, answered, &user, systemd_user, b"");
+            return at_success(pam, host, &args, generation, &user, systemd_user, b"");
         }
         Err(Failure::Call {
             name: Some(name),
@@ -236,7 +231,7 @@ pub fn open<P: PamOps, L: Logind, H: Host>(
             ..
         }) if name == "org.freedesktop.login1.SessionBusy" => {
             debug!("Not creating session: {message}");
-            return finish(pam, host, &args, answered, &user, systemd_user, req.seat);
+            return at_success(pam, host, &args, generation, &user, systemd_user, req.seat);
         }
         Err(f) => {
             // The line naming the cause (src/inquiry.rs), before the error line.
@@ -266,7 +261,7 @@ pub fn open<P: PamOps, L: Logind, H: Host>(
     update_environment(pam, "XDG_SESSION_CLASS", req.class)?;
     update_environment(pam, "XDG_SESSION_DESKTOP", req.desktop)?;
     update_environment(pam, "XDG_SEAT", reply.seat.as_bytes())?;
-    if answered == Generation::V257 {
+    if generation.rules().credentials {
         propagate_credentials(pam, host)?;
     }
     if reply.vtnr > 0 {
@@ -288,12 +283,58 @@ pub fn open<P: PamOps, L: Logind, H: Host>(
             return Err(pam_fail(pam, r, "Failed to install session fd"));
         }
     }
-    finish(pam, host, &args, answered, &user, systemd_user, reply.seat.as_bytes())
+    at_success(pam, host, &args, generation, &user, systemd_user, reply.seat.as_bytes())
 }
 
-/// 257's warning for an incomplete session of a class other than `user`.
-fn log_incomplete_ignored(d257: &Derived<'_>) {
-    if let Some(class) = d257.incomplete_ignored {
+/// Every generation's derivation of the request. The newest generation's is always there: a
+/// decided login sends it first. An older one's is `None` where that generation registers no
+/// session (`SystemdUser::RuntimeDirOnly` in the `systemd-user` stack).
+struct Derivations<'a> {
+    newest: Derived<'a>,
+    /// Newest first, as `Generation::ALL`.
+    older: Vec<(Generation, Option<Derived<'a>>)>,
+}
+
+impl<'a> Derivations<'a> {
+    /// Derives every generation's request from the same inputs. They all see the same display:
+    /// `probe` (the X11 display's VT) runs at most once.
+    fn of(inputs: &Inputs<'a>, systemd_user: bool, probe: impl Fn(&[u8]) -> Option<u32>) -> Self {
+        let mut probed = None;
+        let mut probe = |d: &[u8]| *probed.get_or_insert_with(|| probe(d));
+        let newest = context::derive_for(inputs, Generation::NEWEST, &mut probe);
+        let older = Generation::ALL
+            .into_iter()
+            .filter(|&g| g != Generation::NEWEST)
+            .map(|g| {
+                let none = systemd_user && g.rules().systemd_user == SystemdUser::RuntimeDirOnly;
+                (g, (!none).then(|| context::derive_for(inputs, g, &mut probe)))
+            })
+            .collect();
+        Derivations { newest, older }
+    }
+
+    /// The derivation of generation `g`, if it registers a session.
+    fn by(&self, g: Generation) -> Option<&Derived<'a>> {
+        if g == Generation::NEWEST {
+            return Some(&self.newest);
+        }
+        self.older.iter().find(|(h, _)| *h == g).and_then(|(_, d)| d.as_ref())
+    }
+
+    /// The plan, in the shape `logind::Plan` takes today (a request by name for the newest and
+    /// the oldest generation); the one place that names its fields.
+    fn plan(&self, pinned: Option<Generation>) -> Plan<'a> {
+        Plan {
+            pinned,
+            v257: self.newest.request.clone(),
+            v252: self.by(Generation::OLDEST).map(|d| d.request.clone()),
+        }
+    }
+}
+
+/// The warning for an incomplete session of a class other than `user` (`Rules::incomplete_flag`).
+fn log_incomplete_ignored(derived: Option<&Derived<'_>>) {
+    if let Some(class) = derived.and_then(|d| d.incomplete_ignored) {
         warn!(
             "PAM session of class '{}' is incomplete, which is not supported, ignoring.",
             show(class)
@@ -302,31 +343,26 @@ fn log_incomplete_ignored(d257: &Derived<'_>) {
 }
 
 /// The debug and warning lines of the conversation with logind, in the C module's order, in the
-/// words of the generation that answered (252's when its answers do not tell): 257's
-/// bus-connection line; the request (when not pinned: the one logind took) and the limits; the
-/// limits' warnings for every message built; 257's fallback line when pinned to 257; and, when
-/// logind decided, which generation it was.
+/// words of the generation that answered (the oldest's when its answers do not tell): the
+/// incomplete-flag warning and the bus-connection line, where that generation has them; the
+/// request (when not pinned: the one logind took) and the limits; the limits' warnings for every
+/// message built; the PIDFD fallback line where the pinned generation logs it; and, when logind
+/// decided, which generation it was.
 fn log_conversation(
     plan: &Plan<'_>,
-    d257: &Derived<'_>,
+    derived: &Derivations<'_>,
     attempts: &[Attempt],
-    known: Option<Generation>,
+    told: Option<Generation>,
     limits: &Limits,
     limit_warnings: &[String],
     pid: u32,
 ) {
-    let words = known.unwrap_or(Generation::V252);
-    if words == Generation::V257 {
-        log_incomplete_ignored(d257);
+    let generation = told.unwrap_or(Generation::OLDEST);
+    log_incomplete_ignored(derived.by(generation));
+    if generation.rules().words.bus_connection_line {
         debug!("New sd-bus connection (system-bus-pam-systemd-{pid}) opened.");
     }
-    let shown = match (plan.pinned, known, attempts.last()) {
-        (Some(g), _, _) => g,
-        (None, Some(_), Some(last)) => last.request,
-        _ if plan.v252.is_some() => Generation::V252,
-        _ => Generation::V257,
-    };
-    if let Some(req) = plan.request(shown) {
+    if let Some(req) = shown_request(plan, attempts, told) {
         log_request(req, pid);
     }
     debug!(
@@ -337,8 +373,9 @@ fn log_conversation(
         na(limits.io_weight.as_deref()),
         na(limits.runtime_max_sec.as_deref()),
     );
-    // 257 builds (and so warns about the limits) once per attempt; 252 and the decided mode once.
-    let builds = if plan.pinned == Some(Generation::V257) {
+    // Pinned to a generation that builds (and so warns about the limits) once per attempt: once
+    // per attempt; otherwise, and always when decided by logind, once.
+    let builds = if plan.pinned.is_some_and(|g| g.rules().builds_per_attempt) {
         attempts.len().max(1)
     } else {
         1
@@ -352,25 +389,45 @@ fn log_conversation(
         }
     }
     if plan.pinned.is_none() {
-        debug!("{}", generation_line(plan, attempts, known));
+        debug!("{}", generation_line(plan, attempts, told));
     }
 }
 
-/// The debug line that says which generation of logind answered, and why we think so.
-fn generation_line(plan: &Plan<'_>, attempts: &[Attempt], known: Option<Generation>) -> String {
-    let (Some(g), Some(first), Some(last)) = (known, attempts.first(), attempts.last()) else {
+/// The request the log shows: the pinned generation's; when logind's answers tell, the one it
+/// took (the last sent); else the oldest generation's there is.
+fn shown_request<'p, 'r>(
+    plan: &'p Plan<'r>,
+    attempts: &[Attempt],
+    told: Option<Generation>,
+) -> Option<&'p Request<'r>> {
+    match (plan.pinned, told, attempts.last()) {
+        (Some(g), _, _) => plan.request(g),
+        (None, Some(_), Some(last)) => plan.request(last.request),
+        _ => Generation::ALL.into_iter().rev().find_map(|g| plan.request(g)),
+    }
+}
+
+/// The debug line that says which generation of logind answered, and why we think so: it took
+/// the first request; or it refused it and took an older generation's, or that generation
+/// registers no session.
+fn generation_line(plan: &Plan<'_>, attempts: &[Attempt], told: Option<Generation>) -> String {
+    let (Some(g), Some(first), Some(last)) = (told, attempts.first(), attempts.last()) else {
         return "logind generation not known (no answer of logind's to tell).".into();
     };
-    let why = match (g, first.method) {
-        (Generation::V257, Method::WithPidfd) => "CreateSessionWithPIDFD answered",
-        (Generation::V257, Method::Classic) => "no pidfd, CreateSession answered",
-        (Generation::V252, _) if plan.v252.is_none() => {
-            "it refused the systemd-user session; 252 registers none and sets the runtime directory only"
+    let n = g.number();
+    let why = if g == first.request {
+        match first.method {
+            Method::WithPidfd => "CreateSessionWithPIDFD answered".to_owned(),
+            Method::Classic => "no pidfd, CreateSession answered".to_owned(),
         }
-        (Generation::V252, _) if last.method == first.method => "it refused the session class, sent the 252 request",
-        (Generation::V252, _) => "CreateSessionWithPIDFD is unknown, sent the 252 request",
+    } else if plan.request(g).is_none() {
+        format!("it refused the systemd-user session; {n} registers none and sets the runtime directory only")
+    } else if last.method == first.method {
+        format!("it refused the session class, sent the {n} request")
+    } else {
+        format!("CreateSessionWithPIDFD is unknown, sent the {n} request")
     };
-    format!("logind generation {} ({why}).", g.number())
+    format!("logind generation {n} ({why}).")
 }
 
 /// `Asking logind to create session: …`
@@ -393,9 +450,10 @@ fn log_request(req: &Request<'_>, pid: u32) {
     );
 }
 
-/// The "success" label (`apply_user_record_settings()`): the record's environment settings,
-/// then what 257 does to the process's capabilities (252: nothing).
-fn finish(
+/// The C module's `success:` label (`apply_user_record_settings()`): the record's environment
+/// settings, then the process's capabilities where the generation sets them
+/// (`Rules::capabilities`).
+fn at_success(
     pam: &mut impl PamOps,
     host: &impl Host,
     args: &Args<'_>,
@@ -405,7 +463,7 @@ fn finish(
     seat: &[u8],
 ) -> Result<(), Error> {
     apply_settings(pam, host, &user.settings, generation)?;
-    if generation != Generation::V257 {
+    if !generation.rules().capabilities {
         return Ok(());
     }
     let all = caps::all_up_to(host.last_cap());
@@ -413,7 +471,7 @@ fn finish(
     // The record's own sets take the place of the arguments'.
     let (rec_ambient, rec_bounding) = record_settings::record_caps(&user.settings);
     let pick = |rec: u64, arg: u64| if rec == caps::UNSET { arg } else { rec };
-    let plan = caps::plan(
+    let change = caps::change(
         pick(rec_ambient, args.ambient_set),
         pick(rec_bounding, args.bounding_set),
         regular,
@@ -421,12 +479,12 @@ fn finish(
         seat,
         all,
     );
-    if let Some(a) = plan.ambient
+    if let Some(a) = change.ambient
         && let Err(e) = host.apply_ambient(a)
     {
         error!("Failed to set ambient capabilities, ignoring: {}", logind::strerror(e));
     }
-    if let Some(b) = plan.bounding
+    if let Some(b) = change.bounding
         && let Err(e) = host.drop_bounding(b)
     {
         error!("Failed to set bounding capabilities, ignoring: {}", logind::strerror(e));
@@ -434,9 +492,9 @@ fn finish(
     Ok(())
 }
 
-/// The record's `environment`, `EMAIL`, `TZ` and languages into the PAM env. 252 leaves a name
-/// that is already set alone; 257 overwrites it, and sets `LANGUAGE` when there are several
-/// languages.
+/// The record's `environment`, `EMAIL`, `TZ` and languages into the PAM env, as the generation's
+/// rules say: a name already set is left alone or overwritten (`Rules::record_env`); `LANG`, and
+/// `LANGUAGE` when there are several languages (`Rules::languages`).
 fn apply_settings(
     pam: &mut impl PamOps,
     host: &impl Host,
@@ -446,10 +504,11 @@ fn apply_settings(
     if s.is_empty() {
         return Ok(());
     }
-    let v257 = generation == Generation::V257;
-    // 252: "already set, not changing"; the env entry's line shows the whole assignment.
+    let rules = generation.rules();
+    // Left alone: "already set, not changing"; the env entry's line shows the whole assignment.
     let kept = |pam: &mut _, name: &[u8], shown: &[u8], whose: &str| -> bool {
-        let set = !v257 && CString::new(name).is_ok_and(|n| PamOps::getenv(pam, &n).is_some());
+        let set = rules.record_env == RecordEnv::OnlyUnset
+            && CString::new(name).is_ok_and(|n| PamOps::getenv(pam, &n).is_some());
         if set {
             debug!(
                 "PAM environment variable ${} already set, not changing based on {whose}.",
@@ -479,27 +538,17 @@ fn apply_settings(
             debug!("Time zone specified in user record is not valid locally, not setting $TZ.");
         }
     }
-    if v257 {
-        let langs = s.languages_257();
-        if let Some(first) = langs.first() {
-            if !record_settings::locale_is_installed(first, true, |l| host.locale_installed(l)) {
-                debug!(
-                    "Preferred languages specified in user record are not installed locally, not setting $LANG or $LANGUAGE."
-                );
-            } else {
-                putenv_and_log(pam, b"LANG", first)?;
-                if langs.len() > 1 {
-                    putenv_and_log(pam, b"LANGUAGE", &langs.join(&b':'))?;
-                }
-            }
-        }
-    } else if let Some(lang) = &s.language_252
+    let langs = s.languages(rules.languages);
+    if let Some(first) = langs.first()
         && !kept(pam, b"LANG", b"LANG", "user record")
     {
-        if record_settings::locale_is_installed(lang, false, |l| host.locale_installed(l)) {
-            putenv_and_log(pam, b"LANG", lang)?;
+        if record_settings::locale_is_installed(first, rules.languages, |l| host.locale_installed(l)) {
+            putenv_and_log(pam, b"LANG", first)?;
+            if langs.len() > 1 {
+                putenv_and_log(pam, b"LANGUAGE", &langs.join(&b':'))?;
+            }
         } else {
-            debug!("Preferred language specified in user record is not valid or not installed, not setting $LANG.");
+            debug!("{}", rules.words.languages_not_installed);
         }
     }
     Ok(())
@@ -523,12 +572,13 @@ pub fn close<P: PamOps, L: Logind, H: Host>(
     scope: &Scope,
 ) -> Result<(), Error> {
     // What open learnt about logind, if this handle opened (read quietly: it is ours).
-    let remembered = match pam.data_value(GENERATION_KEY) {
-        Ok(Some(257)) => Some(Generation::V257),
-        Ok(Some(252)) => Some(Generation::V252),
-        _ => None,
-    };
-    let args = parse_args(argv, host, scope, remembered);
+    let told = pam
+        .data_value(GENERATION_KEY)
+        .ok()
+        .flatten()
+        .and_then(|n| u32::try_from(n).ok())
+        .and_then(Generation::from_number);
+    let args = parse_args(argv, host, scope, told);
     debug!("pam-systemd shutting down");
 
     // Only release a session that was not pre-existing when we asked for it.
@@ -547,7 +597,8 @@ pub fn close<P: PamOps, L: Logind, H: Host>(
     };
     // The session fd stays open on purpose (see `open`).
     let r = logind.release_session(&ep, &id);
-    if args.compat.or(remembered) == Some(Generation::V257) && !matches!(r, Err(Failure::Connect { .. })) {
+    let words = args.compat.or(told).map(|g| g.rules().words);
+    if words.is_some_and(|w| w.bus_connection_line) && !matches!(r, Err(Failure::Connect { .. })) {
         debug!("New sd-bus connection (system-bus-pam-systemd-{}) opened.", host.pid());
     }
     r.map_err(|f| bus_error(Op::Release, &f, &ep, host.euid()))
@@ -605,11 +656,14 @@ fn acquire_user(pam: &mut impl PamOps, host: &impl Host) -> Result<User, Error> 
     }
 }
 
-/// The string items. 257 reads them all at once with one error text; 252 one by one.
+/// The string items: all at once with one error text where the pinned generation reads them
+/// so (`Rules::items_at_once`), else one by one; only the service where the pinned generation
+/// registers no session for the `systemd-user` stack.
 fn read_items(pam: &impl PamOps, compat: Option<Generation>) -> Result<Items, Error> {
+    let rules = compat.map(Generation::rules);
     let get = |which: StringItem, name: &str| {
         pam.item(which).map(Option::unwrap_or_default).map_err(|r| {
-            if compat == Some(Generation::V257) {
+            if rules.is_some_and(|r| r.items_at_once) {
                 pam_fail(pam, r, "Failed to get PAM items")
             } else {
                 pam_fail(pam, r, format!("Failed to get PAM {name}"))
@@ -617,8 +671,8 @@ fn read_items(pam: &impl PamOps, compat: Option<Generation>) -> Result<Items, Er
         })
     };
     let service = get(StringItem::Service, "service")?;
-    if compat == Some(Generation::V252) && service == b"systemd-user" {
-        // 252 reads nothing else for user@.service's stack.
+    if rules.is_some_and(|r| r.systemd_user == SystemdUser::RuntimeDirOnly) && service == b"systemd-user" {
+        // Nothing else is read for user@.service's stack.
         return Ok(Items {
             service,
             ..Items::default()
@@ -707,7 +761,7 @@ fn update_environment(pam: &mut impl PamOps, name: &str, value: &[u8]) -> Result
         .map_err(|r| pam_fail(pam, r, format!("Failed to set environment variable {name}")))
 }
 
-/// `propagate_credential_to_environment()` for 257's three credentials: from
+/// `propagate_credential_to_environment()` for the three credentials: from
 /// `$CREDENTIALS_DIRECTORY` (secure_getenv; absolute and normalized, else ignored), each file
 /// read whole and set even if empty; a missing or unreadable one is skipped.
 fn propagate_credentials(pam: &mut impl PamOps, host: &impl Host) -> Result<(), Error> {

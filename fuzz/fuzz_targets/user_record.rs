@@ -34,7 +34,7 @@ fuzz_target!(|data: &[u8]| {
             assert!(env_assignment_is_valid(e), "kept {e:?}");
             assert!(!names[..i].contains(&names[i]), "name twice: {e:?}");
         }
-        for v in [&s.email, &s.time_zone, &s.language_252].into_iter().flatten() {
+        for v in [&s.email, &s.time_zone, &s.preferred_language].into_iter().flatten() {
             assert!(string_is_safe(v), "kept {v:?}");
         }
     }

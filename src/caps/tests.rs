@@ -50,7 +50,7 @@ fn parse_table() {
 /// user@.service's stack or on a seat; ambient masked by bounding; a complete bounding set is
 /// not applied.
 #[test]
-fn plan_table() {
+fn change_table() {
     let wake = 1u64 << CAP_WAKE_ALARM;
     let rows: &[(u64, u64, bool, bool, &[u8], Option<u64>, Option<u64>)] = &[
         (UNSET, UNSET, true, false, b"seat0", Some(wake), None),
@@ -64,7 +64,7 @@ fn plan_table() {
         (3, 1, false, false, b"", Some(1), Some(1)),
     ];
     for &(a, b, regular, sdu, seat, want_a, want_b) in rows {
-        let p = plan(a, b, regular, sdu, seat, ALL);
+        let p = change(a, b, regular, sdu, seat, ALL);
         assert_eq!(
             (p.ambient, p.bounding),
             (want_a, want_b),

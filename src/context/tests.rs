@@ -580,3 +580,114 @@ fn incomplete_flag_values() {
         Err("Boolean environment variable value of 'XDG_SESSION_INCOMPLETE' is not valid: 2".into())
     );
 }
+
+/// Every generation through the derivation, each rule of its table entry (`rules`) checked
+/// against what the derivation does: the `systemd-user` stack, the early classes and the
+/// incomplete flag; where none of them applies, every generation derives the same request.
+#[test]
+fn every_generation_derives_by_its_rules() {
+    use crate::rules::SystemdUser;
+    for g in Generation::ALL {
+        let rules = g.rules();
+        let derive_g = |inp: &Inputs<'static>| derive_for(inp, g, no_probe);
+
+        // user@.service's stack, an early user asking for a tty session.
+        let inp = Inputs {
+            service: b"systemd-user",
+            tty: b"/dev/tty2",
+            class: b"greeter",
+            disposition: Disposition::System,
+            ..inputs()
+        };
+        let r = derive_g(&inp).request;
+        match rules.systemd_user {
+            SystemdUser::ManagerSession => {
+                let class: &[u8] = if rules.early_classes {
+                    b"manager-early"
+                } else {
+                    b"manager"
+                };
+                assert_eq!(
+                    (r.session_type, r.class, r.tty),
+                    (&b"unspecified"[..], class, &b""[..]),
+                    "{g:?}"
+                );
+            }
+            SystemdUser::RuntimeDirOnly => {
+                // Not special in the derivation: the request is the one any service gets.
+                let other = derive(
+                    &Inputs {
+                        service: b"svc",
+                        ..inp.clone()
+                    },
+                    no_probe,
+                )
+                .request;
+                assert_eq!(
+                    r,
+                    Request {
+                        service: b"systemd-user",
+                        ..other
+                    },
+                    "{g:?}"
+                );
+            }
+        }
+
+        // An early user on a tty without a class asked for; a regular one never is early.
+        for (disposition, early) in [
+            (Disposition::Intrinsic, true),
+            (Disposition::Dynamic, true),
+            (Disposition::Regular, false),
+        ] {
+            let inp = Inputs {
+                tty: b"/dev/tty3",
+                disposition,
+                ..inputs()
+            };
+            let want: &[u8] = if early && rules.early_classes {
+                b"user-early"
+            } else {
+                b"user"
+            };
+            assert_eq!(derive_g(&inp).request.class, want, "{g:?} {disposition:?}");
+        }
+
+        // The incomplete flag: a user session becomes user-incomplete; another class is kept,
+        // with the warning's class.
+        let inp = Inputs {
+            tty: b"/dev/pts/1",
+            incomplete: true,
+            ..inputs()
+        };
+        let d = derive_g(&inp);
+        let want: &[u8] = if rules.incomplete_flag {
+            b"user-incomplete"
+        } else {
+            b"user"
+        };
+        assert_eq!((d.request.class, d.incomplete_ignored), (want, None), "{g:?}");
+        let d = derive_g(&Inputs {
+            class: b"greeter",
+            ..inp
+        });
+        let ignored = rules.incomplete_flag.then_some(&b"greeter"[..]);
+        assert_eq!(
+            (d.request.class, d.incomplete_ignored),
+            (&b"greeter"[..], ignored),
+            "{g:?}"
+        );
+
+        // No rule applies: the same request as every other generation's.
+        for tty in [&b""[..], b"cron", b"ssh", b":0", b"/dev/pts/4"] {
+            let inp = Inputs {
+                tty,
+                seat: b"seat1",
+                vtnr: b"3",
+                remote_host: b"example.org",
+                ..inputs()
+            };
+            assert_eq!(derive_g(&inp), derive(&inp, no_probe), "{g:?} {tty:?}");
+        }
+    }
+}

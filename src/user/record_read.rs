@@ -509,13 +509,14 @@ fn dispatch_settings(obj: &Value, out: &mut RecordSettings, regular: bool) {
     if let Some(v) = string_field(obj, "timeZone", settings::string_is_safe) {
         out.time_zone = Some(v);
     }
+    // The languages, once per reading (`rules::Languages`).
     if let Some(v) = string_field(obj, "preferredLanguage", settings::string_is_safe) {
-        out.language_252 = Some(v);
+        out.preferred_language = Some(v);
     }
-    if let Some(v) = string_field(obj, "preferredLanguage", settings::locale_is_valid_257) {
-        out.language_257 = Some(v);
+    if let Some(v) = string_field(obj, "preferredLanguage", settings::locale_is_name) {
+        out.preferred_locale = Some(v);
     }
-    if let Some(v) = strings_field(obj, "additionalLanguages", settings::locale_is_valid_257) {
+    if let Some(v) = strings_field(obj, "additionalLanguages", settings::locale_is_name) {
         out.additional_languages = v;
     }
     // 257: sd_json_dispatch_strv() with SD_JSON_STRICT.

@@ -7,7 +7,8 @@
 //! from every matching `perMachine` entry (not `emailAddress`); the first member of the right
 //! JSON type in an object is the one dispatched (later ones are duplicates), and a value its
 //! dispatcher refuses leaves the field as it was (permissive loading). The dispatchers differ by
-//! generation only for the languages, so both readings are kept.
+//! generation only for the languages, so every reading a generation uses (`rules::Languages`)
+//! is kept.
 //!
 //! 257 also reads the record's capability sets (`capabilityAmbientSet`, `capabilityBoundingSet`),
 //! which take the place of the `default-capability-*` arguments. Not carried over (they would
@@ -15,6 +16,7 @@
 //! `niceLevel`, the resource limits.
 
 use super::utf8::utf8_is_valid;
+use crate::rules::Languages;
 
 /// The record's environment settings, as each generation's loader leaves them.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -24,13 +26,13 @@ pub struct RecordSettings {
     pub environment: Vec<Vec<u8>>,
     pub email: Option<Vec<u8>>,
     pub time_zone: Option<Vec<u8>>,
-    /// v252: `preferredLanguage` (a safe string).
-    pub language_252: Option<Vec<u8>>,
-    /// v257: `preferredLanguage` (a valid locale name).
-    pub language_257: Option<Vec<u8>>,
-    /// v257: `additionalLanguages` (valid locale names).
+    /// `preferredLanguage` as [`Languages::Preferred`] reads it: a safe string.
+    pub preferred_language: Option<Vec<u8>>,
+    /// `preferredLanguage` as [`Languages::PreferredAndAdditional`] reads it: a locale name.
+    pub preferred_locale: Option<Vec<u8>>,
+    /// `additionalLanguages` (locale names; [`Languages::PreferredAndAdditional`]).
     pub additional_languages: Vec<Vec<u8>>,
-    /// v257: `capabilityAmbientSet`, `capabilityBoundingSet` (safe strings; names resolved when
+    /// 257: `capabilityAmbientSet`, `capabilityBoundingSet` (safe strings; names resolved when
     /// applied).
     pub capability_ambient: Option<Vec<Vec<u8>>>,
     pub capability_bounding: Option<Vec<Vec<u8>>>,
@@ -42,16 +44,21 @@ impl RecordSettings {
         *self == RecordSettings::default()
     }
 
-    /// v257's `user_record_languages()`: the preferred language, then the additional ones not
-    /// already listed.
-    pub fn languages_257(&self) -> Vec<Vec<u8>> {
-        let mut out: Vec<Vec<u8>> = self.language_257.iter().cloned().collect();
-        for l in &self.additional_languages {
-            if !out.contains(l) {
-                out.push(l.clone());
+    /// The languages as `languages` reads them, preferred first: the preferred one alone, or
+    /// (`user_record_languages()`) the preferred one, then the additional ones not listed yet.
+    pub fn languages(&self, languages: Languages) -> Vec<Vec<u8>> {
+        match languages {
+            Languages::Preferred => self.preferred_language.iter().cloned().collect(),
+            Languages::PreferredAndAdditional => {
+                let mut out: Vec<Vec<u8>> = self.preferred_locale.iter().cloned().collect();
+                for l in &self.additional_languages {
+                    if !out.contains(l) {
+                        out.push(l.clone());
+                    }
+                }
+                out
             }
         }
-        out
     }
 }
 
@@ -98,13 +105,22 @@ fn filename_is_valid(s: &[u8]) -> bool {
     !s.is_empty() && s != b"." && s != b".." && !s.contains(&b'/') && s.len() <= 255
 }
 
-/// `locale_is_valid()` of v252: short, UTF-8, a file name, a safe string.
-pub fn locale_is_valid_252(s: &[u8]) -> bool {
+/// `locale_is_valid()` as the generation reading `languages` has it.
+pub fn locale_is_valid(s: &[u8], languages: Languages) -> bool {
+    match languages {
+        Languages::Preferred => locale_is_safe_name(s),
+        Languages::PreferredAndAdditional => locale_is_name(s),
+    }
+}
+
+/// [`Languages::Preferred`]'s `locale_is_valid()`: short, UTF-8, a file name, a safe string.
+fn locale_is_safe_name(s: &[u8]) -> bool {
     !s.is_empty() && s.len() < 128 && utf8_is_valid(s) && filename_is_valid(s) && string_is_safe(s)
 }
 
-/// `locale_is_valid()` of v257: short, UTF-8, a file name, only `[A-Za-z0-9_.@-]`.
-pub fn locale_is_valid_257(s: &[u8]) -> bool {
+/// [`Languages::PreferredAndAdditional`]'s `locale_is_valid()` (also its reading's check): short,
+/// UTF-8, a file name, only `[A-Za-z0-9_.@-]`.
+pub fn locale_is_name(s: &[u8]) -> bool {
     !s.is_empty()
         && s.len() < 128
         && utf8_is_valid(s)
@@ -145,7 +161,7 @@ fn timezone_file(name: &[u8]) -> Option<Vec<u8>> {
     Some(p)
 }
 
-/// v257's `parse_caps_strv()`: the capabilities named (by name or number); unknown names are
+/// 257's `parse_caps_strv()`: the capabilities named (by name or number); unknown names are
 /// skipped.
 pub fn caps_of(names: &[Vec<u8>]) -> u64 {
     names
@@ -154,7 +170,7 @@ pub fn caps_of(names: &[Vec<u8>]) -> u64 {
         .fold(0, |acc, c| acc | (1u64 << c))
 }
 
-/// v257's `user_record_capability_{ambient,bounding}_set()`: `(ambient, bounding)`, each
+/// 257's `user_record_capability_{ambient,bounding}_set()`: `(ambient, bounding)`, each
 /// `caps::UNSET` when the record has none; the ambient set is masked by the record's bounding set.
 pub fn record_caps(s: &RecordSettings) -> (u64, u64) {
     let bounding = s.capability_bounding.as_deref().map_or(crate::caps::UNSET, caps_of);
@@ -165,15 +181,10 @@ pub fn record_caps(s: &RecordSettings) -> (u64, u64) {
     (ambient, bounding)
 }
 
-/// `locale_is_installed()`: a valid name of that generation (`v257`), and `C`/`POSIX` or one
-/// `newlocale` loads.
-pub fn locale_is_installed(name: &[u8], v257: bool, newlocale: impl FnOnce(&[u8]) -> bool) -> bool {
-    let valid = if v257 {
-        locale_is_valid_257(name)
-    } else {
-        locale_is_valid_252(name)
-    };
-    valid && (name == b"C" || name == b"POSIX" || newlocale(name))
+/// `locale_is_installed()`: a valid name as the generation reading `languages` has it, and
+/// `C`/`POSIX` or one `newlocale` loads.
+pub fn locale_is_installed(name: &[u8], languages: Languages, newlocale: impl FnOnce(&[u8]) -> bool) -> bool {
+    locale_is_valid(name, languages) && (name == b"C" || name == b"POSIX" || newlocale(name))
 }
 
 /// `timezone_is_valid()`: a valid zone name whose file is a `TZif` file (`is_tzif`), or `UTC`.

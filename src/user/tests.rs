@@ -256,8 +256,8 @@ fn cached_record_settings() {
     assert_eq!(s.environment, [&b"FOO=3"[..], b"BAR=2"].map(<[u8]>::to_vec));
     assert_eq!(s.email.as_deref(), Some(&b"a@x.org"[..]));
     assert_eq!(s.time_zone.as_deref(), Some(&b"Europe/Berlin"[..]));
-    assert_eq!(s.language_252.as_deref(), Some(&b"de_DE.UTF-8"[..]));
-    assert_eq!(s.language_257.as_deref(), Some(&b"de_DE.UTF-8"[..]));
+    assert_eq!(s.preferred_language.as_deref(), Some(&b"de_DE.UTF-8"[..]));
+    assert_eq!(s.preferred_locale.as_deref(), Some(&b"de_DE.UTF-8"[..]));
     assert_eq!(s.additional_languages, [b"fr_FR".to_vec()]);
     // An NSS-like record has none.
     assert!(read(r#"{"userName":"a","uid":1000}"#).is_empty());
@@ -275,8 +275,8 @@ fn cached_record_settings() {
     );
     // 252 takes any safe string as the language, 257 only a locale name.
     let s = read(r#"{"userName":"a","uid":1,"preferredLanguage":"en US","additionalLanguages":["ok","no way"]}"#);
-    assert_eq!(s.language_252.as_deref(), Some(&b"en US"[..]));
-    assert_eq!(s.language_257, None);
+    assert_eq!(s.preferred_language.as_deref(), Some(&b"en US"[..]));
+    assert_eq!(s.preferred_locale, None);
     assert!(s.additional_languages.is_empty());
     // perMachine: this machine's entry overrides; the other machine's does not; no emailAddress.
     let s = read(

@@ -2,6 +2,7 @@
 //! time-util functions of the same names).
 
 use super::*;
+use crate::rules::Generation;
 
 /// `env_assignment_is_valid()`: a shell-style name, `=`, a UTF-8 value (control characters are
 /// allowed in values).
@@ -47,6 +48,8 @@ fn safe_strings() {
 /// `locale_is_valid()`: 252 wants a safe file name, 257 only `[A-Za-z0-9_.@-]`.
 #[test]
 fn locale_names() {
+    let preferred = Generation::V252.rules().languages;
+    let with_additional = Generation::V257.rules().languages;
     let rows: &[(&[u8], bool, bool)] = &[
         (b"de_DE.UTF-8", true, true),
         (b"sr_RS@latin", true, true),
@@ -61,11 +64,12 @@ fn locale_names() {
     ];
     for (name, v252, v257) in rows {
         let shown = String::from_utf8_lossy(name);
-        assert_eq!(locale_is_valid_252(name), *v252, "252 {shown}");
-        assert_eq!(locale_is_valid_257(name), *v257, "257 {shown}");
+        assert_eq!(locale_is_valid(name, preferred), *v252, "252 {shown}");
+        assert_eq!(locale_is_valid(name, with_additional), *v257, "257 {shown}");
+        assert_eq!(locale_is_name(name), *v257, "257's reading {shown}");
     }
-    assert!(!locale_is_valid_252(&[b'a'; 128]));
-    assert!(locale_is_valid_252(&[b'a'; 127]));
+    assert!(!locale_is_valid(&[b'a'; 128], preferred));
+    assert!(locale_is_valid(&[b'a'; 127], preferred));
 }
 
 /// `verify_timezone()`'s name rules: the file to check, or none for `UTC`, or invalid.
@@ -95,9 +99,11 @@ fn timezone_names() {
 
 /// 257's languages: the preferred one first, then the additional ones not listed yet.
 #[test]
-fn languages_257_order() {
+fn languages_order() {
+    let with_additional = Generation::V257.rules().languages;
     let s = RecordSettings {
-        language_257: Some(b"de_DE.UTF-8".to_vec()),
+        preferred_language: Some(b"en".to_vec()),
+        preferred_locale: Some(b"de_DE.UTF-8".to_vec()),
         additional_languages: vec![
             b"fr_FR".to_vec(),
             b"de_DE.UTF-8".to_vec(),
@@ -107,9 +113,13 @@ fn languages_257_order() {
         ..RecordSettings::default()
     };
     assert_eq!(
-        s.languages_257(),
+        s.languages(with_additional),
         [&b"de_DE.UTF-8"[..], b"fr_FR", b"it_IT"].map(<[u8]>::to_vec)
     );
-    assert!(RecordSettings::default().languages_257().is_empty());
+    // 252 reads the preferred language alone.
+    assert_eq!(s.languages(Generation::V252.rules().languages), [b"en".to_vec()]);
+    for g in Generation::ALL {
+        assert!(RecordSettings::default().languages(g.rules().languages).is_empty());
+    }
     assert!(RecordSettings::default().is_empty());
 }

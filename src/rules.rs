@@ -1,0 +1,197 @@
+//! Each generation of pam_systemd as one table entry: what its C module does differently, as
+//! named values that the rest of the crate reads (`generation.rules().x`) instead of comparing
+//! generations. This file is the only one that names a generation (`Generation::V252`,
+//! `Generation::V257`); a new generation is a new variant, its entry in [`Generation::ALL`] and
+//! [`Generation::rules`], and code only where it does something no generation did before.
+//!
+//! The entries say what differs between generations; what all of them do lives where it is done
+//! (`context`, `session`, `user::settings`).
+
+/// Which pam_systemd a rule or a text follows: 252 (Debian 12) or 257 (Debian 13).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Generation {
+    V252,
+    V257,
+}
+
+impl Generation {
+    /// Every generation, newest first: the order in which a login decided by logind's answers
+    /// tries their requests (the newest first; an older one when logind refuses it as too new).
+    pub const ALL: [Generation; 2] = [Generation::V257, Generation::V252];
+
+    /// The newest generation: its request is the first a decided login sends.
+    pub const NEWEST: Generation = Generation::V257;
+
+    /// The oldest generation: whose words are used where nothing tells the generation yet, and
+    /// whose rules a host without systemd (elogind) follows.
+    pub const OLDEST: Generation = Generation::V252;
+
+    /// This generation's entry of the table.
+    pub fn rules(self) -> &'static Rules {
+        match self {
+            Generation::V252 => &V252,
+            Generation::V257 => &V257,
+        }
+    }
+
+    /// The number, for log lines, `compat=` and our PAM data.
+    pub fn number(self) -> u32 {
+        self.rules().number
+    }
+
+    /// The generation with this number.
+    pub fn from_number(n: u32) -> Option<Generation> {
+        Generation::ALL.into_iter().find(|g| g.number() == n)
+    }
+
+    /// The generation a `compat=` value names: exactly its number, in decimal.
+    pub fn from_compat(value: &[u8]) -> Option<Generation> {
+        Generation::ALL
+            .into_iter()
+            .find(|g| value == g.number().to_string().as_bytes())
+    }
+
+    /// The generation tried after this one in a decided login (the next in [`Generation::ALL`]):
+    /// the one whose request goes when logind refuses this one's as too new.
+    pub fn older(self) -> Option<Generation> {
+        Generation::ALL.into_iter().skip_while(|&g| g != self).nth(1)
+    }
+
+    /// The generation whose C module an installed systemd of `version` ships: the newest one
+    /// the version has reached ([`Rules::since`]); no systemd (elogind): the oldest.
+    pub fn installed(version: Option<u32>) -> Generation {
+        version
+            .and_then(|v| Generation::ALL.into_iter().find(|g| v >= g.rules().since))
+            .unwrap_or(Generation::OLDEST)
+    }
+}
+
+/// What the `systemd-user` service (the PAM stack of user@.service) gets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SystemdUser {
+    /// No session, only the runtime directory variables; of the PAM items only the service is
+    /// read (252).
+    RuntimeDirOnly,
+    /// A session of class `manager` (`manager-early` for early users), type `unspecified`, no
+    /// tty, whatever the environment or the arguments ask for (257).
+    ManagerSession,
+}
+
+/// How the record's environment settings meet a name the PAM environment already has.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RecordEnv {
+    /// Left alone, with a debug line (252).
+    OnlyUnset,
+    /// Overwritten (257).
+    Overwrite,
+}
+
+/// Which of the record's languages a generation reads, how it checks them, and what it sets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Languages {
+    /// `preferredLanguage` only, read as any safe string and checked as 252's
+    /// `locale_is_valid()` (a short, safe file name) when applied; sets `LANG` (252).
+    Preferred,
+    /// `preferredLanguage` and then `additionalLanguages`, read as locale names
+    /// (`[A-Za-z0-9_.@-]`); sets `LANG` to the first and, for several, `LANGUAGE` to all (257).
+    PreferredAndAdditional,
+}
+
+/// The words a generation's C module logs differently.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Words {
+    /// `Unknown parameter '%s', ignoring` ends with a period.
+    pub unknown_parameter_period: bool,
+    /// sd-bus's debug line `New sd-bus connection (system-bus-pam-systemd-<pid>) opened.` once
+    /// the bus connection is made.
+    pub bus_connection_line: bool,
+    /// The debug line when the record's (first) language is not installed.
+    pub languages_not_installed: &'static str,
+}
+
+/// One generation's rules: everything its C module does differently from another generation's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rules {
+    /// The generation's number (systemd's version of that C module).
+    pub number: u32,
+    /// The first systemd version whose installed C module follows these rules ("since"): what
+    /// decides the generation before, or without, an answer from logind.
+    pub since: u32,
+    /// What the `systemd-user` stack gets.
+    pub systemd_user: SystemdUser,
+    /// The early classes: `user-early` for early users (intrinsic, system, dynamic) on a tty
+    /// without a class asked for, `manager-early` for them in the `systemd-user` stack.
+    pub early_classes: bool,
+    /// `$XDG_SESSION_INCOMPLETE` is read; it makes a `user` session `user-incomplete` (any other
+    /// class: a warning, and the class as it is).
+    pub incomplete_flag: bool,
+    /// The PAM items are read all at once, one error text for all (`Failed to get PAM items`);
+    /// otherwise one by one, each failure naming its item.
+    pub items_at_once: bool,
+    /// After a created session, `shell.prompt.prefix`, `shell.prompt.suffix` and
+    /// `shell.welcome` from `$CREDENTIALS_DIRECTORY` become `SHELL_PROMPT_PREFIX`,
+    /// `SHELL_PROMPT_SUFFIX` and `SHELL_WELCOME`.
+    pub credentials: bool,
+    /// At "success" the process's ambient and bounding capability sets are set (from the
+    /// record, else the `default-capability-*` arguments, else `CAP_WAKE_ALARM` for regular
+    /// users on a seat or in the `systemd-user` stack).
+    pub capabilities: bool,
+    /// A `pidfd_open()` failure other than "not supported" fails the login (`Failed to create
+    /// bus message`); otherwise the call goes without a pidfd.
+    pub pidfd_failure_fatal: bool,
+    /// How the record's environment settings meet names already set.
+    pub record_env: RecordEnv,
+    /// The record's languages.
+    pub languages: Languages,
+    /// The CreateSession message is built anew for every call (so the limits' warnings repeat),
+    /// and the PIDFD fallback is logged (`CreateSessionWithPIDFD() API is not available,
+    /// retrying with CreateSession().`).
+    pub builds_per_attempt: bool,
+    /// What it logs in other words.
+    pub words: Words,
+}
+
+/// Debian 12's pam_systemd (systemd 252), and elogind's.
+const V252: Rules = Rules {
+    number: 252,
+    since: 0,
+    systemd_user: SystemdUser::RuntimeDirOnly,
+    early_classes: false,
+    incomplete_flag: false,
+    items_at_once: false,
+    credentials: false,
+    capabilities: false,
+    pidfd_failure_fatal: false,
+    record_env: RecordEnv::OnlyUnset,
+    languages: Languages::Preferred,
+    builds_per_attempt: false,
+    words: Words {
+        unknown_parameter_period: false,
+        bus_connection_line: false,
+        languages_not_installed: "Preferred language specified in user record is not valid or not installed, not setting $LANG.",
+    },
+};
+
+/// Debian 13's pam_systemd (systemd 257); a systemd from 256 on ships these rules.
+const V257: Rules = Rules {
+    number: 257,
+    since: 256,
+    systemd_user: SystemdUser::ManagerSession,
+    early_classes: true,
+    incomplete_flag: true,
+    items_at_once: true,
+    credentials: true,
+    capabilities: true,
+    pidfd_failure_fatal: true,
+    record_env: RecordEnv::Overwrite,
+    languages: Languages::PreferredAndAdditional,
+    builds_per_attempt: true,
+    words: Words {
+        unknown_parameter_period: true,
+        bus_connection_line: true,
+        languages_not_installed: "Preferred languages specified in user record are not installed locally, not setting $LANG or $LANGUAGE.",
+    },
+};
+
+#[cfg(test)]
+mod tests;
