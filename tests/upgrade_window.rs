@@ -207,6 +207,9 @@ fn debian14_root() -> PathBuf {
     .clone()
 }
 
+/// A login of the 13 -> 14 window: (name, case, the class both modules register).
+type Window14Login = (&'static str, fn(Case) -> Case, &'static str);
+
 /// Shell for the case's setup: the bus monitor, its output appended when the script ends.
 fn monitored(c: Case) -> Case {
     c.setup(&format!("{}\ntrap busmon_finish EXIT\n", busmon::SETUP))
@@ -230,7 +233,7 @@ fn debian14_module_against_logind_257_falls_back_to_dbus() {
     let prefix = [loader.to_str().unwrap(), "--library-path", lib.to_str().unwrap()];
     let rs_mod = Module::rs_built();
     let _ = (testkit_dir(), pamclient(), testhelper());
-    let logins: [(&str, fn(Case) -> Case, &str); 2] = [
+    let logins: [Window14Login; 2] = [
         (
             "regular user on pts/3",
             |c| c.item("tty", "pts/3").item("rhost", "10.1.2.3"),
