@@ -6,7 +6,8 @@
 //!
 //! logind 252 is Debian 12's real systemd-logind (`--logind systemd`, with the PID 1 stand-in).
 //! Debian 13's C module runs in the same testbed kind, loaded by Debian 13's own dynamic loader
-//! and libraries (the cached `testbed/build-root debian13` root) around the same PAM client.
+//! and libraries (the cached `testbed/build-root debian13` root, `common::debian_root`) around the
+//! same PAM client.
 //! Every case runs both modules, each in a fresh testbed, concurrently.
 //!
 //! The Debian 13 → 14 window (forky's module 262, logind 257 in the debian13 world; forky's
@@ -16,30 +17,10 @@
 mod common;
 
 use common::*;
-use std::path::PathBuf;
-use std::sync::OnceLock;
-
-/// The cached Debian 13 root (built on first use).
-fn debian13_root() -> PathBuf {
-    static R: OnceLock<PathBuf> = OnceLock::new();
-    R.get_or_init(|| {
-        let out = std::process::Command::new(repo_root().join("testbed/build-root"))
-            .arg("debian13")
-            .output()
-            .expect("testbed/build-root debian13");
-        assert!(
-            out.status.success(),
-            "build-root debian13: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        PathBuf::from(String::from_utf8_lossy(&out.stdout).trim())
-    })
-    .clone()
-}
 
 /// Debian 13's C module, and the loader words that run the client with Debian 13's libraries.
 fn c257() -> (Module, Vec<String>) {
-    let root = debian13_root();
+    let root = debian_root("debian13");
     let lib = root.join("usr/lib/x86_64-linux-gnu");
     let module = Module {
         path: lib.join("security/pam_systemd.so"),
@@ -189,24 +170,6 @@ fn debian13_module_fails_ours_does_not() {
 // The Debian 13 → 14 upgrade window: forky's pam_systemd (262) installed, logind 257 still runs
 // ---------------------------------------------------------------------------------------------
 
-/// The cached Debian 14 root (built on first use).
-fn debian14_root() -> PathBuf {
-    static R: OnceLock<PathBuf> = OnceLock::new();
-    R.get_or_init(|| {
-        let out = std::process::Command::new(repo_root().join("testbed/build-root"))
-            .arg("debian14")
-            .output()
-            .expect("testbed/build-root debian14");
-        assert!(
-            out.status.success(),
-            "build-root debian14: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        PathBuf::from(String::from_utf8_lossy(&out.stdout).trim())
-    })
-    .clone()
-}
-
 /// A login of the 13 -> 14 window: (name, case, the class both modules register).
 type Window14Login = (&'static str, fn(Case) -> Case, &'static str);
 
@@ -222,7 +185,7 @@ fn monitored(c: Case) -> Case {
 /// on a terminal (`user-early`, which logind 257 knows).
 #[test]
 fn debian14_module_against_logind_257_falls_back_to_dbus() {
-    let forky = debian14_root();
+    let forky = debian_root("debian14");
     let lib = forky.join("usr/lib/x86_64-linux-gnu");
     let c262 = Module {
         path: lib.join("security/pam_systemd.so"),
