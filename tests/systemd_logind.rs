@@ -134,7 +134,7 @@ struct Pair {
     rs: Outcome,
 }
 
-fn run_both(world: World, build: fn(Case) -> Case) -> Pair {
+fn run_both(world: World, build: impl Fn(Case) -> Case) -> Pair {
     let (c, rs) = pair::run(|m| {
         let mut c = build(Case::new(m).world(world)).timeout(std::time::Duration::from_secs(90));
         c.setup.insert(0, format!("{}{SETUP}", busmon::SETUP));
@@ -775,6 +775,13 @@ fn differences_262(p: &Pair) -> Vec<String> {
             listed(&p.rs)
         ));
     }
+    if lines(&p.c, "caps_") != lines(&p.rs, "caps_") {
+        d.push(format!(
+            "capabilities after open: C {:?}, ours {:?}",
+            lines(&p.c, "caps_"),
+            lines(&p.rs, "caps_")
+        ));
+    }
     for k in ["rundir=", "cgroup="] {
         if one(&p.c, k) != one(&p.rs, k) {
             d.push(format!("{k} C {:?}, ours {:?}", one(&p.c, k), one(&p.rs, k)));
@@ -809,17 +816,18 @@ fn differences_262(p: &Pair) -> Vec<String> {
 /// What forky's C module 262 asks logind over Varlink for a regular user on a pts with a remote
 /// host, and how logind answers (recorded from logind's debug log; nothing goes over D-Bus).
 const C262_OPEN_CLOSE_PTS_RHOST: &[&str] = &[
-    r#"#1 io.systemd.Login.CreateSession {"Class":"user","PID":{"bootId":"<boot-id>","pid":"<pid>","pidfdId":"<pidfd-inode>"},"Remote":true,"RemoteHost":"10.1.2.3","Service":"pamtest","TTY":"pts/3","Type":"tty","UID":{UID1}} -> {"parameters":{"Class":"user","Id":"{ID}","RuntimePath":"/run/user/{UID1}","Type":"tty","UID":{UID1}}}"#,
+    r#"#1 io.systemd.Login.CreateSession {"Class":"user","PID":{"bootId":"<boot-id>","pid":"<pid>","pidfdId":"<pidfd-inode>"},"Remote":true,"RemoteHost":"10.1.2.3","Service":"pamtest","TTY":"pts/3","Type":"tty","UID":{UID}} -> {"parameters":{"Class":"user","Id":"{ID}","RuntimePath":"/run/user/{UID}","Type":"tty","UID":{UID}}}"#,
     r#"#1 io.systemd.Login.ReleaseSession {"Id":"{ID}"} -> {}"#,
 ];
 
 /// Where our module (D-Bus only until its Varlink path lands) differs from forky's C module in
-/// `d14_open_close_pts_rhost`: the input for the 262 rules. Each line is one difference as
-/// `differences_262` words it; when our module gains a rule, its line disappears from the
-/// comparison and must be removed here (the test fails until then).
-const GAPS_262_OPEN_CLOSE_PTS_RHOST: &[&str] = &[
+/// a terminal login (`d14_open_close_pts_rhost`, `d14_root_pts_is_user_early`): the input for
+/// the 262 rules. Each line is one difference as `differences_262` words it (`{HOME}` the login
+/// user's home, `{CLASS}` the session class, `{UID}`, `{ID}`); when our module gains a rule, its
+/// line disappears from the comparison and must be removed here (the test fails until then).
+const GAPS_262_TTY_LOGIN: &[&str] = &[
     // 262 puts the user record's home directory into the PAM env when HOME is not set.
-    r#"env HOME: C Some("/home/pamtest1"), ours None"#,
+    r#"env HOME: C Some("{HOME}"), ours None"#,
     // 262 registers over Varlink, on one connection from open to close; ours over D-Bus.
     r##"requests to logind: C Varlink ["#1 io.systemd.Login.CreateSession", "#1 io.systemd.Login.ReleaseSession"] D-Bus []; ours Varlink [] D-Bus ["CreateSessionWithPIDFD", "ReleaseSession"]"##,
     // 262's debug lines: new words at start and end, the automatic type/class choice, the
@@ -827,29 +835,42 @@ const GAPS_262_OPEN_CLOSE_PTS_RHOST: &[&str] = &[
     // tries to read (none here: ENXIO); ours are 257's words, and its D-Bus connections.
     "log: C only <7> pam-systemd: initializing...",
     "log: C only <7> Automatically chose session type 'tty'.",
-    "log: C only <7> Automatically chose session class 'user'.",
-    "log: C only <7> Reply from logind: id={ID} object_path=n/a runtime_path=/run/user/{UID1} seat=(null) vtnr=0 original_uid={UID1}",
+    "log: C only <7> Automatically chose session class '{CLASS}'.",
+    "log: C only <7> Reply from logind: id={ID} object_path=n/a runtime_path=/run/user/{UID} seat=(null) vtnr=0 original_uid={UID}",
     "log: C only <7> Failed to read credential 'shell.prompt.prefix', ignoring: No such device or address",
     "log: C only <7> Failed to read credential 'shell.prompt.suffix', ignoring: No such device or address",
     "log: C only <7> Failed to read credential 'shell.welcome', ignoring: No such device or address",
     "log: C only <7> pam-systemd: shutting down...",
     "log: ours only <7> pam-systemd initializing",
     "log: ours only <7> New sd-bus connection (system-bus-pam-systemd-<pid>) opened.",
-    "log: ours only <7> Reply from logind: id={ID} object_path=/org/freedesktop/login1/session/{ID} runtime_path=/run/user/{UID1} session_fd=<fd> seat= vtnr=0 original_uid={UID1}",
+    "log: ours only <7> Reply from logind: id={ID} object_path=/org/freedesktop/login1/session/{ID} runtime_path=/run/user/{UID} session_fd=<fd> seat= vtnr=0 original_uid={UID}",
     "log: ours only <7> pam-systemd shutting down",
     "log: ours only <7> New sd-bus connection (system-bus-pam-systemd-<pid>) opened.",
     // 262 sets no "systemd.existing" PAM data after a Varlink CreateSession; ours sets "0".
     r#"PAM data: C [(Some(false), Some("unset")), (Some(false), Some("unset"))], ours [(Some(false), Some("0")), (Some(false), Some("0"))]"#,
 ];
 
-#[test]
-fn d14_open_close_pts_rhost() {
-    let name = "d14_open_close_pts_rhost";
+/// Run by the client after open, for any login user (`{USER}`): the user's uid and home, what logind
+/// lists, the runtime dir, the cgroup logind sees, the session leader's capability sets.
+const AFTER_OPEN_262: &str = r#"u=$(id -u {USER}); echo "login_uid=$u"; echo "login_home=$(getent passwd {USER} | cut -d: -f6)"; echo "sessions_open=$(busctl --system --json=short call org.freedesktop.login1 /org/freedesktop/login1 org.freedesktop.login1.Manager ListSessions 2>&1)"; echo "rundir=$(findmnt -n -o FSTYPE /run/user/$u) $(stat -c %U /run/user/$u 2>&1)"; echo "cgroup=$(sed -n 's/^0:://p' /proc/self/cgroup)"; sed -n 's/^\(CapInh\|CapAmb\|CapBnd\):\t/caps_\1=/p' /proc/$PPID/status"#;
+
+/// A `d14_` pair: the case through forky's C module and ours on real systemd 262.
+/// * both: session class `class` in the PAM env;
+/// * C: exactly the Varlink requests `c_requests` (`{UID}` the login's uid, `{ID}` the session
+///   id), nothing on D-Bus, a working session (runtime dir, listed, in its scope);
+/// * ours: a working session over D-Bus whose one `CreateSessionWithPIDFD` ends with
+///   `our_create_tail` (257's request);
+/// * every other difference is one of `gaps` (the 262 rules our module lacks), exactly.
+fn pair_262(
+    name: &str,
+    build: fn(Case) -> Case,
+    class: &str,
+    c_requests: &[&str],
+    our_create_tail: &str,
+    gaps: &[&str],
+) {
     let p = run_both(World::Debian14, |c| {
-        c.item("tty", "pts/3")
-            .item("rhost", "10.1.2.3")
-            .after_open(AFTER_OPEN)
-            .setup(varlinkmon::SETUP)
+        build(c).after_open(AFTER_OPEN_262).setup(varlinkmon::SETUP)
     });
     // Both ran, and logind forgot the client's session once it had exited.
     for (who, o) in [("C", &p.c), ("ours", &p.rs)] {
@@ -866,13 +887,14 @@ fn d14_open_close_pts_rhost() {
             );
         }
     }
+    let placeholders = |l: &str, o: &Outcome| {
+        l.replace("{UID}", &one(o, "login_uid="))
+            .replace("{ID}", o.env_get("XDG_SESSION_ID").unwrap_or_default())
+            .replace("{HOME}", &one(o, "login_home="))
+            .replace("{CLASS}", class)
+    };
     // The C module 262: its Varlink requests exactly, nothing on D-Bus, a working session.
-    let uid = one(&p.c, "uid1=");
-    let id = p.c.env_get("XDG_SESSION_ID").unwrap_or_default().to_string();
-    let want: Vec<String> = C262_OPEN_CLOSE_PTS_RHOST
-        .iter()
-        .map(|l| l.replace("{UID1}", &uid).replace("{ID}", &id))
-        .collect();
+    let want: Vec<String> = c_requests.iter().map(|l| placeholders(l, &p.c)).collect();
     match (varlink_view(&p.c), comparable_calls(&p.c, false, p.world)) {
         (Ok(v), Ok(b)) if v == want && b.is_empty() => {}
         (v, b) => fail(
@@ -881,34 +903,33 @@ fn d14_open_close_pts_rhost() {
             format!("C 262: Varlink {v:#?}\n  want {want:#?}\n  D-Bus (want none) {b:#?}"),
         ),
     }
-    let env = env_map(&p.c.env);
-    if p.c.open_rc != Some(0)
-        || p.c.close_rc != Some(0)
-        || id.is_empty()
-        || env.get("XDG_RUNTIME_DIR") != Some(&format!("/run/user/{uid}"))
-        || !one(&p.c, "sessions_open=").contains(&format!("[\"{id}\",{uid},"))
-        || one(&p.c, "rundir=") != "tmpfs pamtest1"
-        || !one(&p.c, "cgroup=").ends_with(&format!("/user.slice/user-{uid}.slice/session-{id}.scope"))
-    {
-        fail(
-            name,
-            &p,
-            format!("C 262: open {:?} close {:?} env {env:?}", p.c.open_rc, p.c.close_rc),
-        );
+    for (who, o) in [("C", &p.c), ("ours", &p.rs)] {
+        let (uid, id) = (one(o, "login_uid="), o.env_get("XDG_SESSION_ID").unwrap_or_default());
+        if o.open_rc != Some(0)
+            || o.close_rc != Some(0)
+            || id.is_empty()
+            || o.env_get("XDG_SESSION_CLASS") != Some(class)
+            || o.env_get("XDG_RUNTIME_DIR") != Some(&format!("/run/user/{uid}"))
+            || !one(o, "sessions_open=").contains(&format!("[\"{id}\",{uid},"))
+            || !one(o, "rundir=").starts_with("tmpfs ")
+            || !one(o, "cgroup=").ends_with(&format!("/user.slice/user-{uid}.slice/session-{id}.scope"))
+        {
+            fail(
+                name,
+                &p,
+                format!("{who}: open {:?} close {:?} env {:?}", o.open_rc, o.close_rc, o.env),
+            );
+        }
     }
-    // Ours: the same over D-Bus (the request 257's rules build), a working session.
+    // Ours: over D-Bus, the request 257's rules build.
     let ours = comparable_calls(&p.rs, true, p.world).unwrap_or_else(|e| fail(name, &p, format!("our calls: {e}")));
-    let tail = r#","pamtest","tty","user","","",0,"pts/3","",true,"","10.1.2.3",0,[]]"#;
     let creates: Vec<&String> = ours.iter().filter(|c| c.starts_with("CreateSession")).collect();
-    if creates.len() != 1 || !creates[0].contains(tail) || !creates[0].contains("-> return soshusub") {
+    if creates.len() != 1 || !creates[0].contains(our_create_tail) || !creates[0].contains("-> return soshusub") {
         fail(name, &p, format!("our CreateSession over D-Bus: {creates:#?}"));
     }
-    // Everything else must be C's, but for the gaps recorded above.
+    // Everything else must be C's, but for the recorded gaps.
     let diffs = differences_262(&p);
-    let want: Vec<String> = GAPS_262_OPEN_CLOSE_PTS_RHOST
-        .iter()
-        .map(|l| l.replace("{UID1}", &uid).replace("{ID}", &id))
-        .collect();
+    let want: Vec<String> = gaps.iter().map(|l| placeholders(l, &p.c)).collect();
     if diffs != want {
         fail(
             name,
@@ -919,5 +940,37 @@ fn d14_open_close_pts_rhost() {
     eprintln!(
         "[{name}] C 262 over Varlink; ours over D-Bus; {} recorded gap(s)",
         diffs.len()
+    );
+}
+
+#[test]
+fn d14_open_close_pts_rhost() {
+    pair_262(
+        "d14_open_close_pts_rhost",
+        |c| c.item("tty", "pts/3").item("rhost", "10.1.2.3"),
+        "user",
+        C262_OPEN_CLOSE_PTS_RHOST,
+        r#","pamtest","tty","user","","",0,"pts/3","",true,"","10.1.2.3",0,[]]"#,
+        GAPS_262_TTY_LOGIN,
+    );
+}
+
+/// forky's C module for root on a pts: class `user-early` in the PAM env, `user_early` on the
+/// wire (Varlink's SessionClass names use underscores); no remote host, so `Remote` false and
+/// no `RemoteHost` key.
+const C262_ROOT_PTS: &[&str] = &[
+    r#"#1 io.systemd.Login.CreateSession {"Class":"user_early","PID":{"bootId":"<boot-id>","pid":"<pid>","pidfdId":"<pidfd-inode>"},"Remote":false,"Service":"pamtest","TTY":"pts/0","Type":"tty","UID":0} -> {"parameters":{"Class":"user_early","Id":"{ID}","RuntimePath":"/run/user/0","Type":"tty","UID":0}}"#,
+    r#"#1 io.systemd.Login.ReleaseSession {"Id":"{ID}"} -> {}"#,
+];
+
+#[test]
+fn d14_root_pts_is_user_early() {
+    pair_262(
+        "d14_root_pts_is_user_early",
+        |c| c.user(User::Name("root".into())).item("tty", "pts/0"),
+        "user-early",
+        C262_ROOT_PTS,
+        r#","pamtest","tty","user-early","","",0,"pts/0","",false,"","",0,[]]"#,
+        GAPS_262_TTY_LOGIN,
     );
 }
