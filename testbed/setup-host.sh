@@ -7,7 +7,8 @@
 #   (elogind conflicts with systemd) and unpacks them into a cache folder,
 #   default /var/cache/pam_systemd_rs/elogind, override with $PAM_SYSTEMD_RS_CACHE;
 # * compiles the tiny /dev/log listener used by testbed/testbed into the cache;
-# * builds (or reuses) the Debian 13 root of the debian13 world: testbed/build-root debian13.
+# * builds (or reuses) the roots of the debian13 and debian14 worlds (testbed/build-root debian13,
+#   debian14), the two at once.
 #
 # Idempotent: every step checks whether its result is already there.
 set -euo pipefail
@@ -28,7 +29,7 @@ HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 #   python3 python3-dbus   stand-in fake logind for testing the --logind fake path without testkit
 #                          (python3 also reads `cargo metadata` in scripts/build-deb)
 #   groff-base man-db      tests/manpage.rs: groff -ww, man --warnings, lexgrog
-#   mmdebstrap             testbed/build-root: the Debian 13 root of the debian13 world, the roots of the package proof
+#   mmdebstrap             testbed/build-root: the roots of the debian13/debian14 worlds and of the package proof
 PACKAGES=(
   dbus-daemon dbus-bin pamtester openssh-server openssh-client libpam0g-dev gcc libc6-dev
   valgrind util-linux procps iproute2 libpam-systemd systemd python3 python3-dbus libcap2-bin
@@ -115,11 +116,18 @@ main() {
   install_packages
   fetch_elogind
   build_syslog_listener
-  # The debian13 world's root (systemd 257): built once (~1-3 min), reused while its recipe is
-  # unchanged (a hash check, instant). PAM_SYSTEMD_RS_SKIP_ROOTS=1 skips it (hosts without a
-  # Debian mirror; the debian13 tests then fail with the reason).
+  # The worlds' roots (debian13: systemd 257, debian14: forky's 262): built once, the two at once
+  # (cold ~40-60 s together, mostly download and unpacking), reused while their recipes are
+  # unchanged (a hash check, instant). PAM_SYSTEMD_RS_SKIP_ROOTS=1 skips them (hosts without a
+  # Debian mirror; the debian13/debian14 tests then fail with the reason).
   if [[ -z "${PAM_SYSTEMD_RS_SKIP_ROOTS:-}" ]]; then
-    "$HERE/build-root" debian13 >/dev/null
+    local r pids=() rc=0
+    for r in debian13 debian14; do
+      "$HERE/build-root" "$r" >/dev/null &
+      pids+=($!)
+    done
+    for r in "${pids[@]}"; do wait "$r" || rc=$?; done
+    ((rc == 0)) || { log "building a world's root failed (above)"; return "$rc"; }
   fi
   log "done (cache: $CACHE)"
 }

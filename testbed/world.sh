@@ -5,6 +5,10 @@
 #   debian12  the host's own files (systemd 252, Debian 12's pam_systemd.so)
 #   debian13  the cached Debian 13 root from `testbed/build-root debian13` (systemd 257,
 #             Debian 13's pam_systemd.so)
+#   debian14  the cached Debian 14 (forky) root from `testbed/build-root debian14` (systemd 262,
+#             forky's pam_systemd.so; logind answers on Varlink and D-Bus)
+# A world other than debian12 is a root of testbed/build-root with the world's name: adding one
+# is a recipe there plus a line in WORLDS below.
 # Either way the world's root is an overlay (the files above as the read-only lower layer, a
 # tmpfs as the upper layer) that PID 1 pivot_roots into, so nothing the world writes reaches
 # the host or the cached root: /etc (systemd config, passwd...), /var/lib/systemd, /root are
@@ -23,6 +27,13 @@
 # Teardown: `systemctl exit`, bounded wait, then cgroup.kill on the subtree; the subtree is
 # removed bottom-up. PR_SET_PDEATHSIG on unshare plus the guardian cover a SIGKILLed runner.
 
+# The worlds: name, then a description for messages.
+declare -A WORLDS=(
+  [debian12]="Debian 12 (the host's files)"
+  [debian13]="Debian 13 root"
+  [debian14]="Debian 14 (forky) root"
+)
+
 WORLD_WAIT_BOOT=100  # tenths of a second for PID 1 to finish booting (10 s)
 WORLD_WAIT_EXIT=50   # tenths of a second for `systemctl exit` to end the world (5 s)
 WORLD_IN_LIMIT=10    # seconds for one command run in the world by the runner (3 when failing)
@@ -37,7 +48,14 @@ WORLD_UNITS=(
   user@.service user@0.service user-runtime-dir@.service user.slice user-.slice
   exit.target systemd-exit.service shutdown.target final.target umount.target
   slices.target nss-user-lookup.target
+  # 258+ (debian14): logind's Varlink socket /run/systemd/io.systemd.Login is a socket unit
+  # passed to logind (sockets.target wants it on a real system); systemd-userdbd, where the root
+  # has it, for userdb lookups as on a real system with the package installed.
+  systemd-logind-varlink.socket systemd-userdbd.socket systemd-userdbd.service
 )
+# Of the units above, those testbed.target wants when the world has them (sockets.target, a stub
+# here, wants them on a real system).
+WORLD_SOCKETS=(systemd-logind-varlink.socket systemd-userdbd.socket)
 # Targets other units pull in that must exist but do nothing here (no udev, fstab, tmpfiles).
 WORLD_STUBS=(sysinit.target basic.target sockets.target timers.target paths.target local-fs.target)
 
@@ -58,16 +76,16 @@ world_cgroup2_root() {
 world_lower() {
   case "$1" in
     debian12) printf '/\n' ;;
-    debian13)
+    *)
+      [[ -n "${WORLDS[$1]:-}" ]] || return 1
       local out rc=0
-      out="$("$TESTBED_DIR/build-root" debian13 2>"$STATE_TMP_ERR")" || rc=$?
+      out="$("$TESTBED_DIR/build-root" "$1" 2>"$STATE_TMP_ERR")" || rc=$?
       if ((rc != 0)) || [[ ! -x "$out/usr/lib/systemd/systemd" ]]; then
-        printf 'cannot get the Debian 13 root: %s\n' "$(tail -n 1 "$STATE_TMP_ERR" 2>/dev/null)" >&2
+        printf 'cannot get the %s: %s\n' "${WORLDS[$1]}" "$(tail -n 1 "$STATE_TMP_ERR" 2>/dev/null)" >&2
         return 1
       fi
       printf '%s\n' "$out"
       ;;
-    *) return 1 ;;
   esac
 }
 
@@ -86,12 +104,16 @@ world_units() {
   for u in "${WORLD_STUBS[@]}"; do
     printf '[Unit]\nDescription=%s (testbed stub)\n' "$u" >"$dir/$u"
   done
-  cat >"$dir/testbed.target" <<'EOF'
+  local sockets=""
+  for u in "${WORLD_SOCKETS[@]}"; do
+    [[ -e "$dir/$u" ]] && sockets+=" $u"
+  done
+  cat >"$dir/testbed.target" <<EOF
 [Unit]
 Description=testbed world
 Requires=systemd-journald.service dbus.socket
-Wants=dbus.service systemd-logind.service
-After=systemd-journald.service dbus.socket dbus.service systemd-logind.service
+Wants=dbus.service systemd-logind.service$sockets
+After=systemd-journald.service dbus.socket dbus.service systemd-logind.service$sockets
 AllowIsolate=yes
 EOF
   # --unit-dropin UNIT:TEXT (a drop-in file UNIT.d/50-testbed.conf) and --unit-dir DIR
@@ -438,8 +460,8 @@ cmd_world() {
   STATE_TMP_ERR="$STATE/build-root.err"
   lower="$(world_lower "$world" 2>&1)" || world_fail "$lower"
   [[ -x "$lower/usr/lib/systemd/systemd" ]] || world_fail "no systemd in the $world world ($lower/usr/lib/systemd/systemd)"
-  if [[ "$world" == debian13 && ! -e "$lower/usr/lib/x86_64-linux-gnu/security/pam_systemd.so" ]]; then
-    world_fail "$lower has no pam_systemd.so (rebuild it: testbed/build-root debian13)"
+  if [[ "$world" != debian12 && ! -e "$lower/usr/lib/x86_64-linux-gnu/security/pam_systemd.so" ]]; then
+    world_fail "$lower has no pam_systemd.so (rebuild it: testbed/build-root $world)"
   fi
 
   rm -rf "$STATE/.world"

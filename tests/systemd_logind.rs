@@ -37,6 +37,7 @@ sd_end() {
   done
   echo "sessions_after=$out" >>"$S/client.out"
   case "$out" in *"[\"$id\","*) echo "client_session_gone=no" ;; *) echo "client_session_gone=yes" ;; esac >>"$S/client.out"
+  if type varlinkmon_finish >/dev/null 2>&1; then varlinkmon_finish; fi
   busmon_finish
 }
 trap sd_end EXIT
@@ -106,13 +107,16 @@ fn login1_calls(o: &Outcome) -> Result<Vec<busmon::BusCall>, String> {
 /// refuses the call, 257 serves it). On 257 the C module, and everywhere ours, must try
 /// CreateSessionWithPIDFD before any CreateSession.
 fn comparable_calls(o: &Outcome, ours: bool, world: World) -> Result<Vec<String>, String> {
-    let checked = pair::check_pidfd(&login1_calls(o)?, ours, world == World::Debian13);
+    let checked = pair::check_pidfd(&login1_calls(o)?, ours, world.systemd_version() >= 257);
     if let Some(p) = checked.problems.first() {
         return Err(p.clone());
     }
     let creates = checked.comparable.iter().any(|c| c.starts_with("CreateSession("));
-    if world == World::Debian13 && !ours && creates {
-        return Err("the C module 257 sent CreateSession (it only sends CreateSessionWithPIDFD to logind 257)".into());
+    if world != World::Debian12 && !ours && creates {
+        return Err(format!(
+            "the C module {} sent CreateSession (257 sends only CreateSessionWithPIDFD to logind 257, 262 uses Varlink)",
+            world.systemd_version()
+        ));
     }
     if ours && checked.pidfd_attempts == 0 && creates {
         return Err("our module sent CreateSession without trying CreateSessionWithPIDFD first".into());
@@ -130,7 +134,7 @@ struct Pair {
     rs: Outcome,
 }
 
-fn run_both(world: World, build: fn(Case) -> Case) -> Pair {
+fn run_both(world: World, build: impl Fn(Case) -> Case) -> Pair {
     let (c, rs) = pair::run(|m| {
         let mut c = build(Case::new(m).world(world)).timeout(std::time::Duration::from_secs(90));
         c.setup.insert(0, format!("{}{SETUP}", busmon::SETUP));
@@ -259,7 +263,8 @@ fn open_close_pts_rhost(world: World) {
     let create: Vec<&String> = calls.iter().filter(|c| c.starts_with("CreateSession")).collect();
     let tail = match world {
         World::Debian12 => r#","pamtest","tty","user","","",0,"pts/3","",true,"","10.1.2.3",[]]"#,
-        World::Debian13 => r#","pamtest","tty","user","","",0,"pts/3","",true,"","10.1.2.3",0,[]]"#,
+        // (262: our D-Bus request; forky's C module asks over Varlink, see d14_open_close_pts_rhost)
+        World::Debian13 | World::Debian14 => r#","pamtest","tty","user","","",0,"pts/3","",true,"","10.1.2.3",0,[]]"#,
     };
     if create.len() != 1 || !create[0].contains(tail) || !create[0].contains("-> return soshusub") {
         fail(name, &p, format!("unexpected CreateSession: {create:?}"));
@@ -561,6 +566,7 @@ fn seed_start_limit(world: World) {
             World::Debian13 => {
                 o.open_rc == Some(0) && env.get("XDG_RUNTIME_DIR").map(String::as_str) == Some("/run/user/0")
             }
+            World::Debian14 => unreachable!("no d14 seed case: what 262 does with the seed is not recorded yet"),
         };
         if !ok {
             fail(
@@ -674,4 +680,297 @@ fn env_has(want: &'static [(&'static str, &'static str)]) -> impl Fn(&Outcome) -
             Err(format!("open {:?}, env {got:?}, want {expected:?}", o.open_rc))
         }
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Debian 14 (systemd 262): forky's C module registers over Varlink (io.systemd.Login)
+// ---------------------------------------------------------------------------------------------
+
+/// The Varlink requests logind got from the client (not from the world's user manager stack),
+/// with logind's answers, comparable: the client's pid, the pidfd's inode and the boot id
+/// normalised, connections numbered in order of appearance (`#1`).
+fn varlink_view(o: &Outcome) -> Result<Vec<String>, String> {
+    let calls = varlinkmon::without_user_manager(varlinkmon::calls(o)?);
+    let mut conns: Vec<String> = Vec::new();
+    Ok(calls
+        .into_iter()
+        .map(|c| {
+            if !conns.contains(&c.connection) {
+                conns.push(c.connection.clone());
+            }
+            let n = conns.iter().position(|x| x == &c.connection).unwrap_or(0) + 1;
+            let mut p = c.parameters.clone();
+            if let Some(pid) = p.get_mut("PID").and_then(Value::as_object_mut) {
+                if pid.get("pid").and_then(Value::as_i64) == o.pid {
+                    pid.insert("pid".into(), "<pid>".into());
+                }
+                for (k, v) in [("pidfdId", "<pidfd-inode>"), ("bootId", "<boot-id>")] {
+                    if pid.contains_key(k) {
+                        pid.insert(k.into(), v.into());
+                    }
+                }
+            }
+            let reply = c.reply.map_or("(no reply)".to_string(), |r| r.to_string());
+            format!("#{n} {} {p} -> {reply}", c.method)
+        })
+        .collect())
+}
+
+/// Every difference between the C run and ours of a `d14_` pair, one line each (empty: identical):
+/// return codes, PAM env, the requests to logind on each transport, what logind listed while the
+/// session was open, the module's log lines, the PAM data.
+fn differences_262(p: &Pair) -> Vec<String> {
+    let mut d = Vec::new();
+    for (k, a, b) in [
+        ("open_rc", p.c.open_rc, p.rs.open_rc),
+        ("open2_rc", p.c.open2_rc, p.rs.open2_rc),
+        ("close_rc", p.c.close_rc, p.rs.close_rc),
+        ("end_rc", p.c.end_rc, p.rs.end_rc),
+    ] {
+        if a != b {
+            d.push(format!("{k}: C {a:?}, ours {b:?}"));
+        }
+    }
+    let (ce, re) = (env_map(&p.c.env), env_map(&p.rs.env));
+    for k in ce.keys().chain(re.keys().filter(|k| !ce.contains_key(*k))) {
+        if ce.get(k) != re.get(k) {
+            d.push(format!("env {k}: C {:?}, ours {:?}", ce.get(k), re.get(k)));
+        }
+    }
+    let transport = |o: &Outcome, ours: bool| -> (Vec<String>, Vec<String>) {
+        let v = varlink_view(o).unwrap_or_else(|e| vec![format!("(no record: {e})")]);
+        let b = comparable_calls(o, ours, p.world).unwrap_or_else(|e| vec![format!("(no record: {e})")]);
+        let members = b
+            .iter()
+            .map(|c| c.split('(').next().unwrap_or_default().to_string())
+            .collect();
+        (
+            v.iter()
+                .map(|c| c.split(' ').take(2).collect::<Vec<_>>().join(" "))
+                .collect(),
+            members,
+        )
+    };
+    let (c_t, r_t) = (transport(&p.c, false), transport(&p.rs, true));
+    if c_t != r_t {
+        d.push(format!(
+            "requests to logind: C Varlink {:?} D-Bus {:?}; ours Varlink {:?} D-Bus {:?}",
+            c_t.0, c_t.1, r_t.0, r_t.1
+        ));
+    }
+    // logind's ListSessions while open, in a fixed order (logind lists in hash order).
+    let listed = |o: &Outcome| -> Vec<String> {
+        let v: Value = serde_json::from_str(&one(o, "sessions_open=")).unwrap_or(Value::Null);
+        let mut l: Vec<String> = v
+            .pointer("/data/0")
+            .and_then(Value::as_array)
+            .map_or(vec![], |a| a.iter().map(Value::to_string).collect());
+        l.sort();
+        l
+    };
+    if listed(&p.c) != listed(&p.rs) {
+        d.push(format!(
+            "sessions listed while open: C {:?}, ours {:?}",
+            listed(&p.c),
+            listed(&p.rs)
+        ));
+    }
+    if lines(&p.c, "caps_") != lines(&p.rs, "caps_") {
+        d.push(format!(
+            "capabilities after open: C {:?}, ours {:?}",
+            lines(&p.c, "caps_"),
+            lines(&p.rs, "caps_")
+        ));
+    }
+    for k in ["rundir=", "cgroup="] {
+        if one(&p.c, k) != one(&p.rs, k) {
+            d.push(format!("{k} C {:?}, ours {:?}", one(&p.c, k), one(&p.rs, k)));
+        }
+    }
+    // The module's log lines: C's in order, each either matched by ours (same_line) or missing.
+    let (cl, rl) = (log_view(&p.c), log_view(&p.rs));
+    let mut unmatched: Vec<&(u32, String)> = rl.iter().collect();
+    for c in &cl {
+        match unmatched.iter().position(|r| same_line(c, r)) {
+            Some(i) => {
+                unmatched.remove(i);
+            }
+            None => d.push(format!("log: C only <{}> {}", c.0, c.1)),
+        }
+    }
+    for r in unmatched {
+        d.push(format!("log: ours only <{}> {}", r.0, r.1));
+    }
+    let data = |o: &Outcome| -> Vec<(Option<bool>, Option<String>)> {
+        o.dumps
+            .iter()
+            .map(|x| (x.get("session_fd").map(|v| v != "unset"), x.get("existing").cloned()))
+            .collect()
+    };
+    if data(&p.c) != data(&p.rs) {
+        d.push(format!("PAM data: C {:?}, ours {:?}", data(&p.c), data(&p.rs)));
+    }
+    d
+}
+
+/// What forky's C module 262 asks logind over Varlink for a regular user on a pts with a remote
+/// host, and how logind answers (recorded from logind's debug log; nothing goes over D-Bus).
+const C262_OPEN_CLOSE_PTS_RHOST: &[&str] = &[
+    r#"#1 io.systemd.Login.CreateSession {"Class":"user","PID":{"bootId":"<boot-id>","pid":"<pid>","pidfdId":"<pidfd-inode>"},"Remote":true,"RemoteHost":"10.1.2.3","Service":"pamtest","TTY":"pts/3","Type":"tty","UID":{UID}} -> {"parameters":{"Class":"user","Id":"{ID}","RuntimePath":"/run/user/{UID}","Type":"tty","UID":{UID}}}"#,
+    r#"#1 io.systemd.Login.ReleaseSession {"Id":"{ID}"} -> {}"#,
+];
+
+/// Where our module (D-Bus only until its Varlink path lands) differs from forky's C module in
+/// a terminal login (`d14_open_close_pts_rhost`, `d14_root_pts_is_user_early`): the input for
+/// the 262 rules. Each line is one difference as `differences_262` words it (`{HOME}` the login
+/// user's home, `{CLASS}` the session class, `{UID}`, `{ID}`); when our module gains a rule, its
+/// line disappears from the comparison and must be removed here (the test fails until then).
+const GAPS_262_TTY_LOGIN: &[&str] = &[
+    // 262 puts the user record's home directory into the PAM env when HOME is not set.
+    r#"env HOME: C Some("{HOME}"), ours None"#,
+    // 262 registers over Varlink, on one connection from open to close; ours over D-Bus.
+    r##"requests to logind: C Varlink ["#1 io.systemd.Login.CreateSession", "#1 io.systemd.Login.ReleaseSession"] D-Bus []; ours Varlink [] D-Bus ["CreateSessionWithPIDFD", "ReleaseSession"]"##,
+    // 262's debug lines: new words at start and end, the automatic type/class choice, the
+    // Varlink reply (no object path, seat "(null)", no session fd), the shell credentials it
+    // tries to read (none here: ENXIO); ours are 257's words, and its D-Bus connections.
+    "log: C only <7> pam-systemd: initializing...",
+    "log: C only <7> Automatically chose session type 'tty'.",
+    "log: C only <7> Automatically chose session class '{CLASS}'.",
+    "log: C only <7> Reply from logind: id={ID} object_path=n/a runtime_path=/run/user/{UID} seat=(null) vtnr=0 original_uid={UID}",
+    "log: C only <7> Failed to read credential 'shell.prompt.prefix', ignoring: No such device or address",
+    "log: C only <7> Failed to read credential 'shell.prompt.suffix', ignoring: No such device or address",
+    "log: C only <7> Failed to read credential 'shell.welcome', ignoring: No such device or address",
+    "log: C only <7> pam-systemd: shutting down...",
+    "log: ours only <7> pam-systemd initializing",
+    "log: ours only <7> New sd-bus connection (system-bus-pam-systemd-<pid>) opened.",
+    "log: ours only <7> Reply from logind: id={ID} object_path=/org/freedesktop/login1/session/{ID} runtime_path=/run/user/{UID} session_fd=<fd> seat= vtnr=0 original_uid={UID}",
+    "log: ours only <7> pam-systemd shutting down",
+    "log: ours only <7> New sd-bus connection (system-bus-pam-systemd-<pid>) opened.",
+    // 262 sets no "systemd.existing" PAM data after a Varlink CreateSession; ours sets "0".
+    r#"PAM data: C [(Some(false), Some("unset")), (Some(false), Some("unset"))], ours [(Some(false), Some("0")), (Some(false), Some("0"))]"#,
+];
+
+/// Run by the client after open, for any login user (`{USER}`): the user's uid and home, what logind
+/// lists, the runtime dir, the cgroup logind sees, the session leader's capability sets.
+const AFTER_OPEN_262: &str = r#"u=$(id -u {USER}); echo "login_uid=$u"; echo "login_home=$(getent passwd {USER} | cut -d: -f6)"; echo "sessions_open=$(busctl --system --json=short call org.freedesktop.login1 /org/freedesktop/login1 org.freedesktop.login1.Manager ListSessions 2>&1)"; echo "rundir=$(findmnt -n -o FSTYPE /run/user/$u) $(stat -c %U /run/user/$u 2>&1)"; echo "cgroup=$(sed -n 's/^0:://p' /proc/self/cgroup)"; sed -n 's/^\(CapInh\|CapAmb\|CapBnd\):\t/caps_\1=/p' /proc/$PPID/status"#;
+
+/// A `d14_` pair: the case through forky's C module and ours on real systemd 262.
+/// * both: session class `class` in the PAM env;
+/// * C: exactly the Varlink requests `c_requests` (`{UID}` the login's uid, `{ID}` the session
+///   id), nothing on D-Bus, a working session (runtime dir, listed, in its scope);
+/// * ours: a working session over D-Bus whose one `CreateSessionWithPIDFD` ends with
+///   `our_create_tail` (257's request);
+/// * every other difference is one of `gaps` (the 262 rules our module lacks), exactly.
+fn pair_262(
+    name: &str,
+    build: fn(Case) -> Case,
+    class: &str,
+    c_requests: &[&str],
+    our_create_tail: &str,
+    gaps: &[&str],
+) {
+    let p = run_both(World::Debian14, |c| {
+        build(c).after_open(AFTER_OPEN_262).setup(varlinkmon::SETUP)
+    });
+    // Both ran, and logind forgot the client's session once it had exited.
+    for (who, o) in [("C", &p.c), ("ours", &p.rs)] {
+        if o.runner_rc != 0 || o.client_rc != Some(0) || one(o, "client_session_gone=") != "yes" {
+            fail(
+                name,
+                &p,
+                format!(
+                    "{who}: testbed rc {} client rc {:?} session gone {:?}",
+                    o.runner_rc,
+                    o.client_rc,
+                    one(o, "client_session_gone=")
+                ),
+            );
+        }
+    }
+    let placeholders = |l: &str, o: &Outcome| {
+        l.replace("{UID}", &one(o, "login_uid="))
+            .replace("{ID}", o.env_get("XDG_SESSION_ID").unwrap_or_default())
+            .replace("{HOME}", &one(o, "login_home="))
+            .replace("{CLASS}", class)
+    };
+    // The C module 262: its Varlink requests exactly, nothing on D-Bus, a working session.
+    let want: Vec<String> = c_requests.iter().map(|l| placeholders(l, &p.c)).collect();
+    match (varlink_view(&p.c), comparable_calls(&p.c, false, p.world)) {
+        (Ok(v), Ok(b)) if v == want && b.is_empty() => {}
+        (v, b) => fail(
+            name,
+            &p,
+            format!("C 262: Varlink {v:#?}\n  want {want:#?}\n  D-Bus (want none) {b:#?}"),
+        ),
+    }
+    for (who, o) in [("C", &p.c), ("ours", &p.rs)] {
+        let (uid, id) = (one(o, "login_uid="), o.env_get("XDG_SESSION_ID").unwrap_or_default());
+        if o.open_rc != Some(0)
+            || o.close_rc != Some(0)
+            || id.is_empty()
+            || o.env_get("XDG_SESSION_CLASS") != Some(class)
+            || o.env_get("XDG_RUNTIME_DIR") != Some(&format!("/run/user/{uid}"))
+            || !one(o, "sessions_open=").contains(&format!("[\"{id}\",{uid},"))
+            || !one(o, "rundir=").starts_with("tmpfs ")
+            || !one(o, "cgroup=").ends_with(&format!("/user.slice/user-{uid}.slice/session-{id}.scope"))
+        {
+            fail(
+                name,
+                &p,
+                format!("{who}: open {:?} close {:?} env {:?}", o.open_rc, o.close_rc, o.env),
+            );
+        }
+    }
+    // Ours: over D-Bus, the request 257's rules build.
+    let ours = comparable_calls(&p.rs, true, p.world).unwrap_or_else(|e| fail(name, &p, format!("our calls: {e}")));
+    let creates: Vec<&String> = ours.iter().filter(|c| c.starts_with("CreateSession")).collect();
+    if creates.len() != 1 || !creates[0].contains(our_create_tail) || !creates[0].contains("-> return soshusub") {
+        fail(name, &p, format!("our CreateSession over D-Bus: {creates:#?}"));
+    }
+    // Everything else must be C's, but for the recorded gaps.
+    let diffs = differences_262(&p);
+    let want: Vec<String> = gaps.iter().map(|l| placeholders(l, &p.c)).collect();
+    if diffs != want {
+        fail(
+            name,
+            &p,
+            format!("differences from forky's C module:\n  now:      {diffs:#?}\n  recorded: {want:#?}"),
+        );
+    }
+    eprintln!(
+        "[{name}] C 262 over Varlink; ours over D-Bus; {} recorded gap(s)",
+        diffs.len()
+    );
+}
+
+#[test]
+fn d14_open_close_pts_rhost() {
+    pair_262(
+        "d14_open_close_pts_rhost",
+        |c| c.item("tty", "pts/3").item("rhost", "10.1.2.3"),
+        "user",
+        C262_OPEN_CLOSE_PTS_RHOST,
+        r#","pamtest","tty","user","","",0,"pts/3","",true,"","10.1.2.3",0,[]]"#,
+        GAPS_262_TTY_LOGIN,
+    );
+}
+
+/// forky's C module for root on a pts: class `user-early` in the PAM env, `user_early` on the
+/// wire (Varlink's SessionClass names use underscores); no remote host, so `Remote` false and
+/// no `RemoteHost` key.
+const C262_ROOT_PTS: &[&str] = &[
+    r#"#1 io.systemd.Login.CreateSession {"Class":"user_early","PID":{"bootId":"<boot-id>","pid":"<pid>","pidfdId":"<pidfd-inode>"},"Remote":false,"Service":"pamtest","TTY":"pts/0","Type":"tty","UID":0} -> {"parameters":{"Class":"user_early","Id":"{ID}","RuntimePath":"/run/user/0","Type":"tty","UID":0}}"#,
+    r#"#1 io.systemd.Login.ReleaseSession {"Id":"{ID}"} -> {}"#,
+];
+
+#[test]
+fn d14_root_pts_is_user_early() {
+    pair_262(
+        "d14_root_pts_is_user_early",
+        |c| c.user(User::Name("root".into())).item("tty", "pts/0"),
+        "user-early",
+        C262_ROOT_PTS,
+        r#","pamtest","tty","user-early","","",0,"pts/0","",false,"","",0,[]]"#,
+        GAPS_262_TTY_LOGIN,
+    );
 }

@@ -1,7 +1,7 @@
-//! The testbed itself (`testbed/testbed run --world debian12|debian13 --logind systemd`):
+//! The testbed itself (`testbed/testbed run --world debian12|debian13|debian14 --logind systemd`):
 //!
 //! * each world boots REAL systemd as PID 1 (252 on the host's files, 257 in the Debian 13
-//!   root) in private pid/mount/uts/ipc/net/cgroup namespaces: cgroup2 rooted at the testbed's
+//!   root, 262 in the Debian 14 root, whose logind also answers on its Varlink socket) in private pid/mount/uts/ipc/net/cgroup namespaces: cgroup2 rooted at the testbed's
 //!   own subtree, /sys and /proc/sys read-only, dangerous capabilities out of the bounding set,
 //!   `container=` set, only loopback, a pty as /dev/console, private /run and /tmp, the journal
 //!   readable, `--logind-conf` and `--unit-dropin` in effect, the world's own C module;
@@ -175,6 +175,12 @@ echo "user1=$TESTBED_USER1 $(getent passwd "$TESTBED_USER1" | cut -d: -f3,6)"
 echo "home_owner=$(stat -c %U "/home/$TESTBED_USER1")"
 echo "state_visible=$([ -d "$TESTBED_STATE" ] && echo yes)"
 echo "machine_id=$(cat /etc/machine-id)"
+if [ -S /run/systemd/io.systemd.Login ]; then
+  echo "varlink_login=$(varlinkctl info /run/systemd/io.systemd.Login | sed -n 's/^ *\(Product\|Version\): //p' | tr '\n' ' ')"
+else
+  echo "varlink_login=absent"
+fi
+echo "userdbd=$([ -S /run/systemd/userdb/io.systemd.Multiplexer ] && echo listening || echo absent)"
 "#;
 
 fn kv<'a>(out: &'a str, k: &str) -> &'a str {
@@ -250,11 +256,30 @@ fn boots_isolated(world: World) {
     assert_eq!(kv(out, "journal_seat"), "1", "journal not readable\n{c}");
     assert_eq!(kv(out, "module_c_exists"), "yes", "{c}");
     assert_eq!(kv(out, "module_rs_dir_visible"), "yes", "{c}");
-    assert!(
-        kv(out, "libpam_systemd").starts_with(&format!("{}.", world.systemd_version())),
+    // Debian's versions: 252.38-1~deb12u1, 257.13-1~deb13u1, 262-1.
+    let upstream = kv(out, "libpam_systemd").split(['.', '-']).next().unwrap_or_default();
+    assert_eq!(
+        upstream,
+        world.systemd_version().to_string(),
         "the world's C module is not {}'s\n{c}",
         world.systemd_version()
     );
+    // logind's Varlink socket (258+): there, and logind answers on it; absent before.
+    if world.logind_varlink() {
+        assert_eq!(
+            kv(out, "varlink_login").trim(),
+            format!(
+                "systemd (systemd-logind) {} ({})",
+                world.systemd_version(),
+                kv(out, "libpam_systemd")
+            ),
+            "logind does not answer on /run/systemd/io.systemd.Login\n{c}"
+        );
+        assert_eq!(kv(out, "userdbd"), "listening", "{c}");
+    } else {
+        assert_eq!(kv(out, "varlink_login"), "absent", "{c}");
+        assert_eq!(kv(out, "userdbd"), "absent", "{c}");
+    }
     assert_eq!(kv(out, "world"), world.name(), "{c}");
     assert!(kv(out, "user1").starts_with("pamtest1 59"), "{c}");
     assert_eq!(kv(out, "home_owner"), "pamtest1", "{c}");
@@ -285,6 +310,11 @@ fn debian12_boots_real_systemd_252_isolated() {
 #[test]
 fn debian13_boots_real_systemd_257_isolated() {
     boots_isolated(World::Debian13);
+}
+
+#[test]
+fn debian14_boots_real_systemd_262_isolated() {
+    boots_isolated(World::Debian14);
 }
 
 #[test]
@@ -370,6 +400,30 @@ fn unreachable_mirror_is_exit_125() {
         !roots
             .iter()
             .any(|n| n.to_string_lossy().contains("building") || n == "debian13"),
+        "{roots:?}"
+    );
+}
+
+#[test]
+fn unreachable_mirror_debian14_is_exit_125() {
+    // The forky recipe (its own apt options) fails the same way: one line, no half-built root.
+    let cache = Dir::new("nomirror14-cache");
+    setup_fails(
+        "nomirror14",
+        &["--world", "debian14", "--logind", "systemd"],
+        &[
+            ("PAM_SYSTEMD_RS_CACHE_ROOT", cache.s()),
+            ("PAM_SYSTEMD_RS_MIRROR", "http://127.0.0.1:9/debian"),
+        ],
+        "mmdebstrap forky failed",
+    );
+    let roots: Vec<_> = std::fs::read_dir(cache.0.join("roots"))
+        .map(|d| d.flatten().map(|e| e.file_name()).collect())
+        .unwrap_or_default();
+    assert!(
+        !roots
+            .iter()
+            .any(|n| n.to_string_lossy().contains("building") || n == "debian14"),
         "{roots:?}"
     );
 }
@@ -495,6 +549,11 @@ fn sigkill_runner_debian12_world_leaves_nothing() {
 #[test]
 fn sigkill_process_group_debian13_world_leaves_nothing() {
     sigkill_case("systemd", World::Debian13, true);
+}
+
+#[test]
+fn sigkill_runner_debian14_world_leaves_nothing() {
+    sigkill_case("systemd", World::Debian14, false);
 }
 
 #[test]

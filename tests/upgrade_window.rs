@@ -6,36 +6,21 @@
 //!
 //! logind 252 is Debian 12's real systemd-logind (`--logind systemd`, with the PID 1 stand-in).
 //! Debian 13's C module runs in the same testbed kind, loaded by Debian 13's own dynamic loader
-//! and libraries (the cached `testbed/build-root debian13` root) around the same PAM client.
+//! and libraries (the cached `testbed/build-root debian13` root, `common::debian_root`) around the
+//! same PAM client.
 //! Every case runs both modules, each in a fresh testbed, concurrently.
+//!
+//! The Debian 13 → 14 window (forky's module 262, logind 257 in the debian13 world; forky's
+//! loader and libraries from `testbed/build-root debian14`): 262 finds no Varlink socket, falls
+//! back to D-Bus and registers as 257 does — the same calls as ours.
 
 mod common;
 
 use common::*;
-use std::path::PathBuf;
-use std::sync::OnceLock;
-
-/// The cached Debian 13 root (built on first use).
-fn debian13_root() -> PathBuf {
-    static R: OnceLock<PathBuf> = OnceLock::new();
-    R.get_or_init(|| {
-        let out = std::process::Command::new(repo_root().join("testbed/build-root"))
-            .arg("debian13")
-            .output()
-            .expect("testbed/build-root debian13");
-        assert!(
-            out.status.success(),
-            "build-root debian13: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        PathBuf::from(String::from_utf8_lossy(&out.stdout).trim())
-    })
-    .clone()
-}
 
 /// Debian 13's C module, and the loader words that run the client with Debian 13's libraries.
 fn c257() -> (Module, Vec<String>) {
-    let root = debian13_root();
+    let root = debian_root("debian13");
     let lib = root.join("usr/lib/x86_64-linux-gnu");
     let module = Module {
         path: lib.join("security/pam_systemd.so"),
@@ -179,4 +164,122 @@ fn debian13_module_fails_ours_does_not() {
         (LOGINS.len(), 0),
         "failed logins (Debian 13's C module, ours)"
     );
+}
+
+// ---------------------------------------------------------------------------------------------
+// The Debian 13 → 14 upgrade window: forky's pam_systemd (262) installed, logind 257 still runs
+// ---------------------------------------------------------------------------------------------
+
+/// A login of the 13 -> 14 window: (name, case, the class both modules register).
+type Window14Login = (&'static str, fn(Case) -> Case, &'static str);
+
+/// Shell for the case's setup: the bus monitor, its output appended when the script ends.
+fn monitored(c: Case) -> Case {
+    c.setup(&format!("{}\ntrap busmon_finish EXIT\n", busmon::SETUP))
+}
+
+/// forky's C module 262 against the debian13 world's real logind 257, which has no Varlink
+/// socket: it says so in a debug line at open and at close, falls back to D-Bus and registers
+/// the session exactly as Debian 13's module and ours do (`CreateSessionWithPIDFD`, 257's
+/// classes), so logins keep working in this window; recorded for a regular user and for root
+/// on a terminal (`user-early`, which logind 257 knows).
+#[test]
+fn debian14_module_against_logind_257_falls_back_to_dbus() {
+    let forky = debian_root("debian14");
+    let lib = forky.join("usr/lib/x86_64-linux-gnu");
+    let c262 = Module {
+        path: lib.join("security/pam_systemd.so"),
+        kind: Impl::C,
+    };
+    assert!(c262.path.exists(), "{} missing", c262.path.display());
+    let loader = forky.join("usr/lib64/ld-linux-x86-64.so.2");
+    let prefix = [loader.to_str().unwrap(), "--library-path", lib.to_str().unwrap()];
+    let rs_mod = Module::rs_built();
+    let _ = (testkit_dir(), pamclient(), testhelper());
+    let logins: [Window14Login; 2] = [
+        (
+            "regular user on pts/3",
+            |c| c.item("tty", "pts/3").item("rhost", "10.1.2.3"),
+            "user",
+        ),
+        ("root on pts/0", |c| root(c).item("tty", "pts/0"), "user-early"),
+    ];
+    let fallback = "Failed to connect to logind via Varlink, falling back to D-Bus: No such file or directory";
+    let mut problems = Vec::new();
+    for (name, build, class) in logins {
+        let case = |m: &Module| {
+            monitored(build(Case::new(m).world(World::Debian13)))
+                .testbed_opts(&["--bind", forky.to_str().unwrap()])
+                .timeout(std::time::Duration::from_secs(90))
+        };
+        let cc = case(&c262).client_prefix(&prefix);
+        let rc = case(&rs_mod);
+        let (c, rs) = std::thread::scope(|s| {
+            let h = s.spawn(|| cc.run());
+            let r = rc.run();
+            (h.join().expect("C run panicked"), r)
+        });
+        // The client's login1 calls (not those of the world's user manager stack), comparable.
+        let calls = |o: &Outcome| -> Vec<String> {
+            busmon::calls(o)
+                .unwrap_or_else(|e| {
+                    vec![busmon::BusCall {
+                        member: format!("(no record: {e})"),
+                        signature: String::new(),
+                        data: vec![],
+                        error: None,
+                        reply: String::new(),
+                    }]
+                })
+                .into_iter()
+                .filter(|k| k.data.get(2).and_then(Value::as_str) != Some("systemd-user"))
+                .filter(|k| {
+                    matches!(
+                        k.member.as_str(),
+                        "CreateSession" | "CreateSessionWithPIDFD" | "ReleaseSession"
+                    ) || k.member.starts_with("(no record")
+                })
+                .map(|k| {
+                    let mut d = k.data.clone();
+                    if k.member == "CreateSessionWithPIDFD" && d.len() > 1 {
+                        d[1] = Value::String("<pidfd>".into());
+                    }
+                    let reply = k.reply.split(' ').take(2).collect::<Vec<_>>().join(" ");
+                    format!("{}({}) {} -> {reply}", k.member, k.signature, Value::Array(d))
+                })
+                .collect()
+        };
+        let (cc_calls, rc_calls) = (calls(&c), calls(&rs));
+        let c_log_fallbacks = c
+            .module_log()
+            .iter()
+            .filter(|(sev, t)| *sev == 7 && t == fallback)
+            .count();
+        if c.open_rc != Some(0)
+            || c.close_rc != Some(0)
+            || c.env_get("XDG_SESSION_CLASS") != Some(class)
+            || c_log_fallbacks != 2
+            || cc_calls.len() != 2
+            || !cc_calls[0].starts_with("CreateSessionWithPIDFD(uhsssssussbssta(sv))")
+            || !cc_calls[0].ends_with("-> return soshusub")
+            || !cc_calls[1].starts_with("ReleaseSession(s)")
+        {
+            problems.push(format!(
+                "{name}: forky's module against logind 257: open {:?} close {:?} class {:?} (want 0, 0, {class}), {c_log_fallbacks} fallback line(s) (want 2), calls {cc_calls:#?}\n{}",
+                c.open_rc,
+                c.close_rc,
+                c.env_get("XDG_SESSION_CLASS"),
+                c.summary()
+            ));
+        }
+        if rs.open_rc != Some(0) || rs.env_get("XDG_SESSION_CLASS") != Some(class) || rc_calls != cc_calls {
+            problems.push(format!(
+                "{name}: ours: open {:?} class {:?}; calls (want C 262's) {rc_calls:#?}\n  C 262: {cc_calls:#?}\n{}",
+                rs.open_rc,
+                rs.env_get("XDG_SESSION_CLASS"),
+                rs.summary()
+            ));
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
 }

@@ -80,3 +80,26 @@ pub fn testhelper() -> PathBuf {
     })
     .clone()
 }
+
+/// The cached Debian root `name` of `testbed/build-root` (`debian13`, `debian14`, ...): built on
+/// first use (build-root is atomic and locked), its path asked once per test binary.
+pub fn debian_root(name: &str) -> PathBuf {
+    static ROOTS: OnceLock<std::sync::Mutex<std::collections::BTreeMap<String, PathBuf>>> = OnceLock::new();
+    let roots = ROOTS.get_or_init(Default::default);
+    let mut roots = roots.lock().unwrap_or_else(|e| e.into_inner());
+    roots
+        .entry(name.to_string())
+        .or_insert_with(|| {
+            let out = Command::new(repo_root().join("testbed/build-root"))
+                .arg(name)
+                .output()
+                .unwrap_or_else(|e| panic!("testbed/build-root {name}: {e}"));
+            assert!(
+                out.status.success(),
+                "build-root {name}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            PathBuf::from(String::from_utf8_lossy(&out.stdout).trim())
+        })
+        .clone()
+}

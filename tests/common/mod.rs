@@ -8,7 +8,7 @@
 //!   arguments and fake-logind settings;
 //! * [`outcome`]: what a case left behind, parsed; [`syslog`]: the module's log lines;
 //! * [`pair`]: the same case through the C module and ours, compared; [`busmon`]: the login1
-//!   calls seen on a testbed's bus;
+//!   calls seen on a testbed's bus; [`varlinkmon`]: the Varlink requests logind ≥ 258 got;
 //! * [`testbed`]: a shell script inside a testbed (the end-to-end client tests).
 //!
 //! ```ignore
@@ -30,6 +30,7 @@ pub mod pair;
 pub mod runner;
 pub mod syslog;
 pub mod testbed;
+pub mod varlinkmon;
 
 pub use build::*;
 pub use case::*;

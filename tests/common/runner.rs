@@ -92,27 +92,42 @@ pub fn run(mut cmd: Command, timeout: Duration) -> RunnerOutput {
 }
 
 /// The system a `--logind systemd` testbed boots: real systemd as PID 1 with its own logind and
-/// its own C pam_systemd.so (the reference for the differential tests).
+/// its own C pam_systemd.so (the reference for the differential tests). A new world is a variant
+/// here plus its row in [`World::ALL`] and in `WORLDS` of testbed/world.sh.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum World {
     /// The host's Debian 12 files: systemd 252.
     Debian12,
     /// The cached Debian 13 root (`testbed/build-root debian13`): systemd 257.
     Debian13,
+    /// The cached Debian 14 (forky) root (`testbed/build-root debian14`): systemd 262, whose
+    /// logind answers on Varlink (`/run/systemd/io.systemd.Login`) and D-Bus.
+    Debian14,
 }
 
 impl World {
+    /// Every world: (world, its `--world` name, the systemd version it runs).
+    const ALL: [(World, &'static str, u32); 3] = [
+        (World::Debian12, "debian12", 252),
+        (World::Debian13, "debian13", 257),
+        (World::Debian14, "debian14", 262),
+    ];
+
+    fn row(self) -> (World, &'static str, u32) {
+        Self::ALL
+            .into_iter()
+            .find(|r| r.0 == self)
+            .expect("every World has its row in World::ALL")
+    }
     pub fn name(self) -> &'static str {
-        match self {
-            World::Debian12 => "debian12",
-            World::Debian13 => "debian13",
-        }
+        self.row().1
     }
     /// The systemd version the world runs.
     pub fn systemd_version(self) -> u32 {
-        match self {
-            World::Debian12 => 252,
-            World::Debian13 => 257,
-        }
+        self.row().2
+    }
+    /// Its logind registers sessions over Varlink (`io.systemd.Login`, systemd ≥ 258).
+    pub fn logind_varlink(self) -> bool {
+        self.systemd_version() >= 258
     }
 }
