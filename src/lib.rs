@@ -121,7 +121,6 @@
 
 use std::ffi::{c_char, c_int};
 
-mod address;
 pub mod args;
 mod boundary;
 mod caps;
@@ -131,8 +130,6 @@ pub mod diagnose;
 mod error;
 mod ffi;
 mod host;
-#[doc(hidden)]
-pub mod inquiry;
 mod limits;
 mod logging;
 mod logind;
@@ -147,6 +144,7 @@ mod x11;
 /// Not a stable API.
 #[doc(hidden)]
 pub mod fuzz_api {
+    pub use crate::diagnose::ask::{Val, bool_reply, path_reply, read_variant, value_of};
     pub use crate::limits::{LimitOutcome, Limits, PropValue, session_properties};
     pub use crate::logind::decode_reply;
     pub use crate::user::settings::{RecordSettings, env_assignment_is_valid, string_is_safe};
@@ -154,6 +152,18 @@ pub mod fuzz_api {
         Passwd, RecordError, Shadow, cached_identity, load_cached, record_json, uid_is_valid, valid_user_name_relaxed,
     };
     pub use crate::x11::{local_display_number, tty_nr_from_stat, vtnr_from_tty};
+}
+
+/// What the doctor (`src/bin/`) shares with the module beyond the diagnosis. Not a stable API.
+#[doc(hidden)]
+pub mod doctor_api {
+    /// The module's check of a runtime directory (absolute, a real directory, owned by `uid`),
+    /// on this host.
+    pub fn runtime_dir_in_order(path: &str, uid: u32) -> bool {
+        crate::session::validate_runtime_directory(&crate::host::System, path.as_bytes(), uid).is_ok()
+    }
+    pub use crate::user::nss::name_of_uid;
+    pub use crate::user::record_write::push_json_string;
 }
 
 /// libpam's session-open hook.
