@@ -1555,3 +1555,100 @@ fn close_remembers_the_generation() {
         ]
     );
 }
+
+/// The story asks why only on a failing login, once, with the user's uid, the trigger and the
+/// login's deadline: a refusal that names a failed job or a destructive transaction (the line
+/// comes last, right before the hook logs the error line), and a created session of the user's
+/// whose runtime directory is not in order (the line comes after the directory's own lines).
+#[test]
+fn why_is_asked_on_failing_logins_only() {
+    const WHY: &str = "user-runtime-dir@1000.service hit its start limit; reset it";
+    let job = "Job user-runtime-dir@1000.service/start failed with 'dependency'";
+    let destructive = "Transaction for session-c1.scope/start is destructive (x).";
+    for (message, trigger) in [(job, Trigger::JobFailed), (destructive, Trigger::Destructive)] {
+        let mut logind = ScriptedLogind::new(vec![Expect::Create(vec![(
+            PIDFD257,
+            Answer1::Fail(failure("org.freedesktop.systemd1.UnitFailed", message)),
+        )])]);
+        logind.why_line = Some(WHY);
+        let before = std::time::Instant::now();
+        let (r, log) = run_open(&mut tty_login("alice"), &mut logind, &FakeHost::default(), "timeout=7");
+        let e = r.unwrap_err();
+        assert_eq!(e.code(), PAM_SESSION_ERR);
+        assert!(
+            e.message()
+                .starts_with(&format!("Failed to create session: {message} (")),
+            "{e}"
+        );
+        assert_eq!(
+            log.last().map(String::as_str),
+            Some(format!("WARN {WHY}").as_str()),
+            "{log:?}"
+        );
+        let [(uid, asked, deadline)] = logind.asked[..] else {
+            panic!("asked {:?}", logind.asked);
+        };
+        assert_eq!((uid, asked), (1000, trigger));
+        let deadline = deadline.expect("the login's deadline");
+        assert!(
+            deadline >= before + Duration::from_secs(7)
+                && deadline <= std::time::Instant::now() + Duration::from_secs(7)
+        );
+    }
+
+    // The runtime directory of the user's new session is not in order.
+    let mut logind = ScriptedLogind::new(vec![Expect::Create(vec![(PIDFD257, Answer1::Reply(reply(1000)))])]);
+    logind.why_line = Some(WHY);
+    let mut pam = tty_login("alice");
+    let (r, log) = run_open(&mut pam, &mut logind, &FakeHost::default(), "");
+    r.unwrap();
+    assert_eq!(pam.get_env("XDG_RUNTIME_DIR"), None);
+    assert_eq!(pam.get_env("XDG_SESSION_ID").as_deref(), Some("c1"));
+    assert_eq!(
+        log,
+        [
+            "ERROR Failed to stat() runtime directory '/run/user/1000': No such file or directory",
+            "WARN Not setting $XDG_RUNTIME_DIR, as the directory is not in order.",
+            &format!("WARN {WHY}"),
+        ]
+    );
+    assert_eq!(logind.asked.len(), 1);
+    assert_eq!((logind.asked[0].0, logind.asked[0].1), (1000, Trigger::RuntimeDir));
+
+    // Nothing to ask: a healthy login; another user's session (su); already in a session; a
+    // refusal that names no job; the bus unreachable. Nor does anything get logged for it.
+    let healthy = || Expect::Create(vec![(PIDFD257, Answer1::Reply(reply(1000)))]);
+    let su = || Expect::Create(vec![(PIDFD257, Answer1::Reply(reply(1000)))]);
+    let busy = || {
+        Expect::Create(vec![(
+            PIDFD257,
+            Answer1::Fail(failure(SESSION_BUSY, "Job x failed with 'y'")),
+        )])
+    };
+    let refused = || {
+        Expect::Create(vec![(
+            PIDFD257,
+            Answer1::Fail(failure("org.freedesktop.login1.NoSuchSeat", "No seat 'seat9' known")),
+        )])
+    };
+    let gone = || {
+        Expect::CreateConnectFails(Failure::Connect {
+            errno: libc::ENOENT,
+            detail: String::new(),
+            elapsed: Duration::ZERO,
+        })
+    };
+    for (user, host, expect) in [
+        ("alice", FakeHost::default().runtime_dir(1000), healthy()),
+        ("root", FakeHost::default().runtime_dir(0), su()),
+        ("alice", FakeHost::default(), busy()),
+        ("alice", FakeHost::default(), refused()),
+        ("alice", FakeHost::default(), gone()),
+    ] {
+        let mut logind = ScriptedLogind::new(vec![expect]);
+        logind.why_line = Some(WHY);
+        let (_, log) = run_open(&mut tty_login(user), &mut logind, &host, "");
+        assert!(logind.asked.is_empty(), "{user}: {:?}", logind.asked);
+        assert!(!log.iter().any(|l| l.contains(WHY)), "{log:?}");
+    }
+}
