@@ -81,13 +81,17 @@
 //! * **Pure rules**, table-tested without root: [`args`] (module arguments), [`context`] (items,
 //!   environment and arguments → the request), `limits` (the `systemd.*` limits → the a(sv)),
 //!   [`parse`] (systemd's number, size, time and path parsers), `caps` (257's capability sets).
-//! * **User records**: `user` — `user::nss` (getpwnam_r, getspnam_r), `user::record_write`
-//!   (systemd's JSON, byte for byte), `user::record_read` (a cached record),
+//! * **User records**: `user` — `user::nss` (getpwnam_r, getspnam_r, getpwuid_r),
+//!   `user::record_write` (systemd's JSON, byte for byte), `user::record_read` (a cached record),
 //!   `user::settings` (what a record sets at "success": environment, `EMAIL`, `TZ`, languages,
 //!   257's capability sets), `user::utf8` (systemd's UTF-8 and name rules).
-//! * **logind**: `logind` (the calls, one deadline, the reply, and the `Plan` that picks a
-//!   generation from logind's answers), `address` (the bus address list
-//!   and the socket connect), `x11` (the display → VT probe).
+//! * **logind**: `logind` — the story's `Logind` over a `Transport`: `logind::plan` (pure:
+//!   attempts, answers, failures, and which generation logind's answers tell), `logind::dbus`
+//!   (the D-Bus calls, one deadline, the reply), `logind::dbus_error` (sd-bus's error names),
+//!   `logind::failure` (failure → PAM code and line), `logind::address` (the bus address list
+//!   and the socket connect); `x11` (the display → VT probe).
+//! * **The diagnosis** of a failing login: [`diagnose`] — `diagnose::rule` (pure: the trigger and
+//!   the rule naming the cause), `diagnose::ask` (asks PID 1 and logind; shared with the doctor).
 //! * **The host**: `host` (the gate, the process environment, files, capabilities).
 //! * **The story**: `session` (open and close, step by step in the C module's order), generic
 //!   over `pam::PamOps`, `logind::Logind` and `host::Host` so that every rule is unit-tested.

@@ -1600,14 +1600,17 @@ fn why_is_asked_on_failing_logins_only() {
     let mut logind = ScriptedLogind::new(vec![Expect::Create(vec![(PIDFD257, Answer1::Reply(reply(1000)))])]);
     logind.why_line = Some(WHY);
     let mut pam = tty_login("alice");
-    let (r, log) = run_open(&mut pam, &mut logind, &FakeHost::default(), "");
+    let mut host = FakeHost::default();
+    host.dirs
+        .push(("/run/user/1000".into(), FileInfo { is_dir: true, uid: 7 }));
+    let (r, log) = run_open(&mut pam, &mut logind, &host, "");
     r.unwrap();
     assert_eq!(pam.get_env("XDG_RUNTIME_DIR"), None);
     assert_eq!(pam.get_env("XDG_SESSION_ID").as_deref(), Some("c1"));
     assert_eq!(
         log,
         [
-            "ERROR Failed to stat() runtime directory '/run/user/1000': No such file or directory",
+            "ERROR Runtime directory '/run/user/1000' is not owned by UID 1000, as it should.",
             "WARN Not setting $XDG_RUNTIME_DIR, as the directory is not in order.",
             &format!("WARN {WHY}"),
         ]

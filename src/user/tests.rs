@@ -18,6 +18,7 @@ fn lookup_root_and_missing() {
 
 /// The uid → name look-up (the diagnosis' and the doctor's): root, and a uid nobody has.
 #[test]
+#[cfg_attr(miri, ignore)] // NSS is not available under miri
 fn name_of_uid_root_and_missing() {
     assert_eq!(name_of_uid(0).as_deref(), Some("root"));
     assert_eq!(name_of_uid(4_000_000_123), None);
