@@ -88,6 +88,7 @@
 //! * **logind**: `logind` — the story's `Logind` over a `Transport`: `logind::plan` (pure:
 //!   attempts, answers, failures, and which generation logind's answers tell), `logind::dbus`
 //!   (the D-Bus calls, one deadline, the reply), `logind::dbus_error` (sd-bus's error names),
+//!   `logind::question` (the hook through which the D-Bus transport asks the diagnosis),
 //!   `logind::failure` (failure → PAM code and line), `logind::address` (the bus address list
 //!   and the socket connect); `x11` (the display → VT probe).
 //! * **The diagnosis** of a failing login: [`diagnose`] — `diagnose::rule` (pure: the trigger and

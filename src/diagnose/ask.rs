@@ -3,13 +3,13 @@
 //! Used by the module only on a failing login (CreateSession succeeded but the runtime
 //! directory is not in order, or CreateSession failed with a job or destructive-transaction
 //! error: `rule::trigger`), on a connection the D-Bus transport opens for it inside the login's
-//! deadline ([`Ask`], a `logind::Question`); and by the doctor.
+//! deadline ([`Ask`], a `logind::question::Question`); and by the doctor.
 //! Read-only calls: `NameHasOwner`, `GetUnit` (never `LoadUnit`), `Properties.Get`, `GetUser`.
 
 use zbus::{Connection, Message};
 
 use super::rule::{self, Cause, Facts, LogindUser, Trigger, Unit};
-use crate::logind::dbus_error;
+use crate::logind::{dbus_error, question::Question};
 
 const SYSTEMD: &str = "org.freedesktop.systemd1";
 const SYSTEMD_PATH: &str = "/org/freedesktop/systemd1";
@@ -319,7 +319,7 @@ pub async fn gather(conn: &Connection, user: &str, uid: u32, trigger: Trigger) -
 /// inquiry that could not be made go to LOG_DEBUG only; nothing here changes the login's outcome.
 pub struct Ask;
 
-impl crate::logind::Question for Ask {
+impl Question for Ask {
     async fn ask(&self, conn: &Connection, uid: u32, trigger: Trigger) -> Option<String> {
         let user = crate::user::nss::name_of_uid(uid).unwrap_or_else(|| uid.to_string());
         match gather(conn, &user, uid, trigger).await {

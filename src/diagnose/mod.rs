@@ -6,9 +6,9 @@
 //! * [`ask`]: the bus half. Asks PID 1 and logind for those facts over D-Bus (read-only calls);
 //!   the module asks on a failing login only, the doctor always.
 //!
-//! Neither depends on the session story; `ask` uses only logind's D-Bus error reading
-//! (`logind::dbus_error`), and the transport asks through `logind::Question`, so there is no
-//! circle between `logind` and the diagnosis.
+//! Neither depends on the session story. `ask` uses only two leaves of `logind`: its reading of
+//! D-Bus errors (`logind::dbus_error`) and the hook it implements (`logind::question`); the
+//! transport asks through that hook and never imports `ask`, so there is no circle.
 
 pub mod ask;
 pub mod rule;

@@ -19,6 +19,7 @@ use zbus::{Connection, Message};
 use super::address::{self, Target};
 use super::dbus_error;
 use super::plan::{self, Answer, Attempt, DBUS_TIMEOUT, ErrorName, Failure, Next, Plan, Reply, Via};
+use super::question::Question;
 use super::{Endpoint, Explain, Transport};
 use crate::context::{Generation, Request};
 use crate::diagnose::rule::{self as diagnose, Trigger};
@@ -37,13 +38,6 @@ macro_rules! call {
             .await
             .map_err(|e| call_failure(e, $started))
     };
-}
-
-/// What the diagnosis asks on a connection of this transport: `diagnose::ask`, handed in by the
-/// hooks, so that this layer does not depend on the diagnosis. `None`: nothing to say (notes
-/// about why go to LOG_DEBUG inside).
-pub trait Question {
-    fn ask(&self, conn: &Connection, uid: u32, trigger: Trigger) -> impl Future<Output = Option<String>>;
 }
 
 /// logind over D-Bus: a fresh connection per operation, closed before returning.

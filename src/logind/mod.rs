@@ -6,7 +6,8 @@
 //!   next attempt, and which generation logind's answers put in force.
 //! * `dbus`: the D-Bus transport (`CreateSessionWithPIDFD`/`CreateSession`, `ReleaseSession`)
 //!   and the connection the diagnosis asks on; `dbus_error`: sd-bus's reading of error replies;
-//!   `address`: the bus address list and the socket connect.
+//!   `question`: what the diagnosis asks there (implemented by `diagnose::ask`); `address`: the
+//!   bus address list and the socket connect.
 //! * `failure`: the one table from a failure to its PAM code and log line.
 //!
 //! A Varlink transport (`io.systemd.Login`, tried first as pam_systemd 258+ does, D-Bus on a
@@ -20,9 +21,10 @@ mod dbus;
 pub mod dbus_error;
 mod failure;
 pub mod plan;
+pub mod question;
 
 pub use crate::sys::strerror;
-pub use dbus::{Dbus, Question, decode_reply};
+pub use dbus::{Dbus, decode_reply};
 pub use failure::{Op, bus_error};
 pub use plan::{Answer, Attempt, Created, Failure, Plan, Via};
 
