@@ -48,7 +48,9 @@ fuzz_target!(|data: &[u8]| {
     let bytes = Data::new(rest.to_vec(), Context::new(endian, 0));
     // SAFETY: zbus's own receive path parses socket bytes the same way (the body is validated
     // again when deserialized).
-    let Ok(msg) = (unsafe { Message::from_bytes(bytes) }) else { return };
+    let Ok(msg) = (unsafe { Message::from_bytes(bytes) }) else {
+        return;
+    };
     let got = value_of(&msg);
     let flag = bool_reply(&msg);
     let path = path_reply(&msg);
