@@ -498,3 +498,6 @@ pub fn pidfd_unsupported(e: i32) -> bool {
     ]
     .contains(&e)
 }
+
+#[cfg(test)]
+mod tests;
