@@ -4,6 +4,8 @@
 //! (`capability_ambient_set_apply()`, `capability_bounding_set_drop()`), made with `prctl(2)` and
 //! `capget(2)`/`capset(2)` directly (no libcap).
 
+use crate::sys::errno;
+
 /// The capability names this module knows, by number (Linux 6.x, as systemd 257 knows them).
 const NAMES: [&str; 41] = [
     "cap_chown",
@@ -177,10 +179,6 @@ pub struct Sets {
     pub effective: u64,
     pub permitted: u64,
     pub inheritable: u64,
-}
-
-fn errno() -> i32 {
-    std::io::Error::last_os_error().raw_os_error().unwrap_or(libc::EIO)
 }
 
 /// `capget(2)` of the calling thread.

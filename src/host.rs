@@ -5,6 +5,7 @@
 use std::ffi::{CStr, CString};
 
 use crate::caps;
+use crate::sys::errno;
 
 /// What `lstat()` tells about a path (the runtime-directory checks).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -61,10 +62,6 @@ const LOGIND_GATE: &CStr = c"/run/systemd/seats/";
 
 /// The real host.
 pub struct System;
-
-fn errno() -> i32 {
-    std::io::Error::last_os_error().raw_os_error().unwrap_or(libc::EIO)
-}
 
 impl Host for System {
     fn logind_running(&self) -> bool {

@@ -83,13 +83,18 @@
 //!   [`context`] (items, environment and arguments → the request), `limits` (the `systemd.*`
 //!   limits → the a(sv)), [`parse`] (systemd's number, size, time and path parsers), `caps`
 //!   (257's capability sets).
-//! * **User records**: `user` — `user::nss` (getpwnam_r, getspnam_r), `user::record_write`
-//!   (systemd's JSON, byte for byte), `user::record_read` (a cached record),
+//! * **User records**: `user` — `user::nss` (getpwnam_r, getspnam_r, getpwuid_r),
+//!   `user::record_write` (systemd's JSON, byte for byte), `user::record_read` (a cached record),
 //!   `user::settings` (what a record sets at "success": environment, `EMAIL`, `TZ`, languages,
 //!   257's capability sets), `user::utf8` (systemd's UTF-8 and name rules).
-//! * **logind**: `logind` (the calls, one deadline, the reply, and the `Plan` that picks a
-//!   generation from logind's answers), `address` (the bus address list
-//!   and the socket connect), `x11` (the display → VT probe).
+//! * **logind**: `logind` — the story's `Logind` over a `Transport`: `logind::plan` (pure:
+//!   attempts, answers, failures, and which generation logind's answers tell), `logind::dbus`
+//!   (the D-Bus calls, one deadline, the reply), `logind::dbus_error` (sd-bus's error names),
+//!   `logind::question` (the hook through which the D-Bus transport asks the diagnosis),
+//!   `logind::failure` (failure → PAM code and line), `logind::address` (the bus address list
+//!   and the socket connect); `x11` (the display → VT probe).
+//! * **The diagnosis** of a failing login: [`diagnose`] — `diagnose::rule` (pure: the trigger and
+//!   the rule naming the cause), `diagnose::ask` (asks PID 1 and logind; shared with the doctor).
 //! * **The host**: `host` (the gate, the process environment, files, capabilities).
 //! * **The story**: `session` (open and close, step by step in the C module's order), generic
 //!   over `pam::PamOps`, `logind::Logind` and `host::Host` so that every rule is unit-tested.
@@ -122,7 +127,6 @@
 
 use std::ffi::{c_char, c_int};
 
-mod address;
 pub mod args;
 mod boundary;
 mod caps;
@@ -132,8 +136,6 @@ pub mod diagnose;
 mod error;
 mod ffi;
 mod host;
-#[doc(hidden)]
-pub mod inquiry;
 mod limits;
 mod logging;
 mod logind;
@@ -149,6 +151,7 @@ mod x11;
 /// Not a stable API.
 #[doc(hidden)]
 pub mod fuzz_api {
+    pub use crate::diagnose::ask::{Val, bool_reply, path_reply, read_variant, value_of};
     pub use crate::limits::{LimitOutcome, Limits, PropValue, session_properties};
     pub use crate::logind::decode_reply;
     pub use crate::user::settings::{RecordSettings, env_assignment_is_valid, string_is_safe};
@@ -156,6 +159,18 @@ pub mod fuzz_api {
         Passwd, RecordError, Shadow, cached_identity, load_cached, record_json, uid_is_valid, valid_user_name_relaxed,
     };
     pub use crate::x11::{local_display_number, tty_nr_from_stat, vtnr_from_tty};
+}
+
+/// What the doctor (`src/bin/`) shares with the module beyond the diagnosis. Not a stable API.
+#[doc(hidden)]
+pub mod doctor_api {
+    /// The module's check of a runtime directory (absolute, a real directory, owned by `uid`),
+    /// on this host.
+    pub fn runtime_dir_in_order(path: &str, uid: u32) -> bool {
+        crate::session::validate_runtime_directory(&crate::host::System, path.as_bytes(), uid).is_ok()
+    }
+    pub use crate::user::nss::name_of_uid;
+    pub use crate::user::record_write::push_json_string;
 }
 
 /// libpam's session-open hook.

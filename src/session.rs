@@ -15,18 +15,19 @@ use std::borrow::Cow;
 use std::ffi::{CStr, CString};
 use std::fmt::Display;
 use std::os::fd::IntoRawFd;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use log::{debug, error, warn};
 
 use crate::args::{self, Args};
 use crate::caps;
 use crate::context::{self, Derived, Disposition, Generation, Inputs, Request};
+use crate::diagnose::{self, Login, ask::Ask};
 use crate::error::Error;
-use crate::ffi::{PAM_BUF_ERR, PAM_SERVICE_ERR, PAM_SESSION_ERR, PAM_USER_UNKNOWN};
+use crate::ffi::{PAM_SERVICE_ERR, PAM_USER_UNKNOWN};
 use crate::host::{Host, System};
 use crate::logging::Scope;
-use crate::logind::{self, Answer, Attempt, Endpoint, Failure, Logind, Method, Plan, SystemBus};
+use crate::logind::{self, Answer, Attempt, Dbus, Endpoint, Failure, Logind, LogindClient, Op, Plan, Via, bus_error};
 use crate::pam::{Code, Pam, PamOps, StringItem};
 use crate::parse;
 use crate::rules::{RecordEnv, SystemdUser};
@@ -64,12 +65,12 @@ fn pam_fail(pam: &impl PamOps, code: Code, what: impl Display) -> Error {
 
 /// The hook libpam calls for `pam_open_session`.
 pub fn open_hook(pam: &mut Pam, argv: &[&[u8]], scope: &Scope) -> Result<(), Error> {
-    open(pam, &mut SystemBus, &System, argv, scope)
+    open(pam, &mut LogindClient::new(Dbus::new(Ask)), &System, argv, scope)
 }
 
 /// The hook libpam calls for `pam_close_session`.
 pub fn close_hook(pam: &mut Pam, argv: &[&[u8]], scope: &Scope) -> Result<(), Error> {
-    close(pam, &mut SystemBus, &System, argv, scope)
+    close(pam, &mut LogindClient::new(Dbus::new(Ask)), &System, argv, scope)
 }
 
 /// Parses the arguments and logs their warnings, worded as the generation that is known at this
@@ -185,10 +186,11 @@ pub fn open<P: PamOps, L: Logind, H: Host>(
 
     let limits = read_limits(pam)?;
     let (props, limit_warnings) = crate::limits::session_properties(&limits.borrowed());
-    let ep = Endpoint {
-        address: system_bus_address(host),
-        timeout: args.timeout.unwrap_or(Some(args::DEFAULT_OPEN_TIMEOUT)),
-    };
+    let ep = Endpoint::new(
+        system_bus_address(host),
+        args.timeout.unwrap_or(Some(args::DEFAULT_OPEN_TIMEOUT)),
+    );
+    let started = Instant::now();
     let created = logind.create_session(&ep, &plan, &props);
     let told = plan.answered(&created.attempts, &created.result);
     if let Some(g) = told.filter(|_| args.compat.is_none()) {
@@ -225,17 +227,17 @@ pub fn open<P: PamOps, L: Logind, H: Host>(
             configure_runtime_directory(pam, host, user.uid, rt.as_bytes())?;
             return at_success(pam, host, &args, generation, &user, systemd_user, b"");
         }
-        Err(Failure::Call {
-            name: Some(name),
-            message,
-            ..
-        }) if name == "org.freedesktop.login1.SessionBusy" => {
+        Ok(Answer::AlreadyInSession { message }) => {
             debug!("Not creating session: {message}");
             return at_success(pam, host, &args, generation, &user, systemd_user, req.seat);
         }
         Err(f) => {
-            // The line naming the cause (src/inquiry.rs), before the error line.
-            created.why.iter().for_each(|w| warn!("{w}"));
+            // The line naming the cause (src/diagnose/), before the error line.
+            if let Some((name, message)) = f.call_error()
+                && let Some(trigger) = diagnose::trigger(Login::Failed { name, message })
+            {
+                why(logind, &ep, user.uid, trigger, ep.deadline(started));
+            }
             return Err(bus_error(Op::Create, &f, &ep, host.euid()));
         }
     };
@@ -254,9 +256,13 @@ pub fn open<P: PamOps, L: Logind, H: Host>(
     update_environment(pam, "XDG_SESSION_ID", reply.id.as_bytes())?;
     if reply.uid == user.uid {
         // Not for another user's session (su, sudo): their runtime dir is not ours to announce.
-        configure_runtime_directory(pam, host, user.uid, reply.runtime_path.as_bytes())?;
+        let in_order = configure_runtime_directory(pam, host, user.uid, reply.runtime_path.as_bytes())?;
+        if let Some(trigger) = diagnose::trigger(Login::Created {
+            runtime_dir_in_order: in_order,
+        }) {
+            why(logind, &ep, user.uid, trigger, ep.deadline(started));
+        }
     }
-    created.why.iter().for_each(|w| warn!("{w}"));
     update_environment(pam, "XDG_SESSION_TYPE", req.session_type)?;
     update_environment(pam, "XDG_SESSION_CLASS", req.class)?;
     update_environment(pam, "XDG_SESSION_DESKTOP", req.desktop)?;
@@ -284,6 +290,13 @@ pub fn open<P: PamOps, L: Logind, H: Host>(
         }
     }
     at_success(pam, host, &args, generation, &user, systemd_user, reply.seat.as_bytes())
+}
+
+/// Asks logind's side why the login failed, and logs the answer, if any (LOG_WARNING).
+fn why(logind: &mut impl Logind, ep: &Endpoint, uid: u32, trigger: diagnose::Trigger, deadline: Option<Instant>) {
+    if let Some(line) = logind.why(ep, uid, trigger, deadline) {
+        warn!("{line}");
+    }
 }
 
 /// Every generation's derivation of the request. The newest generation's is always there: a
@@ -416,13 +429,14 @@ fn generation_line(plan: &Plan<'_>, attempts: &[Attempt], told: Option<Generatio
     };
     let n = g.number();
     let why = if g == first.request {
-        match first.method {
-            Method::WithPidfd => "CreateSessionWithPIDFD answered".to_owned(),
-            Method::Classic => "no pidfd, CreateSession answered".to_owned(),
+        match first.via {
+            Via::DbusPidfd => "CreateSessionWithPIDFD answered".to_owned(),
+            Via::Dbus => "no pidfd, CreateSession answered".to_owned(),
+            Via::Varlink => "io.systemd.Login answered".to_owned(),
         }
     } else if plan.request(g).is_none() {
         format!("it refused the systemd-user session; {n} registers none and sets the runtime directory only")
-    } else if last.method == first.method {
+    } else if last.via == first.via {
         format!("it refused the session class, sent the {n} request")
     } else {
         format!("CreateSessionWithPIDFD is unknown, sent the {n} request")
@@ -591,10 +605,10 @@ pub fn close<P: PamOps, L: Logind, H: Host>(
     if existing {
         return Ok(());
     }
-    let ep = Endpoint {
-        address: system_bus_address(host),
-        timeout: args.timeout.unwrap_or_else(|| Some(release_timeout_default(host))),
-    };
+    let ep = Endpoint::new(
+        system_bus_address(host),
+        args.timeout.unwrap_or_else(|| Some(release_timeout_default(host))),
+    );
     // The session fd stays open on purpose (see `open`).
     let r = logind.release_session(&ep, &id);
     let words = args.compat.or(told).map(|g| g.rules().words);
@@ -805,12 +819,13 @@ fn absolute_and_normalized(p: &[u8]) -> bool {
 }
 
 /// `configure_runtime_directory()`: XDG_RUNTIME_DIR (and the legacy bus address) only for a
-/// directory that is really the user's; otherwise say why and carry on.
-fn configure_runtime_directory(pam: &mut impl PamOps, host: &impl Host, uid: u32, path: &[u8]) -> Result<(), Error> {
+/// directory that is really the user's; otherwise say why and carry on. `Ok(false)`: the
+/// directory is not in order (the login's one check of it).
+fn configure_runtime_directory(pam: &mut impl PamOps, host: &impl Host, uid: u32, path: &[u8]) -> Result<bool, Error> {
     if let Err(problem) = validate_runtime_directory(host, path, uid) {
         error!("{problem}");
         warn!("Not setting $XDG_RUNTIME_DIR, as the directory is not in order.");
-        return Ok(());
+        return Ok(false);
     }
     update_environment(pam, "XDG_RUNTIME_DIR", path)?;
 
@@ -818,17 +833,18 @@ fn configure_runtime_directory(pam: &mut impl PamOps, host: &impl Host, uid: u32
     let mut bus = path.to_vec();
     bus.extend_from_slice(b"/bus");
     if !host.exists(&bus) {
-        return Ok(());
+        return Ok(true);
     }
     let mut value = b"unix:path=".to_vec();
     value.extend_from_slice(&bus);
     pam.putenv("DBUS_SESSION_BUS_ADDRESS", &value)
-        .map_err(|r| pam_fail(pam, r, "Failed to set bus variable"))
+        .map_err(|r| pam_fail(pam, r, "Failed to set bus variable"))?;
+    Ok(true)
 }
 
 /// `validate_runtime_directory()`: absolute, `lstat` succeeds (no symlinks), a directory,
 /// owned by `uid`. The error is the LOG_ERR line.
-fn validate_runtime_directory(host: &impl Host, path: &[u8], uid: u32) -> Result<(), String> {
+pub(crate) fn validate_runtime_directory(host: &impl Host, path: &[u8], uid: u32) -> Result<(), String> {
     let shown = show(path);
     if !path.starts_with(b"/") {
         return Err(format!("Provided runtime directory '{shown}' is not absolute."));
@@ -845,103 +861,6 @@ fn validate_runtime_directory(host: &impl Host, path: &[u8], uid: u32) -> Result
         ));
     }
     Ok(())
-}
-
-/// Which bus operation failed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Op {
-    Create,
-    Release,
-}
-
-/// The one table from a failed bus operation to its PAM code and LOG_ERR line (the C module's
-/// `pam_acquire_bus_connection`, `pam_bus_log_create_error`, `pam_bus_log_parse_error`, and the
-/// `Failed to create/release session: %s` lines), with our details in parentheses.
-pub fn bus_error(op: Op, f: &Failure, ep: &Endpoint, euid: u32) -> Error {
-    match (op, f) {
-        (_, Failure::Connect { errno, detail, elapsed }) => {
-            let code = if *errno == libc::ENOMEM {
-                PAM_BUF_ERR
-            } else {
-                PAM_SERVICE_ERR
-            };
-            let extra = if detail.is_empty() {
-                String::new()
-            } else {
-                format!("{detail}, ")
-            };
-            Error::new(
-                code,
-                format!(
-                    "Failed to connect to system bus: {} ({extra}{} after {} ms)",
-                    logind::strerror(*errno),
-                    ep.address,
-                    elapsed.as_millis()
-                ),
-            )
-        }
-        (Op::Create, Failure::BuildMessage { errno }) => Error::new(
-            PAM_SERVICE_ERR,
-            format!("Failed to create bus message: {}", logind::strerror(*errno)),
-        ),
-        (Op::Create, Failure::Call { .. }) => Error::new(
-            PAM_SESSION_ERR,
-            format!("Failed to create session: {}", describe_call(ep, f, euid)),
-        ),
-        (Op::Create, Failure::BadReply { detail }) => Error::new(
-            PAM_SERVICE_ERR,
-            format!(
-                "Failed to parse bus message: {} ({detail})",
-                logind::strerror(libc::ENXIO)
-            ),
-        ),
-        (Op::Create, Failure::DupFd { errno }) => Error::new(
-            PAM_SERVICE_ERR,
-            format!("Failed to dup session fd: {}", logind::strerror(*errno)),
-        ),
-        (Op::Release, _) => Error::new(
-            PAM_SESSION_ERR,
-            format!("Failed to release session: {}", describe_call(ep, f, euid)),
-        ),
-    }
-}
-
-/// `<message> (<error name> after N ms, org.freedesktop.login1 at <address>)`.
-fn describe_call(ep: &Endpoint, f: &Failure, euid: u32) -> String {
-    match f {
-        Failure::Call {
-            name,
-            message,
-            detail,
-            elapsed,
-        } => {
-            let mut why = String::new();
-            if let Some(n) = name {
-                why.push_str(n);
-                why.push(' ');
-            }
-            if !detail.is_empty() {
-                why.push_str(detail);
-                why.push_str(", ");
-            }
-            let mut s = format!(
-                "{message} ({why}after {} ms, org.freedesktop.login1 at {}",
-                elapsed.as_millis(),
-                ep.address
-            );
-            if name.as_deref() == Some("org.freedesktop.DBus.Error.AccessDenied") && euid != 0 {
-                s.push_str(&format!(
-                    "; logind takes this call from root only, and this process runs as uid {euid}"
-                ));
-            }
-            s.push(')');
-            s
-        }
-        Failure::BadReply { detail } => detail.clone(),
-        Failure::DupFd { errno } | Failure::Connect { errno, .. } | Failure::BuildMessage { errno } => {
-            logind::strerror(*errno)
-        }
-    }
 }
 
 #[cfg(test)]

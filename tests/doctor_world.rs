@@ -1,8 +1,8 @@
 //! The seed's failure and its neighbours on REAL systemd as PID 1 (testbed worlds: Debian 12 =
 //! systemd 252, Debian 13 = systemd 257): each case seeds a fault, logs in as root through our
 //! module (tests/c/pamclient, tty=ssh, like automation over ssh), and checks
-//! * the failing login's one extra warning line naming the cause (src/diagnose.rs via
-//!   src/inquiry.rs), and that healthy logins log nothing extra;
+//! * the failing login's one extra warning line naming the cause (src/diagnose/rule.rs via
+//!   src/diagnose/ask.rs), and that healthy logins log nothing extra;
 //! * `pam_systemd_rs doctor`: names the cause and exits 1 (0 when healthy);
 //! * then applies the printed fix and shows the next login healthy.
 //!
@@ -31,7 +31,7 @@ impl Login {
     }
 }
 
-/// The module's extra line (severity 4 = LOG_WARNING), in any of its forms (src/diagnose.rs).
+/// The module's extra line (severity 4 = LOG_WARNING), in any of its forms (src/diagnose/rule.rs).
 fn is_naming_line(l: &str) -> bool {
     l.starts_with("<84>") && (l.contains("systemctl reset-failed") || l.contains("was being stopped (logind:"))
 }

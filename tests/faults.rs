@@ -30,7 +30,7 @@ fn base() -> Case {
 }
 
 /// How long the module may take to tear the connection down after a deadline has passed
-/// (`TEARDOWN_LIMIT` in src/logind.rs).
+/// (`TEARDOWN_LIMIT` in src/logind/dbus.rs).
 const TEARDOWN_LIMIT_MS: u64 = 250;
 /// Scheduling slack for a shared, loaded 2-core machine.
 const SLACK_MS: u64 = 1250;

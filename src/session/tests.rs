@@ -9,9 +9,11 @@ use std::os::fd::OwnedFd;
 use std::time::Duration;
 
 use super::*;
+use crate::diagnose::Trigger;
+use crate::ffi::{PAM_BUF_ERR, PAM_SESSION_ERR};
 use crate::host::{FileInfo, NssUser};
 use crate::limits::PropValue;
-use crate::logind::{Created, Next, Reply};
+use crate::logind::plan::{self, Created, ErrorName, INVALID_ARGS, Next, Reply, SESSION_BUSY, UNKNOWN_METHOD};
 
 // ---------------------------------------------------------------------------------------------
 // Fakes
@@ -187,7 +189,7 @@ fn reply(uid: u32) -> FakeReply {
 /// The key fields of a request as sent.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Sent {
-    method: Method,
+    via: Via,
     class: String,
     session_type: String,
     tty: String,
@@ -202,11 +204,14 @@ enum Expect {
     Release(&'static str, Result<(), Failure>),
 }
 
-/// logind: a script of expected operations, checked on drop.
+/// logind: a script of expected operations, checked on drop; the questions why a login failed
+/// are recorded (uid, trigger, the deadline given) and answered with `why_line`.
 struct ScriptedLogind {
     script: VecDeque<Expect>,
     sent: Vec<Sent>,
     endpoints: Vec<Endpoint>,
+    asked: Vec<(u32, Trigger, Option<std::time::Instant>)>,
+    why_line: Option<&'static str>,
 }
 
 impl ScriptedLogind {
@@ -215,6 +220,8 @@ impl ScriptedLogind {
             script: script.into(),
             sent: Vec::new(),
             endpoints: Vec::new(),
+            asked: Vec::new(),
+            why_line: None,
         }
     }
 }
@@ -231,8 +238,8 @@ impl Drop for ScriptedLogind {
     }
 }
 
-fn a(method: Method, request: Generation) -> Attempt {
-    Attempt { method, request }
+fn a(via: Via, request: Generation) -> Attempt {
+    Attempt { via, request }
 }
 
 fn pipe_fd() -> OwnedFd {
@@ -255,7 +262,6 @@ impl Logind for ScriptedLogind {
                 return Created {
                     attempts: Vec::new(),
                     result: Err(f),
-                    why: None,
                 };
             }
             Some(Expect::Release(..)) => panic!("CreateSession* where ReleaseSession was expected"),
@@ -270,7 +276,7 @@ impl Logind for ScriptedLogind {
             attempts.push(attempt);
             let req = plan.request(attempt.request).expect("a request for the attempt");
             self.sent.push(Sent {
-                method: attempt.method,
+                via: attempt.via,
                 class: show(req.class).into_owned(),
                 session_type: show(req.session_type).into_owned(),
                 tty: show(req.tty).into_owned(),
@@ -291,7 +297,6 @@ impl Logind for ScriptedLogind {
                             vtnr: r.vtnr,
                             existing: r.existing,
                         })),
-                        why: None,
                     };
                 }
                 Answer1::Fail(f) => f,
@@ -303,15 +308,13 @@ impl Logind for ScriptedLogind {
                     return Created {
                         attempts,
                         result: Ok(logind::Answer::NoSession),
-                        why: None,
                     };
                 }
                 Next::Stop => {
                     assert!(steps.next().is_none(), "scripted attempts after the last failure");
                     return Created {
                         attempts,
-                        result: Err(failure),
-                        why: None,
+                        result: plan::settle(failure),
                     };
                 }
             }
@@ -327,6 +330,18 @@ impl Logind for ScriptedLogind {
             }
             _ => panic!("unexpected ReleaseSession({})", show(id)),
         }
+    }
+
+    fn why(
+        &mut self,
+        ep: &Endpoint,
+        uid: u32,
+        trigger: Trigger,
+        deadline: Option<std::time::Instant>,
+    ) -> Option<String> {
+        assert_eq!(Some(ep), self.endpoints.last(), "asked why on another endpoint");
+        self.asked.push((uid, trigger, deadline));
+        self.why_line.map(str::to_owned)
     }
 }
 
@@ -490,17 +505,17 @@ impl Host for FakeHost {
 
 const WAKE: u64 = 1 << crate::caps::CAP_WAKE_ALARM;
 const PIDFD257: Attempt = Attempt {
-    method: Method::WithPidfd,
+    via: Via::DbusPidfd,
     request: Generation::V257,
 };
 const CLASSIC252: Attempt = Attempt {
-    method: Method::Classic,
+    via: Via::Dbus,
     request: Generation::V252,
 };
 
 fn failure(name: &str, message: &str) -> Failure {
     Failure::Call {
-        name: Some(name.into()),
+        name: Some(ErrorName::Dbus(name.into())),
         message: message.into(),
         detail: String::new(),
         elapsed: Duration::from_millis(3),
@@ -509,7 +524,7 @@ fn failure(name: &str, message: &str) -> Failure {
 
 fn unknown_method() -> Failure {
     failure(
-        logind::UNKNOWN_METHOD,
+        UNKNOWN_METHOD,
         "Unknown method CreateSessionWithPIDFD or interface org.freedesktop.login1.Manager.",
     )
 }
@@ -545,8 +560,8 @@ fn tty_login(user: &str) -> FakePam {
         .item(StringItem::Tty, "/dev/pts/3")
 }
 
-fn classes(l: &ScriptedLogind) -> Vec<(Method, &str)> {
-    l.sent.iter().map(|s| (s.method, s.class.as_str())).collect()
+fn classes(l: &ScriptedLogind) -> Vec<(Via, &str)> {
+    l.sent.iter().map(|s| (s.via, s.class.as_str())).collect()
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -571,7 +586,7 @@ fn success_env_order_and_data() {
     let host = host.expect_caps(vec![CapCall::Ambient(WAKE, Ok(()))]);
     let (r, _) = run_open(&mut pam, &mut logind, &host, "");
     r.unwrap();
-    assert_eq!(classes(&logind), [(Method::WithPidfd, "user")]);
+    assert_eq!(classes(&logind), [(Via::DbusPidfd, "user")]);
     assert_eq!(logind.sent[0].tty, "pts/3");
     assert_eq!(
         pam.names(),
@@ -592,7 +607,7 @@ fn success_env_order_and_data() {
         pam.get_data("systemd-user-record-alice"),
         Some(&Data::Str(b"{\"userName\":\"alice\",\"uid\":1000}".to_vec()))
     );
-    assert_eq!(logind.endpoints[0].address, logind::DEFAULT_SYSTEM_BUS_ADDRESS);
+    assert_eq!(logind.endpoints[0].bus, logind::DEFAULT_SYSTEM_BUS_ADDRESS);
     assert_eq!(logind.endpoints[0].timeout, Some(Duration::from_secs(120)));
 }
 
@@ -603,10 +618,7 @@ fn session_busy_is_success() {
     let host = FakeHost::default();
     let mut logind = ScriptedLogind::new(vec![Expect::Create(vec![(
         PIDFD257,
-        Answer1::Fail(failure(
-            "org.freedesktop.login1.SessionBusy",
-            "Already running in a session",
-        )),
+        Answer1::Fail(failure(SESSION_BUSY, "Already running in a session")),
     )])]);
     let (r, log) = run_open(&mut pam, &mut logind, &host, "debug");
     r.unwrap();
@@ -759,103 +771,6 @@ fn close_path_guards() {
     assert_eq!(logind.endpoints[0].timeout, Some(Duration::from_secs(3)));
 }
 
-/// Every bus failure → PAM code and line, for open and close (the C texts are prefixes).
-#[test]
-fn bus_error_table() {
-    let ep = Endpoint {
-        address: "unix:path=/x".into(),
-        timeout: None,
-    };
-    let connect = |errno| Failure::Connect {
-        errno,
-        detail: String::new(),
-        elapsed: Duration::from_millis(1),
-    };
-    let rows: Vec<(Op, Failure, std::ffi::c_int, &str)> = vec![
-        (
-            Op::Create,
-            connect(libc::ENOENT),
-            3,
-            "Failed to connect to system bus: No such file or directory (unix:path=/x after 1 ms)",
-        ),
-        (
-            Op::Create,
-            connect(libc::ENOMEM),
-            5,
-            "Failed to connect to system bus: Cannot allocate memory (",
-        ),
-        (
-            Op::Release,
-            connect(libc::ECONNREFUSED),
-            3,
-            "Failed to connect to system bus: Connection refused (",
-        ),
-        (
-            Op::Create,
-            Failure::BuildMessage { errno: libc::EINVAL },
-            3,
-            "Failed to create bus message: Invalid argument",
-        ),
-        (
-            Op::Create,
-            Failure::BuildMessage { errno: libc::EMFILE },
-            3,
-            "Failed to create bus message: Too many open files",
-        ),
-        (
-            Op::Release,
-            Failure::BuildMessage { errno: libc::EINVAL },
-            14,
-            "Failed to release session: Invalid argument",
-        ),
-        (
-            Op::Create,
-            failure(
-                "org.freedesktop.DBus.Error.InvalidArgs",
-                "Invalid session class user-early",
-            ),
-            14,
-            "Failed to create session: Invalid session class user-early (org.freedesktop.DBus.Error.InvalidArgs after 3 ms, org.freedesktop.login1 at unix:path=/x)",
-        ),
-        (
-            Op::Release,
-            failure("org.freedesktop.login1.NoSuchSession", "No session 'c9' known"),
-            14,
-            "Failed to release session: No session 'c9' known (",
-        ),
-        (
-            Op::Create,
-            Failure::BadReply {
-                detail: "signature 's'".into(),
-            },
-            3,
-            "Failed to parse bus message: No such device or address (signature 's')",
-        ),
-        (
-            Op::Create,
-            Failure::DupFd { errno: libc::EMFILE },
-            3,
-            "Failed to dup session fd: Too many open files",
-        ),
-    ];
-    for (op, f, code, text) in rows {
-        let e = bus_error(op, &f, &ep, 0);
-        assert_eq!(e.code(), code, "{f:?}");
-        assert!(e.message().starts_with(text), "{:?}: {}", f, e.message());
-    }
-    let denied = failure("org.freedesktop.DBus.Error.AccessDenied", "Access denied");
-    assert!(
-        bus_error(Op::Create, &denied, &ep, 1000)
-            .message()
-            .ends_with("runs as uid 1000)")
-    );
-    assert!(
-        bus_error(Op::Create, &denied, &ep, 0)
-            .message()
-            .ends_with("at unix:path=/x)")
-    );
-}
-
 /// An unknown user is PAM_USER_UNKNOWN with userdb's "not found" errno, even without logind.
 #[test]
 fn unknown_user() {
@@ -1001,10 +916,7 @@ fn record_settings_zone_and_locale_checks() {
             (PIDFD257, Answer1::Fail(unknown_method())),
             (
                 CLASSIC252,
-                Answer1::Fail(failure(
-                    "org.freedesktop.login1.SessionBusy",
-                    "Already running in a session",
-                )),
+                Answer1::Fail(failure(SESSION_BUSY, "Already running in a session")),
             ),
         ])]);
         let (r, log) = run_open(&mut pam, &mut logind, &FakeHost::default(), "debug");
@@ -1120,7 +1032,7 @@ fn user_early_for_non_regular_users_on_a_tty() {
         let mut logind = ScriptedLogind::new(vec![Expect::Create(vec![(PIDFD257, Answer1::Reply(reply(uid)))])]);
         let host = FakeHost::default();
         run_open(&mut pam, &mut logind, &host, "").0.unwrap();
-        assert_eq!(classes(&logind), [(Method::WithPidfd, class)], "{user} {tty}");
+        assert_eq!(classes(&logind), [(Via::DbusPidfd, class)], "{user} {tty}");
         assert_eq!(pam.get_env("XDG_SESSION_CLASS").as_deref(), Some(class));
     }
 }
@@ -1134,7 +1046,7 @@ fn disposition_from_the_record() {
     );
     let mut logind = ScriptedLogind::new(vec![Expect::Create(vec![(PIDFD257, Answer1::Reply(reply(1000)))])]);
     run_open(&mut pam, &mut logind, &FakeHost::default(), "").0.unwrap();
-    assert_eq!(classes(&logind), [(Method::WithPidfd, "user-early")]);
+    assert_eq!(classes(&logind), [(Via::DbusPidfd, "user-early")]);
 }
 
 /// The upgrade window: logind 252 does not know CreateSessionWithPIDFD, so root on a terminal
@@ -1150,10 +1062,7 @@ fn logind_252_gets_the_252_request() {
     let host = FakeHost::default().runtime_dir(0);
     let (r, log) = run_open(&mut pam, &mut logind, &host, "debug");
     r.unwrap();
-    assert_eq!(
-        classes(&logind),
-        [(Method::WithPidfd, "user-early"), (Method::Classic, "user")]
-    );
+    assert_eq!(classes(&logind), [(Via::DbusPidfd, "user-early"), (Via::Dbus, "user")]);
     assert_eq!(pam.get_env("XDG_SESSION_CLASS").as_deref(), Some("user"));
     let debug: Vec<&String> = log.iter().filter(|l| !l.starts_with("DEBUG Reply")).collect();
     assert_eq!(
@@ -1190,14 +1099,14 @@ fn refused_257_class_is_retried_once() {
     let mut logind = ScriptedLogind::new(vec![Expect::Create(vec![
         (
             PIDFD257,
-            Answer1::Fail(failure(logind::INVALID_ARGS, "Invalid session class user-early")),
+            Answer1::Fail(failure(INVALID_ARGS, "Invalid session class user-early")),
         ),
-        (a(Method::WithPidfd, Generation::V252), Answer1::Reply(reply(0))),
+        (a(Via::DbusPidfd, Generation::V252), Answer1::Reply(reply(0))),
     ])]);
     run_open(&mut pam, &mut logind, &FakeHost::default(), "").0.unwrap();
     assert_eq!(
         classes(&logind),
-        [(Method::WithPidfd, "user-early"), (Method::WithPidfd, "user")]
+        [(Via::DbusPidfd, "user-early"), (Via::DbusPidfd, "user")]
     );
 }
 
@@ -1207,7 +1116,7 @@ fn admin_class_is_not_retried() {
     let mut pam = tty_login("root").env("XDG_SESSION_CLASS", "user-early");
     let mut logind = ScriptedLogind::new(vec![Expect::Create(vec![(
         PIDFD257,
-        Answer1::Fail(failure(logind::INVALID_ARGS, "Invalid session class user-early")),
+        Answer1::Fail(failure(INVALID_ARGS, "Invalid session class user-early")),
     )])]);
     let (r, _) = run_open(&mut pam, &mut logind, &FakeHost::default(), "");
     let e = r.unwrap_err();
@@ -1218,7 +1127,7 @@ fn admin_class_is_not_retried() {
     );
 }
 
-/// `compat=257` is pam_systemd 257: CreateSession with the 257 request after UnknownMethod,
+/// `compat=257` is pam_systemd 257: CreateSession with the 257 request after UnknownVia,
 /// and logind 252's refusal stands; 257's fallback line and twice the limits' warnings.
 #[test]
 fn compat_257_fails_like_257_against_252() {
@@ -1226,8 +1135,8 @@ fn compat_257_fails_like_257_against_252() {
     let mut logind = ScriptedLogind::new(vec![Expect::Create(vec![
         (PIDFD257, Answer1::Fail(unknown_method())),
         (
-            a(Method::Classic, Generation::V257),
-            Answer1::Fail(failure(logind::INVALID_ARGS, "Invalid session class user-early")),
+            a(Via::Dbus, Generation::V257),
+            Answer1::Fail(failure(INVALID_ARGS, "Invalid session class user-early")),
         ),
     ])]);
     let (r, log) = run_open(&mut pam, &mut logind, &FakeHost::default(), "compat=257 debug");
@@ -1248,16 +1157,13 @@ fn compat_257_fails_like_257_against_252() {
 fn compat_252() {
     let mut pam = tty_login("root");
     let mut logind = ScriptedLogind::new(vec![Expect::Create(vec![
-        (a(Method::WithPidfd, Generation::V252), Answer1::Fail(unknown_method())),
+        (a(Via::DbusPidfd, Generation::V252), Answer1::Fail(unknown_method())),
         (CLASSIC252, Answer1::Reply(reply(0))),
     ])]);
     run_open(&mut pam, &mut logind, &FakeHost::default(), "compat=252")
         .0
         .unwrap();
-    assert_eq!(
-        classes(&logind),
-        [(Method::WithPidfd, "user"), (Method::Classic, "user")]
-    );
+    assert_eq!(classes(&logind), [(Via::DbusPidfd, "user"), (Via::Dbus, "user")]);
 
     let mut pam = FakePam::new("alice").item(StringItem::Service, "systemd-user");
     let host = FakeHost::default().runtime_dir(1000);
@@ -1300,10 +1206,7 @@ fn systemd_user_registers_a_manager_session() {
 /// directory only, no second call.
 #[test]
 fn systemd_user_against_252_is_runtime_dir_only() {
-    for answer in [
-        unknown_method(),
-        failure(logind::INVALID_ARGS, "Invalid session class manager"),
-    ] {
+    for answer in [unknown_method(), failure(INVALID_ARGS, "Invalid session class manager")] {
         let mut pam = FakePam::new("alice").item(StringItem::Service, "systemd-user");
         let mut logind = ScriptedLogind::new(vec![Expect::Create(vec![(PIDFD257, Answer1::Fail(answer))])]);
         let host = FakeHost::default().runtime_dir(1000);
@@ -1410,7 +1313,7 @@ fn credentials_to_environment() {
     let mut pam = tty_login("root");
     let mut logind = ScriptedLogind::new(vec![Expect::Create(vec![(
         PIDFD257,
-        Answer1::Fail(failure("org.freedesktop.login1.SessionBusy", "busy")),
+        Answer1::Fail(failure(SESSION_BUSY, "busy")),
     )])]);
     run_open(&mut pam, &mut logind, &creds("/run/creds"), "").0.unwrap();
     assert!(pam.env.is_empty());
@@ -1513,84 +1416,6 @@ fn argument_warnings() {
         "default-capability-ambient-set=cap_nope",
     );
     assert_eq!(log, ["WARN Unknown capability, ignoring: cap_nope"]);
-}
-
-/// The plan's decisions, as a table: (pinned, 252 request exists, classes differ, attempt,
-/// failure) → next.
-#[test]
-fn plan_table() {
-    let req = |class: &'static [u8]| Request {
-        uid: 0,
-        service: b"login",
-        session_type: b"tty",
-        class,
-        desktop: b"",
-        seat: b"",
-        vtnr: 0,
-        tty: b"pts/0",
-        display: b"",
-        remote: false,
-        remote_user: b"",
-        remote_host: b"",
-    };
-    let refused = |c: &str| failure(logind::INVALID_ARGS, &format!("Invalid session class {c}"));
-    let busy = failure("org.freedesktop.login1.SessionBusy", "busy");
-    let pidfd252 = a(Method::WithPidfd, Generation::V252);
-    let classic257 = a(Method::Classic, Generation::V257);
-    let rows: Vec<(Option<Generation>, Option<&'static [u8]>, Attempt, Failure, Next)> = vec![
-        (None, Some(b"user"), PIDFD257, unknown_method(), Next::Send(CLASSIC252)),
-        (
-            None,
-            Some(b"user"),
-            PIDFD257,
-            refused("user-early"),
-            Next::Send(pidfd252),
-        ),
-        (
-            None,
-            Some(b"user"),
-            classic257,
-            refused("user-early"),
-            Next::Send(CLASSIC252),
-        ),
-        (None, Some(b"user"), PIDFD257, refused("user"), Next::Stop),
-        (None, Some(b"user-early"), PIDFD257, refused("user-early"), Next::Stop),
-        (None, Some(b"user"), PIDFD257, busy.clone(), Next::Stop),
-        (None, Some(b"user"), CLASSIC252, refused("user"), Next::Stop),
-        (None, Some(b"user"), classic257, unknown_method(), Next::Stop),
-        (None, None, PIDFD257, unknown_method(), Next::NoSession),
-        (None, None, PIDFD257, refused("user-early"), Next::NoSession),
-        (
-            Some(Generation::V257),
-            Some(b"user"),
-            PIDFD257,
-            unknown_method(),
-            Next::Send(classic257),
-        ),
-        (
-            Some(Generation::V257),
-            Some(b"user"),
-            classic257,
-            refused("user-early"),
-            Next::Stop,
-        ),
-        (
-            Some(Generation::V252),
-            Some(b"user"),
-            pidfd252,
-            unknown_method(),
-            Next::Send(CLASSIC252),
-        ),
-        (Some(Generation::V252), Some(b"user"), pidfd252, busy, Next::Stop),
-    ];
-    for (pinned, v252, done, f, want) in rows {
-        let plan = Plan {
-            pinned,
-            v257: req(b"user-early"),
-            v252: v252.map(req),
-        };
-        assert_eq!(plan.next(done, &f), want, "{pinned:?} {v252:?} {done:?} {f:?}");
-    }
 }
 
 /// A bus that cannot be reached: PAM_SERVICE_ERR, no request logged, nothing set.
@@ -1729,4 +1554,104 @@ fn close_remembers_the_generation() {
             "DEBUG pam-systemd shutting down"
         ]
     );
+}
+
+/// The story asks why only on a failing login, once, with the user's uid, the trigger and the
+/// login's deadline: a refusal that names a failed job or a destructive transaction (the line
+/// comes last, right before the hook logs the error line), and a created session of the user's
+/// whose runtime directory is not in order (the line comes after the directory's own lines).
+#[test]
+fn why_is_asked_on_failing_logins_only() {
+    const WHY: &str = "user-runtime-dir@1000.service hit its start limit; reset it";
+    let job = "Job user-runtime-dir@1000.service/start failed with 'dependency'";
+    let destructive = "Transaction for session-c1.scope/start is destructive (x).";
+    for (message, trigger) in [(job, Trigger::JobFailed), (destructive, Trigger::Destructive)] {
+        let mut logind = ScriptedLogind::new(vec![Expect::Create(vec![(
+            PIDFD257,
+            Answer1::Fail(failure("org.freedesktop.systemd1.UnitFailed", message)),
+        )])]);
+        logind.why_line = Some(WHY);
+        let before = std::time::Instant::now();
+        let (r, log) = run_open(&mut tty_login("alice"), &mut logind, &FakeHost::default(), "timeout=7");
+        let e = r.unwrap_err();
+        assert_eq!(e.code(), PAM_SESSION_ERR);
+        assert!(
+            e.message()
+                .starts_with(&format!("Failed to create session: {message} (")),
+            "{e}"
+        );
+        assert_eq!(
+            log.last().map(String::as_str),
+            Some(format!("WARN {WHY}").as_str()),
+            "{log:?}"
+        );
+        let [(uid, asked, deadline)] = logind.asked[..] else {
+            panic!("asked {:?}", logind.asked);
+        };
+        assert_eq!((uid, asked), (1000, trigger));
+        let deadline = deadline.expect("the login's deadline");
+        assert!(
+            deadline >= before + Duration::from_secs(7)
+                && deadline <= std::time::Instant::now() + Duration::from_secs(7)
+        );
+    }
+
+    // The runtime directory of the user's new session is not in order.
+    let mut logind = ScriptedLogind::new(vec![Expect::Create(vec![(PIDFD257, Answer1::Reply(reply(1000)))])]);
+    logind.why_line = Some(WHY);
+    let mut pam = tty_login("alice");
+    let mut host = FakeHost::default();
+    host.dirs
+        .push(("/run/user/1000".into(), FileInfo { is_dir: true, uid: 7 }));
+    let (r, log) = run_open(&mut pam, &mut logind, &host, "");
+    r.unwrap();
+    assert_eq!(pam.get_env("XDG_RUNTIME_DIR"), None);
+    assert_eq!(pam.get_env("XDG_SESSION_ID").as_deref(), Some("c1"));
+    assert_eq!(
+        log,
+        [
+            "ERROR Runtime directory '/run/user/1000' is not owned by UID 1000, as it should.",
+            "WARN Not setting $XDG_RUNTIME_DIR, as the directory is not in order.",
+            &format!("WARN {WHY}"),
+        ]
+    );
+    assert_eq!(logind.asked.len(), 1);
+    assert_eq!((logind.asked[0].0, logind.asked[0].1), (1000, Trigger::RuntimeDir));
+
+    // Nothing to ask: a healthy login; another user's session (su); already in a session; a
+    // refusal that names no job; the bus unreachable. Nor does anything get logged for it.
+    let healthy = || Expect::Create(vec![(PIDFD257, Answer1::Reply(reply(1000)))]);
+    let su = || Expect::Create(vec![(PIDFD257, Answer1::Reply(reply(1000)))]);
+    let busy = || {
+        Expect::Create(vec![(
+            PIDFD257,
+            Answer1::Fail(failure(SESSION_BUSY, "Job x failed with 'y'")),
+        )])
+    };
+    let refused = || {
+        Expect::Create(vec![(
+            PIDFD257,
+            Answer1::Fail(failure("org.freedesktop.login1.NoSuchSeat", "No seat 'seat9' known")),
+        )])
+    };
+    let gone = || {
+        Expect::CreateConnectFails(Failure::Connect {
+            errno: libc::ENOENT,
+            detail: String::new(),
+            elapsed: Duration::ZERO,
+        })
+    };
+    for (user, host, expect) in [
+        ("alice", FakeHost::default().runtime_dir(1000), healthy()),
+        ("root", FakeHost::default().runtime_dir(0), su()),
+        ("alice", FakeHost::default(), busy()),
+        ("alice", FakeHost::default(), refused()),
+        ("alice", FakeHost::default(), gone()),
+    ] {
+        let mut logind = ScriptedLogind::new(vec![expect]);
+        logind.why_line = Some(WHY);
+        let (_, log) = run_open(&mut tty_login(user), &mut logind, &host, "");
+        assert!(logind.asked.is_empty(), "{user}: {:?}", logind.asked);
+        assert!(!log.iter().any(|l| l.contains(WHY)), "{log:?}");
+    }
 }

@@ -122,3 +122,28 @@ pub fn shadow_by_name(name: &CStr) -> Option<Shadow> {
         buflen *= 2;
     }
 }
+
+/// `getpwuid_r(uid)`: the user's name, if NSS knows the uid (growing the buffer on ERANGE, from
+/// 4096 bytes). The one uid → name look-up: the diagnosis' `loginctl enable-linger NAME` and the
+/// doctor's `USER` given as a number.
+pub fn name_of_uid(uid: u32) -> Option<String> {
+    let mut buflen: usize = 4096;
+    loop {
+        let mut buf = vec![0u8; buflen];
+        // SAFETY: an all-zero passwd is a valid out-parameter.
+        let mut pwd: libc::passwd = unsafe { std::mem::zeroed() };
+        let mut result: *mut libc::passwd = std::ptr::null_mut();
+        // SAFETY: valid pointers; buf has buf.len() writable bytes.
+        let r = unsafe { libc::getpwuid_r(uid, &mut pwd, buf.as_mut_ptr().cast(), buf.len(), &mut result) };
+        if r == libc::ERANGE && buflen < (1 << 20) {
+            buflen = buflen.saturating_mul(2);
+            continue;
+        }
+        if r != 0 || result.is_null() || pwd.pw_name.is_null() {
+            return None;
+        }
+        // SAFETY: on success pw_name points to a NUL-terminated string inside buf.
+        let name = unsafe { CStr::from_ptr(pwd.pw_name) };
+        return Some(String::from_utf8_lossy(name.to_bytes()).into_owned());
+    }
+}

@@ -50,7 +50,7 @@ fn looks_like_hashed_password(s: &[u8]) -> bool {
 
 /// `json_format_string()`: `"`, `\`, \b \f \n \r \t escaped; other bytes below 0x20 as `\u00xx`
 /// (lower-case hex); everything else (DEL, non-ASCII UTF-8) raw.
-fn push_json_string(out: &mut Vec<u8>, s: &[u8]) {
+pub fn push_json_string(out: &mut Vec<u8>, s: &[u8]) {
     out.push(b'"');
     for &c in s {
         match c {

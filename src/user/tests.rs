@@ -16,6 +16,14 @@ fn lookup_root_and_missing() {
     assert_eq!(lookup(b"0"), Err(LookupError::InvalidName));
 }
 
+/// The uid → name look-up (the diagnosis' and the doctor's): root, and a uid nobody has.
+#[test]
+#[cfg_attr(miri, ignore)] // NSS is not available under miri
+fn name_of_uid_root_and_missing() {
+    assert_eq!(name_of_uid(0).as_deref(), Some("root"));
+    assert_eq!(name_of_uid(4_000_000_123), None);
+}
+
 // Expected values generated with Debian 12's libsystemd-shared-252.so (the code the C
 // module is built from): `nss_passwd_to_user_record()` + `json_variant_format(json, 0)`, and
 // `json_parse()` + `user_record_load(REFUSE_SECRET|PERMISSIVE)` on machine

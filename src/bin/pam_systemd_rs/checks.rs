@@ -5,8 +5,8 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use pam_systemd_rs::diagnose::ask::{self as inquiry, NoFacts, Val};
 use pam_systemd_rs::diagnose::{self, Trigger};
-use pam_systemd_rs::inquiry::{self, NoFacts, Val};
 use zbus::Connection;
 
 use crate::conf;
@@ -302,7 +302,7 @@ async fn user_state(ctx: &Ctx, conn: &Connection) -> Vec<Finding> {
     };
     let head = format!("{}: State={state}, {sessions}, Linger={linger_word}", ctx.user);
     let rt = ctx.path(&runtime);
-    let present = pam_systemd_rs::inquiry::runtime_dir_in_order(&rt.display().to_string(), ctx.uid);
+    let present = pam_systemd_rs::doctor_api::runtime_dir_in_order(&rt.display().to_string(), ctx.uid);
     let mounted = is_mount_point(&runtime);
     let active = matches!(state.as_str(), "active" | "online" | "lingering");
     if !present && active {

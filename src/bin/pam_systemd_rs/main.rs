@@ -87,18 +87,16 @@ fn parse(args: &[OsString]) -> Result<Cmd, String> {
 
 /// Name and uid of `user` (a name, or a number for a uid) from NSS.
 fn lookup(user: &str) -> Option<(String, u32)> {
+    if let Ok(uid) = user.parse::<u32>() {
+        return pam_systemd_rs::doctor_api::name_of_uid(uid).map(|name| (name, uid));
+    }
     let mut buf = vec![0u8; 16384];
     // SAFETY: all-zero passwd is a valid out-parameter.
     let mut pwd: libc::passwd = unsafe { std::mem::zeroed() };
     let mut result: *mut libc::passwd = std::ptr::null_mut();
-    let r = if let Ok(uid) = user.parse::<u32>() {
-        // SAFETY: valid pointers; buf has buf.len() writable bytes.
-        unsafe { libc::getpwuid_r(uid, &mut pwd, buf.as_mut_ptr().cast(), buf.len(), &mut result) }
-    } else {
-        let name = CString::new(user).ok()?;
-        // SAFETY: as above; name is NUL-terminated.
-        unsafe { libc::getpwnam_r(name.as_ptr(), &mut pwd, buf.as_mut_ptr().cast(), buf.len(), &mut result) }
-    };
+    let name = CString::new(user).ok()?;
+    // SAFETY: valid pointers; buf has buf.len() writable bytes; name is NUL-terminated.
+    let r = unsafe { libc::getpwnam_r(name.as_ptr(), &mut pwd, buf.as_mut_ptr().cast(), buf.len(), &mut result) };
     if r != 0 || result.is_null() {
         return None;
     }

@@ -263,8 +263,45 @@ fn errors_that_trigger_the_inquiry() {
             None,
         ),
     ];
-    for (name, msg, want) in table {
-        assert_eq!(trigger_of_error(name, msg), want, "{name:?} {msg}");
+    for (name, message, want) in table {
+        assert_eq!(trigger_of_error(name, message), want, "{name:?} {message}");
+        assert_eq!(trigger(Login::Failed { name, message }), want, "{name:?} {message}");
+    }
+}
+
+/// A created session asks only when its runtime directory is not in order.
+#[test]
+fn runtime_dir_verdict_triggers_the_inquiry() {
+    assert_eq!(
+        trigger(Login::Created {
+            runtime_dir_in_order: false
+        }),
+        Some(Trigger::RuntimeDir)
+    );
+    assert_eq!(
+        trigger(Login::Created {
+            runtime_dir_in_order: true
+        }),
+        None
+    );
+}
+
+/// The inquiry's bound: 1.5 s from its start, and inside the login's deadline less 100 ms.
+#[test]
+fn inquiry_bound_table() {
+    let now = std::time::Instant::now();
+    let ms = |n| Duration::from_millis(n);
+    let rows = [
+        (None, Some(now + ms(1500))),
+        (Some(now + ms(20_000)), Some(now + ms(1500))),
+        (Some(now + ms(1000)), Some(now + ms(900))),
+        (Some(now + ms(1600)), Some(now + ms(1500))),
+        (Some(now + ms(100)), None),
+        (Some(now + ms(50)), None),
+        (Some(now), None),
+    ];
+    for (deadline, want) in rows {
+        assert_eq!(inquiry_bound(now, deadline), want, "{:?}", deadline.map(|d| d - now));
     }
 }
 

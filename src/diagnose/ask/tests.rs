@@ -75,16 +75,3 @@ fn replies_with_one_bool_or_path() {
     );
     assert_eq!(path_reply(&msg_with(&(1u32,))), None);
 }
-
-#[test]
-fn runtime_dir_check() {
-    let d = std::env::temp_dir().join(format!("inquiry-rt-{}", std::process::id()));
-    std::fs::create_dir_all(&d).unwrap();
-    let uid = unsafe { libc::geteuid() };
-    let p = d.to_str().unwrap();
-    assert!(runtime_dir_in_order(p, uid));
-    assert!(!runtime_dir_in_order(p, uid.wrapping_add(1)));
-    assert!(!runtime_dir_in_order("relative", uid));
-    assert!(!runtime_dir_in_order(&format!("{p}/missing"), uid));
-    std::fs::remove_dir_all(&d).unwrap();
-}

@@ -1,15 +1,17 @@
-//! Why a login lost its user manager: the ONE rule from what PID 1 and logind say about the
-//! user's units to the sentence that names the cause and the fix. The module logs it as one
-//! warning line on a failing login; `pam_systemd_rs doctor` prints it as its unit finding.
+//! Why a login lost its user manager (pure): what triggers the question, how long it may take,
+//! and the ONE rule from what PID 1 and logind say about the user's units to the sentence that
+//! names the cause and the fix. The module logs it as one warning line on a failing login;
+//! `pam_systemd_rs doctor` prints it as its unit finding.
 //!
 //! The field failure (README, "When logins lose their user manager"): logins of one user that
 //! come and go faster than PID 1's start limit (5 starts within 10 s by default) make
 //! `user-runtime-dir@UID.service` or `user@UID.service` fail with `start-limit-hit`; on
 //! systemd 252 the login then has no `/run/user/UID`, on 257 the session is refused.
 //!
-//! Pure: no I/O, table-tested in `diagnose/tests.rs`.
+//! Pure: no I/O, table-tested in `diagnose/rule/tests.rs`.
 
 use std::fmt::Write as _;
+use std::time::{Duration, Instant};
 
 /// What PID 1 says about one unit (`org.freedesktop.systemd1.Unit` / `.Service` properties).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -69,7 +71,25 @@ pub enum Trigger {
     Doctor,
 }
 
-/// A failed CreateSession worth asking PID 1 about, from the D-Bus error name and text.
+/// How a login went, as far as the question is concerned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Login<'a> {
+    /// The create call failed with this error name (if an error reply) and text.
+    Failed { name: Option<&'a str>, message: &'a str },
+    /// logind created the user's session; the story's one check of its runtime directory (through
+    /// `Host`) gave this verdict.
+    Created { runtime_dir_in_order: bool },
+}
+
+/// Whether a login is worth asking PID 1 about, and why.
+pub fn trigger(login: Login<'_>) -> Option<Trigger> {
+    match login {
+        Login::Failed { name, message } => trigger_of_error(name, message),
+        Login::Created { runtime_dir_in_order } => (!runtime_dir_in_order).then_some(Trigger::RuntimeDir),
+    }
+}
+
+/// A failed CreateSession worth asking PID 1 about, from the error name and text.
 pub fn trigger_of_error(name: Option<&str>, message: &str) -> Option<Trigger> {
     if name == Some("org.freedesktop.systemd1.TransactionIsDestructive")
         || (message.starts_with("Transaction for ") && message.contains(" is destructive"))
@@ -80,6 +100,31 @@ pub fn trigger_of_error(name: Option<&str>, message: &str) -> Option<Trigger> {
         return Some(Trigger::JobFailed);
     }
     None
+}
+
+/// The most the module's inquiry may take.
+pub const INQUIRY_LIMIT: Duration = Duration::from_millis(1500);
+/// How much of the login's deadline the inquiry leaves.
+pub const INQUIRY_MARGIN: Duration = Duration::from_millis(100);
+
+/// The debug line when the login's deadline leaves no time to ask.
+pub const NO_TIME_LEFT: &str = "No time left to ask systemd why.";
+/// Why an inquiry gave nothing when its bound passed.
+pub const NO_ANSWER_IN_TIME: &str = "no answer in time";
+
+/// The debug line for an inquiry that could not be made.
+pub fn not_asked(reason: &str) -> String {
+    format!("Could not ask systemd why: {reason}")
+}
+
+/// When an inquiry that starts `now` must end: [`INQUIRY_LIMIT`] from now, and no later than the
+/// login's `deadline` less [`INQUIRY_MARGIN`]. `None`: no time left.
+pub fn inquiry_bound(now: Instant, deadline: Option<Instant>) -> Option<Instant> {
+    let mut bound = now.checked_add(INQUIRY_LIMIT)?;
+    if let Some(d) = deadline.and_then(|d| d.checked_sub(INQUIRY_MARGIN)) {
+        bound = bound.min(d);
+    }
+    (bound > now).then_some(bound)
 }
 
 /// Everything the rule looks at.

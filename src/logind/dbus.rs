@@ -1,6 +1,6 @@
-//! The thin layer that talks to logind over the system bus (behaviour.md: open steps 14–18,
-//! "Close", "The system bus"), and the [`Plan`] that decides, from logind's answers, which
-//! generation's request it gets.
+//! The D-Bus transport: logind on the system bus (behaviour.md: open steps 14–18, "Close",
+//! "The system bus"), and the fresh connection on which the diagnosis asks PID 1 why a login
+//! failed.
 //!
 //! Every operation runs inside one `zbus::block_on` on the calling thread: connect
 //! (SASL, Hello), the call(s), and the connection's drop all happen before it returns, so the
@@ -12,75 +12,23 @@ use std::future::Future;
 use std::os::fd::{AsFd, BorrowedFd, FromRawFd, OwnedFd};
 use std::time::{Duration, Instant};
 
+use log::debug;
 use zbus::connection::Builder;
-use zbus::{Connection, DBusError, Message};
+use zbus::{Connection, Message};
 
-use crate::address::{self, Target};
+use super::address::{self, Target};
+use super::dbus_error;
+use super::plan::{self, Answer, Attempt, DBUS_TIMEOUT, ErrorName, Failure, Next, Plan, Reply, Via};
+use super::question::Question;
+use super::{Endpoint, Explain, Transport};
 use crate::context::{Generation, Request};
+use crate::diagnose::rule::{self as diagnose, Trigger};
 use crate::limits::PropValue;
-pub use crate::sys::{errno, strerror};
-
-/// sd-bus's default when `$DBUS_SYSTEM_BUS_ADDRESS` is unset (or ignored).
-pub const DEFAULT_SYSTEM_BUS_ADDRESS: &str = "unix:path=/run/dbus/system_bus_socket";
+use crate::sys::{errno, strerror};
 
 const DESTINATION: &str = "org.freedesktop.login1";
 const PATH: &str = "/org/freedesktop/login1";
 const INTERFACE: &str = "org.freedesktop.login1.Manager";
-
-/// What logind answered to CreateSession (`soshusub`).
-#[derive(Debug)]
-pub struct Reply {
-    pub id: String,
-    pub object_path: String,
-    pub runtime_path: String,
-    /// Our duplicate (`F_DUPFD_CLOEXEC`, ≥ 3) of the session fd logind sent.
-    pub fd: Option<OwnedFd>,
-    pub uid: u32,
-    pub seat: String,
-    pub vtnr: u32,
-    pub existing: bool,
-}
-
-/// How a bus operation failed. The session layer turns each into its PAM code and log line.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Failure {
-    /// No connection to the bus could be made (or authenticated) in time.
-    Connect {
-        errno: i32,
-        detail: String,
-        elapsed: Duration,
-    },
-    /// The message could not be built: a string that is not UTF-8 (sd-bus: EINVAL), or
-    /// `pidfd_open()` failing with an unexpected errno.
-    BuildMessage { errno: i32 },
-    /// The method call failed: a D-Bus error reply, a timeout, or a lost connection.
-    Call {
-        name: Option<String>,
-        message: String,
-        detail: String,
-        elapsed: Duration,
-    },
-    /// The reply could not be read as the expected signature.
-    BadReply { detail: String },
-    /// Duplicating the session fd failed.
-    DupFd { errno: i32 },
-}
-
-impl Failure {
-    /// Whether this is a D-Bus error reply with exactly this name.
-    pub fn is_named(&self, wanted: &str) -> bool {
-        matches!(self, Failure::Call { name: Some(n), .. } if n == wanted)
-    }
-}
-
-/// Where and how long: what every bus operation needs.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Endpoint {
-    /// The D-Bus address (possibly several, `;`-separated, tried in order like sd-bus).
-    pub address: String,
-    /// One deadline over connect and call; `None`: wait for ever.
-    pub timeout: Option<Duration>,
-}
 
 /// A method call on logind's Manager object; D-Bus errors become `Failure::Call`.
 macro_rules! call {
@@ -92,207 +40,73 @@ macro_rules! call {
     };
 }
 
-/// `org.freedesktop.DBus.Error.UnknownMethod`: what logind < 255 answers CreateSessionWithPIDFD.
-pub const UNKNOWN_METHOD: &str = "org.freedesktop.DBus.Error.UnknownMethod";
-/// `org.freedesktop.DBus.Error.InvalidArgs`: among others, an unknown session class.
-pub const INVALID_ARGS: &str = "org.freedesktop.DBus.Error.InvalidArgs";
-
-/// Which method a create attempt calls.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Method {
-    /// `CreateSessionWithPIDFD` (`uhsssssussbssta(sv)`, logind ≥ 255).
-    WithPidfd,
-    /// `CreateSession` (`uusssssussbssa(sv)`, leader 0).
-    Classic,
+/// logind over D-Bus: a fresh connection per operation, closed before returning.
+pub struct Dbus<Q> {
+    question: Q,
 }
 
-/// One CreateSession* call: the method, and which generation's request it carries.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Attempt {
-    pub method: Method,
-    pub request: Generation,
-}
-
-/// What to do after a failed attempt.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Next {
-    /// Send this on the same connection.
-    Send(Attempt),
-    /// Stop and register no session: the 252 outcome for user@.service's stack.
-    NoSession,
-    /// The failure stands.
-    Stop,
-}
-
-/// How the requests of a login are sent: which generation's request goes first and how an
-/// older logind's refusals are answered (README "Beyond upstream"):
-/// * pinned to 257 (`compat=257`): as pam_systemd 257: CreateSessionWithPIDFD, then
-///   CreateSession on exactly UnknownMethod, nothing else;
-/// * pinned to 252 (`compat=252`): the 252 request, with the PIDFD probe first;
-/// * decided by logind (no `compat=`): the 257 request with CreateSessionWithPIDFD; on
-///   UnknownMethod (logind < 255) the 252 request with CreateSession; on `Invalid session class
-///   X`, where X is the 257 request's class and differs from the 252 one (so a 257 rule chose
-///   it, never the admin), once more with the 252 request. Where the 252 outcome is "no
-///   session" (the `systemd-user` stack), no second call is made.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Plan<'r> {
-    /// `None`: decided by logind's answers.
-    pub pinned: Option<Generation>,
-    /// The 257 request (not sent when pinned to 252).
-    pub v257: Request<'r>,
-    /// The 252 request; `None` where 252 registers no session (`systemd-user`).
-    pub v252: Option<Request<'r>>,
-}
-
-impl<'r> Plan<'r> {
-    /// The first call.
-    pub fn first(&self) -> Attempt {
-        Attempt {
-            method: Method::WithPidfd,
-            request: self.pinned.unwrap_or(Generation::V257),
-        }
-    }
-
-    /// The request an attempt carries.
-    pub fn request(&self, g: Generation) -> Option<&Request<'r>> {
-        match g {
-            Generation::V257 => Some(&self.v257),
-            Generation::V252 => self.v252.as_ref(),
-        }
-    }
-
-    /// The call after `done` failed with `failure`.
-    pub fn next(&self, done: Attempt, failure: &Failure) -> Next {
-        let unknown_method = done.method == Method::WithPidfd && failure.is_named(UNKNOWN_METHOD);
-        match self.pinned {
-            Some(request) if unknown_method => Next::Send(Attempt {
-                method: Method::Classic,
-                request,
-            }),
-            Some(_) => Next::Stop,
-            None if done.request == Generation::V257 => {
-                let legacy = |method| match self.v252 {
-                    Some(_) => Next::Send(Attempt {
-                        method,
-                        request: Generation::V252,
-                    }),
-                    None => Next::NoSession,
-                };
-                if unknown_method {
-                    legacy(Method::Classic)
-                } else if self.class_refused(failure) {
-                    legacy(done.method)
-                } else {
-                    Next::Stop
-                }
-            }
-            None => Next::Stop,
-        }
-    }
-
-    /// `InvalidArgs "Invalid session class X"` for the class a 257 rule chose.
-    fn class_refused(&self, failure: &Failure) -> bool {
-        let Failure::Call {
-            name: Some(name),
-            message,
-            ..
-        } = failure
-        else {
-            return false;
-        };
-        let chosen_by_257 = self.v252.as_ref().is_none_or(|r| r.class != self.v257.class);
-        name == INVALID_ARGS
-            && chosen_by_257
-            && message
-                .strip_prefix("Invalid session class ")
-                .is_some_and(|c| c.as_bytes() == self.v257.class)
-    }
-
-    /// The generation whose rules logind's answers put in force, if they tell: the pinned one;
-    /// 252 once a 252 request was sent (or 252's "no session" chosen); 257 when logind took or
-    /// refused (itself, not the bus) a CreateSessionWithPIDFD. `None` when nothing logind said
-    /// tells (no connection, the bus answered instead of logind, a message never built).
-    pub fn answered(&self, attempts: &[Attempt], result: &Result<Answer, Failure>) -> Option<Generation> {
-        if let Some(g) = self.pinned {
-            return Some(g);
-        }
-        if matches!(result, Ok(Answer::NoSession)) || attempts.iter().any(|a| a.request == Generation::V252) {
-            return Some(Generation::V252);
-        }
-        let pidfd = attempts.first().is_some_and(|a| a.method == Method::WithPidfd);
-        match result {
-            Ok(Answer::Session(_)) => Some(Generation::V257),
-            Err(f) if pidfd && from_logind(f) => Some(Generation::V257),
-            _ => None,
-        }
+impl<Q: Question> Dbus<Q> {
+    /// The transport; `question` is what [`Explain::why`] asks on its connection.
+    pub fn new(question: Q) -> Self {
+        Dbus { question }
     }
 }
 
-/// Whether an error reply is logind's own (or PID 1's, which logind passes on), as opposed to
-/// the bus daemon's (no such service, spawn failures, timeouts, disconnects).
-fn from_logind(f: &Failure) -> bool {
-    match f {
-        Failure::Call { name: Some(n), .. } => {
-            n.starts_with("org.freedesktop.login1.") || n.starts_with("org.freedesktop.systemd1.") || n == INVALID_ARGS
-        }
-        _ => false,
-    }
-}
-
-/// What a create conversation came to.
-#[derive(Debug)]
-pub enum Answer {
-    /// logind created (or found) the session.
-    Session(Reply),
-    /// The 252 outcome for the `systemd-user` stack: no session.
-    NoSession,
-}
-
-/// A create conversation: the attempts made, in order, and how it ended.
-#[derive(Debug)]
-pub struct Created {
-    pub attempts: Vec<Attempt>,
-    pub result: Result<Answer, Failure>,
-    /// On a failing login only: the line naming why (PID 1 asked on the same connection,
-    /// within the same deadline; `inquiry::after_create`).
-    pub why: Option<String>,
-}
-
-/// What the session story asks of logind.
-pub trait Logind {
-    /// Connects, then follows `plan` (one call per attempt, all on one connection), and closes
-    /// the connection before returning. `props` are the session limits every attempt carries.
-    fn create_session(&mut self, ep: &Endpoint, plan: &Plan<'_>, props: &[(&'static str, PropValue)]) -> Created;
-    /// ReleaseSession(id).
-    fn release_session(&mut self, ep: &Endpoint, id: &[u8]) -> Result<(), Failure>;
-}
-
-/// The real thing: a fresh connection per operation, closed before returning.
-pub struct SystemBus;
-
-impl Logind for SystemBus {
-    fn create_session(&mut self, ep: &Endpoint, plan: &Plan<'_>, props: &[(&'static str, PropValue)]) -> Created {
+impl<Q> Transport for Dbus<Q> {
+    fn create(
+        &mut self,
+        ep: &Endpoint,
+        plan: &Plan<'_>,
+        props: &[(&'static str, PropValue)],
+        attempts: &mut Vec<Attempt>,
+    ) -> Result<Answer, Failure> {
         let started = Instant::now();
-        let mut attempts = Vec::new();
-        let mut why = None;
-        let result = match ep.connect(started) {
-            Ok(socket) => ep.converse(socket, started, async |conn| {
-                let r = converse_create(conn, plan, props, &mut attempts, started).await;
-                why = crate::inquiry::after_create(conn, plan.v257.uid, &r, ep.deadline(started)).await;
-                r
-            }),
-            Err(f) => Err(f),
-        };
-        Created { attempts, result, why }
+        let socket = ep.connect(started)?;
+        ep.converse(socket, started, async |conn| {
+            converse_create(conn, plan, props, attempts, started).await
+        })
     }
 
-    fn release_session(&mut self, ep: &Endpoint, id: &[u8]) -> Result<(), Failure> {
+    fn release(&mut self, ep: &Endpoint, id: &[u8]) -> Result<(), Failure> {
         let started = Instant::now();
         let socket = ep.connect(started)?;
         let id = std::str::from_utf8(id).map_err(|_| Failure::BuildMessage { errno: libc::EINVAL })?;
         ep.converse(socket, started, async |conn| {
             call!(conn, "ReleaseSession", &(id,), started).map(drop)
         })
+    }
+}
+
+impl<Q: Question> Explain for Dbus<Q> {
+    /// A connection of its own, bounded by [`diagnose::inquiry_bound`] (at most 1.5 s, and
+    /// inside the login's deadline less a margin), closed before returning.
+    fn why(&mut self, ep: &Endpoint, uid: u32, trigger: Trigger, deadline: Option<Instant>) -> Option<String> {
+        let started = Instant::now();
+        let Some(bound) = diagnose::inquiry_bound(started, deadline) else {
+            debug!("{}", diagnose::NO_TIME_LEFT);
+            return None;
+        };
+        let ep = Endpoint {
+            timeout: Some(bound.saturating_duration_since(started)),
+            ..ep.clone()
+        };
+        let question = &self.question;
+        let asked = ep
+            .connect(started)
+            .and_then(|socket| ep.converse(socket, started, async |conn| Ok(question.ask(conn, uid, trigger).await)));
+        match asked {
+            Ok(line) => line,
+            Err(f) => {
+                let reason = match &f {
+                    f if f.is_dbus(DBUS_TIMEOUT) => diagnose::NO_ANSWER_IN_TIME.to_owned(),
+                    Failure::Call { message, .. } => message.clone(),
+                    Failure::Connect { errno, .. } => strerror(*errno),
+                    other => format!("{other:?}"),
+                };
+                debug!("{}", diagnose::not_asked(&reason));
+                None
+            }
+        }
     }
 }
 
@@ -304,15 +118,11 @@ enum Socket {
 }
 
 impl Endpoint {
-    fn deadline(&self, started: Instant) -> Option<Instant> {
-        self.timeout.and_then(|t| started.checked_add(t))
-    }
-
     /// The socket connect: the first address of the list that accepts us.
     fn connect(&self, started: Instant) -> Result<Socket, Failure> {
         let deadline = self.deadline(started);
         let mut errno = libc::ECONNREFUSED;
-        for target in address::parse_list(&self.address) {
+        for target in address::parse_list(&self.bus) {
             let r = match target {
                 Target::Path(p) => address::connect_unix(&p, false, deadline),
                 Target::Abstract(p) => address::connect_unix(&p, true, deadline),
@@ -394,7 +204,7 @@ impl Endpoint {
                 Ok(result) => result,
                 // sd-bus: -ETIMEDOUT, reported as org.freedesktop.DBus.Error.Timeout.
                 Err(_) => Err(Failure::Call {
-                    name: Some("org.freedesktop.DBus.Error.Timeout".into()),
+                    name: Some(ErrorName::Dbus(DBUS_TIMEOUT.into())),
                     message: strerror(libc::ETIMEDOUT),
                     detail: String::new(),
                     elapsed: started.elapsed(),
@@ -456,86 +266,20 @@ fn connect_failure(e: &zbus::Error, started: Instant) -> Failure {
     }
 }
 
-pub(crate) fn call_failure(e: zbus::Error, started: Instant) -> Failure {
+/// A failed call, as the module reports it (names and texts as sd-bus reads them).
+fn call_failure(e: zbus::Error, started: Instant) -> Failure {
     let elapsed = started.elapsed();
-    let (name, message) = match e {
-        zbus::Error::MethodError(name, message, _) => {
-            let name = name.to_string();
-            let message = error_message(&name, message.as_deref());
-            return Failure::Call {
-                name: Some(name),
-                message,
-                detail: String::new(),
-                elapsed,
-            };
-        }
-        zbus::Error::FDO(fdo) => {
-            let name = fdo.name().to_string();
-            let message = error_message(&name, fdo.description());
-            return Failure::Call {
-                name: Some(name),
-                message,
-                detail: String::new(),
-                elapsed,
-            };
-        }
-        zbus::Error::InputOutput(io) => (None, strerror(io.raw_os_error().unwrap_or(libc::EIO))),
-        other => (None, other.to_string()),
-    };
+    let (name, message) = dbus_error::name_and_message(e);
     Failure::Call {
-        name,
+        name: name.map(ErrorName::Dbus),
         message,
         detail: String::new(),
         elapsed,
     }
 }
 
-/// systemd's `bus_error_message()`: logind's text, except that AccessDenied always reads
-/// "Access denied"; an error without a text reads as `strerror` of the errno sd-bus maps the
-/// error name to.
-pub fn error_message(name: &str, message: Option<&str>) -> String {
-    if name == "org.freedesktop.DBus.Error.AccessDenied" {
-        return "Access denied".into();
-    }
-    match message {
-        Some(m) => m.to_owned(),
-        None => strerror(errno_of_error_name(name)),
-    }
-}
-
-/// sd-bus's table from D-Bus error names to errno values (bus-error.c), for the names a bus or
-/// logind sends; anything else is EIO.
-fn errno_of_error_name(name: &str) -> i32 {
-    let Some(short) = name.strip_prefix("org.freedesktop.DBus.Error.") else {
-        return libc::EIO;
-    };
-    match short {
-        "Failed" | "AccessDenied" | "AuthFailed" | "InteractiveAuthorizationRequired" => libc::EACCES,
-        "NoMemory" => libc::ENOMEM,
-        "ServiceUnknown" => libc::EHOSTUNREACH,
-        "NameHasNoOwner" => libc::ENXIO,
-        "NoReply" | "Timeout" | "TimedOut" => libc::ETIMEDOUT,
-        "IOError" => libc::EIO,
-        "BadAddress" => libc::EADDRNOTAVAIL,
-        "NotSupported" => libc::EOPNOTSUPP,
-        "LimitsExceeded" => libc::ENOBUFS,
-        "NoServer" => libc::EHOSTDOWN,
-        "NoNetwork" => libc::ENONET,
-        "AddressInUse" => libc::EADDRINUSE,
-        "Disconnected" => libc::ECONNRESET,
-        "InvalidArgs" | "InvalidSignature" | "MatchRuleInvalid" | "InvalidFileContent" => libc::EINVAL,
-        "FileNotFound" | "MatchRuleNotFound" => libc::ENOENT,
-        "FileExists" => libc::EEXIST,
-        "UnknownMethod" | "UnknownObject" | "UnknownInterface" | "UnknownProperty" => libc::EBADR,
-        "PropertyReadOnly" => libc::EROFS,
-        "UnixProcessIdUnknown" | "SELinuxSecurityContextUnknown" => libc::ESRCH,
-        "InconsistentMessage" => libc::EBADMSG,
-        "ObjectPathInUse" => libc::EBUSY,
-        _ => libc::EIO,
-    }
-}
-
-/// The create conversation on one connection: the plan's attempts, in order.
+/// The create conversation on one connection: the plan's attempts, in order. An error reply
+/// that says the caller is already in a session is an answer ([`plan::settle`]).
 async fn converse_create(
     conn: &Connection,
     plan: &Plan<'_>,
@@ -558,15 +302,19 @@ async fn converse_create(
         let req = plan
             .request(attempt.request)
             .ok_or(Failure::BuildMessage { errno: libc::EINVAL })?;
-        let pidfd = match attempt.method {
+        let pidfd = match attempt.via {
             // 257: an unexpected pidfd_open() errno fails the login ("Failed to create bus
             // message"); 252 has no pidfd to lose, so under compat=252 the probe just goes.
-            Method::WithPidfd if attempt.request == Generation::V252 => pidfd_self().or(Ok(None)),
-            Method::WithPidfd => pidfd_self(),
-            Method::Classic => Ok(None),
+            Via::DbusPidfd if attempt.request == Generation::V252 => pidfd_self().or(Ok(None)),
+            Via::DbusPidfd => pidfd_self(),
+            // Never planned by this client; refused like a message sd-bus cannot build.
+            Via::Varlink => Err(Failure::BuildMessage {
+                errno: libc::EPROTONOSUPPORT,
+            }),
+            Via::Dbus => Ok(None),
         };
         if matches!(pidfd, Ok(None)) {
-            attempt.method = Method::Classic;
+            attempt.via = Via::Dbus;
         }
         attempts.push(attempt);
         let pidfd = pidfd?;
@@ -620,7 +368,7 @@ async fn converse_create(
         match plan.next(attempt, &failure) {
             Next::Send(a) => attempt = a,
             Next::NoSession => return Ok(Answer::NoSession),
-            Next::Stop => return Err(failure),
+            Next::Stop => return plan::settle(failure),
         }
     }
 }
@@ -750,3 +498,6 @@ pub fn pidfd_unsupported(e: i32) -> bool {
     ]
     .contains(&e)
 }
+
+#[cfg(test)]
+mod tests;

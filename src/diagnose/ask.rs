@@ -1,17 +1,15 @@
-//! Asking PID 1 and logind why a login went wrong (the bus half of `diagnose`).
+//! Asking PID 1 and logind why a login went wrong (the bus half of the diagnosis).
 //!
 //! Used by the module only on a failing login (CreateSession succeeded but the runtime
 //! directory is not in order, or CreateSession failed with a job or destructive-transaction
-//! error), over the connection of that CreateSession and inside its deadline; and by the doctor.
+//! error: `rule::trigger`), on a connection the D-Bus transport opens for it inside the login's
+//! deadline ([`Ask`], a `logind::question::Question`); and by the doctor.
 //! Read-only calls: `NameHasOwner`, `GetUnit` (never `LoadUnit`), `Properties.Get`, `GetUser`.
-
-use std::ffi::CString;
-use std::time::{Duration, Instant};
 
 use zbus::{Connection, Message};
 
-use crate::diagnose::{self, Cause, Facts, LogindUser, Trigger, Unit};
-use crate::logind::{Answer, Failure};
+use super::rule::{self, Cause, Facts, LogindUser, Trigger, Unit};
+use crate::logind::{dbus_error, question::Question};
 
 const SYSTEMD: &str = "org.freedesktop.systemd1";
 const SYSTEMD_PATH: &str = "/org/freedesktop/systemd1";
@@ -22,10 +20,6 @@ const LOGIND: &str = "org.freedesktop.login1";
 const LOGIND_PATH: &str = "/org/freedesktop/login1";
 const USER_IFACE: &str = "org.freedesktop.login1.User";
 const PROPERTIES: &str = "org.freedesktop.DBus.Properties";
-
-/// The most the module's inquiry may take, and how much of the login's deadline it leaves.
-const LIMIT: Duration = Duration::from_millis(1500);
-const MARGIN: Duration = Duration::from_millis(100);
 
 /// Why an inquiry gave no facts.
 #[derive(Debug)]
@@ -73,12 +67,9 @@ impl Val {
     }
 }
 
-/// The D-Bus error name and text of a failed call (the module's own error mapping).
+/// The D-Bus error name and text of a failed call (the module's own error reading).
 fn error_of(e: zbus::Error) -> (Option<String>, String) {
-    match crate::logind::call_failure(e, Instant::now()) {
-        Failure::Call { name, message, .. } => (name, message),
-        _ => (None, String::new()),
-    }
+    dbus_error::name_and_message(e)
 }
 
 fn err_text(e: zbus::Error) -> String {
@@ -110,11 +101,17 @@ async fn call_str(
 
 /// A `v` holding a basic type (`u`, `t`, `b`, `s`, `o`), read straight from the body's bytes:
 /// zbus's generic decoders would add more to the module than the rest of this file.
-fn value_of(msg: &Message) -> Val {
+pub fn value_of(msg: &Message) -> Val {
     let body = msg.body();
     let data = body.data();
     let w = Wire::new(data.bytes(), data.context());
     w.variant().unwrap_or(Val::Other)
+}
+
+/// A body's bytes read as one `v` of a basic type, given the body's byte order and position in
+/// its message (for fuzzing the reader directly).
+pub fn read_variant(bytes: &[u8], ctxt: zbus::wire::serialized::Context) -> Option<Val> {
+    Wire::new(bytes, ctxt).variant()
 }
 
 /// A body's bytes with their byte order and position in the message (alignment is relative to
@@ -190,7 +187,7 @@ impl<'a> Wire<'a> {
 }
 
 /// The first argument of a reply whose body starts with `b` (`NameHasOwner`).
-fn bool_reply(msg: &Message) -> Option<bool> {
+pub fn bool_reply(msg: &Message) -> Option<bool> {
     let body = msg.body();
     (body.signature().to_string() == "b").then_some(())?;
     let data = body.data();
@@ -198,7 +195,7 @@ fn bool_reply(msg: &Message) -> Option<bool> {
 }
 
 /// The first argument of a reply whose body is `o` (`GetUnit`).
-fn path_reply(msg: &Message) -> Option<String> {
+pub fn path_reply(msg: &Message) -> Option<String> {
     let body = msg.body();
     (body.signature().to_string() == "o").then_some(())?;
     let data = body.data();
@@ -291,7 +288,7 @@ pub async fn logind_user(conn: &Connection, uid: u32) -> Result<Option<LogindUse
     }
 }
 
-/// Everything `diagnose::explain` looks at.
+/// Everything `rule::explain` looks at.
 pub async fn gather(conn: &Connection, user: &str, uid: u32, trigger: Trigger) -> Result<Facts, NoFacts> {
     // Never activate a service by asking it (the doctor also runs where logind is gone).
     let mut owned = [false; 2];
@@ -317,79 +314,21 @@ pub async fn gather(conn: &Connection, user: &str, uid: u32, trigger: Trigger) -
     })
 }
 
-/// The module's question after CreateSession, on its connection: `None` for a healthy login
-/// (no call made), else at most one line to log at LOG_WARNING. Notes about an inquiry that
-/// could not be made go to LOG_DEBUG only; nothing here changes the login's outcome.
-pub(crate) async fn after_create(
-    conn: &Connection,
-    uid: u32,
-    created: &Result<Answer, Failure>,
-    deadline: Option<Instant>,
-) -> Option<String> {
-    let trigger = match created {
-        // Another user's session (su, sudo): its runtime directory is not checked.
-        Ok(Answer::Session(r)) if r.uid == uid && !runtime_dir_in_order(&r.runtime_path, uid) => Trigger::RuntimeDir,
-        Ok(_) => return None,
-        Err(Failure::Call { name, message, .. }) => diagnose::trigger_of_error(name.as_deref(), message)?,
-        Err(_) => return None,
-    };
-    let now = Instant::now();
-    let mut bound = now.checked_add(LIMIT)?;
-    if let Some(d) = deadline.and_then(|d| d.checked_sub(MARGIN)) {
-        bound = bound.min(d);
-    }
-    if bound <= now {
-        log::debug!("No time left to ask systemd why.");
-        return None;
-    }
-    let user = user_name(uid);
-    let rt = zruntime::SharedRuntime::current().ok()?;
-    match rt.timeout_at(bound, gather(conn, &user, uid, trigger)).await {
-        Ok(Ok(facts)) => diagnose::explain(&facts).map(|c: Cause| c.line()),
-        Ok(Err(NoFacts::NoSystemd)) => None,
-        Ok(Err(NoFacts::Call(e))) => {
-            log::debug!("Could not ask systemd why: {e}");
-            None
-        }
-        Err(_) => {
-            log::debug!("Could not ask systemd why: no answer in time");
-            None
+/// The module's question on a failing login, as the D-Bus transport asks it on its own
+/// connection (which bounds it in time): at most one line to log at LOG_WARNING. Notes about an
+/// inquiry that could not be made go to LOG_DEBUG only; nothing here changes the login's outcome.
+pub struct Ask;
+
+impl Question for Ask {
+    async fn ask(&self, conn: &Connection, uid: u32, trigger: Trigger) -> Option<String> {
+        let user = crate::user::nss::name_of_uid(uid).unwrap_or_else(|| uid.to_string());
+        match gather(conn, &user, uid, trigger).await {
+            Ok(facts) => rule::explain(&facts).map(|c: Cause| c.line()),
+            Err(NoFacts::NoSystemd) => None,
+            Err(NoFacts::Call(e)) => {
+                log::debug!("{}", rule::not_asked(&e));
+                None
+            }
         }
     }
 }
-
-/// The user's name (for `loginctl enable-linger NAME`), else the uid, which loginctl takes too.
-fn user_name(uid: u32) -> String {
-    let mut buf = vec![0u8; 4096];
-    // SAFETY: an all-zero passwd is a valid out-parameter.
-    let mut pwd: libc::passwd = unsafe { std::mem::zeroed() };
-    let mut result: *mut libc::passwd = std::ptr::null_mut();
-    // SAFETY: valid pointers; buf has buf.len() writable bytes.
-    let r = unsafe { libc::getpwuid_r(uid, &mut pwd, buf.as_mut_ptr().cast(), buf.len(), &mut result) };
-    if r != 0 || result.is_null() || pwd.pw_name.is_null() {
-        return uid.to_string();
-    }
-    // SAFETY: on success pw_name points to a NUL-terminated string inside buf.
-    let name = unsafe { std::ffi::CStr::from_ptr(pwd.pw_name) };
-    String::from_utf8_lossy(name.to_bytes()).into_owned()
-}
-
-/// The module's runtime directory check, as a yes/no: absolute, a real directory, owned by uid.
-pub fn runtime_dir_in_order(path: &str, uid: u32) -> bool {
-    if !path.starts_with('/') {
-        return false;
-    }
-    let Ok(c) = CString::new(path) else {
-        return false;
-    };
-    // SAFETY: an all-zero stat is a valid out-parameter.
-    let mut st: libc::stat = unsafe { std::mem::zeroed() };
-    // SAFETY: NUL-terminated path and a valid out-pointer.
-    if unsafe { libc::lstat(c.as_ptr(), &mut st) } < 0 {
-        return false;
-    }
-    st.st_mode & libc::S_IFMT == libc::S_IFDIR && st.st_uid == uid
-}
-
-#[cfg(test)]
-mod tests;
