@@ -133,6 +133,7 @@ mod ffi;
 mod host;
 #[doc(hidden)]
 pub mod inquiry;
+mod json;
 mod limits;
 mod logging;
 mod logind;
