@@ -20,6 +20,8 @@
 //!   `sd_varlink_error_to_errno()`'s ([`error_to_errno`]).
 //!
 //! The connection is closed when the [`Connection`] is dropped.
+//!
+//! `login` builds and reads the two io.systemd.Login calls the module makes.
 
 use std::fmt;
 use std::os::fd::{AsRawFd, BorrowedFd};
@@ -30,6 +32,7 @@ use crate::address::connect_unix;
 use crate::json::{self, Value};
 
 mod errno;
+pub mod login;
 
 pub use errno::error_to_errno;
 
