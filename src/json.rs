@@ -17,7 +17,7 @@
 
 use crate::user::utf8::{char_is_cc, unichar_is_valid, utf8_char_len};
 
-/// A parsed JSON value; containers nested deeper than [`KEEP_DEPTH`] are validated but not kept.
+/// A parsed JSON value; containers nested deeper than `KEEP_DEPTH` are validated but not kept.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Value {
     Null,
@@ -348,7 +348,7 @@ pub enum Error {
     /// A `\u` escape of a non-character: the tokenizer takes it, the string then fails
     /// `utf8_is_valid()` (sd-json: `EUCLEAN`).
     NonCharacter,
-    /// Nested deeper than [`DEPTH_MAX`] (sd-json 262: `ELNRNG`).
+    /// Nested deeper than `DEPTH_MAX` (sd-json 262: `ELNRNG`).
     TooDeep,
 }
 
@@ -409,7 +409,9 @@ impl Value {
             Value::Integer(i) => Some(i),
             Value::Unsigned(u) => i64::try_from(u).ok(),
             // (double)(int64_t) r == r
-            Value::Real(r) if r.fract() == 0.0 && r >= -9_223_372_036_854_775_808.0 && r < 9_223_372_036_854_775_808.0 => {
+            Value::Real(r)
+                if r.fract() == 0.0 && (-9_223_372_036_854_775_808.0..9_223_372_036_854_775_808.0).contains(&r) =>
+            {
                 Some(r as i64)
             }
             _ => None,

@@ -38,8 +38,9 @@ pub use errno::error_to_errno;
 
 /// The largest message read, without its NUL. sd-varlink allows 16 MiB
 /// (`JSON_STREAM_BUFFER_MAX_DEFAULT`); the replies this module asks for are a few hundred bytes,
-/// and a parsed message holds up to ~16 bytes of memory per input byte, so inside sshd we stop
-/// at 1 MiB, and refuse more with sd-varlink's own error for an overlong message (`ENOBUFS`).
+/// and a parsed message holds up to ~24 bytes of heap per input byte (`tests/systemd_corpus.rs`
+/// measures it), so inside sshd we stop at 1 MiB, and refuse more with sd-varlink's own error
+/// for an overlong message (`ENOBUFS`).
 pub const MAX_MESSAGE: usize = 1 << 20;
 
 /// How much is read per `recv()`.
@@ -299,7 +300,7 @@ impl Connection {
         }
     }
 
-    /// Sends `method` with `parameters` (a JSON object, see [`call_message`]) and `fds` (as
+    /// Sends `method` with `parameters` (a JSON object, see `call_message`) and `fds` (as
     /// `SCM_RIGHTS` on the first byte), then reads and checks the reply. An error reply is an
     /// `Ok` [`Reply`] with `error` set: what it means is the caller's business (C maps some
     /// error names to success).
@@ -311,7 +312,7 @@ impl Connection {
             .map_err(|failure| self.error(method, failure))
     }
 
-    /// An [`Error`] for `failure` during this connection's call of `method`.
+    /// An `Error` for `failure` during this connection's call of `method`.
     pub fn error(&self, method: &str, failure: Failure) -> Error {
         Error {
             method: method.to_owned(),
@@ -374,7 +375,11 @@ impl Connection {
                         libc::MSG_NOSIGNAL | libc::MSG_DONTWAIT,
                     )
                 };
-                if r < 0 { Err(crate::sys::errno()) } else { Ok(r.unsigned_abs()) }
+                if r < 0 {
+                    Err(crate::sys::errno())
+                } else {
+                    Ok(r.unsigned_abs())
+                }
             };
             match n {
                 Ok(n) => {
@@ -484,7 +489,11 @@ fn send_with_fds(sock: libc::c_int, data: &[u8], fds: &[BorrowedFd<'_>]) -> Resu
     // SAFETY: `msg` points to live iov/control buffers for the duration of the call; `data` is
     // only read (iov_base is a *mut by the C type only).
     let r = unsafe { libc::sendmsg(sock, &msg, libc::MSG_NOSIGNAL | libc::MSG_DONTWAIT) };
-    if r < 0 { Err(crate::sys::errno()) } else { Ok(r.unsigned_abs()) }
+    if r < 0 {
+        Err(crate::sys::errno())
+    } else {
+        Ok(r.unsigned_abs())
+    }
 }
 
 #[cfg(test)]

@@ -11,11 +11,20 @@ fn scalars_and_containers() {
     assert_eq!(parse(b"null"), Ok(Value::Null));
     assert_eq!(parse(b"-1"), Ok(Value::Integer(-1)));
     assert_eq!(parse(b"18446744073709551615"), Ok(Value::Unsigned(u64::MAX)));
-    assert_eq!(parse(b"18446744073709551616"), Ok(Value::Real(18_446_744_073_709_551_616.0)));
+    assert_eq!(
+        parse(b"18446744073709551616"),
+        Ok(Value::Real(18_446_744_073_709_551_616.0))
+    );
     assert_eq!(parse(b"1.5"), Ok(Value::Real(1.5)));
     assert_eq!(parse(br#""a\u00e9""#), Ok(Value::Str("a\u{e9}".as_bytes().to_vec())));
     let v = parse(br#"{"a":[1,{"b":null}],"a":2}"#).unwrap();
-    assert_eq!(v.by_key("a"), Some(&Value::Array(vec![Value::Unsigned(1), Value::Object(vec![(b"b".to_vec(), Value::Null)])])));
+    assert_eq!(
+        v.by_key("a"),
+        Some(&Value::Array(vec![
+            Value::Unsigned(1),
+            Value::Object(vec![(b"b".to_vec(), Value::Null)])
+        ]))
+    );
     assert_eq!(v.members().len(), 2);
     assert_eq!(v.by_key("c"), None);
 }
@@ -93,5 +102,8 @@ fn writer() {
     let mut clean = vec![b'{'];
     push_str(&mut clean, "s", b"a\"\\\x08\n\x01");
     clean.push(b'}');
-    assert_eq!(parse(&clean).unwrap().by_key("s"), Some(&Value::Str(b"a\"\\\x08\n\x01".to_vec())));
+    assert_eq!(
+        parse(&clean).unwrap().by_key("s"),
+        Some(&Value::Str(b"a\"\\\x08\n\x01".to_vec()))
+    );
 }

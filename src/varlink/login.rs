@@ -67,7 +67,9 @@ pub struct CreateSession<'a> {
 
 /// `json_underscorify()`: `-`, `+` → `_`.
 fn underscorify(s: &[u8]) -> Vec<u8> {
-    s.iter().map(|&c| if c == b'-' || c == b'+' { b'_' } else { c }).collect()
+    s.iter()
+        .map(|&c| if c == b'-' || c == b'+' { b'_' } else { c })
+        .collect()
 }
 
 /// A string member; sd-json refuses strings that are not UTF-8 (`EUCLEAN`), which fails the

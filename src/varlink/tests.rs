@@ -161,7 +161,12 @@ fn empty_parameters_are_left_out() {
 #[test]
 fn reply_split_over_many_writes() {
     let (sock, h) = serve(true, |s| {
-        for chunk in [&b"{\"param"[..], b"eters\":{\"Id\":", b"\"c1\"}", b"}\0trailing bytes are not read"] {
+        for chunk in [
+            &b"{\"param"[..],
+            b"eters\":{\"Id\":",
+            b"\"c1\"}",
+            b"}\0trailing bytes are not read",
+        ] {
             s.write_all(chunk).unwrap();
             std::thread::sleep(Duration::from_millis(20));
         }
@@ -192,8 +197,14 @@ fn truncated_and_garbage_replies() {
         (b"\xff\xfe\x00", Failure::NotJson(json::Error::Syntax)),
         (b"\0", Failure::NotJson(json::Error::Syntax)),
         (b"[]\0", Failure::NotJson(json::Error::Syntax)),
-        (b"{\"error\":\"\\ufdd0\"}\0", Failure::NotJson(json::Error::NonCharacter)),
-        (b"{\"parameters\":{},\"continues\":true}\0", Failure::Protocol("continues on a call without more")),
+        (
+            b"{\"error\":\"\\ufdd0\"}\0",
+            Failure::NotJson(json::Error::NonCharacter),
+        ),
+        (
+            b"{\"parameters\":{},\"continues\":true}\0",
+            Failure::Protocol("continues on a call without more"),
+        ),
     ] {
         let (sock, h) = answer(reply);
         let e = call(&sock, 5000).unwrap_err();
@@ -261,7 +272,8 @@ fn mute_peer_times_out_within_the_deadline() {
 
 #[test]
 fn error_reply() {
-    let (sock, h) = answer(b"{\"error\":\"org.varlink.service.InvalidParameter\",\"parameters\":{\"parameter\":\"Class\"}}\0");
+    let (sock, h) =
+        answer(b"{\"error\":\"org.varlink.service.InvalidParameter\",\"parameters\":{\"parameter\":\"Class\"}}\0");
     let r = call(&sock, 5000).unwrap();
     assert_eq!(r.error.as_deref(), Some("org.varlink.service.InvalidParameter"));
     assert_eq!(
@@ -279,7 +291,13 @@ fn fd_reaches_the_peer() {
     let (mut rd, wr) = UnixStream::pair().unwrap();
     let mut c = Connection::connect(sock.bytes(), deadline(5000), "x.y.Z").unwrap();
     let r = c.call("x.y.Z", br#"{"k":"v"}"#, &[wr.as_fd()]).unwrap();
-    assert_eq!(r, Reply { error: None, parameters: None });
+    assert_eq!(
+        r,
+        Reply {
+            error: None,
+            parameters: None
+        }
+    );
     drop(wr);
     let served = h.join().unwrap();
     assert_eq!(served.request, br#"{"method":"x.y.Z","parameters":{"k":"v"}}"#);
@@ -367,7 +385,10 @@ fn reply_reader_table() {
         (b"{\"continues\":false,\"continues\":false}", ok(None, None)),
         (
             b"{\"error\":\"a.B\",\"parameters\":{\"x\":[1]}}",
-            ok(Some("a.B"), Some(obj(vec![("x", Value::Array(vec![Value::Unsigned(1)]))]))),
+            ok(
+                Some("a.B"),
+                Some(obj(vec![("x", Value::Array(vec![Value::Unsigned(1)]))])),
+            ),
         ),
         (b"{\"error\":\"a.B\",\"error\":\"a.B\"}", p("error twice")),
         (b"{\"error\":null}", p("error is not a string")),
@@ -377,7 +398,10 @@ fn reply_reader_table() {
         (b"{\"continues\":1}", p("continues is not a boolean")),
         (b"{\"continues\":true,\"continues\":false}", p("continues twice")),
         (b"{\"continues\":true}", p("continues on a call without more")),
-        (b"{\"error\":\"a.B\",\"continues\":true}", p("continues on a call without more")),
+        (
+            b"{\"error\":\"a.B\",\"continues\":true}",
+            p("continues on a call without more"),
+        ),
         (b"{\"method\":\"a.B\"}", p("unknown key")),
         (b"{\"Parameters\":{}}", p("unknown key")),
         (b"\"x\"", Err(Failure::NotJson(json::Error::Syntax))),
@@ -389,10 +413,7 @@ fn reply_reader_table() {
         assert_eq!(read_reply(input), want, "{}", String::from_utf8_lossy(input));
     }
     let deep = format!("{{\"parameters\":{}{}}}", "[".repeat(3000), "]".repeat(3000));
-    assert_eq!(
-        read_reply(deep.as_bytes()),
-        Err(Failure::NotJson(json::Error::TooDeep))
-    );
+    assert_eq!(read_reply(deep.as_bytes()), Err(Failure::NotJson(json::Error::TooDeep)));
     assert_eq!(Failure::NotJson(json::Error::TooDeep).errno(), libc::ELNRNG);
 }
 
@@ -448,8 +469,14 @@ fn pam_codes_follow_errno_to_pam_error() {
         elapsed: Duration::ZERO,
         failure,
     };
-    assert_eq!(e(Failure::Os(Step::Receive, libc::ENOMEM)).pam_code(), crate::ffi::PAM_BUF_ERR);
-    assert_eq!(e(Failure::Timeout(Step::Receive)).pam_code(), crate::ffi::PAM_SERVICE_ERR);
+    assert_eq!(
+        e(Failure::Os(Step::Receive, libc::ENOMEM)).pam_code(),
+        crate::ffi::PAM_BUF_ERR
+    );
+    assert_eq!(
+        e(Failure::Timeout(Step::Receive)).pam_code(),
+        crate::ffi::PAM_SERVICE_ERR
+    );
     assert_eq!(
         e(Failure::Reply {
             name: "io.systemd.Login.NoSuchSeat".into(),

@@ -110,11 +110,26 @@ fn enums_are_underscorified_and_strings_must_be_utf8() {
     let t = text(create_session_parameters(&c));
     assert!(t.contains(r#""Type":"a_b_c_d","Class":"background_light""#), "{t}");
     for bad in [
-        CreateSession { service: b"\xff", ..base() },
-        CreateSession { class: b"us\xc3", ..base() },
-        CreateSession { session_type: b"\xed\xa0\x80", ..base() },
-        CreateSession { remote_host: b"\xc0\x80", ..base() },
-        CreateSession { extra_device_access: &[b"/dev/ok", b"/dev/\xfe"], ..base() },
+        CreateSession {
+            service: b"\xff",
+            ..base()
+        },
+        CreateSession {
+            class: b"us\xc3",
+            ..base()
+        },
+        CreateSession {
+            session_type: b"\xed\xa0\x80",
+            ..base()
+        },
+        CreateSession {
+            remote_host: b"\xc0\x80",
+            ..base()
+        },
+        CreateSession {
+            extra_device_access: &[b"/dev/ok", b"/dev/\xfe"],
+            ..base()
+        },
     ] {
         assert_eq!(create_session_parameters(&bad), Err(libc::EUCLEAN), "{bad:?}");
     }
@@ -144,45 +159,130 @@ fn create_reply_table() {
         vtnr: 0,
     };
     let cases: &[(&str, Result<Created, i32>)] = &[
-        (r#"{"Id":"c1","RuntimePath":"/run/user/1000","UID":1000}"#, Ok(good.clone())),
+        (
+            r#"{"Id":"c1","RuntimePath":"/run/user/1000","UID":1000}"#,
+            Ok(good.clone()),
+        ),
         // What logind 262 also sends is ignored (SD_JSON_ALLOW_EXTENSIONS).
         (
             r#"{"Id":"c1","RuntimePath":"/run/user/1000","UID":1000,"Type":"tty","Class":"user","Seat":"seat0","VTNr":2}"#,
-            Ok(Created { seat: Some(b"seat0".to_vec()), vtnr: 2, ..good.clone() }),
+            Ok(Created {
+                seat: Some(b"seat0".to_vec()),
+                vtnr: 2,
+                ..good.clone()
+            }),
         ),
-        (r#"{"UID":"1000","RuntimePath":"/run/user/1000","Id":"c1"}"#, Ok(good.clone())),
-        (r#"{"Id":"c1","RuntimePath":"/run/user/1000","UID":1000.0}"#, Ok(good.clone())),
-        (r#"{"Id":"c1","RuntimePath":"/run/user/1000","UID":" 0b1111101000"}"#, Ok(good.clone())),
-        (r#"{"Id":"c1","RuntimePath":"//run/./user/../1000/","UID":1000}"#, Ok(Created { runtime_path: b"//run/./user/../1000/".to_vec(), ..good.clone() })),
-        (r#"{"Id":"","RuntimePath":"/","UID":null,"VTNr":null}"#, Ok(Created { id: Vec::new(), runtime_path: b"/".to_vec(), uid: None, seat: None, vtnr: u32::MAX })),
-        (r#"{"Id":"c1","RuntimePath":"/run/user/1000","UID":1000,"VTNr":"7"}"#, Ok(Created { vtnr: 7, ..good.clone() })),
+        (
+            r#"{"UID":"1000","RuntimePath":"/run/user/1000","Id":"c1"}"#,
+            Ok(good.clone()),
+        ),
+        (
+            r#"{"Id":"c1","RuntimePath":"/run/user/1000","UID":1000.0}"#,
+            Ok(good.clone()),
+        ),
+        (
+            r#"{"Id":"c1","RuntimePath":"/run/user/1000","UID":" 0b1111101000"}"#,
+            Ok(good.clone()),
+        ),
+        (
+            r#"{"Id":"c1","RuntimePath":"//run/./user/../1000/","UID":1000}"#,
+            Ok(Created {
+                runtime_path: b"//run/./user/../1000/".to_vec(),
+                ..good.clone()
+            }),
+        ),
+        (
+            r#"{"Id":"","RuntimePath":"/","UID":null,"VTNr":null}"#,
+            Ok(Created {
+                id: Vec::new(),
+                runtime_path: b"/".to_vec(),
+                uid: None,
+                seat: None,
+                vtnr: u32::MAX,
+            }),
+        ),
+        (
+            r#"{"Id":"c1","RuntimePath":"/run/user/1000","UID":1000,"VTNr":"7"}"#,
+            Ok(Created {
+                vtnr: 7,
+                ..good.clone()
+            }),
+        ),
         // Mandatory members missing.
         (r#"{"RuntimePath":"/run/user/1000","UID":1000}"#, Err(libc::ENXIO)),
         (r#"{"Id":"c1","UID":1000}"#, Err(libc::ENXIO)),
         (r#"{"Id":"c1","RuntimePath":"/run/user/1000"}"#, Err(libc::ENXIO)),
         (r#"{}"#, Err(libc::ENXIO)),
         // Wrong types (null is no string here: the table has no SD_JSON_NULLABLE).
-        (r#"{"Id":null,"RuntimePath":"/run/user/1000","UID":1000}"#, Err(libc::EINVAL)),
-        (r#"{"Id":1,"RuntimePath":"/run/user/1000","UID":1000}"#, Err(libc::EINVAL)),
+        (
+            r#"{"Id":null,"RuntimePath":"/run/user/1000","UID":1000}"#,
+            Err(libc::EINVAL),
+        ),
+        (
+            r#"{"Id":1,"RuntimePath":"/run/user/1000","UID":1000}"#,
+            Err(libc::EINVAL),
+        ),
         (r#"{"Id":"c1","RuntimePath":null,"UID":1000}"#, Err(libc::EINVAL)),
-        (r#"{"Id":"c1","RuntimePath":"/run/user/1000","UID":1000,"Seat":null}"#, Err(libc::EINVAL)),
-        (r#"{"Id":"c1","RuntimePath":"/run/user/1000","UID":true}"#, Err(libc::EINVAL)),
-        (r#"{"Id":"c1","RuntimePath":"/run/user/1000","UID":-1}"#, Err(libc::EINVAL)),
-        (r#"{"Id":"c1","RuntimePath":"/run/user/1000","UID":"x"}"#, Err(libc::EINVAL)),
-        (r#"{"Id":"c1","RuntimePath":"/run/user/1000","UID":1.5}"#, Err(libc::EINVAL)),
-        (r#"{"Id":"c1","RuntimePath":"/run/user/1000","UID":1000,"VTNr":[1]}"#, Err(libc::EINVAL)),
+        (
+            r#"{"Id":"c1","RuntimePath":"/run/user/1000","UID":1000,"Seat":null}"#,
+            Err(libc::EINVAL),
+        ),
+        (
+            r#"{"Id":"c1","RuntimePath":"/run/user/1000","UID":true}"#,
+            Err(libc::EINVAL),
+        ),
+        (
+            r#"{"Id":"c1","RuntimePath":"/run/user/1000","UID":-1}"#,
+            Err(libc::EINVAL),
+        ),
+        (
+            r#"{"Id":"c1","RuntimePath":"/run/user/1000","UID":"x"}"#,
+            Err(libc::EINVAL),
+        ),
+        (
+            r#"{"Id":"c1","RuntimePath":"/run/user/1000","UID":1.5}"#,
+            Err(libc::EINVAL),
+        ),
+        (
+            r#"{"Id":"c1","RuntimePath":"/run/user/1000","UID":1000,"VTNr":[1]}"#,
+            Err(libc::EINVAL),
+        ),
         // Invalid UIDs and out-of-range numbers.
-        (r#"{"Id":"c1","RuntimePath":"/run/user/1000","UID":65535}"#, Err(libc::EINVAL)),
-        (r#"{"Id":"c1","RuntimePath":"/run/user/1000","UID":4294967295}"#, Err(libc::EINVAL)),
-        (r#"{"Id":"c1","RuntimePath":"/run/user/1000","UID":4294967296}"#, Err(libc::ERANGE)),
-        (r#"{"Id":"c1","RuntimePath":"/run/user/1000","UID":1000,"VTNr":4294967296}"#, Err(libc::ERANGE)),
+        (
+            r#"{"Id":"c1","RuntimePath":"/run/user/1000","UID":65535}"#,
+            Err(libc::EINVAL),
+        ),
+        (
+            r#"{"Id":"c1","RuntimePath":"/run/user/1000","UID":4294967295}"#,
+            Err(libc::EINVAL),
+        ),
+        (
+            r#"{"Id":"c1","RuntimePath":"/run/user/1000","UID":4294967296}"#,
+            Err(libc::ERANGE),
+        ),
+        (
+            r#"{"Id":"c1","RuntimePath":"/run/user/1000","UID":1000,"VTNr":4294967296}"#,
+            Err(libc::ERANGE),
+        ),
         // Paths: absolute, not empty, components up to 255 bytes, shorter than PATH_MAX.
-        (r#"{"Id":"c1","RuntimePath":"run/user/1000","UID":1000}"#, Err(libc::EINVAL)),
+        (
+            r#"{"Id":"c1","RuntimePath":"run/user/1000","UID":1000}"#,
+            Err(libc::EINVAL),
+        ),
         (r#"{"Id":"c1","RuntimePath":"","UID":1000}"#, Err(libc::EINVAL)),
         // A known member twice; the type check comes first.
-        (r#"{"Id":"c1","Id":"c2","RuntimePath":"/run/user/1000","UID":1000}"#, Err(libc::ENOTUNIQ)),
-        (r#"{"Id":"c1","RuntimePath":"/run/user/1000","UID":1000,"UID":1000}"#, Err(libc::ENOTUNIQ)),
-        (r#"{"Id":"c1","Id":2,"RuntimePath":"/run/user/1000","UID":1000}"#, Err(libc::EINVAL)),
+        (
+            r#"{"Id":"c1","Id":"c2","RuntimePath":"/run/user/1000","UID":1000}"#,
+            Err(libc::ENOTUNIQ),
+        ),
+        (
+            r#"{"Id":"c1","RuntimePath":"/run/user/1000","UID":1000,"UID":1000}"#,
+            Err(libc::ENOTUNIQ),
+        ),
+        (
+            r#"{"Id":"c1","Id":2,"RuntimePath":"/run/user/1000","UID":1000}"#,
+            Err(libc::EINVAL),
+        ),
         // Members are dispatched in order: the first failure decides.
         (r#"{"UID":1e100,"Id":null}"#, Err(libc::EINVAL)),
         (r#"{"Id":"c1","Id":"c1","UID":4294967296}"#, Err(libc::ENOTUNIQ)),
@@ -249,13 +349,17 @@ fn create_session_answers() {
             errno: libc::EBADR
         }
     );
-    assert_eq!(e.c_line(), "Varlink call io.systemd.Login.CreateSession failed: io.systemd.Login.NoSuchSeat");
+    assert_eq!(
+        e.c_line(),
+        "Varlink call io.systemd.Login.CreateSession failed: io.systemd.Login.NoSuchSeat"
+    );
     assert_eq!(e.pam_code(), crate::ffi::PAM_SERVICE_ERR);
     assert!(!e.falls_back());
     h.join().unwrap();
 
     // CreateSession hands the reply's parameters to sd_varlink_error_to_errno().
-    let (sock, h) = answer(b"{\"error\":\"io.systemd.System\",\"parameters\":{\"errno\":12,\"errnoName\":\"ENOMEM\"}}\0");
+    let (sock, h) =
+        answer(b"{\"error\":\"io.systemd.System\",\"parameters\":{\"errno\":12,\"errnoName\":\"ENOMEM\"}}\0");
     let e = create_session(sock.bytes(), soon(), &base()).unwrap_err();
     assert_eq!(e.errno(), libc::ENOMEM);
     assert_eq!(e.pam_code(), crate::ffi::PAM_BUF_ERR);
@@ -264,7 +368,10 @@ fn create_session_answers() {
     let (sock, h) = answer(b"{\"parameters\":{\"Id\":\"7\",\"UID\":1000}}\0");
     let e = create_session(sock.bytes(), soon(), &base()).unwrap_err();
     assert_eq!(e.failure, Failure::BadParameters(libc::ENXIO));
-    assert_eq!(e.c_line(), "Failed to parse CreateSession() reply: No such device or address");
+    assert_eq!(
+        e.c_line(),
+        "Failed to parse CreateSession() reply: No such device or address"
+    );
     h.join().unwrap();
 }
 
@@ -300,7 +407,10 @@ fn release_session_over_the_wire() {
     let (sock, h) = answer(b"{\"error\":\"io.systemd.System\",\"parameters\":{\"errnoName\":\"ENOMEM\"}}\0");
     let e = release_session(sock.bytes(), soon(), b"7").unwrap_err();
     assert_eq!(e.errno(), libc::EBADR);
-    assert_eq!(e.c_line(), "Varlink call io.systemd.Login.ReleaseSession failed: io.systemd.System");
+    assert_eq!(
+        e.c_line(),
+        "Varlink call io.systemd.Login.ReleaseSession failed: io.systemd.System"
+    );
     h.join().unwrap();
 
     let (sock, h) = answer(b"{\"error\":\"io.systemd.Login.NoSuchSession\"}\0");
