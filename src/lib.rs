@@ -157,6 +157,16 @@ pub mod fuzz_api {
         Passwd, RecordError, Shadow, cached_identity, load_cached, record_json, uid_is_valid, valid_user_name_relaxed,
     };
     pub use crate::x11::{local_display_number, tty_nr_from_stat, vtnr_from_tty};
+    // systemd's JSON and the Varlink reply reader (fuzz/fuzz_targets/varlink_reply.rs,
+    // tests/systemd_corpus.rs).
+    pub use crate::json::{
+        Error as JsonError, Value as JsonValue, parse as json_parse, push_string as json_push_string,
+    };
+    pub use crate::varlink::login::{CreateSession, Created, Pidref, create_session_parameters, read_created};
+    pub use crate::varlink::{
+        Connection as VarlinkConnection, Failure as VarlinkFailure, MAX_MESSAGE as VARLINK_MAX_MESSAGE,
+        Reply as VarlinkReply, error_to_errno as varlink_error_to_errno, read_reply as varlink_read_reply,
+    };
 }
 
 /// libpam's session-open hook.
