@@ -81,13 +81,17 @@
 //! * **Pure rules**, table-tested without root: [`args`] (module arguments), [`context`] (items,
 //!   environment and arguments → the request), `limits` (the `systemd.*` limits → the a(sv)),
 //!   [`parse`] (systemd's number, size, time and path parsers), `caps` (257's capability sets).
+//! * **JSON**: `json` (systemd's JSON: sd-json's reader, strict and without deep recursion, and
+//!   its writer), shared by the user records and Varlink.
 //! * **User records**: `user` — `user::nss` (getpwnam_r, getspnam_r), `user::record_write`
 //!   (systemd's JSON, byte for byte), `user::record_read` (a cached record),
 //!   `user::settings` (what a record sets at "success": environment, `EMAIL`, `TZ`, languages,
 //!   257's capability sets), `user::utf8` (systemd's UTF-8 and name rules).
 //! * **logind**: `logind` (the calls, one deadline, the reply, and the `Plan` that picks a
 //!   generation from logind's answers), `address` (the bus address list
-//!   and the socket connect), `x11` (the display → VT probe).
+//!   and the socket connect), `x11` (the display → VT probe), `varlink` (a blocking Varlink
+//!   client: one deadline, fds by `SCM_RIGHTS`, sd-varlink's reply checks) with `varlink::login`
+//!   (262's io.systemd.Login `CreateSession`/`ReleaseSession`; not wired into the story yet).
 //! * **The host**: `host` (the gate, the process environment, files, capabilities).
 //! * **The story**: `session` (open and close, step by step in the C module's order), generic
 //!   over `pam::PamOps`, `logind::Logind` and `host::Host` so that every rule is unit-tested.
