@@ -49,7 +49,7 @@ impl Machine {
 
 /// `sd_id128_from_string()`: 32 hex digits (either case), or the 36-character UUID form with
 /// dashes at positions 8, 13, 18, 23.
-pub(super) fn parse_id128(s: &[u8]) -> Option<[u8; 16]> {
+pub(crate) fn parse_id128(s: &[u8]) -> Option<[u8; 16]> {
     let digits: Vec<u8> = match s.len() {
         32 => s.to_vec(),
         36 => {

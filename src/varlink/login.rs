@@ -6,6 +6,7 @@
 //! * [`create_session_parameters`] / [`release_session_parameters`]: the parameters object,
 //!   member for member as C's `sd_varlink_callbo()` argument list builds it (pure).
 //! * [`read_created`]: `CreateSession`'s reply parameters, dispatched as C's table does (pure).
+//! * [`own_pidref`]: our process as C sends it (pid, pidfd ID, boot ID; I/O).
 //! * [`create_session`] / [`release_session`]: connect, call, and C's reading of the answer.
 //!
 //! No file descriptor travels: C enables output fd passing on the connection but pushes none; the
@@ -36,6 +37,153 @@ pub struct Pidref {
     pub pidfd_id: u64,
     /// The boot ID, sent only with a pidfd ID (as C acquires it only then).
     pub boot_id: Option<[u8; 16]>,
+}
+
+/// Why [`own_pidref`] failed, as C tells the two apart.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PidrefError {
+    /// `pidfd_open()` of ourselves failed other than for lack of resources: "Failed to acquire
+    /// PID reference on ourselves: %m" (C returns `PAM_SERVICE_ERR`).
+    Acquire(i32),
+    /// The pidfd ID or the boot ID could not be read, so sd-json could not build the call:
+    /// "Failed to issue io.systemd.Login.CreateSession varlink call: %m".
+    Build(i32),
+}
+
+/// `PID_FS_MAGIC`: the file system type of a pidfd on kernels with pidfs (6.9+).
+const PID_FS_MAGIC: i64 = 0x5049_4446;
+
+/// `pidfd_open(getpid(), 0)`.
+fn pidfd_open_self() -> Result<std::os::fd::OwnedFd, i32> {
+    use std::os::fd::FromRawFd;
+    // SAFETY: plain syscall with integer arguments; the result is checked.
+    let r = unsafe { libc::syscall(libc::SYS_pidfd_open, libc::getpid(), 0) };
+    if r < 0 {
+        return Err(crate::sys::errno());
+    }
+    let fd = libc::c_int::try_from(r).map_err(|_| libc::EBADF)?;
+    // SAFETY: a fresh fd that nothing else owns.
+    Ok(unsafe { std::os::fd::OwnedFd::from_raw_fd(fd) })
+}
+
+/// `pidfd_get_inode_id()`: on pidfs only (else `EOPNOTSUPP`), the first 64 bits of the pidfd's
+/// file handle (kernel 6.14+), else, where the kernel has no such handle, its inode number.
+fn pidfd_inode_id(fd: std::os::fd::BorrowedFd<'_>) -> Result<u64, i32> {
+    use std::os::fd::AsRawFd;
+    // SAFETY: an all-zero statfs is valid; fstatfs fills it.
+    let mut sfs: libc::statfs = unsafe { std::mem::zeroed() };
+    // SAFETY: `sfs` is writable; the fd is open (borrowed).
+    if unsafe { libc::fstatfs(fd.as_raw_fd(), &mut sfs) } < 0 {
+        return Err(crate::sys::errno());
+    }
+    #[allow(clippy::unnecessary_cast, clippy::useless_conversion)] // f_type's type varies by arch
+    if i64::from(sfs.f_type) != PID_FS_MAGIC {
+        return Err(libc::EOPNOTSUPP);
+    }
+    // struct file_handle { u32 handle_bytes; i32 handle_type; u8 f_handle[128]; }, 8-aligned.
+    const MAX_HANDLE_SZ: u32 = 128;
+    let mut buf = [0u64; 1 + MAX_HANDLE_SZ as usize / 8];
+    let head = buf.as_mut_ptr().cast::<u32>();
+    // SAFETY: the buffer starts with room for the u32 handle_bytes field.
+    unsafe { head.write(MAX_HANDLE_SZ) };
+    let mut mount_id: libc::c_int = 0;
+    // SAFETY: `buf` is a writable file_handle of MAX_HANDLE_SZ handle bytes; the path is an empty
+    // C string used with AT_EMPTY_PATH on an open fd.
+    let r = unsafe {
+        libc::name_to_handle_at(
+            fd.as_raw_fd(),
+            c"".as_ptr(),
+            buf.as_mut_ptr().cast(),
+            &mut mount_id,
+            libc::AT_EMPTY_PATH,
+        )
+    };
+    if r == 0 {
+        // SAFETY: the kernel wrote handle_bytes into the first u32.
+        let handle_bytes = unsafe { head.read() };
+        if handle_bytes < 8 {
+            return Err(libc::EBADMSG);
+        }
+        // f_handle starts at byte 8, which is buf[1]: its first 8 bytes, native endian.
+        return buf.get(1).copied().ok_or(libc::EBADMSG);
+    }
+    let e = crate::sys::errno();
+    let not_supported = matches!(
+        e,
+        libc::EOPNOTSUPP
+            | libc::ENOTTY
+            | libc::ENOSYS
+            | libc::EAFNOSUPPORT
+            | libc::EPFNOSUPPORT
+            | libc::EPROTONOSUPPORT
+            | libc::ESOCKTNOSUPPORT
+            | libc::ENOPROTOOPT
+    );
+    if !(not_supported || matches!(e, libc::EPERM | libc::EACCES | libc::EOVERFLOW | libc::EINVAL)) {
+        return Err(e);
+    }
+    // SAFETY: an all-zero stat is valid; fstat fills it.
+    let mut st: libc::stat = unsafe { std::mem::zeroed() };
+    // SAFETY: `st` is writable; the fd is open (borrowed).
+    if unsafe { libc::fstat(fd.as_raw_fd(), &mut st) } < 0 {
+        return Err(crate::sys::errno());
+    }
+    Ok(st.st_ino)
+}
+
+/// `sd_id128_get_boot()`: /proc/sys/kernel/random/boot_id (the UUID form, with its newline).
+fn boot_id() -> Result<[u8; 16], i32> {
+    let b = std::fs::read("/proc/sys/kernel/random/boot_id").map_err(|e| e.raw_os_error().unwrap_or(libc::EIO))?;
+    let t = b.strip_suffix(b"\n").unwrap_or(&b);
+    match crate::user::record_read::parse_id128(t) {
+        Some(id) if id.iter().any(|&x| x != 0) => Ok(id),
+        Some(_) => Err(libc::ENOMEDIUM),
+        None => Err(libc::EUCLEAN),
+    }
+}
+
+/// Our own process as C 262 sends it (`pidref_set_self()` + `json_variant_new_pidref()`): the
+/// pid; the pidfd ID when the kernel has pidfs; then the boot ID. A `pidfd_open()` failure is
+/// fatal unless for lack of resources (EMFILE, ENFILE, ENOMEM: then no pidfd and no ID). The
+/// pidfd itself is not sent and is closed here.
+pub fn own_pidref() -> Result<Pidref, PidrefError> {
+    // SAFETY: getpid() has no preconditions.
+    let pid = unsafe { libc::getpid() };
+    // pidfd_get_inode_id_self_cached(): a failure only leaves the ID unknown.
+    let mut pidfd_id = pidfd_open_self()
+        .ok()
+        .and_then(|fd| pidfd_inode_id(std::os::fd::AsFd::as_fd(&fd)).ok())
+        .unwrap_or(0);
+    match pidfd_open_self() {
+        Ok(fd) => {
+            // pidref_acquire_pidfd_id() when the cached attempt found nothing: "not supported"
+            // is fine, anything else fails the build.
+            if pidfd_id == 0 {
+                match pidfd_inode_id(std::os::fd::AsFd::as_fd(&fd)) {
+                    Ok(id) => pidfd_id = id,
+                    Err(
+                        libc::EOPNOTSUPP
+                        | libc::ENOTTY
+                        | libc::ENOSYS
+                        | libc::EAFNOSUPPORT
+                        | libc::EPFNOSUPPORT
+                        | libc::EPROTONOSUPPORT
+                        | libc::ESOCKTNOSUPPORT
+                        | libc::ENOPROTOOPT,
+                    ) => {}
+                    Err(e) => return Err(PidrefError::Build(e)),
+                }
+            }
+        }
+        Err(libc::EMFILE | libc::ENFILE | libc::ENOMEM) => {}
+        Err(e) => return Err(PidrefError::Acquire(e)),
+    }
+    let boot_id = if pidfd_id > 0 {
+        Some(boot_id().map_err(PidrefError::Build)?)
+    } else {
+        None
+    };
+    Ok(Pidref { pid, pidfd_id, boot_id })
 }
 
 /// What `register_session()` sends, by the names of C's `SessionContext` fields. Strings are

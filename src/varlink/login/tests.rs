@@ -442,3 +442,46 @@ fn missing_socket_falls_back_and_mute_logind_times_out() {
     );
     h.join().unwrap();
 }
+
+/// Our own pidref as C builds it: our pid; on a kernel with pidfs the pidfd's ID, which is the
+/// pidfd's inode number there (checked independently with fstat), and then the boot ID from
+/// /proc; without pidfs neither.
+#[test]
+#[cfg_attr(miri, ignore)] // syscalls
+fn own_pidref_is_ours() {
+    use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+    let p = own_pidref().unwrap();
+    assert_eq!(p.pid, std::process::id() as i32);
+    let raw = unsafe { libc::syscall(libc::SYS_pidfd_open, libc::getpid(), 0) };
+    assert!(raw >= 0, "pidfd_open: {}", std::io::Error::last_os_error());
+    let fd = unsafe { OwnedFd::from_raw_fd(raw as i32) };
+    let mut sfs: libc::statfs = unsafe { std::mem::zeroed() };
+    assert_eq!(unsafe { libc::fstatfs(fd.as_raw_fd(), &mut sfs) }, 0);
+    #[allow(clippy::unnecessary_cast, clippy::useless_conversion)]
+    let pidfs = i64::from(sfs.f_type) == 0x5049_4446;
+    if pidfs {
+        let mut st: libc::stat = unsafe { std::mem::zeroed() };
+        assert_eq!(unsafe { libc::fstat(fd.as_raw_fd(), &mut st) }, 0);
+        assert_eq!(p.pidfd_id, st.st_ino, "the pidfd ID is the pidfs inode number");
+        let text = std::fs::read_to_string("/proc/sys/kernel/random/boot_id").unwrap();
+        let hexed: String = p.boot_id.unwrap().iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(hexed, text.trim().replace('-', ""));
+        let t = text_of(&p);
+        assert!(
+            t.contains(&format!(
+                r#""PID":{{"pid":{},"pidfdId":{},"bootId":"{hexed}"}}"#,
+                p.pid, p.pidfd_id
+            )),
+            "{t}"
+        );
+    } else {
+        assert_eq!((p.pidfd_id, p.boot_id), (0, None));
+    }
+}
+
+fn text_of(p: &Pidref) -> String {
+    text(create_session_parameters(&CreateSession {
+        pid: Some(*p),
+        ..base()
+    }))
+}
