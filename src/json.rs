@@ -5,9 +5,9 @@
 //! * Reading ([`parse`]): `sd_json_parse()`'s grammar and strictness: whitespace " \t\n\r" only,
 //!   systemd's string rules (no raw control bytes or DEL, `\u0000`, lone surrogates and escaped
 //!   non-characters refused, raw bytes valid UTF-8 by systemd's rules), its number rules
-//!   (integers that do not fit 64 bits become reals), and its nesting limit. Containers nested
-//!   deeper than [`KEEP_DEPTH`] are checked without recursion and not kept, so no input makes the
-//!   reader recurse deeply or hold much more memory than the input itself.
+//!   (integers that do not fit 64 bits become reals), and its nesting limit. One iterative grammar
+//!   (no recursion at all); containers nested deeper than [`KEEP_DEPTH`] are checked and not
+//!   kept, so no input makes the reader hold much more memory than the input itself.
 //! * Writing: `sd_json_variant_format(v, 0)`: no whitespace, members in the order written,
 //!   strings escaped as `json_format_string()` escapes them ([`push_string`]).
 //!
@@ -198,67 +198,76 @@ impl Parser<'_> {
         text.parse::<f64>().ok().map(Value::Real)
     }
 
-    /// A value at nesting `level` (the top-level value is level 0).
-    fn value(&mut self, level: usize) -> Option<Value> {
-        if level > DEPTH_MAX {
-            self.too_deep = true;
+    /// One value (the top-level one), without recursion: containers being read are kept on an
+    /// explicit stack, one frame per open container; those opened at `KEEP_DEPTH` or deeper are
+    /// checked but not kept. A value (scalar or container) nested more than `DEPTH_MAX` levels
+    /// below the top is refused.
+    fn value(&mut self) -> Option<Value> {
+        let mut stack: Vec<Frame> = Vec::new();
+        'value: loop {
+            // A value at nesting level stack.len().
+            if stack.len() > DEPTH_MAX {
+                self.too_deep = true;
+                return None;
+            }
+            self.skip_ws();
+            let mut done = match self.peek()? {
+                c @ (b'{' | b'[') => {
+                    self.pos += 1;
+                    let is_obj = c == b'{';
+                    stack.push(match (stack.len() >= KEEP_DEPTH, is_obj) {
+                        (true, _) => Frame::Skip { is_obj },
+                        (false, true) => Frame::Object(Vec::new(), Vec::new()),
+                        (false, false) => Frame::Array(Vec::new()),
+                    });
+                    self.skip_ws();
+                    if !self.eat(if is_obj { b"}" } else { b"]" }) {
+                        if is_obj {
+                            self.member_key(&mut stack)?;
+                        }
+                        continue 'value;
+                    }
+                    stack.pop()?.finish()
+                }
+                _ => self.scalar()?,
+            };
+            // Hand the finished value to its container; close containers that end here.
+            loop {
+                let Some(top) = stack.last_mut() else {
+                    return Some(done);
+                };
+                let is_obj = top.add(done);
+                self.skip_ws();
+                if self.eat(if is_obj { b"}" } else { b"]" }) {
+                    done = stack.pop()?.finish();
+                    continue;
+                }
+                if !self.eat(b",") {
+                    return None;
+                }
+                if is_obj {
+                    self.skip_ws();
+                    self.member_key(&mut stack)?;
+                }
+                continue 'value;
+            }
+        }
+    }
+
+    /// `"key"` and `:` of the next member of the object on top of `stack`.
+    fn member_key(&mut self, stack: &mut [Frame]) -> Option<()> {
+        if !self.eat(b"\"") {
             return None;
         }
+        let k = self.string()?;
         self.skip_ws();
-        let c = self.peek()?;
-        match c {
-            b'{' | b'[' if level >= KEEP_DEPTH => {
-                self.skip_container(level)?;
-                Some(Value::Deep)
-            }
-            b'{' => {
-                self.pos += 1;
-                let mut members = Vec::new();
-                self.skip_ws();
-                if self.eat(b"}") {
-                    return Some(Value::Object(members));
-                }
-                loop {
-                    self.skip_ws();
-                    if !self.eat(b"\"") {
-                        return None;
-                    }
-                    let k = self.string()?;
-                    self.skip_ws();
-                    if !self.eat(b":") {
-                        return None;
-                    }
-                    let v = self.value(level + 1)?;
-                    members.push((k, v));
-                    self.skip_ws();
-                    if self.eat(b"}") {
-                        return Some(Value::Object(members));
-                    }
-                    if !self.eat(b",") {
-                        return None;
-                    }
-                }
-            }
-            b'[' => {
-                self.pos += 1;
-                let mut items = Vec::new();
-                self.skip_ws();
-                if self.eat(b"]") {
-                    return Some(Value::Array(items));
-                }
-                loop {
-                    items.push(self.value(level + 1)?);
-                    self.skip_ws();
-                    if self.eat(b"]") {
-                        return Some(Value::Array(items));
-                    }
-                    if !self.eat(b",") {
-                        return None;
-                    }
-                }
-            }
-            _ => self.scalar(),
+        if !self.eat(b":") {
+            return None;
         }
+        if let Some(Frame::Object(_, key)) = stack.last_mut() {
+            *key = k;
+        }
+        Some(())
     }
 
     fn scalar(&mut self) -> Option<Value> {
@@ -280,63 +289,42 @@ impl Parser<'_> {
             Some(_) => None,
         }
     }
+}
 
-    /// Validates a container starting at the current '{' or '[' (at nesting `level`) without
-    /// recursion.
-    fn skip_container(&mut self, level: usize) -> Option<()> {
-        // Stack of open containers: true = object.
-        let mut stack: Vec<bool> = Vec::new();
-        let open = |p: &mut Parser, stack: &mut Vec<bool>| -> Option<()> {
-            let is_obj = p.peek()? == b'{';
-            p.pos += 1;
-            stack.push(is_obj);
-            Some(())
-        };
-        open(self, &mut stack)?;
-        // After opening: the first member or the close.
-        let mut expect_first = true;
-        while let Some(&is_obj) = stack.last() {
-            self.skip_ws();
-            if expect_first && self.eat(if is_obj { b"}" } else { b"]" }) {
-                stack.pop();
-                expect_first = false;
-                continue;
+/// A container being read by `Parser::value`.
+enum Frame {
+    /// An object: its members so far, and the key of the member being read.
+    Object(Vec<(Vec<u8>, Value)>, Vec<u8>),
+    Array(Vec<Value>),
+    /// A container at `KEEP_DEPTH` or deeper: checked, not kept.
+    Skip {
+        is_obj: bool,
+    },
+}
+
+impl Frame {
+    /// Adds a finished member value; whether this container is an object.
+    fn add(&mut self, v: Value) -> bool {
+        match self {
+            Frame::Object(members, key) => {
+                members.push((std::mem::take(key), v));
+                true
             }
-            if !expect_first {
-                if self.eat(if is_obj { b"}" } else { b"]" }) {
-                    stack.pop();
-                    continue;
-                }
-                if !self.eat(b",") {
-                    return None;
-                }
-                self.skip_ws();
+            Frame::Array(items) => {
+                items.push(v);
+                false
             }
-            if is_obj {
-                if !self.eat(b"\"") {
-                    return None;
-                }
-                self.string()?;
-                self.skip_ws();
-                if !self.eat(b":") {
-                    return None;
-                }
-                self.skip_ws();
-            }
-            // A member value at level + stack.len().
-            if level + stack.len() > DEPTH_MAX {
-                self.too_deep = true;
-                return None;
-            }
-            if matches!(self.peek(), Some(b'{' | b'[')) {
-                open(self, &mut stack)?;
-                expect_first = true;
-            } else {
-                self.scalar()?;
-                expect_first = false;
-            }
+            Frame::Skip { is_obj } => *is_obj,
         }
-        Some(())
+    }
+
+    /// The value of a closed container.
+    fn finish(self) -> Value {
+        match self {
+            Frame::Object(members, _) => Value::Object(members),
+            Frame::Array(items) => Value::Array(items),
+            Frame::Skip { .. } => Value::Deep,
+        }
     }
 }
 
@@ -360,7 +348,7 @@ pub fn parse(s: &[u8]) -> Result<Value, Error> {
         unclean: false,
         too_deep: false,
     };
-    let Some(v) = p.value(0) else {
+    let Some(v) = p.value() else {
         return Err(if p.unclean {
             Error::NonCharacter
         } else if p.too_deep {
