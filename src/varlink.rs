@@ -150,6 +150,8 @@ impl Error {
 
     /// The C module's log line for this error (pam_systemd.c 262, `register_session()` and
     /// `pam_sm_close_session()`); the method's short name (`CreateSession`) names the reply.
+    /// C logs the connect failure at debug level only (it goes on with D-Bus), the others at
+    /// `LOG_ERR`.
     pub fn c_line(&self) -> String {
         let short = self.method.rsplit('.').next().unwrap_or(&self.method);
         let m = crate::sys::strerror(self.errno());
@@ -382,11 +384,13 @@ impl Connection {
                 }
             };
             match n {
+                Ok(0) => {
+                    // Nothing taken (not expected on a stream socket): wait, within the deadline.
+                    self.wait(libc::POLLOUT, Step::Send)?;
+                }
                 Ok(n) => {
                     sent += n;
-                    if n > 0 {
-                        fds_pending = false;
-                    }
+                    fds_pending = false;
                 }
                 Err(libc::EINTR) => {}
                 Err(libc::EAGAIN) => {
