@@ -9,6 +9,13 @@
 //! * [`own_pidref`]: our process as C sends it (pid, pidfd ID, boot ID; I/O).
 //! * [`create_session`] / [`release_session`]: connect, call, and C's reading of the answer.
 //!
+//! When C uses Varlink at all: for `CreateSession` only when none of the five PAM data
+//! `systemd.memory_max`, `systemd.tasks_max`, `systemd.cpu_weight`, `systemd.io_weight`,
+//! `systemd.runtime_max_sec` is set (`can_use_varlink()`: the scope properties only go over
+//! D-Bus), and never for class `none`; `ReleaseSession` whenever `XDG_SESSION_ID` is set. It goes
+//! to D-Bus only when the connect fails ([`super::Error::falls_back`]); any later failure is the
+//! login's failure. The Varlink reply has no session fd, no object path and no "existing" flag.
+//!
 //! No file descriptor travels: C enables output fd passing on the connection but pushes none; the
 //! session leader goes as a JSON "pidref" (`pid`, `pidfdId`, `bootId`), which logind turns back
 //! into a pidfd and checks (`json_dispatch_pidref()` with `SD_JSON_STRICT`).
