@@ -83,6 +83,8 @@
 //!   [`context`] (items, environment and arguments → the request), `limits` (the `systemd.*`
 //!   limits → the a(sv)), [`parse`] (systemd's number, size, time and path parsers), `caps`
 //!   (257's capability sets).
+//! * **JSON**: `json` (systemd's JSON: sd-json's reader, strict and without deep recursion, and
+//!   its writer), shared by the user records and Varlink.
 //! * **User records**: `user` — `user::nss` (getpwnam_r, getspnam_r, getpwuid_r),
 //!   `user::record_write` (systemd's JSON, byte for byte), `user::record_read` (a cached record),
 //!   `user::settings` (what a record sets at "success": environment, `EMAIL`, `TZ`, languages,
@@ -92,7 +94,10 @@
 //!   (the D-Bus calls, one deadline, the reply), `logind::dbus_error` (sd-bus's error names),
 //!   `logind::question` (the hook through which the D-Bus transport asks the diagnosis),
 //!   `logind::failure` (failure → PAM code and line), `logind::address` (the bus address list
-//!   and the socket connect); `x11` (the display → VT probe).
+//!   and the socket connect); `varlink` (a blocking Varlink client: one deadline, fds by
+//!   `SCM_RIGHTS`, sd-varlink's reply checks) with `varlink::login` (262's io.systemd.Login
+//!   `CreateSession`/`ReleaseSession`; not wired into the story yet); `x11` (the display → VT
+//!   probe).
 //! * **The diagnosis** of a failing login: [`diagnose`] — `diagnose::rule` (pure: the trigger and
 //!   the rule naming the cause), `diagnose::ask` (asks PID 1 and logind; shared with the doctor).
 //! * **The host**: `host` (the gate, the process environment, files, capabilities).
@@ -136,6 +141,7 @@ pub mod diagnose;
 mod error;
 mod ffi;
 mod host;
+mod json;
 mod limits;
 mod logging;
 mod logind;
@@ -145,6 +151,8 @@ pub mod rules;
 mod session;
 mod sys;
 mod user;
+#[allow(dead_code)] // not wired into the session story yet (issue 19 item 2, after the transport seam)
+mod varlink;
 mod x11;
 
 /// Entry points for fuzzing and benchmarks: the pure layers, reachable from outside the crate.
@@ -159,6 +167,16 @@ pub mod fuzz_api {
         Passwd, RecordError, Shadow, cached_identity, load_cached, record_json, uid_is_valid, valid_user_name_relaxed,
     };
     pub use crate::x11::{local_display_number, tty_nr_from_stat, vtnr_from_tty};
+    // systemd's JSON and the Varlink reply reader (fuzz/fuzz_targets/varlink_reply.rs,
+    // tests/systemd_corpus.rs).
+    pub use crate::json::{
+        Error as JsonError, Value as JsonValue, parse as json_parse, push_string as json_push_string,
+    };
+    pub use crate::varlink::login::{CreateSession, Created, Pidref, create_session_parameters, read_created};
+    pub use crate::varlink::{
+        Connection as VarlinkConnection, Failure as VarlinkFailure, MAX_MESSAGE as VARLINK_MAX_MESSAGE,
+        Reply as VarlinkReply, error_to_errno as varlink_error_to_errno, read_reply as varlink_read_reply,
+    };
 }
 
 /// What the doctor (`src/bin/`) shares with the module beyond the diagnosis. Not a stable API.
@@ -169,8 +187,8 @@ pub mod doctor_api {
     pub fn runtime_dir_in_order(path: &str, uid: u32) -> bool {
         crate::session::validate_runtime_directory(&crate::host::System, path.as_bytes(), uid).is_ok()
     }
+    pub use crate::json::push_string as push_json_string;
     pub use crate::user::nss::name_of_uid;
-    pub use crate::user::record_write::push_json_string;
 }
 
 /// libpam's session-open hook.

@@ -3,11 +3,12 @@
 //! `user_record_load(USER_RECORD_LOAD_REFUSE_SECRET|USER_RECORD_PERMISSIVE)`,
 //! `src/shared/json.c`, `src/shared/user-record.c`), reduced to what the module uses next:
 //! `userName` and `uid`. The input is another module's data, so this is fuzzed
-//! (`fuzz/fuzz_targets/user_record.rs`).
+//! (`fuzz/fuzz_targets/user_record.rs`). The JSON grammar itself is `crate::json`'s.
 
 use super::settings::{self, RecordSettings};
 use super::uid_is_valid;
-use super::utf8::{char_is_cc, unichar_is_valid, utf8_char_len, valid_user_name_relaxed};
+use super::utf8::valid_user_name_relaxed;
+use crate::json::{self, Value};
 use crate::parse::cstr;
 
 /// What a cached record's `perMachine` and `binding` sections are matched against: the machine ID
@@ -48,7 +49,7 @@ impl Machine {
 
 /// `sd_id128_from_string()`: 32 hex digits (either case), or the 36-character UUID form with
 /// dashes at positions 8, 13, 18, 23.
-pub(super) fn parse_id128(s: &[u8]) -> Option<[u8; 16]> {
+pub(crate) fn parse_id128(s: &[u8]) -> Option<[u8; 16]> {
     let digits: Vec<u8> = match s.len() {
         32 => s.to_vec(),
         36 => {
@@ -75,361 +76,27 @@ pub(super) fn parse_id128(s: &[u8]) -> Option<[u8; 16]> {
     Some(out)
 }
 
-/// A parsed JSON value; containers nested deeper than [`KEEP_DEPTH`] are validated but not kept.
-#[derive(Clone, Debug, PartialEq)]
-enum Value {
-    Null,
-    Bool,
-    Unsigned(u64),
-    Integer(i64),
-    Real(f64),
-    Str(Vec<u8>),
-    Array(Vec<Value>),
-    Object(Vec<(Vec<u8>, Value)>),
-    /// A container below KEEP_DEPTH (its content is irrelevant here).
-    Deep,
-}
-
-/// json.c's DEPTH_MAX: a value nested more than this many levels below the top-level value is an
-/// error (measured against libsystemd-shared-252).
-const DEPTH_MAX: usize = 2048;
-/// How many levels of containers are kept (top object, perMachine array, entry, matchMachineId
-/// array / binding entry object).
-const KEEP_DEPTH: usize = 4;
-
-struct Parser<'a> {
-    s: &'a [u8],
-    pos: usize,
-    /// Set when parsing stopped at a `\u` escape of a non-character (U+FDD0..U+FDEF,
-    /// U+xxFFFE/F): json.c's tokenizer accepts it, but the string then fails
-    /// `utf8_is_valid()` when it becomes a variant, with EUCLEAN instead of EINVAL.
-    unclean: bool,
-}
-
-impl Parser<'_> {
-    fn peek(&self) -> Option<u8> {
-        self.s.get(self.pos).copied()
-    }
-    /// json.c skips " \t\n\r" only.
-    fn skip_ws(&mut self) {
-        while matches!(self.peek(), Some(b' ' | b'\t' | b'\n' | b'\r')) {
-            self.pos += 1;
-        }
-    }
-    fn eat(&mut self, lit: &[u8]) -> bool {
-        if self.s.get(self.pos..).is_some_and(|r| r.starts_with(lit)) {
-            self.pos += lit.len();
-            true
-        } else {
-            false
-        }
-    }
-    fn hex4(&mut self) -> Option<u32> {
-        let mut v = 0u32;
-        for _ in 0..4 {
-            let d = char::from(self.peek()?).to_digit(16)?;
-            v = v * 16 + d;
-            self.pos += 1;
-        }
-        Some(v)
-    }
-
-    /// A string (after the opening quote): escapes \" \\ \/ \b \f \n \r \t \uXXXX (surrogate
-    /// pairs combined; lone surrogates, \u0000 and non-characters refused); raw bytes below 0x20
-    /// and DEL refused; raw bytes must be valid UTF-8 by systemd's rules.
-    fn string(&mut self) -> Option<Vec<u8>> {
-        let mut out = Vec::new();
-        loop {
-            let c = self.peek()?;
-            match c {
-                b'"' => {
-                    self.pos += 1;
-                    return Some(out);
-                }
-                b'\\' => {
-                    self.pos += 1;
-                    let e = self.peek()?;
-                    self.pos += 1;
-                    let simple = match e {
-                        b'"' => Some(b'"'),
-                        b'\\' => Some(b'\\'),
-                        b'/' => Some(b'/'),
-                        b'b' => Some(0x08),
-                        b'f' => Some(0x0c),
-                        b'n' => Some(b'\n'),
-                        b'r' => Some(b'\r'),
-                        b't' => Some(b'\t'),
-                        b'u' => None,
-                        _ => return None,
-                    };
-                    if let Some(b) = simple {
-                        out.push(b);
-                        continue;
-                    }
-                    let x = self.hex4()?;
-                    let ch = if (0xD800..=0xDBFF).contains(&x) {
-                        if !self.eat(b"\\u") {
-                            return None;
-                        }
-                        let y = self.hex4()?;
-                        if !(0xDC00..=0xDFFF).contains(&y) {
-                            return None;
-                        }
-                        0x10000 + ((x - 0xD800) << 10) + (y - 0xDC00)
-                    } else {
-                        x
-                    };
-                    if ch == 0 || (0xD800..=0xDFFF).contains(&ch) {
-                        return None;
-                    }
-                    if !unichar_is_valid(ch) {
-                        self.unclean = true;
-                        return None;
-                    }
-                    let mut buf = [0u8; 4];
-                    out.extend_from_slice(char::from_u32(ch)?.encode_utf8(&mut buf).as_bytes());
-                }
-                c if char_is_cc(c) => return None,
-                _ => {
-                    let n = utf8_char_len(self.s.get(self.pos..)?)?;
-                    out.extend_from_slice(self.s.get(self.pos..self.pos + n)?);
-                    self.pos += n;
-                }
-            }
-        }
-    }
-
-    /// json_parse_number(): `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`; integers that overflow
-    /// 64 bits become reals.
-    fn number(&mut self) -> Option<Value> {
-        let start = self.pos;
-        let negative = self.eat(b"-");
-        let int_start = self.pos;
-        match self.peek() {
-            Some(b'0') => self.pos += 1,
-            Some(b'1'..=b'9') => {
-                while matches!(self.peek(), Some(b'0'..=b'9')) {
-                    self.pos += 1;
-                }
-            }
-            _ => return None,
-        }
-        let int_end = self.pos;
-        let mut real = false;
-        if self.eat(b".") {
-            real = true;
-            if !matches!(self.peek(), Some(b'0'..=b'9')) {
-                return None;
-            }
-            while matches!(self.peek(), Some(b'0'..=b'9')) {
-                self.pos += 1;
-            }
-        }
-        if matches!(self.peek(), Some(b'e' | b'E')) {
-            real = true;
-            self.pos += 1;
-            if matches!(self.peek(), Some(b'+' | b'-')) {
-                self.pos += 1;
-            }
-            if !matches!(self.peek(), Some(b'0'..=b'9')) {
-                return None;
-            }
-            while matches!(self.peek(), Some(b'0'..=b'9')) {
-                self.pos += 1;
-            }
-        }
-        let text = std::str::from_utf8(self.s.get(start..self.pos)?).ok()?;
-        if !real {
-            let digits = std::str::from_utf8(self.s.get(int_start..int_end)?).ok()?;
-            if negative {
-                if let Ok(i) = text.parse::<i64>() {
-                    return Some(Value::Integer(i));
-                }
-            } else if let Ok(u) = digits.parse::<u64>() {
-                return Some(Value::Unsigned(u));
-            }
-        }
-        // Note: systemd computes reals in long double with exp10l(), which is not always exact
-        // (1e3 comes out below 1000); this is the correctly rounded value.
-        text.parse::<f64>().ok().map(Value::Real)
-    }
-
-    /// A value at nesting `level` (the top-level value is level 0).
-    fn value(&mut self, level: usize) -> Option<Value> {
-        if level > DEPTH_MAX {
-            return None;
-        }
-        self.skip_ws();
-        let c = self.peek()?;
-        match c {
-            b'{' | b'[' if level >= KEEP_DEPTH => {
-                self.skip_container(level)?;
-                Some(Value::Deep)
-            }
-            b'{' => {
-                self.pos += 1;
-                let mut members = Vec::new();
-                self.skip_ws();
-                if self.eat(b"}") {
-                    return Some(Value::Object(members));
-                }
-                loop {
-                    self.skip_ws();
-                    if !self.eat(b"\"") {
-                        return None;
-                    }
-                    let k = self.string()?;
-                    self.skip_ws();
-                    if !self.eat(b":") {
-                        return None;
-                    }
-                    let v = self.value(level + 1)?;
-                    members.push((k, v));
-                    self.skip_ws();
-                    if self.eat(b"}") {
-                        return Some(Value::Object(members));
-                    }
-                    if !self.eat(b",") {
-                        return None;
-                    }
-                }
-            }
-            b'[' => {
-                self.pos += 1;
-                let mut items = Vec::new();
-                self.skip_ws();
-                if self.eat(b"]") {
-                    return Some(Value::Array(items));
-                }
-                loop {
-                    items.push(self.value(level + 1)?);
-                    self.skip_ws();
-                    if self.eat(b"]") {
-                        return Some(Value::Array(items));
-                    }
-                    if !self.eat(b",") {
-                        return None;
-                    }
-                }
-            }
-            _ => self.scalar(),
-        }
-    }
-
-    fn scalar(&mut self) -> Option<Value> {
-        let c = self.peek()?;
-        let v = match c {
-            b'"' => {
-                self.pos += 1;
-                Value::Str(self.string()?)
-            }
-            b'-' | b'0'..=b'9' => self.number()?,
-            _ if self.eat(b"true") || self.eat(b"false") => Value::Bool,
-            _ if self.eat(b"null") => Value::Null,
-            _ => return None,
-        };
-        // What may follow a value: whitespace, ',', ']', '}', ':' or the end ("1x", "truex" fail).
-        match self.peek() {
-            None | Some(b' ' | b'\t' | b'\n' | b'\r' | b',' | b']' | b'}' | b':') => Some(v),
-            Some(_) => None,
-        }
-    }
-
-    /// Validates a container starting at the current '{' or '[' (at nesting `level`) without
-    /// recursion.
-    fn skip_container(&mut self, level: usize) -> Option<()> {
-        // Stack of open containers: true = object.
-        let mut stack: Vec<bool> = Vec::new();
-        let open = |p: &mut Parser, stack: &mut Vec<bool>| -> Option<()> {
-            let is_obj = p.peek()? == b'{';
-            p.pos += 1;
-            stack.push(is_obj);
-            Some(())
-        };
-        open(self, &mut stack)?;
-        // After opening: the first member or the close.
-        let mut expect_first = true;
-        while let Some(&is_obj) = stack.last() {
-            self.skip_ws();
-            if expect_first && self.eat(if is_obj { b"}" } else { b"]" }) {
-                stack.pop();
-                expect_first = false;
-                continue;
-            }
-            if !expect_first {
-                if self.eat(if is_obj { b"}" } else { b"]" }) {
-                    stack.pop();
-                    continue;
-                }
-                if !self.eat(b",") {
-                    return None;
-                }
-                self.skip_ws();
-            }
-            if is_obj {
-                if !self.eat(b"\"") {
-                    return None;
-                }
-                self.string()?;
-                self.skip_ws();
-                if !self.eat(b":") {
-                    return None;
-                }
-                self.skip_ws();
-            }
-            // A member value at level + stack.len().
-            if level + stack.len() > DEPTH_MAX {
-                return None;
-            }
-            if matches!(self.peek(), Some(b'{' | b'[')) {
-                open(self, &mut stack)?;
-                expect_first = true;
-            } else {
-                self.scalar()?;
-                expect_first = false;
-            }
-        }
-        Some(())
-    }
-}
-
-/// `json_parse()`: one value, surrounded by optional " \t\n\r" only; the errno on failure.
+/// `json_parse()`: one value; the errno on failure (v252: EINVAL, EUCLEAN for an escaped
+/// non-character; too deep a nesting was measured as EINVAL too).
 fn parse_json(s: &[u8]) -> Result<Value, i32> {
-    let mut p = Parser {
-        s,
-        pos: 0,
-        unclean: false,
-    };
-    let fail = |p: &Parser<'_>| if p.unclean { libc::EUCLEAN } else { libc::EINVAL };
-    let v = p.value(0).ok_or_else(|| fail(&p))?;
-    p.skip_ws();
-    if p.pos == s.len() { Ok(v) } else { Err(libc::EINVAL) }
+    json::parse(s).map_err(|e| match e {
+        json::Error::NonCharacter => libc::EUCLEAN,
+        json::Error::Syntax | json::Error::TooDeep => libc::EINVAL,
+    })
 }
 
 fn members(v: &Value) -> &[(Vec<u8>, Value)] {
-    match v {
-        Value::Object(m) => m,
-        _ => &[],
-    }
+    v.members()
 }
 
 /// `json_variant_by_key()`: the first member with that key.
 fn by_key<'v>(v: &'v Value, key: &str) -> Option<&'v Value> {
-    members(v)
-        .iter()
-        .find(|(k, _)| k.as_slice() == key.as_bytes())
-        .map(|(_, v)| v)
+    v.by_key(key)
 }
 
 /// `json_variant_has_type(v, JSON_VARIANT_UNSIGNED)` + `json_variant_unsigned()`.
 fn as_unsigned(v: &Value) -> Option<u64> {
-    match *v {
-        Value::Unsigned(u) => Some(u),
-        Value::Integer(i) => u64::try_from(i).ok(),
-        // (double)(uint64_t) r == r; -0.0 passes.
-        Value::Real(r) if r.fract() == 0.0 && r > -1.0 && r < 18_446_744_073_709_551_616.0 => Some(r as u64),
-        _ => None,
-    }
+    v.as_unsigned()
 }
 
 /// `json_dispatch()` of a "uid" field in permissive mode: the first member whose type is right

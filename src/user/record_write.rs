@@ -1,9 +1,10 @@
 //! The user record writer: the JSON string pam_systemd v252 caches as
 //! `systemd-user-record-<name>` for a user found through NSS, byte for byte as
 //! `nss_passwd_to_user_record()` + `json_variant_format(json, 0)` produce it
-//! (`src/shared/user-record-nss.c`, `src/shared/json.c`).
+//! (`src/shared/user-record-nss.c`, `src/shared/json.c`); the JSON writing is `crate::json`'s.
 
 use super::utf8::{mangle_gecos, utf8_is_valid, valid_gecos};
+use crate::json::{push_bool, push_key, push_str, push_string as push_json_string, push_u64};
 use crate::parse::cstr;
 
 /// A passwd entry (`struct passwd`). `passwd` is unused by systemd (kept for completeness).
@@ -42,59 +43,6 @@ fn looks_like_hashed_password(s: &[u8]) -> bool {
     let start = s.iter().position(|&c| c != b'!').unwrap_or(s.len());
     let rest = s.get(start..).unwrap_or_default();
     rest != b"x" && rest != b"*"
-}
-
-// ---------------------------------------------------------------------------------------------
-// json_variant_format(v, 0) (src/shared/json.c)
-// ---------------------------------------------------------------------------------------------
-
-/// `json_format_string()`: `"`, `\`, \b \f \n \r \t escaped; other bytes below 0x20 as `\u00xx`
-/// (lower-case hex); everything else (DEL, non-ASCII UTF-8) raw.
-pub fn push_json_string(out: &mut Vec<u8>, s: &[u8]) {
-    out.push(b'"');
-    for &c in s {
-        match c {
-            b'"' => out.extend_from_slice(b"\\\""),
-            b'\\' => out.extend_from_slice(b"\\\\"),
-            0x08 => out.extend_from_slice(b"\\b"),
-            0x0c => out.extend_from_slice(b"\\f"),
-            b'\n' => out.extend_from_slice(b"\\n"),
-            b'\r' => out.extend_from_slice(b"\\r"),
-            b'\t' => out.extend_from_slice(b"\\t"),
-            c if c < 0x20 => {
-                const HEX: &[u8; 16] = b"0123456789abcdef";
-                out.extend_from_slice(b"\\u00");
-                out.push(HEX.get(usize::from(c >> 4)).copied().unwrap_or(b'0'));
-                out.push(HEX.get(usize::from(c & 0xf)).copied().unwrap_or(b'0'));
-            }
-            c => out.push(c),
-        }
-    }
-    out.push(b'"');
-}
-
-/// Appends `,"key":` (the comma only when the object already has a member).
-fn push_key(out: &mut Vec<u8>, key: &str) {
-    if out.last() != Some(&b'{') {
-        out.push(b',');
-    }
-    push_json_string(out, key.as_bytes());
-    out.push(b':');
-}
-
-fn push_u64(out: &mut Vec<u8>, key: &str, v: u64) {
-    push_key(out, key);
-    out.extend_from_slice(v.to_string().as_bytes());
-}
-
-fn push_bool(out: &mut Vec<u8>, key: &str, v: bool) {
-    push_key(out, key);
-    out.extend_from_slice(if v { b"true" } else { b"false" });
-}
-
-fn push_str(out: &mut Vec<u8>, key: &str, v: &[u8]) {
-    push_key(out, key);
-    push_json_string(out, v);
 }
 
 /// `days * USEC_PER_DAY` when `days > 0` and `days <= (UINT64_MAX-1)/USEC_PER_DAY`.

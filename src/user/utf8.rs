@@ -4,13 +4,13 @@
 
 /// `unichar_is_valid()`: below 0x110000, no UTF-16 surrogates, not U+FDD0..U+FDEF, and not
 /// U+xxFFFE / U+xxFFFF.
-pub(super) fn unichar_is_valid(ch: u32) -> bool {
+pub(crate) fn unichar_is_valid(ch: u32) -> bool {
     ch < 0x11_0000 && (ch & 0xFFFF_F800) != 0xD800 && !(0xFDD0..=0xFDEF).contains(&ch) && (ch & 0xFFFE) != 0xFFFE
 }
 
 /// `utf8_encoded_valid_unichar(s, SIZE_MAX)`: the length of the valid character at the start of `s`
 /// (non-empty), or None. Overlong forms, 5/6-byte forms and truncated sequences are invalid.
-pub(super) fn utf8_char_len(s: &[u8]) -> Option<usize> {
+pub(crate) fn utf8_char_len(s: &[u8]) -> Option<usize> {
     let c0 = *s.first()?;
     let len = if c0 < 0x80 {
         return Some(1);
@@ -49,7 +49,7 @@ pub(super) fn utf8_char_len(s: &[u8]) -> Option<usize> {
 }
 
 /// `utf8_is_valid()` on a C string.
-pub(super) fn utf8_is_valid(s: &[u8]) -> bool {
+pub(crate) fn utf8_is_valid(s: &[u8]) -> bool {
     let mut rest = s;
     while !rest.is_empty() {
         match utf8_char_len(rest) {
@@ -61,7 +61,7 @@ pub(super) fn utf8_is_valid(s: &[u8]) -> bool {
 }
 
 /// `char_is_cc()`.
-pub(super) fn char_is_cc(c: u8) -> bool {
+pub(crate) fn char_is_cc(c: u8) -> bool {
     c < b' ' || c == 127
 }
 

@@ -1,0 +1,109 @@
+//! Unit tests of the JSON reader and writer. The reader's full table is exercised through the
+//! user record (src/user/tests.rs, tests/golden) and the Varlink reply (src/varlink/tests.rs);
+//! these pin what the two share and what only the Varlink side looks at.
+
+use super::*;
+
+#[test]
+fn scalars_and_containers() {
+    assert_eq!(parse(b" true "), Ok(Value::Bool(true)));
+    assert_eq!(parse(b"false"), Ok(Value::Bool(false)));
+    assert_eq!(parse(b"null"), Ok(Value::Null));
+    assert_eq!(parse(b"-1"), Ok(Value::Integer(-1)));
+    assert_eq!(parse(b"18446744073709551615"), Ok(Value::Unsigned(u64::MAX)));
+    assert_eq!(
+        parse(b"18446744073709551616"),
+        Ok(Value::Real(18_446_744_073_709_551_616.0))
+    );
+    assert_eq!(parse(b"1.5"), Ok(Value::Real(1.5)));
+    assert_eq!(parse(br#""a\u00e9""#), Ok(Value::Str("a\u{e9}".as_bytes().to_vec())));
+    let v = parse(br#"{"a":[1,{"b":null}],"a":2}"#).unwrap();
+    assert_eq!(
+        v.by_key("a"),
+        Some(&Value::Array(vec![
+            Value::Unsigned(1),
+            Value::Object(vec![(b"b".to_vec(), Value::Null)])
+        ]))
+    );
+    assert_eq!(v.members().len(), 2);
+    assert_eq!(v.by_key("c"), None);
+}
+
+#[test]
+fn refusals() {
+    for bad in [
+        &b""[..],
+        b" ",
+        b"{",
+        b"[1,]",
+        b"{\"a\" 1}",
+        b"01",
+        b"1.",
+        b"truex",
+        b"\"\\u0000\"",
+        b"\"\x7f\"",
+        b"\"\x01\"",
+        b"\"\\ud800\"",
+        b"\"\xff\"",
+        b"1 2",
+        b"\x0b1",
+        b"{}\0",
+    ] {
+        assert_eq!(parse(bad), Err(Error::Syntax), "{:?}", String::from_utf8_lossy(bad));
+    }
+    assert_eq!(parse(br#""\ufdd0""#), Err(Error::NonCharacter));
+}
+
+#[test]
+fn depth_limit_without_recursion() {
+    // DEPTH_MAX levels below the top are fine, one more is refused, also deep inside the part
+    // that is only checked (below KEEP_DEPTH).
+    let ok = format!("{}{}", "[".repeat(DEPTH_MAX + 1), "]".repeat(DEPTH_MAX + 1));
+    assert!(parse(ok.as_bytes()).is_ok());
+    let deep = format!("{}{}", "[".repeat(DEPTH_MAX + 2), "]".repeat(DEPTH_MAX + 2));
+    assert_eq!(parse(deep.as_bytes()), Err(Error::TooDeep));
+    let scalar = format!("{}1{}", "[".repeat(DEPTH_MAX + 1), "]".repeat(DEPTH_MAX + 1));
+    assert_eq!(parse(scalar.as_bytes()), Err(Error::TooDeep));
+    // A million open brackets: refused at the limit, in bounded time and stack.
+    assert_eq!(parse("[".repeat(1_000_000).as_bytes()), Err(Error::TooDeep));
+    assert_eq!(parse("[".repeat(100).as_bytes()), Err(Error::Syntax));
+}
+
+#[test]
+fn number_types() {
+    assert_eq!(Value::Real(3.0).as_unsigned(), Some(3));
+    assert_eq!(Value::Real(-0.0).as_unsigned(), Some(0));
+    assert_eq!(Value::Real(3.5).as_unsigned(), None);
+    assert_eq!(Value::Integer(-3).as_unsigned(), None);
+    assert_eq!(Value::Unsigned(u64::MAX).as_integer(), None);
+    assert_eq!(Value::Unsigned(5).as_integer(), Some(5));
+    assert_eq!(Value::Real(-2.0).as_integer(), Some(-2));
+    assert_eq!(Value::Str(b"5".to_vec()).as_integer(), None);
+}
+
+#[test]
+fn writer() {
+    let mut out = vec![b'{'];
+    push_str(&mut out, "s", b"a\"\\\x08\x0c\n\r\t\x01\x1f\x7f\xc3\xa9");
+    push_u64(&mut out, "u", u64::MAX);
+    push_i64(&mut out, "i", -5);
+    push_bool(&mut out, "b", false);
+    push_strv(&mut out, "v", &[&b"x"[..], b"y"]);
+    push_strv::<&[u8]>(&mut out, "e", &[]);
+    push_key(&mut out, "o");
+    out.push(b'{');
+    push_bool(&mut out, "t", true);
+    out.extend_from_slice(b"}}");
+    assert_eq!(
+        String::from_utf8(out.clone()).unwrap(),
+        "{\"s\":\"a\\\"\\\\\\b\\f\\n\\r\\t\\u0001\\u001f\x7f\u{e9}\",\"u\":18446744073709551615,\"i\":-5,\"b\":false,\"v\":[\"x\",\"y\"],\"e\":[],\"o\":{\"t\":true}}"
+    );
+    // What the writer writes (without DEL), the reader reads back.
+    let mut clean = vec![b'{'];
+    push_str(&mut clean, "s", b"a\"\\\x08\n\x01");
+    clean.push(b'}');
+    assert_eq!(
+        parse(&clean).unwrap().by_key("s"),
+        Some(&Value::Str(b"a\"\\\x08\n\x01".to_vec()))
+    );
+}
