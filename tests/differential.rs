@@ -137,6 +137,11 @@ fn view(o: &Outcome, logind: Logind, ours: bool) -> View {
     if o.runner_rc != 0 {
         v.setup_problems.push(format!("testbed runner exited {}", o.runner_rc));
     }
+    // The process comparison means something only if the client reported the state.
+    if o.open_rc.is_some() && (o.process.umask.is_none() || o.process.nice.is_none() || o.process.rlimits.len() != 16) {
+        v.setup_problems
+            .push("the client reported no process state (umask, nice, 16 rlimits) after open".into());
+    }
     if o.client_rc != Some(0) {
         v.setup_problems.push(format!("client exited {:?}", o.client_rc));
     }
