@@ -36,8 +36,9 @@ pub enum Value {
 /// error (measured against libsystemd-shared-252).
 pub const DEPTH_MAX: usize = 2048;
 /// How many levels of containers are kept (top object, perMachine array, entry, matchMachineId
-/// array / binding entry object).
-const KEEP_DEPTH: usize = 4;
+/// array / binding entry object / resourceLimits, and a perMachine entry's resourceLimits'
+/// `RLIMIT_*` objects).
+const KEEP_DEPTH: usize = 5;
 
 struct Parser<'a> {
     s: &'a [u8],

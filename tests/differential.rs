@@ -74,6 +74,9 @@ struct View {
     fds_after_close: Vec<(String, bool)>,
     fds_after_end: Vec<(String, bool)>,
     threads: (Option<u32>, Option<u32>, Option<u32>, Option<u32>),
+    /// The process's umask, nice level and limits after open, second open and close (a user
+    /// record's umask, niceLevel and resourceLimits).
+    process: (ProcessState, ProcessState, ProcessState),
     /// The logind calls that both implementations make (CreateSession, ReleaseSession, fake
     /// events), one normalised string each.
     calls: Vec<String>,
@@ -122,6 +125,7 @@ fn view(o: &Outcome, logind: Logind, ours: bool) -> View {
         fds_after_close: fd_kinds(&o.fds_after_close),
         fds_after_end: fd_kinds(&o.fds_after_end),
         threads: (o.threads, o.threads2, o.threads_after_close, o.threads_after_end),
+        process: c.process.clone(),
         log: c
             .log
             .iter()
@@ -132,6 +136,11 @@ fn view(o: &Outcome, logind: Logind, ours: bool) -> View {
     };
     if o.runner_rc != 0 {
         v.setup_problems.push(format!("testbed runner exited {}", o.runner_rc));
+    }
+    // The process comparison means something only if the client reported the state.
+    if o.open_rc.is_some() && (o.process.umask.is_none() || o.process.nice.is_none() || o.process.rlimits.len() != 16) {
+        v.setup_problems
+            .push("the client reported no process state (umask, nice, 16 rlimits) after open".into());
     }
     if o.client_rc != Some(0) {
         v.setup_problems.push(format!("client exited {:?}", o.client_rc));
@@ -314,6 +323,7 @@ fn compare(c: &View, r: &View) -> Vec<String> {
     eq_field!(fds_after_close);
     eq_field!(fds_after_end);
     eq_field!(threads);
+    eq_field!(process);
     diff_lists("logind calls", &c.calls, &r.calls, |a, b| a == b, &mut d);
     diff_lists(
         "PAM data dumps (session-fd, existing, user record)",

@@ -186,6 +186,20 @@ fn check_same(name: &str, p: &Pair) -> (Vec<String>, Vec<String>) {
     if env_map(&p.c.env2) != env_map(&p.rs.env2) {
         problems.push(format!("env after second open: C {:?}, ours {:?}", p.c.env2, p.rs.env2));
     }
+    // A user record's umask, niceLevel and resourceLimits, as the client reports them.
+    let (cp, rp) = (p.c.comparable().process, p.rs.comparable().process);
+    if cp != rp {
+        problems.push(format!(
+            "process settings differ (after open, second open, close):\n  C:    {cp:?}\n  ours: {rp:?}"
+        ));
+    }
+    for (who, o) in [("C", &p.c), ("ours", &p.rs)] {
+        if o.open_rc.is_some()
+            && (o.process.umask.is_none() || o.process.nice.is_none() || o.process.rlimits.len() != 16)
+        {
+            problems.push(format!("{who}: the client reported no process state after open"));
+        }
+    }
     if !problems.is_empty() {
         panic!(
             "\n=== {name} ({}, real systemd {}) ===\n* {}\n--- C run ---\n{}--- our run ---\n{}",

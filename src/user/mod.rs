@@ -7,11 +7,14 @@
 //! * [`nss`]: the look-ups (I/O).
 //! * [`record_write`]: NSS entries → the JSON string systemd caches, byte for byte.
 //! * [`record_read`]: a cached JSON record → `(userName, uid)`, read as systemd reads it.
+//! * [`process`]: the record's `umask`, `niceLevel` and `resourceLimits`, and how they are
+//!   applied to the calling process.
 //! * [`settings`]: the record's environment settings (`environment`, `EMAIL`, `TZ`, `LANG`) and
 //!   the rules that decide which reach the PAM environment.
 //! * [`utf8`]: systemd's UTF-8, GECOS and user-name rules, shared by the two.
 
 pub mod nss;
+pub mod process;
 pub mod record_read;
 pub mod record_write;
 pub mod settings;

@@ -5,6 +5,7 @@
 //! `userName` and `uid`. The input is another module's data, so this is fuzzed
 //! (`fuzz/fuzz_targets/user_record.rs`). The JSON grammar itself is `crate::json`'s.
 
+use super::process;
 use super::settings::{self, RecordSettings};
 use super::uid_is_valid;
 use super::utf8::valid_user_name_relaxed;
@@ -195,6 +196,105 @@ fn dispatch_settings(obj: &Value, out: &mut RecordSettings, regular: bool) {
     }
 }
 
+/// `json_variant_has_type(v, JSON_VARIANT_INTEGER)` + `json_variant_integer()`: a signed
+/// number, an unsigned one up to `INT64_MAX`, or a real that converts to `int64_t` and back
+/// unchanged.
+fn as_integer(v: &Value) -> Option<i64> {
+    match *v {
+        Value::Integer(i) => Some(i),
+        Value::Unsigned(u) => i64::try_from(u).ok(),
+        Value::Real(r)
+            if r.fract() == 0.0 && (-9_223_372_036_854_775_808.0..9_223_372_036_854_775_808.0).contains(&r) =>
+        {
+            Some(r as i64)
+        }
+        _ => None,
+    }
+}
+
+/// `json_dispatch()` of a field whose table type is "any" (`_JSON_VARIANT_TYPE_INVALID`): the
+/// first member with that key, whatever its type (later ones are duplicates, also when the
+/// first one's dispatcher refuses it).
+fn first_any<'v>(obj: &'v Value, key: &str) -> Option<&'v Value> {
+    first_of(obj, key, |_| true)
+}
+
+/// `json_dispatch_rlimit_value()`: null is unlimited, else an unsigned number below
+/// `RLIM_INFINITY`.
+fn rlimit_value(v: &Value) -> Option<u64> {
+    match v {
+        Value::Null => Some(process::RLIM_INFINITY),
+        v => as_unsigned(v).filter(|&u| u != process::RLIM_INFINITY),
+    }
+}
+
+/// `json_dispatch_rlimits()` on an object: each `RLIMIT_<NAME>` member in order, an object of
+/// exactly two members of which `cur` and `max` are limit values. The first bad member stops it;
+/// the limits set before it stay (the dispatcher fails, and permissive loading keeps the rest).
+fn dispatch_rlimits(members: &[(Vec<u8>, Value)], limits: &mut [Option<process::Limit>; process::RLIMIT_COUNT]) {
+    for (key, value) in members {
+        let Some(slot) = key
+            .strip_prefix(b"RLIMIT_".as_slice())
+            .and_then(process::rlimit_index)
+            .and_then(|i| limits.get_mut(i))
+        else {
+            return;
+        };
+        let Value::Object(fields) = value else { return };
+        if fields.len() != 2 {
+            return;
+        }
+        let Some(cur) = by_key(value, "cur").and_then(rlimit_value) else {
+            return;
+        };
+        let Some(max) = by_key(value, "max").and_then(rlimit_value) else {
+            return;
+        };
+        *slot = Some(process::Limit { cur, max });
+    }
+}
+
+/// The process settings of the regular section or of a matching `perMachine` entry, over what
+/// earlier sections set (`json_dispatch_umask()` of 252/257 for an unsigned `umask`; 262's
+/// `json_dispatch_access_mode()` with `SD_JSON_STRICT` for a `umask` of any type;
+/// `json_dispatch_nice()`, `json_dispatch_rlimits()`). A value the dispatcher refuses leaves the
+/// field as it was.
+fn dispatch_process(obj: &Value, out: &mut process::ProcessSettings) {
+    if let Some(u) = first_of(obj, "umask", |v| as_unsigned(v).is_some()).and_then(as_unsigned)
+        && u <= process::UMASK_MAX
+    {
+        out.umask = u32::try_from(u).ok();
+    }
+    match first_any(obj, "umask") {
+        Some(Value::Null) => out.umask_262 = None,
+        Some(Value::Str(s)) => {
+            if let Some(m) = process::umask_string_262(s) {
+                out.umask_262 = Some(m);
+            }
+        }
+        Some(v) => {
+            if let Some(u) = as_unsigned(v).filter(|&u| u <= process::UMASK_MAX) {
+                out.umask_262 = u32::try_from(u).ok();
+            }
+        }
+        None => {}
+    }
+    match first_any(obj, "niceLevel") {
+        Some(Value::Null) => out.nice = None,
+        Some(v) => {
+            if let Some(n) = as_integer(v).filter(|n| process::NICE_RANGE.contains(n)) {
+                out.nice = i32::try_from(n).ok();
+            }
+        }
+        None => {}
+    }
+    match first_any(obj, "resourceLimits") {
+        Some(Value::Null) => out.rlimits = Default::default(),
+        Some(Value::Object(members)) => dispatch_rlimits(members, &mut out.rlimits),
+        _ => {}
+    }
+}
+
 /// `per_machine_match()`: matchMachineId (a string or an array of strings, each a 128-bit ID in
 /// either form; others ignored) or matchHostname (a string compared exactly). Err where v252 fails
 /// or crashes (a matchHostname array: it calls strcmp on NULL).
@@ -265,6 +365,8 @@ pub struct CachedRecord {
     pub disposition: Option<crate::context::Disposition>,
     /// What the record says about the session's environment.
     pub settings: RecordSettings,
+    /// What the record asks of the calling process (umask, nice level, resource limits).
+    pub process: process::ProcessSettings,
 }
 
 /// Why a cached record was refused: its C line and errno.
@@ -328,6 +430,8 @@ fn identity(json: &[u8], get_machine: impl FnOnce() -> Machine) -> Result<Cached
     dispatch_uid(&v, &mut uid);
     let mut settings = RecordSettings::default();
     dispatch_settings(&v, &mut settings, true);
+    let mut process = process::ProcessSettings::default();
+    dispatch_process(&v, &mut process);
     let machine = if by_key(&v, "perMachine").is_some() || by_key(&v, "binding").is_some() {
         get_machine()
     } else {
@@ -343,6 +447,7 @@ fn identity(json: &[u8], get_machine: impl FnOnce() -> Machine) -> Result<Cached
             if per_machine_match(e, machine).map_err(|()| inval)? {
                 dispatch_uid(e, &mut uid);
                 dispatch_settings(e, &mut settings, false);
+                dispatch_process(e, &mut process);
             }
         }
     }
@@ -369,5 +474,6 @@ fn identity(json: &[u8], get_machine: impl FnOnce() -> Machine) -> Result<Cached
         uid,
         disposition,
         settings,
+        process,
     })
 }

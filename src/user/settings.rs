@@ -11,9 +11,8 @@
 //! is kept.
 //!
 //! 257 also reads the record's capability sets (`capabilityAmbientSet`, `capabilityBoundingSet`),
-//! which take the place of the `default-capability-*` arguments. Not carried over (they would
-//! change the calling process, which this module does only for 257's capability sets): `umask`,
-//! `niceLevel`, the resource limits.
+//! which take the place of the `default-capability-*` arguments. The record's `umask`,
+//! `niceLevel` and resource limits are read and applied by [`super::process`].
 
 use super::utf8::utf8_is_valid;
 use crate::rules::Languages;

@@ -294,3 +294,167 @@ fn cached_record_settings() {
     assert_eq!(s.time_zone.as_deref(), Some(&b"Europe/Paris"[..]));
     assert_eq!(s.email.as_deref(), Some(&b"top@x"[..]));
 }
+
+/// A record's process settings as `user_record_show()` prints them (`UMask: 0%03o`, `Nice: %i`,
+/// `Limit: RLIMIT_%s=cur:max` in resource order), or LOADERR.
+fn process_shown(json: &[u8], umask_262: bool) -> String {
+    let Ok(r) = load_cached_for(json, &vm()) else {
+        return "LOADERR".into();
+    };
+    let p = &r.process;
+    let mut parts = Vec::new();
+    if let Some(u) = if umask_262 { p.umask_262 } else { p.umask } {
+        parts.push(format!("UMask: 0{u:03o}"));
+    }
+    if let Some(n) = p.nice {
+        parts.push(format!("Nice: {n}"));
+    }
+    for ((name, _), l) in super::process::RLIMITS.iter().zip(p.rlimits.iter()) {
+        if let Some(l) = l {
+            parts.push(format!("Limit: RLIMIT_{name}={}:{}", l.cur, l.max));
+        }
+    }
+    parts.join(" ")
+}
+
+/// The process settings of cached records as 252 reads them: each row's expectation is what
+/// Debian 12's libsystemd-shared-252.so shows after `json_parse()` +
+/// `user_record_load(REFUSE_SECRET|PERMISSIVE)` (`user_record_show()`'s UMask, Nice and Limit
+/// lines) on machine 3d1219c7c4c5404aaa1f6d2a48adfda4, host name "vm". It covers the value
+/// ranges, the first-member rule (a refused first value still hides later duplicates; for
+/// `umask`, typed unsigned, members of another type are skipped), partial limit tables (the limits
+/// before a bad member stay), null clearing, and `perMachine` entries applied over the regular
+/// section in order. (Not here: reals in exponent form, which systemd computes in long double,
+/// `2e3` coming out below 2000; the parser documents that.)
+const PROCESS_252: &[(&[u8], &str)] = &[
+    (b"{\"userName\":\"a\",\"uid\":1,\"umask\":18}", "UMask: 0022"),
+    (b"{\"userName\":\"a\",\"uid\":1,\"umask\":511}", "UMask: 0777"),
+    (b"{\"userName\":\"a\",\"uid\":1,\"umask\":512}", ""),
+    (b"{\"userName\":\"a\",\"uid\":1,\"umask\":0}", "UMask: 0000"),
+    (b"{\"userName\":\"a\",\"uid\":1,\"umask\":\"0022\"}", ""),
+    (b"{\"userName\":\"a\",\"uid\":1,\"umask\":null,\"umask\":18}", "UMask: 0022"),
+    (b"{\"userName\":\"a\",\"uid\":1,\"umask\":18,\"umask\":23}", "UMask: 0022"),
+    (b"{\"userName\":\"a\",\"uid\":1,\"umask\":600,\"umask\":18}", ""),
+    (b"{\"userName\":\"a\",\"uid\":1,\"umask\":-1,\"umask\":7}", "UMask: 0007"),
+    (b"{\"userName\":\"a\",\"uid\":1,\"umask\":18.0}", "UMask: 0022"),
+    (b"{\"userName\":\"a\",\"uid\":1,\"umask\":18.5}", ""),
+    (b"{\"userName\":\"a\",\"uid\":1,\"umask\":-0}", "UMask: 0000"),
+    (b"{\"userName\":\"a\",\"uid\":1,\"niceLevel\":19}", "Nice: 19"),
+    (b"{\"userName\":\"a\",\"uid\":1,\"niceLevel\":20}", ""),
+    (b"{\"userName\":\"a\",\"uid\":1,\"niceLevel\":-20}", "Nice: -20"),
+    (b"{\"userName\":\"a\",\"uid\":1,\"niceLevel\":-21}", ""),
+    (b"{\"userName\":\"a\",\"uid\":1,\"niceLevel\":\"5\"}", ""),
+    (b"{\"userName\":\"a\",\"uid\":1,\"niceLevel\":5.0}", "Nice: 5"),
+    (b"{\"userName\":\"a\",\"uid\":1,\"niceLevel\":-5.0}", "Nice: -5"),
+    (b"{\"userName\":\"a\",\"uid\":1,\"niceLevel\":5.5}", ""),
+    (b"{\"userName\":\"a\",\"uid\":1,\"niceLevel\":null}", ""),
+    (b"{\"userName\":\"a\",\"uid\":1,\"niceLevel\":5,\"niceLevel\":6}", "Nice: 5"),
+    (b"{\"userName\":\"a\",\"uid\":1,\"niceLevel\":\"x\",\"niceLevel\":6}", ""),
+    (b"{\"userName\":\"a\",\"uid\":1,\"niceLevel\":9223372036854775808}", ""),
+    (b"{\"userName\":\"a\",\"uid\":1,\"niceLevel\":-0}", "Nice: 0"),
+    (b"{\"userName\":\"a\",\"uid\":1,\"resourceLimits\":{\"RLIMIT_NOFILE\":{\"cur\":1,\"max\":2}}}", "Limit: RLIMIT_NOFILE=1:2"),
+    (b"{\"userName\":\"a\",\"uid\":1,\"resourceLimits\":{\"RLIMIT_NOFILE\":{\"max\":2,\"cur\":1}}}", "Limit: RLIMIT_NOFILE=1:2"),
+    (b"{\"userName\":\"a\",\"uid\":1,\"resourceLimits\":{\"RLIMIT_CORE\":{\"cur\":null,\"max\":null}}}", "Limit: RLIMIT_CORE=18446744073709551615:18446744073709551615"),
+    (b"{\"userName\":\"a\",\"uid\":1,\"resourceLimits\":{\"RLIMIT_CORE\":{\"cur\":18446744073709551615,\"max\":null}}}", ""),
+    (b"{\"userName\":\"a\",\"uid\":1,\"resourceLimits\":{\"RLIMIT_CORE\":{\"cur\":18446744073709551614,\"max\":null}}}", "Limit: RLIMIT_CORE=18446744073709551614:18446744073709551615"),
+    (b"{\"userName\":\"a\",\"uid\":1,\"resourceLimits\":{\"RLIMIT_CPU\":{\"cur\":1,\"max\":2},\"BOGUS\":{\"cur\":1,\"max\":2},\"RLIMIT_CORE\":{\"cur\":3,\"max\":4}}}", "Limit: RLIMIT_CPU=1:2"),
+    (b"{\"userName\":\"a\",\"uid\":1,\"resourceLimits\":{\"RLIMIT_CPU\":{\"cur\":1,\"max\":2,\"x\":3}}}", ""),
+    (b"{\"userName\":\"a\",\"uid\":1,\"resourceLimits\":{\"RLIMIT_CPU\":{\"cur\":1,\"foo\":2}}}", ""),
+    (b"{\"userName\":\"a\",\"uid\":1,\"resourceLimits\":{\"RLIMIT_CPU\":{\"cur\":1}}}", ""),
+    (b"{\"userName\":\"a\",\"uid\":1,\"resourceLimits\":{\"RLIMIT_nofile\":{\"cur\":1,\"max\":2}}}", ""),
+    (b"{\"userName\":\"a\",\"uid\":1,\"resourceLimits\":{\"RLIMIT_7\":{\"cur\":1,\"max\":2}}}", ""),
+    (b"{\"userName\":\"a\",\"uid\":1,\"resourceLimits\":{\"NOFILE\":{\"cur\":1,\"max\":2}}}", ""),
+    (b"{\"userName\":\"a\",\"uid\":1,\"resourceLimits\":{\"RLIMIT_NOFILE\":[1,2]}}", ""),
+    (b"{\"userName\":\"a\",\"uid\":1,\"resourceLimits\":{\"RLIMIT_NOFILE\":{\"cur\":-1,\"max\":2}}}", ""),
+    (b"{\"userName\":\"a\",\"uid\":1,\"resourceLimits\":{\"RLIMIT_NOFILE\":{\"cur\":1.0,\"max\":2.0}}}", "Limit: RLIMIT_NOFILE=1:2"),
+    (b"{\"userName\":\"a\",\"uid\":1,\"resourceLimits\":{\"RLIMIT_NOFILE\":{\"cur\":\"1\",\"max\":2}}}", ""),
+    (b"{\"userName\":\"a\",\"uid\":1,\"resourceLimits\":{\"RLIMIT_NOFILE\":{\"cur\":1,\"max\":2},\"RLIMIT_NOFILE\":{\"cur\":3,\"max\":4}}}", "Limit: RLIMIT_NOFILE=3:4"),
+    (b"{\"userName\":\"a\",\"uid\":1,\"resourceLimits\":{\"RLIMIT_NOFILE\":{\"cur\":5,\"max\":2}}}", "Limit: RLIMIT_NOFILE=5:2"),
+    (b"{\"userName\":\"a\",\"uid\":1,\"resourceLimits\":[]}", ""),
+    (b"{\"userName\":\"a\",\"uid\":1,\"resourceLimits\":null}", ""),
+    (b"{\"userName\":\"a\",\"uid\":1,\"resourceLimits\":{}}", ""),
+    (b"{\"userName\":\"a\",\"uid\":1,\"resourceLimits\":5,\"resourceLimits\":{\"RLIMIT_AS\":{\"cur\":1,\"max\":2}}}", ""),
+    (b"{\"userName\":\"a\",\"uid\":1,\"resourceLimits\":{\"RLIMIT_RTTIME\":{\"cur\":1,\"max\":2},\"RLIMIT_CPU\":{\"cur\":3,\"max\":4},\"RLIMIT_SIGPENDING\":{\"cur\":5,\"max\":6},\"RLIMIT_NICE\":{\"cur\":7,\"max\":8}}}", "Limit: RLIMIT_CPU=3:4 Limit: RLIMIT_SIGPENDING=5:6 Limit: RLIMIT_NICE=7:8 Limit: RLIMIT_RTTIME=1:2"),
+    (b"{\"userName\":\"a\",\"uid\":1,\"resourceLimits\":{\"RLIMIT_FSIZE\":{\"cur\":1,\"max\":1},\"RLIMIT_DATA\":{\"cur\":1,\"max\":1},\"RLIMIT_STACK\":{\"cur\":1,\"max\":1},\"RLIMIT_RSS\":{\"cur\":1,\"max\":1},\"RLIMIT_NPROC\":{\"cur\":1,\"max\":1},\"RLIMIT_MEMLOCK\":{\"cur\":1,\"max\":1},\"RLIMIT_LOCKS\":{\"cur\":1,\"max\":1},\"RLIMIT_MSGQUEUE\":{\"cur\":1,\"max\":1},\"RLIMIT_RTPRIO\":{\"cur\":1,\"max\":1}}}", "Limit: RLIMIT_FSIZE=1:1 Limit: RLIMIT_DATA=1:1 Limit: RLIMIT_STACK=1:1 Limit: RLIMIT_RSS=1:1 Limit: RLIMIT_NPROC=1:1 Limit: RLIMIT_MEMLOCK=1:1 Limit: RLIMIT_LOCKS=1:1 Limit: RLIMIT_MSGQUEUE=1:1 Limit: RLIMIT_RTPRIO=1:1"),
+    (b"{\"userName\":\"a\",\"uid\":1,\"umask\":18,\"perMachine\":[{\"matchMachineId\":\"3d1219c7c4c5404aaa1f6d2a48adfda4\",\"umask\":63}]}", "UMask: 0077"),
+    (b"{\"userName\":\"a\",\"uid\":1,\"umask\":18,\"perMachine\":[{\"matchMachineId\":\"3d1219c7c4c5404aaa1f6d2a48adfda4\",\"umask\":null}]}", "UMask: 0022"),
+    (b"{\"userName\":\"a\",\"uid\":1,\"umask\":18,\"perMachine\":[{\"matchMachineId\":\"3d1219c7c4c5404aaa1f6d2a48adfda4\",\"umask\":\"077\"}]}", "UMask: 0022"),
+    (b"{\"userName\":\"a\",\"uid\":1,\"umask\":18,\"perMachine\":[{\"matchMachineId\":\"00000000000000000000000000000001\",\"umask\":63}]}", "UMask: 0022"),
+    (b"{\"userName\":\"a\",\"uid\":1,\"umask\":18,\"perMachine\":[{\"matchHostname\":\"vm\",\"umask\":63},{\"matchHostname\":\"vm\",\"umask\":7}]}", "UMask: 0007"),
+    (b"{\"userName\":\"a\",\"uid\":1,\"niceLevel\":5,\"perMachine\":[{\"matchHostname\":\"vm\",\"niceLevel\":null}]}", ""),
+    (b"{\"userName\":\"a\",\"uid\":1,\"niceLevel\":5,\"perMachine\":[{\"matchHostname\":\"vm\",\"niceLevel\":30}]}", "Nice: 5"),
+    (b"{\"userName\":\"a\",\"uid\":1,\"niceLevel\":5,\"perMachine\":[{\"matchHostname\":\"vm\",\"niceLevel\":-3}]}", "Nice: -3"),
+    (b"{\"userName\":\"a\",\"uid\":1,\"resourceLimits\":{\"RLIMIT_NOFILE\":{\"cur\":1,\"max\":2}},\"perMachine\":[{\"matchHostname\":\"vm\",\"resourceLimits\":{\"RLIMIT_CORE\":{\"cur\":0,\"max\":0}}}]}", "Limit: RLIMIT_CORE=0:0 Limit: RLIMIT_NOFILE=1:2"),
+    (b"{\"userName\":\"a\",\"uid\":1,\"resourceLimits\":{\"RLIMIT_NOFILE\":{\"cur\":1,\"max\":2}},\"perMachine\":[{\"matchHostname\":\"vm\",\"resourceLimits\":{\"RLIMIT_NOFILE\":{\"cur\":3,\"max\":4}}}]}", "Limit: RLIMIT_NOFILE=3:4"),
+    (b"{\"userName\":\"a\",\"uid\":1,\"resourceLimits\":{\"RLIMIT_NOFILE\":{\"cur\":1,\"max\":2}},\"perMachine\":[{\"matchHostname\":\"vm\",\"resourceLimits\":null}]}", ""),
+    (b"{\"userName\":\"a\",\"uid\":1,\"resourceLimits\":{\"RLIMIT_NOFILE\":{\"cur\":1,\"max\":2}},\"perMachine\":[{\"matchHostname\":\"vm\",\"resourceLimits\":{\"RLIMIT_CORE\":{\"cur\":0,\"max\":0},\"X\":1}}]}", "Limit: RLIMIT_CORE=0:0 Limit: RLIMIT_NOFILE=1:2"),
+    (b"{\"userName\":\"a\",\"uid\":1,\"resourceLimits\":{\"RLIMIT_NOFILE\":{\"cur\":1,\"max\":2}},\"perMachine\":[{\"matchHostname\":\"other\",\"resourceLimits\":null}]}", "Limit: RLIMIT_NOFILE=1:2"),
+    (b"{\"userName\":\"a\",\"uid\":1,\"umask\":18,\"niceLevel\":1,\"resourceLimits\":{\"RLIMIT_NOFILE\":{\"cur\":1,\"max\":2}},\"perMachine\":[{\"matchHostname\":\"vm\",\"umask\":63,\"niceLevel\":2,\"resourceLimits\":{\"RLIMIT_NOFILE\":{\"cur\":9,\"max\":9}}}]}", "UMask: 0077 Nice: 2 Limit: RLIMIT_NOFILE=9:9"),
+    (b"{\"userName\":\"a\",\"uid\":1,\"umask\":18,\"perMachine\":5}", "LOADERR"),
+    (b"{\"uid\":1,\"umask\":18}", "LOADERR"),
+    (b"{\"userName\":\"a\",\"uid\":1,\"privileged\":{\"umask\":18,\"niceLevel\":3}}", ""),
+    (b"{\"userName\":\"a\",\"uid\":1,\"binding\":{\"3d1219c7c4c5404aaa1f6d2a48adfda4\":{\"umask\":18,\"niceLevel\":3}}}", ""),
+];
+
+#[test]
+fn process_settings_read_as_252() {
+    for (json, want) in PROCESS_252 {
+        assert_eq!(process_shown(json, false), *want, "{}", String::from_utf8_lossy(json));
+    }
+}
+
+/// 262 reads `umask` with `json_dispatch_access_mode()` (`SD_JSON_STRICT`) for any type: null
+/// clears an earlier value, a string is an octal mode, and the first member decides whatever its
+/// type. 252/257's reading of the same records is shown beside it.
+#[test]
+fn umask_read_as_262() {
+    let rows: &[(&[u8], &str, &str)] = &[
+        (br#"{"userName":"a","uid":1,"umask":18}"#, "UMask: 0022", "UMask: 0022"),
+        (br#"{"userName":"a","uid":1,"umask":"0022"}"#, "", "UMask: 0022"),
+        (br#"{"userName":"a","uid":1,"umask":"077"}"#, "", "UMask: 0077"),
+        (br#"{"userName":"a","uid":1,"umask":"0o22"}"#, "", ""),
+        (br#"{"userName":"a","uid":1,"umask":"1777"}"#, "", ""),
+        (br#"{"userName":"a","uid":1,"umask":512}"#, "", ""),
+        (
+            br#"{"userName":"a","uid":1,"umask":null,"umask":18}"#,
+            "UMask: 0022",
+            "",
+        ),
+        (br#"{"userName":"a","uid":1,"umask":"x","umask":18}"#, "UMask: 0022", ""),
+        (br#"{"userName":"a","uid":1,"umask":-1,"umask":7}"#, "UMask: 0007", ""),
+        (
+            br#"{"userName":"a","uid":1,"umask":18,"perMachine":[{"matchHostname":"vm","umask":null}]}"#,
+            "UMask: 0022",
+            "",
+        ),
+        (
+            br#"{"userName":"a","uid":1,"umask":18,"perMachine":[{"matchHostname":"vm","umask":"007"}]}"#,
+            "UMask: 0022",
+            "UMask: 0007",
+        ),
+        (
+            br#"{"userName":"a","uid":1,"umask":"007","perMachine":[{"matchHostname":"vm","umask":true}]}"#,
+            "",
+            "UMask: 0007",
+        ),
+    ];
+    for (json, v252, v262) in rows {
+        let shown = String::from_utf8_lossy(json);
+        assert_eq!(process_shown(json, false), *v252, "252: {shown}");
+        assert_eq!(process_shown(json, true), *v262, "262: {shown}");
+    }
+}
+
+/// A perMachine entry's limits sit five levels deep (top, perMachine, entry, resourceLimits,
+/// RLIMIT_*): the reader keeps that level.
+#[test]
+fn per_machine_limits_are_kept_in_full() {
+    let json = br#"{"userName":"a","uid":1,"perMachine":[{"matchHostname":"vm","resourceLimits":{"RLIMIT_NOFILE":{"cur":null,"max":5}}}]}"#;
+    assert_eq!(
+        process_shown(json, false),
+        "Limit: RLIMIT_NOFILE=18446744073709551615:5"
+    );
+    // A value that is itself a container is refused (C: not an unsigned integer).
+    let json = br#"{"userName":"a","uid":1,"perMachine":[{"matchHostname":"vm","resourceLimits":{"RLIMIT_NOFILE":{"cur":{},"max":5}}}]}"#;
+    assert_eq!(process_shown(json, false), "");
+}

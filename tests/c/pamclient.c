@@ -12,13 +12,19 @@
  * Output (stdout, one fact per line, flushed after each line):
  *   pid=N
  *   fds_before=3 4            (fds >= 3 open at start; empty list prints "fds_before=")
+ *   umask_before=, nice_before=, rlimit_before=   (the process state at start, as below)
  *   open_rc=N                 (unless --close-only)
  *   open_ms=N                 (wall time of pam_open_session in ms; close_ms likewise)
  *   env=NAME=VALUE            (PAM env after open, in pam_getenvlist order)
  *   fd=N cloexec=0|1 type=fifo|socket|file|other   (fds >= 3 now open that were not open at start)
  *   threads=N
- *   open2_rc=N, env2=..., fd2=..., threads2=N      (with --open-twice)
- *   close_rc=N, env_after_close=..., fd_after_close=..., threads_after_close=N  (unless --no-close)
+ *   umask=0022                (the process's umask, from /proc/self/status; "?" if unreadable)
+ *   nice=N                    (getpriority(PRIO_PROCESS, 0); "?" on error)
+ *   rlimit=NAME CUR:MAX       (every getrlimit resource, CPU .. RTTIME in resource-number order;
+ *                              RLIM_INFINITY as "infinity"; "?:?" on error)
+ *   open2_rc=N, env2=..., fd2=..., threads2=N, umask2=, nice2=, rlimit2=   (with --open-twice)
+ *   close_rc=N, env_after_close=..., fd_after_close=..., threads_after_close=N, umask_after_close=,
+ *   nice_after_close=, rlimit_after_close=   (unless --no-close)
  *   end_rc=N, threads_after_end=N, fd_after_end=...
  * Bytes outside 0x21..0x7e (and backslash) in names/values are written as \xHH.
  * Values given on the command line understand the escapes \xHH and \\.
@@ -33,6 +39,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -167,8 +174,55 @@ static void print_env(pam_handle_t *h, const char *prefix) {
         free(env);
 }
 
-/* The state after a step: PAM env, fds new since the start, thread count, under the keys
- * "env<tag>=", "fd<tag>=" and "threads<tag>=". */
+/* The process settings a user record may change (pam_systemd's umask, nice and setrlimit
+ * calls): "umask<tag>=0NNN", "nice<tag>=N", and one "rlimit<tag>=NAME CUR:MAX" per resource. */
+static void print_process(const char *tag) {
+        static const char *const names[] = {
+                [RLIMIT_CPU] = "CPU",         [RLIMIT_FSIZE] = "FSIZE",     [RLIMIT_DATA] = "DATA",
+                [RLIMIT_STACK] = "STACK",     [RLIMIT_CORE] = "CORE",       [RLIMIT_RSS] = "RSS",
+                [RLIMIT_NPROC] = "NPROC",     [RLIMIT_NOFILE] = "NOFILE",   [RLIMIT_MEMLOCK] = "MEMLOCK",
+                [RLIMIT_AS] = "AS",           [RLIMIT_LOCKS] = "LOCKS",     [RLIMIT_SIGPENDING] = "SIGPENDING",
+                [RLIMIT_MSGQUEUE] = "MSGQUEUE", [RLIMIT_NICE] = "NICE",     [RLIMIT_RTPRIO] = "RTPRIO",
+                [RLIMIT_RTTIME] = "RTTIME",
+        };
+        /* Umask from /proc (Linux >= 4.7): reading it with umask() would change it. */
+        FILE *f = fopen("/proc/self/status", "r");
+        char line[256], umask_text[32] = "?";
+        if (f) {
+                while (fgets(line, sizeof line, f))
+                        if (strncmp(line, "Umask:", 6) == 0 && sscanf(line + 6, "%31s", umask_text) != 1)
+                                strcpy(umask_text, "?");
+                fclose(f);
+        }
+        printf("umask%s=%s\n", tag, umask_text);
+        errno = 0;
+        int prio = getpriority(PRIO_PROCESS, 0);
+        if (prio == -1 && errno != 0)
+                printf("nice%s=?\n", tag);
+        else
+                printf("nice%s=%d\n", tag, prio);
+        for (int r = 0; r < (int) (sizeof names / sizeof names[0]); r++) {
+                struct rlimit rl;
+                if (getrlimit(r, &rl) < 0) {
+                        printf("rlimit%s=%s ?:?\n", tag, names[r]);
+                        continue;
+                }
+                printf("rlimit%s=%s ", tag, names[r]);
+                if (rl.rlim_cur == RLIM_INFINITY)
+                        printf("infinity:");
+                else
+                        printf("%llu:", (unsigned long long) rl.rlim_cur);
+                if (rl.rlim_max == RLIM_INFINITY)
+                        printf("infinity\n");
+                else
+                        printf("%llu\n", (unsigned long long) rl.rlim_max);
+        }
+        fflush(stdout);
+}
+
+/* The state after a step: PAM env, fds new since the start, thread count, process settings,
+ * under the keys "env<tag>=", "fd<tag>=", "threads<tag>=", "umask<tag>=", "nice<tag>=" and
+ * "rlimit<tag>=". */
 static void print_state(pam_handle_t *h, const char *tag) {
         char env[64], fd[64], threads[64];
         snprintf(env, sizeof env, "env%s=", tag);
@@ -177,6 +231,7 @@ static void print_state(pam_handle_t *h, const char *tag) {
         print_env(h, env);
         print_new_fds(fd);
         print_threads(threads);
+        print_process(tag);
 }
 
 int main(int argc, char **argv) {
@@ -246,6 +301,7 @@ int main(int argc, char **argv) {
         for (int i = 0; i < nbefore; i++) printf(i ? " %d" : "%d", before[i]);
         printf("\n");
         fflush(stdout);
+        print_process("_before");
 
         for (int i = 0; i < nenvs; i++) {
                 char *kv = unescape_arg(envs[i]);

@@ -16,6 +16,32 @@ pub struct FdInfo {
     pub kind: String,
 }
 
+/// The process settings pamclient reports at a step (`umask<tag>=`, `nice<tag>=`,
+/// `rlimit<tag>=NAME CUR:MAX`): what a user record's umask, niceLevel and resourceLimits change.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ProcessState {
+    /// Octal as /proc shows it, e.g. "0022" ("?" if unreadable); None when not reported.
+    pub umask: Option<String>,
+    /// The nice level ("?" on error).
+    pub nice: Option<String>,
+    /// (NAME, "CUR:MAX") in resource-number order; RLIM_INFINITY is "infinity".
+    pub rlimits: Vec<(String, String)>,
+}
+
+impl ProcessState {
+    /// The limit `name` (e.g. "NOFILE") as "CUR:MAX".
+    pub fn rlimit(&self, name: &str) -> Option<&str> {
+        self.rlimits.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+    }
+}
+
+fn parse_rlimit_line(v: &str) -> (String, String) {
+    match v.split_once(' ') {
+        Some((n, l)) => (n.to_string(), l.to_string()),
+        None => (v.to_string(), String::new()),
+    }
+}
+
 #[derive(Clone, Debug, Default)]
 pub struct Outcome {
     pub impl_kind: Option<Impl>,
@@ -46,6 +72,11 @@ pub struct Outcome {
     pub threads2: Option<u32>,
     pub threads_after_close: Option<u32>,
     pub threads_after_end: Option<u32>,
+    /// The process settings at start, after open, after the second open, after close.
+    pub process_before: ProcessState,
+    pub process: ProcessState,
+    pub process2: ProcessState,
+    pub process_after_close: ProcessState,
     pub conv_messages: Vec<String>,
     /// Every record of fake-calls.jsonl after the run (fifo-eof events included), except the
     /// harness's own probe records (`"event":"probe"`, see `client_args`).
@@ -128,6 +159,18 @@ impl Outcome {
                 "threads2" => o.threads2 = num().map(|x| x as u32),
                 "threads_after_close" => o.threads_after_close = num().map(|x| x as u32),
                 "threads_after_end" => o.threads_after_end = num().map(|x| x as u32),
+                "umask_before" => o.process_before.umask = Some(v.to_string()),
+                "umask" => o.process.umask = Some(v.to_string()),
+                "umask2" => o.process2.umask = Some(v.to_string()),
+                "umask_after_close" => o.process_after_close.umask = Some(v.to_string()),
+                "nice_before" => o.process_before.nice = Some(v.to_string()),
+                "nice" => o.process.nice = Some(v.to_string()),
+                "nice2" => o.process2.nice = Some(v.to_string()),
+                "nice_after_close" => o.process_after_close.nice = Some(v.to_string()),
+                "rlimit_before" => o.process_before.rlimits.push(parse_rlimit_line(v)),
+                "rlimit" => o.process.rlimits.push(parse_rlimit_line(v)),
+                "rlimit2" => o.process2.rlimits.push(parse_rlimit_line(v)),
+                "rlimit_after_close" => o.process_after_close.rlimits.push(parse_rlimit_line(v)),
                 "conv_error" | "conv_info" => o.conv_messages.push(v.to_string()),
                 _ => {}
             }

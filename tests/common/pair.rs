@@ -4,7 +4,7 @@
 //! check of our `CreateSessionWithPIDFD` attempt that every comparison of bus calls makes.
 
 use super::busmon::BusCall;
-use super::{Case, FdInfo, Module, Outcome, pamclient, testhelper, testkit_dir};
+use super::{Case, FdInfo, Module, Outcome, ProcessState, pamclient, testhelper, testkit_dir};
 use serde_json::Value;
 use std::collections::BTreeMap;
 
@@ -178,6 +178,8 @@ pub struct Comparable {
     pub fifos_after_close: Vec<(i32, bool)>,
     pub fifos_after_end: Vec<(i32, bool)>,
     pub threads: (Option<u32>, Option<u32>, Option<u32>),
+    /// umask, nice level and limits after open, second open and close.
+    pub process: (ProcessState, ProcessState, ProcessState),
     pub records: Vec<Value>,
     pub session_fd_data: Vec<Option<String>>,
     pub existing_data: Vec<Option<String>>,
@@ -232,6 +234,11 @@ impl Outcome {
             fifos_after_close: fifos(&self.fds_after_close),
             fifos_after_end: fifos(&self.fds_after_end),
             threads: (self.threads, self.threads_after_close, self.threads_after_end),
+            process: (
+                self.process.clone(),
+                self.process2.clone(),
+                self.process_after_close.clone(),
+            ),
             records: self.records.iter().map(|r| normalise_json(r, self.pid)).collect(),
             session_fd_data: self.dumps.iter().map(|d| d.get("session_fd").cloned()).collect(),
             existing_data: self.dumps.iter().map(|d| d.get("existing").cloned()).collect(),
