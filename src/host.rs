@@ -6,6 +6,7 @@ use std::ffi::{CStr, CString};
 
 use crate::caps;
 use crate::sys::errno;
+use crate::user::process::ProcessOps as _;
 
 /// What `lstat()` tells about a path (the runtime-directory checks).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,6 +56,18 @@ pub trait Host {
     fn apply_ambient(&self, set: u64) -> Result<(), i32>;
     /// `capability_bounding_set_drop(keep, false)`; `Err(errno)`.
     fn drop_bounding(&self, keep: u64) -> Result<(), i32>;
+    /// `umask(mask)`: the previous mask (a user record's `umask`).
+    fn umask(&self, mask: u32) -> u32;
+    /// glibc `nice(increment)`: its return value and errno after it (a user record's `niceLevel`).
+    fn nice(&self, increment: i32) -> (i32, i32);
+    /// `getrlimit()`; `Err(errno)`.
+    fn getrlimit(&self, resource: crate::user::process::Resource) -> Result<crate::user::process::Limit, i32>;
+    /// `setrlimit()`; `Err(errno)` (a user record's `resourceLimits`, through setrlimit_closest).
+    fn setrlimit(
+        &self,
+        resource: crate::user::process::Resource,
+        limit: crate::user::process::Limit,
+    ) -> Result<(), i32>;
 }
 
 /// The file whose existence says logind runs (`logind_running()`; not `sd_booted()`).
@@ -174,5 +187,25 @@ impl Host for System {
 
     fn drop_bounding(&self, keep: u64) -> Result<(), i32> {
         caps::drop_bounding(keep, caps::last_cap())
+    }
+
+    fn umask(&self, mask: u32) -> u32 {
+        crate::user::process::ThisProcess.umask(mask)
+    }
+
+    fn nice(&self, increment: i32) -> (i32, i32) {
+        crate::user::process::ThisProcess.nice(increment)
+    }
+
+    fn getrlimit(&self, resource: crate::user::process::Resource) -> Result<crate::user::process::Limit, i32> {
+        crate::user::process::ThisProcess.getrlimit(resource)
+    }
+
+    fn setrlimit(
+        &self,
+        resource: crate::user::process::Resource,
+        limit: crate::user::process::Limit,
+    ) -> Result<(), i32> {
+        crate::user::process::ThisProcess.setrlimit(resource, limit)
     }
 }

@@ -147,8 +147,21 @@ pub struct Rules {
     /// and the PIDFD fallback is logged (`CreateSessionWithPIDFD() API is not available,
     /// retrying with CreateSession().`).
     pub builds_per_attempt: bool,
+    /// How the record's process settings are read and logged (`user::process`).
+    pub process: ProcessRules,
     /// What it logs in other words.
     pub words: Words,
+}
+
+/// The generation's part in `user::process`: how `umask` is read and how loud a failed `nice()`
+/// is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProcessRules {
+    /// `umask` read as an access mode (262: `null` clears, an octal string counts); else only an
+    /// unsigned number counts.
+    pub umask_access_mode: bool,
+    /// The failed `nice()` line is a WARNING (262); else an ERR.
+    pub nice_failure_warns: bool,
 }
 
 /// Debian 12's pam_systemd (systemd 252), and elogind's.
@@ -165,6 +178,10 @@ const V252: Rules = Rules {
     record_env: RecordEnv::OnlyUnset,
     languages: Languages::Preferred,
     builds_per_attempt: false,
+    process: ProcessRules {
+        umask_access_mode: false,
+        nice_failure_warns: false,
+    },
     words: Words {
         unknown_parameter_period: false,
         bus_connection_line: false,
@@ -186,6 +203,10 @@ const V257: Rules = Rules {
     record_env: RecordEnv::Overwrite,
     languages: Languages::PreferredAndAdditional,
     builds_per_attempt: true,
+    process: ProcessRules {
+        umask_access_mode: false,
+        nice_failure_warns: false,
+    },
     words: Words {
         unknown_parameter_period: true,
         bus_connection_line: true,

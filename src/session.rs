@@ -31,7 +31,26 @@ use crate::logind::{self, Answer, Attempt, Dbus, Endpoint, Failure, Logind, Logi
 use crate::pam::{Code, Pam, PamOps, StringItem};
 use crate::parse;
 use crate::rules::{RecordEnv, SystemdUser};
+use crate::user::process::{self, ProcessOps, ProcessSettings};
 use crate::user::settings::{self as record_settings, RecordSettings};
+
+/// The host's process calls as the record's process settings need them.
+struct HostProcess<'h, H: Host>(&'h H);
+
+impl<H: Host> ProcessOps for HostProcess<'_, H> {
+    fn umask(&mut self, mask: u32) -> u32 {
+        self.0.umask(mask)
+    }
+    fn nice(&mut self, increment: i32) -> (i32, i32) {
+        self.0.nice(increment)
+    }
+    fn getrlimit(&mut self, resource: process::Resource) -> Result<process::Limit, i32> {
+        self.0.getrlimit(resource)
+    }
+    fn setrlimit(&mut self, resource: process::Resource, limit: process::Limit) -> Result<(), i32> {
+        self.0.setrlimit(resource, limit)
+    }
+}
 use crate::user::{self as user_record, RecordError};
 
 /// ReleaseSession's timeout when no `timeout=` is given: sd-bus's default method timeout.
@@ -103,6 +122,8 @@ struct User {
     disposition: Disposition,
     /// The environment settings of a cached record (NSS records carry none).
     settings: RecordSettings,
+    /// The umask, nice level and resource limits of a cached record (NSS records carry none).
+    process: ProcessSettings,
 }
 
 /// The PAM items, absent ones empty.
@@ -476,7 +497,13 @@ fn at_success(
     systemd_user: bool,
     seat: &[u8],
 ) -> Result<(), Error> {
+    // apply_user_record_settings(): the umask first, the environment (a putenv failure returns
+    // here, as in C), then nice and the limits, then (257) the capabilities.
+    let rules = generation.rules().process;
+    let mut ops = HostProcess(host);
+    process::apply_umask(&user.process, rules, &mut ops);
     apply_settings(pam, host, &user.settings, generation)?;
+    process::apply_nice_and_limits(&user.process, rules, &mut ops);
     if !generation.rules().capabilities {
         return Ok(());
     }
@@ -634,7 +661,7 @@ fn acquire_user(pam: &mut impl PamOps, host: &impl Host) -> Result<User, Error> 
     // SAFETY: by the user-record convention (pam_systemd_home, this module), this key holds a
     // NUL-terminated JSON string, owned by libpam until the key is set again or pam_end.
     let cached = unsafe { pam.data_str(&key) }.map_err(|r| pam_fail(pam, r, "Failed to get PAM user record data"))?;
-    let (uid, declared, settings) = if let Some(json) = cached {
+    let (uid, declared, settings, process) = if let Some(json) = cached {
         let record = user_record::load_cached(&json).map_err(|e| {
             let (what, errno) = match e {
                 RecordError::Parse(errno) => ("Failed to parse JSON user record", errno),
@@ -648,7 +675,7 @@ fn acquire_user(pam: &mut impl PamOps, host: &impl Host) -> Result<User, Error> 
                 "Acquired user record does not match user name.",
             ));
         }
-        (record.uid, record.disposition, record.settings)
+        (record.uid, record.disposition, record.settings, record.process)
     } else {
         let found = host.lookup_user(&name).map_err(|errno| {
             Error::new(
@@ -658,13 +685,19 @@ fn acquire_user(pam: &mut impl PamOps, host: &impl Host) -> Result<User, Error> 
         })?;
         pam.set_data_string(&key, &found.json)
             .map_err(|r| pam_fail(pam, r, "Failed to set PAM user record data"))?;
-        (Some(found.uid), None, RecordSettings::default())
+        (
+            Some(found.uid),
+            None,
+            RecordSettings::default(),
+            ProcessSettings::default(),
+        )
     };
     match uid {
         Some(uid) if user_record::uid_is_valid(uid) => Ok(User {
             uid,
             disposition: Disposition::of(declared, uid, &name),
             settings,
+            process,
         }),
         _ => Err(Error::new(PAM_SERVICE_ERR, "Acquired user record does not have a UID.")),
     }

@@ -670,6 +670,13 @@ cases! {
     n185_cached_record_settings: None => |c| c.pam_data("systemd-user-record-{USER1}", r#"{"userName":"{USER1}","uid":{UID1},"environment":["FOO=bar","EDITOR=vi","FOO=baz"],"emailAddress":"u@example.org","timeZone":"Europe/Berlin","preferredLanguage":"C.UTF-8"}"#).penv("FOO", "preset").args(&["debug"]).no_seats().item("tty", "pts/1");
     n186_cached_record_settings_refused: None => |c| c.pam_data("systemd-user-record-{USER1}", r#"{"userName":"{USER1}","uid":{UID1},"environment":["OK=1","1BAD=2"],"emailAddress":"a\\b","timeZone":"Mars/Base","preferredLanguage":"de_DE.UTF-8"}"#).args(&["debug"]).no_seats().item("tty", "pts/1");
     n187_cached_record_settings_per_machine: None => |c| c.pam_data("systemd-user-record-{USER1}", r#"{"userName":"{USER1}","uid":{UID1},"timeZone":"UTC","perMachine":[{"matchHostname":"no-such-host","timeZone":"Asia/Tokyo","environment":["X=1"]}]}"#).args(&["debug"]).no_seats().item("tty", "pts/1");
+    // The record's process settings (umask, niceLevel, resourceLimits), applied to the client
+    // process: umask first, nice() and setrlimit_closest() after the languages; failures are
+    // logged and ignored. NOFILE above fs.nr_open is EPERM even for root: setrlimit_closest
+    // falls back to the hard limit.
+    n188_cached_record_process: None => |c| c.pam_data("systemd-user-record-{USER1}", r#"{"userName":"{USER1}","uid":{UID1},"umask":63,"niceLevel":3,"resourceLimits":{"RLIMIT_CORE":{"cur":0,"max":0},"RLIMIT_NOFILE":{"cur":512,"max":1024},"RLIMIT_MSGQUEUE":{"cur":4096,"max":null}}}"#).args(&["debug"]).no_seats().item("tty", "pts/1"), expect::process_applied;
+    n189_cached_record_process_closest: None => |c| c.pam_data("systemd-user-record-{USER1}", r#"{"userName":"{USER1}","uid":{UID1},"resourceLimits":{"RLIMIT_CPU":{"cur":5,"max":2},"RLIMIT_NOFILE":{"cur":99999999,"max":99999999}},"perMachine":[{"matchHostname":"no-such-host","umask":0}]}"#).args(&["debug"]).no_seats().item("tty", "pts/1"), expect::process_closest;
+    e188_cached_record_process_session: Elogind => |c| c.pam_data("systemd-user-record-{USER1}", r#"{"userName":"{USER1}","uid":{UID1},"umask":18,"niceLevel":1,"resourceLimits":{"RLIMIT_CORE":{"cur":0,"max":0}}}"#).item("tty", "pts/1");
     e185_cached_record_settings_session: Elogind => |c| c.pam_data("systemd-user-record-{USER1}", r#"{"userName":"{USER1}","uid":{UID1},"environment":["FOO=bar","XDG_SESSION_TYPE=wayland"],"emailAddress":"u@example.org","timeZone":"UTC","preferredLanguage":"POSIX"}"#).args(&["debug"]).item("tty", "pts/1");
 
     // --- limits, more forms ---------------------------------------------------------------------
@@ -750,6 +757,78 @@ mod expect {
     /// A plain remote login with a bus file: the request, the env, the session fd kept as PAM
     /// data until the process exits, the user record cached, one thread; close releases the
     /// session from the client process and keeps the env.
+    /// n188: umask 077, nice raised by 3, CORE 0:0, NOFILE 512:1024, MSGQUEUE 4096 under the
+    /// hard limit it had, one debug line each, in C's order.
+    pub fn process_applied(o: &Outcome) {
+        let s = o.summary();
+        assert_eq!(o.open_rc, Some(0), "{s}");
+        let p = &o.process;
+        assert_eq!(p.umask.as_deref(), Some("0077"), "{s}");
+        let before: i32 = o.process_before.nice.as_deref().unwrap().parse().unwrap();
+        assert_eq!(
+            p.nice.as_deref(),
+            Some((before + 3).min(19).to_string().as_str()),
+            "{s}"
+        );
+        assert_eq!(p.rlimit("CORE"), Some("0:0"), "{s}");
+        assert_eq!(p.rlimit("NOFILE"), Some("512:1024"), "{s}");
+        // Raising a hard limit needs CAP_SYS_RESOURCE, which the testbed's root lacks: EPERM,
+        // and setrlimit_closest settles for the hard limit.
+        let hard = o
+            .process_before
+            .rlimit("MSGQUEUE")
+            .unwrap()
+            .split(':')
+            .nth(1)
+            .unwrap()
+            .to_string();
+        assert_eq!(p.rlimit("MSGQUEUE"), Some(format!("4096:{hard}").as_str()), "{s}");
+        let lines: Vec<String> = o
+            .module_log()
+            .into_iter()
+            .filter(|(sev, t)| *sev == 7 && (t.contains("umask") || t.contains("Nice") || t.contains("Resource limit")))
+            .map(|(_, t)| t)
+            .collect();
+        assert_eq!(
+            lines,
+            [
+                "Set user umask to 0077 based on user record.",
+                "Nice level set to 3, based on user record.",
+                "Resource limit CORE set, based on user record.",
+                "Resource limit NOFILE set, based on user record.",
+                "Resource limit MSGQUEUE set, based on user record.",
+            ],
+            "{s}"
+        );
+    }
+
+    /// n189: CPU cur > max is EINVAL (ERR, ignored); NOFILE above fs.nr_open ends at the hard
+    /// limit; the umask of a perMachine entry for another host is not applied.
+    pub fn process_closest(o: &Outcome) {
+        let s = o.summary();
+        assert_eq!(o.open_rc, Some(0), "{s}");
+        assert_eq!(o.process.umask, o.process_before.umask, "{s}");
+        assert_eq!(o.process.rlimit("CPU"), o.process_before.rlimit("CPU"), "{s}");
+        let hard = o
+            .process_before
+            .rlimit("NOFILE")
+            .unwrap()
+            .split(':')
+            .nth(1)
+            .unwrap()
+            .to_string();
+        assert_eq!(
+            o.process.rlimit("NOFILE"),
+            Some(format!("{hard}:{hard}").as_str()),
+            "{s}"
+        );
+        assert!(
+            o.logged(3, "Failed to set resource limit CPU, ignoring: Invalid argument"),
+            "{s}"
+        );
+        assert!(o.logged(7, "Resource limit NOFILE set, based on user record."), "{s}");
+    }
+
     pub fn open_and_close(o: &Outcome) {
         survived(o);
         let s = o.summary();

@@ -670,6 +670,43 @@ rules_257! {
     d13_unknown_argument_words => |c| user257(c).item("tty", "pts/1").args(&["bogus", "debug=maybe"]), class_is("user");
     d13_record_capability_sets => |c| root257(c).item("tty", "pts/1").pam_data("systemd-user-record-root", r#"{"userName":"root","uid":0,"capabilityAmbientSet":["cap_kill","cap_chown","cap_nope"],"capabilityBoundingSet":["cap_kill","cap_setpcap","21"]}"#), class_is("user-early");
     d13_record_settings_no_logind => |c| record_settings_257(c).no_seats().item("tty", "pts/1"), env_has(&[("FOO", "bar"), ("LANGUAGE", "C.UTF-8:POSIX")]);
+    // The record's process settings: umask, nice, limits through setrlimit_closest (CPU cur > max:
+    // EINVAL, logged and ignored).
+    d13_record_process => |c| user257(c).item("tty", "pts/1").args(&["debug"]).pam_data("systemd-user-record-{USER1}", r#"{"userName":"{USER1}","uid":{UID1},"umask":63,"niceLevel":2,"resourceLimits":{"RLIMIT_CORE":{"cur":0,"max":0},"RLIMIT_CPU":{"cur":5,"max":2},"RLIMIT_NOFILE":{"cur":512,"max":1024}}}"#), process_is("0077", "CORE", "0:0");
+    // C tests `nice(level) < 0`: a level that lands below 0 is set and still logged as a failure
+    // (ERR, with whatever errno an earlier call left behind).
+    d13_record_nice_negative => |c| user257(c).item("tty", "pts/1").args(&["debug"]).pam_data("systemd-user-record-{USER1}", r#"{"userName":"{USER1}","uid":{UID1},"niceLevel":-3}"#), nice_is_and_logged_failed("-3");
+}
+
+/// The nice level after open, and the nice failure line at ERR.
+fn nice_is_and_logged_failed(level: &'static str) -> impl Fn(&Outcome) -> Result<(), String> {
+    move |o: &Outcome| {
+        let line = format!("Failed to set nice level to {level}, ignoring: ");
+        if o.open_rc == Some(0) && o.process.nice.as_deref() == Some(level) && o.logged_containing(3, &line) {
+            Ok(())
+        } else {
+            Err(format!(
+                "open {:?}, nice {:?}, want 0, {level} and an ERR line {line:?}",
+                o.open_rc, o.process.nice
+            ))
+        }
+    }
+}
+
+/// The umask and one limit after open (and a successful open).
+fn process_is(
+    umask: &'static str,
+    limit: &'static str,
+    value: &'static str,
+) -> impl Fn(&Outcome) -> Result<(), String> {
+    move |o: &Outcome| {
+        let got = (o.open_rc, o.process.umask.as_deref(), o.process.rlimit(limit));
+        if got == (Some(0), Some(umask), Some(value)) {
+            Ok(())
+        } else {
+            Err(format!("open, umask, {limit}: {got:?}, want 0, {umask}, {value}"))
+        }
+    }
 }
 
 fn record_settings_257(c: Case) -> Case {

@@ -364,6 +364,8 @@ struct FakeHost {
     /// The installed systemd's version.
     systemd: Option<u32>,
     caps: RefCell<VecDeque<CapCall>>,
+    /// The process calls (umask, nice, limits) made, in order.
+    process: RefCell<Vec<String>>,
 }
 
 impl Default for FakeHost {
@@ -387,6 +389,7 @@ impl Default for FakeHost {
             locales: vec!["de_DE.UTF-8", "fr_FR.UTF-8"],
             systemd: Some(257),
             caps: RefCell::new(VecDeque::new()),
+            process: RefCell::new(Vec::new()),
         }
     }
 }
@@ -478,6 +481,24 @@ impl Host for FakeHost {
     }
     fn last_cap(&self) -> u32 {
         40
+    }
+    fn umask(&self, mask: u32) -> u32 {
+        self.process.borrow_mut().push(format!("umask {mask:04o}"));
+        0o022
+    }
+    fn nice(&self, increment: i32) -> (i32, i32) {
+        self.process.borrow_mut().push(format!("nice {increment}"));
+        (increment, 0)
+    }
+    fn getrlimit(&self, resource: crate::user::process::Resource) -> Result<crate::user::process::Limit, i32> {
+        self.process.borrow_mut().push(format!("getrlimit {resource}"));
+        Ok(crate::user::process::Limit { cur: 0, max: 0 })
+    }
+    fn setrlimit(&self, resource: crate::user::process::Resource, l: crate::user::process::Limit) -> Result<(), i32> {
+        self.process
+            .borrow_mut()
+            .push(format!("setrlimit {resource} {}:{}", l.cur, l.max));
+        Ok(())
     }
     fn apply_ambient(&self, set: u64) -> Result<(), i32> {
         match self.caps.borrow_mut().pop_front() {
@@ -1008,6 +1029,46 @@ fn record_settings_putenv_failure() {
             "Failed to set PAM environment variable FOO=bar: Memory buffer error"
         )
     );
+}
+
+/// The record's process settings at "success": the umask before the environment, nice and the
+/// limits (resource order) after it; a putenv failure in between leaves the umask set and
+/// returns before the rest.
+#[test]
+fn record_process_settings_around_the_environment() {
+    let json = r#"{"userName":"alice","uid":1000,"umask":63,"niceLevel":2,"environment":["FOO=bar"],"resourceLimits":{"RLIMIT_NOFILE":{"cur":1,"max":2},"RLIMIT_CORE":{"cur":0,"max":0}}}"#;
+    let mut pam = with_record(tty_login("alice"), json);
+    let host = FakeHost::default().no_logind();
+    let (r, log) = run_open(&mut pam, &mut ScriptedLogind::new(vec![]), &host, "debug compat=252");
+    r.unwrap();
+    assert_eq!(
+        *host.process.borrow(),
+        ["umask 0077", "nice 2", "setrlimit 4 0:0", "setrlimit 7 1:2"]
+    );
+    let at = |l: &str| {
+        log.iter()
+            .position(|x| x == l)
+            .unwrap_or_else(|| panic!("{l}\n{log:?}"))
+    };
+    assert!(
+        at("DEBUG Set user umask to 0077 based on user record.")
+            < at("DEBUG PAM environment variable FOO=bar set based on user record.")
+    );
+    assert!(
+        at("DEBUG PAM environment variable FOO=bar set based on user record.")
+            < at("DEBUG Nice level set to 2, based on user record.")
+    );
+    assert!(
+        at("DEBUG Resource limit CORE set, based on user record.")
+            < at("DEBUG Resource limit NOFILE set, based on user record.")
+    );
+
+    let mut pam = with_record(tty_login("alice"), json);
+    pam.fail_putenv = Some(("FOO", PAM_BUF_ERR));
+    let host = FakeHost::default().no_logind();
+    let (r, _) = run_open(&mut pam, &mut ScriptedLogind::new(vec![]), &host, "");
+    assert_eq!(r.unwrap_err().code(), PAM_BUF_ERR);
+    assert_eq!(*host.process.borrow(), ["umask 0077"]);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -17,34 +17,11 @@
 //! The process is reached through [`ProcessOps`] ([`ThisProcess`] is the real one), so the rules
 //! are table-tested against a scripted fake.
 
-// The session story calls these from `session::finish` (issue 20 item 2); until that wiring
-// lands only the tests do.
-#![cfg_attr(
-    not(test),
-    expect(dead_code, reason = "called from session::finish once the story is wired")
-)]
-
 use log::{debug, error, warn};
 
 use crate::sys::strerror;
 
-/// Which C module's rules: the reading of `umask` changed in 262, and so did the level of the
-/// nice failure line.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ProcessGeneration {
-    V252,
-    V257,
-    V262,
-}
-
-impl From<crate::context::Generation> for ProcessGeneration {
-    fn from(g: crate::context::Generation) -> Self {
-        match g {
-            crate::context::Generation::V252 => ProcessGeneration::V252,
-            crate::context::Generation::V257 => ProcessGeneration::V257,
-        }
-    }
-}
+pub use crate::rules::ProcessRules;
 
 /// A resource limit as `struct rlimit` holds it; [`RLIM_INFINITY`] is "unlimited".
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -113,10 +90,11 @@ pub struct ProcessSettings {
 
 impl ProcessSettings {
     /// The umask of that generation's reading.
-    pub fn umask_for(&self, generation: ProcessGeneration) -> Option<u32> {
-        match generation {
-            ProcessGeneration::V252 | ProcessGeneration::V257 => self.umask,
-            ProcessGeneration::V262 => self.umask_262,
+    pub fn umask_for(&self, rules: ProcessRules) -> Option<u32> {
+        if rules.umask_access_mode {
+            self.umask_262
+        } else {
+            self.umask
         }
     }
 
@@ -217,8 +195,8 @@ pub fn setrlimit_closest(ops: &mut impl ProcessOps, resource: Resource, want: Li
 
 /// The first step of `apply_user_record_settings()`: `umask(value)` and, with `debug`,
 /// `Set user umask to %04o based on user record.` (umask cannot fail).
-pub fn apply_umask(s: &ProcessSettings, generation: ProcessGeneration, ops: &mut impl ProcessOps) {
-    if let Some(mask) = s.umask_for(generation) {
+pub fn apply_umask(s: &ProcessSettings, rules: ProcessRules, ops: &mut impl ProcessOps) {
+    if let Some(mask) = s.umask_for(rules) {
         ops.umask(mask);
         debug!("Set user umask to {mask:04o} based on user record.");
     }
@@ -228,14 +206,14 @@ pub fn apply_umask(s: &ProcessSettings, generation: ProcessGeneration, ops: &mut
 /// `nice(level)` (a negative result is a failure, logged and ignored: ERR, in 262 WARNING), then
 /// every resource limit through [`setrlimit_closest`] in resource-number order (a failure is
 /// logged at ERR and ignored), each success with a debug line.
-pub fn apply_nice_and_limits(s: &ProcessSettings, generation: ProcessGeneration, ops: &mut impl ProcessOps) {
+pub fn apply_nice_and_limits(s: &ProcessSettings, rules: ProcessRules, ops: &mut impl ProcessOps) {
     if let Some(level) = s.nice {
         // C: `if (nice(level) < 0)`, so a new level below 0 reads as a failure too, with
         // whatever errno was before the call.
         let (ret, errno) = ops.nice(level);
         if ret < 0 {
             let err = strerror(errno.saturating_abs());
-            if generation == ProcessGeneration::V262 {
+            if rules.nice_failure_warns {
                 warn!("Failed to set nice level to {level}, ignoring: {err}");
             } else {
                 error!("Failed to set nice level to {level}, ignoring: {err}");

@@ -127,7 +127,7 @@ fn with_limit(mut s: ProcessSettings, resource: Resource, cur: u64, max: u64) ->
 
 /// Runs C's sequence (umask, [the environment], nice and limits) with `debug` on or off; the
 /// calls made and the log lines.
-fn run(s: &ProcessSettings, g: ProcessGeneration, fake: &mut Fake, debug: bool) -> Vec<String> {
+fn run(s: &ProcessSettings, g: ProcessRules, fake: &mut Fake, debug: bool) -> Vec<String> {
     let ((), lines) = crate::logging::tests::captured(|| {
         crate::logging::with_scope(b"login", debug, |_| {
             apply_umask(s, g, fake);
@@ -137,7 +137,17 @@ fn run(s: &ProcessSettings, g: ProcessGeneration, fake: &mut Fake, debug: bool) 
     lines
 }
 
-use ProcessGeneration::{V252, V257, V262};
+/// The three generations' process rules (262's entry in the table comes with its generation;
+/// `generations_map` checks the others against the table).
+const V252: ProcessRules = ProcessRules {
+    umask_access_mode: false,
+    nice_failure_warns: false,
+};
+const V257: ProcessRules = V252;
+const V262: ProcessRules = ProcessRules {
+    umask_access_mode: true,
+    nice_failure_warns: true,
+};
 
 /// Each field alone, with debug on: one call and its debug line; with debug off the same calls
 /// and no lines.
@@ -273,7 +283,7 @@ fn nice_failures_are_logged_and_ignored() {
         1,
         2,
     );
-    let rows: &[(ProcessGeneration, bool, Option<i32>, &str)] = &[
+    let rows: &[(ProcessRules, bool, Option<i32>, &str)] = &[
         (
             V252,
             false,
@@ -571,11 +581,18 @@ fn umask_strings_262() {
     }
 }
 
-/// The generation of the session story maps onto the process rules.
+/// The table's entries carry these process rules.
 #[test]
 fn generations_map() {
-    assert_eq!(ProcessGeneration::from(crate::context::Generation::V252), V252);
-    assert_eq!(ProcessGeneration::from(crate::context::Generation::V257), V257);
+    for g in crate::rules::Generation::ALL {
+        let want = match g.number() {
+            252 => V252,
+            257 => V257,
+            262 => V262,
+            n => panic!("no process rules row for generation {n}"),
+        };
+        assert_eq!(g.rules().process, want, "generation {}", g.number());
+    }
 }
 
 /// The real calls, in a forked child (umask, nice and limits are per process; the test threads
