@@ -49,11 +49,10 @@ pub fn wanted(session_type: &[u8], term: Option<&[u8]>) -> bool {
 /// `xescape(value, ";\\")`: every byte below 0x20, from 0x7f up, `\` and `;` as `\xNN`
 /// (lowercase hex).
 pub fn escape(value: &[u8]) -> Vec<u8> {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
     let mut out = Vec::with_capacity(value.len());
     for &b in value {
-        if b < b' ' || b >= 0x7f || b == b'\\' || b == b';' {
-            out.extend_from_slice(&[b'\\', b'x', HEX[usize::from(b >> 4)], HEX[usize::from(b & 0xf)]]);
+        if !(b' '..0x7f).contains(&b) || b == b'\\' || b == b';' {
+            out.extend_from_slice(format!("\\x{b:02x}").as_bytes());
         } else {
             out.push(b);
         }
@@ -97,7 +96,12 @@ fn push_escaped(seq: &mut Vec<u8>, key: &str, value: &[u8]) {
 /// the identity (`user`, `hostname`, `machineid`, `bootid`, `pid`, `pidfdid`, `comm`), then
 /// `targetuser` (the record's user name), `sessionid` (`XDG_SESSION_ID` from the PAM env, left
 /// out when unset), `type=session` and `ESC \`.
-pub fn start_sequence(id: &ContextId, who: &Identity, target_user: Option<&[u8]>, session_id: Option<&[u8]>) -> Vec<u8> {
+pub fn start_sequence(
+    id: &ContextId,
+    who: &Identity,
+    target_user: Option<&[u8]>,
+    session_id: Option<&[u8]>,
+) -> Vec<u8> {
     let mut seq = Vec::with_capacity(256);
     seq.extend_from_slice(b"\x1b]3008;start=");
     seq.extend_from_slice(hex(id).as_bytes());
@@ -166,7 +170,11 @@ pub trait Terminal {
 
 /// `pam_syslog_errno()`'s code: BUF_ERR for ENOMEM, else SERVICE_ERR.
 fn errno_code(e: i32) -> Code {
-    if e == libc::ENOMEM { PAM_BUF_ERR } else { PAM_SERVICE_ERR }
+    if e == libc::ENOMEM {
+        PAM_BUF_ERR
+    } else {
+        PAM_SERVICE_ERR
+    }
 }
 
 fn pam_fail(pam: &impl PamOps, code: Code, what: &str) -> Error {
@@ -197,8 +205,12 @@ pub fn open_osc_context(
     let who = tty.identity();
     let seq = start_sequence(&id, &who, Some(user_name), session_id.as_deref());
     // On every failure below the pin is dropped, i.e. closed, as C's _cleanup_close_ does.
-    tty.write_stdout(&seq)
-        .map_err(|e| Error::new(errno_code(e), format!("Failed to write OSC sequence to TTY: {}", strerror(e))))?;
+    tty.write_stdout(&seq).map_err(|e| {
+        Error::new(
+            errno_code(e),
+            format!("Failed to write OSC sequence to TTY: {}", strerror(e)),
+        )
+    })?;
     pam.set_data_id128(ID_KEY, id)
         .map_err(|r| pam_fail(pam, r, "Failed to set PAM OSC sequence ID data"))?;
     if let Some(pin) = pin {
@@ -283,7 +295,10 @@ impl Terminal for SystemTerminal {
     }
 
     fn reopen(&mut self, pin: RawFd) -> Result<OwnedFd, i32> {
-        reopen_raw(pin, libc::O_WRONLY | libc::O_CLOEXEC | libc::O_NONBLOCK | libc::O_NOCTTY)
+        reopen_raw(
+            pin,
+            libc::O_WRONLY | libc::O_CLOEXEC | libc::O_NONBLOCK | libc::O_NOCTTY,
+        )
     }
 
     fn is_tty(&self, fd: BorrowedFd<'_>) -> bool {
@@ -406,7 +421,9 @@ fn system_identity() -> Identity {
     Identity {
         user: Some(user_name()),
         hostname: Some(hostname()),
-        machine_id: std::fs::read("/etc/machine-id").ok().and_then(|b| parse_id128(&b, false)),
+        machine_id: std::fs::read("/etc/machine-id")
+            .ok()
+            .and_then(|b| parse_id128(&b, false)),
         boot_id: std::fs::read("/proc/sys/kernel/random/boot_id")
             .ok()
             .and_then(|b| parse_id128(&b, true)),

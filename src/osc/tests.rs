@@ -56,7 +56,8 @@ fn escape_table() {
 
 #[test]
 fn wanted_table() {
-    let cases: &[(&[u8], Option<&[u8]>, bool)] = &[
+    type Case<'a> = (&'a [u8], Option<&'a [u8]>, bool);
+    let cases: &[Case<'_>] = &[
         (b"tty", Some(b"xterm-256color"), true),
         (b"tty", None, true),
         (b"tty", Some(b""), true),
@@ -295,16 +296,70 @@ fn open_writes_nothing_unless_tty_type_not_dumb_and_stdout_a_tty() {
         writes: bool,
     }
     let cases = [
-        Case { ty: "tty", pam_term: None, env_term: None, tty: true, writes: true },
-        Case { ty: "x11", pam_term: None, env_term: None, tty: true, writes: false },
-        Case { ty: "unspecified", pam_term: None, env_term: None, tty: true, writes: false },
-        Case { ty: "tty", pam_term: Some("dumb"), env_term: None, tty: true, writes: false },
-        Case { ty: "tty", pam_term: None, env_term: Some("dumb"), tty: true, writes: false },
+        Case {
+            ty: "tty",
+            pam_term: None,
+            env_term: None,
+            tty: true,
+            writes: true,
+        },
+        Case {
+            ty: "x11",
+            pam_term: None,
+            env_term: None,
+            tty: true,
+            writes: false,
+        },
+        Case {
+            ty: "unspecified",
+            pam_term: None,
+            env_term: None,
+            tty: true,
+            writes: false,
+        },
+        Case {
+            ty: "tty",
+            pam_term: Some("dumb"),
+            env_term: None,
+            tty: true,
+            writes: false,
+        },
+        Case {
+            ty: "tty",
+            pam_term: None,
+            env_term: Some("dumb"),
+            tty: true,
+            writes: false,
+        },
         // The PAM env wins over the process env, even when empty.
-        Case { ty: "tty", pam_term: Some("xterm"), env_term: Some("dumb"), tty: true, writes: true },
-        Case { ty: "tty", pam_term: Some(""), env_term: Some("dumb"), tty: true, writes: true },
-        Case { ty: "tty", pam_term: Some("dumb"), env_term: Some("xterm"), tty: true, writes: false },
-        Case { ty: "tty", pam_term: None, env_term: None, tty: false, writes: false },
+        Case {
+            ty: "tty",
+            pam_term: Some("xterm"),
+            env_term: Some("dumb"),
+            tty: true,
+            writes: true,
+        },
+        Case {
+            ty: "tty",
+            pam_term: Some(""),
+            env_term: Some("dumb"),
+            tty: true,
+            writes: true,
+        },
+        Case {
+            ty: "tty",
+            pam_term: Some("dumb"),
+            env_term: Some("xterm"),
+            tty: true,
+            writes: false,
+        },
+        Case {
+            ty: "tty",
+            pam_term: None,
+            env_term: None,
+            tty: false,
+            writes: false,
+        },
     ];
     for c in cases {
         let mut pam = FakePam::default();
@@ -319,7 +374,15 @@ fn open_writes_nothing_unless_tty_type_not_dumb_and_stdout_a_tty() {
         let (r, lines) = run_open(&mut pam, &mut t, c.ty, true);
         assert_eq!(r, Ok(()));
         assert!(lines.is_empty());
-        assert_eq!(!t.stdout.is_empty(), c.writes, "{} {:?} {:?} {}", c.ty, c.pam_term, c.env_term, c.tty);
+        assert_eq!(
+            !t.stdout.is_empty(),
+            c.writes,
+            "{} {:?} {:?} {}",
+            c.ty,
+            c.pam_term,
+            c.env_term,
+            c.tty
+        );
         assert_eq!(pam.data.contains_key(ID_KEY), c.writes);
         assert_eq!(pam.data.contains_key(FD_KEY), c.writes);
     }
@@ -334,7 +397,10 @@ fn pin_failure_is_a_debug_line_and_no_fd_data() {
     };
     let (r, lines) = run_open(&mut pam, &mut t, "tty", true);
     assert_eq!(r, Ok(()));
-    assert_eq!(lines, vec![format!("DEBUG Failed to pin TTY, ignoring: {}", strerror(libc::ENOSYS))]);
+    assert_eq!(
+        lines,
+        vec![format!("DEBUG Failed to pin TTY, ignoring: {}", strerror(libc::ENOSYS))]
+    );
     assert_eq!(t.stdout.len(), 1);
     assert!(pam.data.contains_key(ID_KEY));
     assert!(!pam.data.contains_key(FD_KEY));
@@ -353,7 +419,11 @@ fn pin_failure_is_a_debug_line_and_no_fd_data() {
 
 #[test]
 fn write_failure_fails_open_and_stores_nothing() {
-    for (e, code) in [(libc::EAGAIN, PAM_SERVICE_ERR), (libc::EIO, PAM_SERVICE_ERR), (libc::ENOMEM, PAM_BUF_ERR)] {
+    for (e, code) in [
+        (libc::EAGAIN, PAM_SERVICE_ERR),
+        (libc::EIO, PAM_SERVICE_ERR),
+        (libc::ENOMEM, PAM_BUF_ERR),
+    ] {
         let mut pam = FakePam::default();
         let mut t = Script {
             stdout_write: Err(e),
@@ -362,7 +432,10 @@ fn write_failure_fails_open_and_stores_nothing() {
         let (r, lines) = run_open(&mut pam, &mut t, "tty", true);
         let err = r.unwrap_err();
         assert_eq!(err.code(), code);
-        assert_eq!(err.message(), format!("Failed to write OSC sequence to TTY: {}", strerror(e)));
+        assert_eq!(
+            err.message(),
+            format!("Failed to write OSC sequence to TTY: {}", strerror(e))
+        );
         assert!(lines.is_empty(), "the caller logs the error line");
         assert!(pam.data.is_empty());
     }
@@ -386,7 +459,10 @@ fn pam_data_failures_fail_open_with_libpam_code() {
     pam.set_fails.push((FD_KEY.to_owned(), PAM_BUF_ERR));
     let err = run_open(&mut pam, &mut Script::default(), "tty", false).0.unwrap_err();
     assert_eq!(err.code(), PAM_BUF_ERR);
-    assert_eq!(err.message(), format!("Failed to set PAM OSC sequence fd data: pam error {PAM_BUF_ERR}"));
+    assert_eq!(
+        err.message(),
+        format!("Failed to set PAM OSC sequence fd data: pam error {PAM_BUF_ERR}")
+    );
     assert!(pam.data.contains_key(ID_KEY));
 }
 
@@ -406,7 +482,9 @@ fn close_failure_paths() {
     pam.get_fails.push((FD_KEY.to_owned(), PAM_SYSTEM_ERR));
     assert_eq!(
         run_close(&pam, &mut t),
-        vec![format!("ERROR Failed to get PAM OSC context fd: pam error {PAM_SYSTEM_ERR}")]
+        vec![format!(
+            "ERROR Failed to get PAM OSC context fd: pam error {PAM_SYSTEM_ERR}"
+        )]
     );
     assert!(t.reopened.is_empty());
 
@@ -415,7 +493,9 @@ fn close_failure_paths() {
     pam.get_fails.push((ID_KEY.to_owned(), PAM_SYSTEM_ERR));
     assert_eq!(
         run_close(&pam, &mut t),
-        vec![format!("ERROR Failed to get PAM OSC context id data: pam error {PAM_SYSTEM_ERR}")]
+        vec![format!(
+            "ERROR Failed to get PAM OSC context id data: pam error {PAM_SYSTEM_ERR}"
+        )]
     );
     assert!(t.reopened.is_empty());
 
@@ -445,7 +525,10 @@ fn close_failure_paths() {
     t.fd_write = Err(libc::EAGAIN);
     assert_eq!(
         run_close(&pam, &mut t),
-        vec![format!("DEBUG Failed to write OSC sequence to TTY, ignoring: {}", strerror(libc::EAGAIN))]
+        vec![format!(
+            "DEBUG Failed to write OSC sequence to TTY, ignoring: {}",
+            strerror(libc::EAGAIN)
+        )]
     );
     assert_eq!(t.written.len(), 1);
 }
@@ -480,7 +563,10 @@ fn system_terminal_reopens_a_pinned_pty_and_writes_the_end() {
     assert_eq!(unsafe { libc::unlockpt(master.as_raw_fd()) }, 0);
     let mut name = [0 as libc::c_char; 128];
     // SAFETY: valid buffer of the stated length.
-    assert_eq!(unsafe { libc::ptsname_r(master.as_raw_fd(), name.as_mut_ptr(), name.len()) }, 0);
+    assert_eq!(
+        unsafe { libc::ptsname_r(master.as_raw_fd(), name.as_mut_ptr(), name.len()) },
+        0
+    );
     // SAFETY: ptsname_r NUL-terminated it.
     let slave_path = unsafe { CStr::from_ptr(name.as_ptr()) }.to_owned();
     // SAFETY: NUL-terminated path; the result is checked.

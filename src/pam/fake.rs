@@ -81,7 +81,10 @@ impl PamOps for FakePam {
     }
 
     fn getenv(&self, name: &CStr) -> Option<Vec<u8>> {
-        self.env.iter().find(|(k, _)| k.as_c_str() == name).map(|(_, v)| v.clone())
+        self.env
+            .iter()
+            .find(|(k, _)| k.as_c_str() == name)
+            .map(|(_, v)| v.clone())
     }
 
     fn putenv(&mut self, name: &str, value: &[u8]) -> Result<(), Code> {
