@@ -493,10 +493,11 @@ fn hostname() -> Vec<u8> {
     default_hostname()
 }
 
-/// The default host name: `$SYSTEMD_DEFAULT_HOSTNAME` (secure_getenv) when it is a plain valid
-/// host name, else `localhost` (Debian's `FALLBACK_HOSTNAME`). Not followed: os-release's
-/// `DEFAULT_HOSTNAME` and `?`/`$` wildcards, which only matter on a machine whose kernel has
-/// no host name at all.
+/// `get_default_hostname()`: `$SYSTEMD_DEFAULT_HOSTNAME` (secure_getenv), else os-release's
+/// `DEFAULT_HOSTNAME`, each when it is a valid host name, else `localhost` (the build's
+/// `FALLBACK_HOSTNAME`; Debian keeps meson's default). Not followed: the `?`/`$` wildcards C
+/// substitutes from the machine id (such a name is skipped here). Only reached on a machine
+/// whose kernel has no host name at all.
 fn default_hostname() -> Vec<u8> {
     // SAFETY: NUL-terminated name.
     let p = unsafe { crate::ffi::secure_getenv(c"SYSTEMD_DEFAULT_HOSTNAME".as_ptr()) };
@@ -507,7 +508,30 @@ fn default_hostname() -> Vec<u8> {
             return v.to_vec();
         }
     }
+    let os_release = std::fs::read("/etc/os-release").or_else(|_| std::fs::read("/usr/lib/os-release"));
+    if let Some(v) = os_release.ok().and_then(|t| os_release_value(&t, b"DEFAULT_HOSTNAME"))
+        && hostname_is_valid(&v)
+    {
+        return v;
+    }
     b"localhost".to_vec()
+}
+
+/// The value of `key` in an os-release file: the last `KEY=value` line, one pair of matching
+/// outer quotes removed.
+pub fn os_release_value(text: &[u8], key: &[u8]) -> Option<Vec<u8>> {
+    let mut found = None;
+    for line in text.split(|&b| b == b'\n') {
+        let line = line.trim_ascii();
+        if let Some(v) = line.strip_prefix(key).and_then(|r| r.strip_prefix(b"=")) {
+            let v = match v {
+                [q @ (b'"' | b'\''), inner @ .., last] if last == q => inner,
+                v => v,
+            };
+            found = Some(v.to_vec());
+        }
+    }
+    found
 }
 
 /// `hostname_is_valid(s, 0)`: 1–64 bytes of dot-separated LDH labels, no empty label, no

@@ -165,6 +165,19 @@ fn hostname_validity() {
     }
 }
 
+#[test]
+fn os_release_value_table() {
+    let text = b"NAME=\"Debian GNU/Linux\"\nDEFAULT_HOSTNAME=box\n#DEFAULT_HOSTNAME=no\n";
+    assert_eq!(os_release_value(text, b"DEFAULT_HOSTNAME"), Some(b"box".to_vec()));
+    assert_eq!(os_release_value(text, b"NAME"), Some(b"Debian GNU/Linux".to_vec()));
+    assert_eq!(
+        os_release_value(b"DEFAULT_HOSTNAME='q'\n", b"DEFAULT_HOSTNAME"),
+        Some(b"q".to_vec())
+    );
+    assert_eq!(os_release_value(b"DEFAULT_HOSTNAMEX=a\n", b"DEFAULT_HOSTNAME"), None);
+    assert_eq!(os_release_value(b"ID=debian\n", b"DEFAULT_HOSTNAME"), None);
+}
+
 /// A scripted terminal: what each call answers, and what was written where.
 struct Script {
     term: Option<Vec<u8>>,
