@@ -1,4 +1,4 @@
-//! 262's inhibitor lock (behaviour-262.md §12; C: `acquire_inhibit_lock()` in
+//! 262's inhibitor lock (docs/behaviour-262.md, "Inhibitor locks"; C: `acquire_inhibit_lock()` in
 //! `src/login/pam_systemd.c`, and the `pam_set_data(…, NULL, NULL)` in `pam_sm_close_session()`).
 //!
 //! When `XDG_SESSION_INHIBIT` (PAM env, else `secure_getenv`, non-empty) or `inhibit=` is set

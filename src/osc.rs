@@ -1,4 +1,4 @@
-//! 262's OSC 3008 session context (behaviour-262.md §11): at the end of a successful open of a
+//! 262's OSC 3008 session context (docs/behaviour-262.md, "OSC 3008 context"): at the end of a successful open of a
 //! `tty` session the module writes `ESC ] 3008;start=<id>;…;type=session ESC \` to stdout, and at
 //! close `ESC ] 3008;end=<id> ESC \` to the same terminal. C: `open_osc_context()` and
 //! `close_osc_context()` in `src/login/pam_systemd.c`, the sequence from
