@@ -7,6 +7,7 @@
 //! The calls that may change what libpam owns take `&mut self`.
 
 use std::ffi::{CStr, CString, c_int, c_void};
+use std::os::fd::{IntoRawFd, OwnedFd};
 use std::ptr::NonNull;
 
 use crate::ffi::{self, PamHandle};
@@ -66,6 +67,27 @@ pub trait PamOps {
     fn set_data_string(&mut self, name: &CStr, value: &[u8]) -> Result<(), Code>;
     /// `pam_strerror`, for log lines.
     fn strerror(&self, code: Code) -> String;
+}
+
+/// The PAM data that 262's OSC context and inhibitor lock keep: an fd libpam closes at
+/// `pam_end`, a 16-byte id libpam frees, and clearing a key so that libpam runs its cleanup now.
+/// A trait of its own (not [`PamOps`]) so that the story's fakes need not grow until it is wired.
+pub trait PamData {
+    /// `pam_set_data(name, FD_TO_PTR(fd), pam_cleanup_close)`: stored as fd + 1, as systemd's
+    /// `FD_TO_PTR` does; the cleanup closes it except with `PAM_DATA_SILENT` (the session's
+    /// payload child). On failure the fd is closed (C's `_cleanup_close_`).
+    fn set_data_fd(&mut self, name: &CStr, fd: OwnedFd) -> Result<(), Code>;
+    /// `pam_set_data` of a `malloc`'d copy of a 128-bit id with a `free()` cleanup.
+    fn set_data_id128(&mut self, name: &CStr, id: [u8; 16]) -> Result<(), Code>;
+    /// `pam_get_data` of an id stored with [`PamData::set_data_id128`]; `Ok(None)` for
+    /// PAM_NO_MODULE_DATA or a NULL pointer.
+    ///
+    /// # Safety
+    /// The data under `name`, if any, must be NULL or point to at least 16 readable bytes.
+    unsafe fn data_id128(&self, name: &CStr) -> Result<Option<[u8; 16]>, Code>;
+    /// `pam_set_data(name, NULL, NULL)`: libpam runs the old cleanup (with `PAM_DATA_REPLACE`),
+    /// so a stored fd is closed now. The result is what libpam answered.
+    fn clear_data(&mut self, name: &CStr) -> Result<(), Code>;
 }
 
 /// One PAM handle, for the duration of one hook call. `!Send`, like the handle.
@@ -213,8 +235,81 @@ impl PamOps for Pam {
     }
 }
 
+impl PamData for Pam {
+    fn set_data_fd(&mut self, name: &CStr, fd: OwnedFd) -> Result<(), Code> {
+        let raw = fd.into_raw_fd();
+        // FD_TO_PTR: fd + 1, so that fd 0 is not a NULL pointer. A valid fd is never negative.
+        let value = usize::try_from(raw).map_or(0, |n| n + 1);
+        // SAFETY: valid handle and name; the "pointer" is fd + 1, never dereferenced; the
+        // cleanup closes exactly that fd.
+        let r = unsafe { ffi::pam_set_data(self.raw(), name.as_ptr(), value as *mut c_void, Some(close_cleanup)) };
+        if r != ffi::PAM_SUCCESS {
+            // SAFETY: libpam did not take the fd; it is still ours to close.
+            unsafe { libc::close(raw) };
+            return Err(r);
+        }
+        Ok(())
+    }
+
+    fn set_data_id128(&mut self, name: &CStr, id: [u8; 16]) -> Result<(), Code> {
+        // SAFETY: malloc of 16 bytes; checked for NULL below.
+        let p = unsafe { libc::malloc(id.len()) }.cast::<u8>();
+        if p.is_null() {
+            return Err(ffi::PAM_BUF_ERR);
+        }
+        // SAFETY: `p` has room for 16 bytes and does not overlap `id`.
+        unsafe { std::ptr::copy_nonoverlapping(id.as_ptr(), p, id.len()) };
+        // SAFETY: valid handle and name; `free_cleanup` frees exactly this malloc'ed block.
+        let r = unsafe { ffi::pam_set_data(self.raw(), name.as_ptr(), p.cast(), Some(free_cleanup)) };
+        if r != ffi::PAM_SUCCESS {
+            // SAFETY: libpam did not take the block; it is ours to free.
+            unsafe { libc::free(p.cast()) };
+            return Err(r);
+        }
+        Ok(())
+    }
+
+    unsafe fn data_id128(&self, name: &CStr) -> Result<Option<[u8; 16]>, Code> {
+        match self.data_ptr(name)? {
+            Some(p) if !p.is_null() => {
+                let mut id = [0u8; 16];
+                // SAFETY: the caller promises 16 readable bytes under this key; copied at once.
+                unsafe { std::ptr::copy_nonoverlapping(p.cast::<u8>(), id.as_mut_ptr(), id.len()) };
+                Ok(Some(id))
+            }
+            _ => Ok(None),
+        }
+    }
+
+    fn clear_data(&mut self, name: &CStr) -> Result<(), Code> {
+        // SAFETY: valid handle and name; NULL data with no cleanup is what C passes.
+        let r = unsafe { ffi::pam_set_data(self.raw(), name.as_ptr(), std::ptr::null_mut(), None) };
+        if r == ffi::PAM_SUCCESS { Ok(()) } else { Err(r) }
+    }
+}
+
+/// libpam's `PAM_DATA_SILENT` (`_pam_types.h`): set in the cleanup's status when the payload
+/// child calls `pam_end`.
+pub const PAM_DATA_SILENT: c_int = 0x4000_0000;
+
+/// The cleanup of [`Pam::set_data_fd`], as systemd's `pam_cleanup_close`: closes the fd stored as
+/// fd + 1, except in the payload child (`PAM_DATA_SILENT`), whose fds are not ours to close.
+unsafe extern "C" fn close_cleanup(_h: *mut PamHandle, data: *mut c_void, status: c_int) {
+    if status & PAM_DATA_SILENT != 0 {
+        return;
+    }
+    let fd = (data as usize).wrapping_sub(1);
+    if let Ok(fd) = c_int::try_from(fd) {
+        // SAFETY: the fd this module stored; libpam runs the cleanup once.
+        unsafe { libc::close(fd) };
+    }
+}
+
 /// The cleanup of [`Pam::set_data_string`]: `free()`, as systemd's `pam_cleanup_free`.
 unsafe extern "C" fn free_cleanup(_h: *mut PamHandle, data: *mut c_void, _status: c_int) {
     // SAFETY: `data` is the malloc'ed block handed to pam_set_data (free(NULL) is a no-op).
     unsafe { libc::free(data) };
 }
+
+#[cfg(test)]
+pub(crate) mod fake;

@@ -110,6 +110,28 @@ impl<Q: Question> Explain for Dbus<Q> {
     }
 }
 
+/// `org.freedesktop.login1.Manager.Inhibit(what, who, why, mode)` (`ssss` → `h`) on a
+/// connection of its own, inside `ep`'s deadline, closed before returning (262's
+/// `acquire_inhibit_lock()`). The returned fd is the reply's, duplicated `F_DUPFD_CLOEXEC` ≥ 3
+/// as C does; the message's own copy closes with the message. Strings that are not UTF-8 fail
+/// as sd-bus fails to build the message (`EINVAL`).
+#[cfg_attr(not(test), allow(dead_code))] // called by `inhibit::DbusInhibit` once it is wired
+pub fn inhibit(ep: &Endpoint, what: &[u8], who: &[u8], why: &[u8], mode: &str) -> Result<OwnedFd, Failure> {
+    let started = Instant::now();
+    let socket = ep.connect(started)?;
+    let utf8 = |b| std::str::from_utf8(b).map_err(|_| Failure::BuildMessage { errno: libc::EINVAL });
+    let body = (utf8(what), utf8(who), utf8(why));
+    ep.converse(socket, started, async |conn| {
+        let body = (body.0?, body.1?, body.2?, mode);
+        let msg = call!(conn, "Inhibit", &body, started)?;
+        let b = msg.body();
+        let (fd,): (zbus::Fd<'_>,) = b.deserialize().map_err(|e| Failure::BadReply {
+            detail: format!("signature '{}', expected 'h': {e}", b.signature()),
+        })?;
+        dup_cloexec(fd.as_fd())
+    })
+}
+
 /// A connected socket, not yet authenticated.
 enum Socket {
     Unix(std::os::unix::net::UnixStream),

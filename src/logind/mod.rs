@@ -24,7 +24,7 @@ pub mod plan;
 pub mod question;
 
 pub use crate::sys::strerror;
-pub use dbus::{Dbus, decode_reply};
+pub use dbus::{Dbus, decode_reply, inhibit};
 pub use failure::{Op, bus_error};
 pub use plan::{Answer, Attempt, Created, Failure, Plan, Via};
 

@@ -4,8 +4,8 @@
 //!
 //! Owns `org.freedesktop.login1` on the bus at ADDR (default: `$DBUS_SYSTEM_BUS_ADDRESS`, else
 //! `unix:path=/run/dbus/system_bus_socket`) and serves `/org/freedesktop/login1`,
-//! interface `org.freedesktop.login1.Manager`, methods `CreateSession`, `ReleaseSession` and
-//! (only with `pidfd=1` in the config) `CreateSessionWithPIDFD`. Anything else gets
+//! interface `org.freedesktop.login1.Manager`, methods `CreateSession`, `ReleaseSession`,
+//! `Inhibit` and (only with `pidfd=1` in the config) `CreateSessionWithPIDFD`. Anything else gets
 //! `org.freedesktop.DBus.Error.UnknownMethod` (or UnknownObject / UnknownInterface).
 //!
 //! Behaviour comes from `DIR/fake.conf` (`key=value` lines, `#` comments), re-read on every call.
@@ -40,6 +40,11 @@
 //!   session → `org.freedesktop.login1.SessionBusy` `Already running in a session or user slice`.
 //! * `release_error=<name>`, `release_error_msg=<text>`, `release_mode=normal|never-reply`.
 //! * `pidfd=0|1` (default 0): whether `CreateSessionWithPIDFD` exists.
+//! * `inhibit_error=<name>`, `inhibit_error_msg=<text>`: `Inhibit` fails with it. Else, as
+//!   logind does, a FIFO `DIR/inhibit-<n>.ref` is made and its write end returned (`h`); the
+//!   lock is listed as `inhibit-<n>` by the probe and gets a `fifo-eof` line when every holder
+//!   has closed it. Every call is recorded as `{"method":"Inhibit","what","who","why","mode",…}`;
+//!   `what` is not validated.
 //! * `classes=252|257` (default: any class): the session classes logind of that generation
 //!   accepts (252: user greeter lock-screen background; 257 adds user-early user-incomplete
 //!   background-light manager manager-early); any other class → `InvalidArgs`
@@ -168,6 +173,7 @@ struct State {
     fifos: Fifos,
     counter: u32,
     fifo_counter: u32,
+    inhibit_counter: u32,
     pids_with_session: HashSet<i64>,
 }
 
@@ -222,10 +228,17 @@ async fn sender_pid(conn: &Connection, msg: &Message) -> Option<i64> {
     reply.body().deserialize::<u32>().ok().map(i64::from)
 }
 
-/// Creates the FIFO, returns the write end to send; spawns a watcher on the read end.
+/// Creates the session FIFO, returns the write end to send; spawns a watcher on the read end.
 fn make_session_fifo(st: &mut State, id: &str) -> std::io::Result<StdOwnedFd> {
     st.fifo_counter += 1;
-    let path = st.dir.join(format!("session-{}.ref", st.fifo_counter));
+    let file = format!("session-{}.ref", st.fifo_counter);
+    make_fifo(st, &file, id)
+}
+
+/// Creates the FIFO `DIR/<file>` listed as `id`, returns the write end to send; spawns a watcher
+/// on the read end.
+fn make_fifo(st: &mut State, file: &str, id: &str) -> std::io::Result<StdOwnedFd> {
+    let path = st.dir.join(file);
     let _ = std::fs::remove_file(&path);
     let cpath = CString::new(path.as_os_str().as_encoded_bytes()).unwrap();
     // SAFETY: plain libc calls on a valid C string; the fds are wrapped into OwnedFd at once.
@@ -654,6 +667,45 @@ async fn handle_release(conn: &Connection, st: &mut State, msg: &Message) {
     }
 }
 
+async fn handle_inhibit(conn: &Connection, st: &mut State, msg: &Message) {
+    let conf = Conf::load(&st.dir);
+    let pid = sender_pid(conn, msg).await;
+    let (what, who, why, mode) = match msg.body().deserialize::<(String, String, String, String)>() {
+        Ok(args) => args,
+        Err(e) => {
+            st.rec.record(&json!({"method": "Inhibit", "sender_pid": pid,
+                "bad_signature": msg.body().signature().to_string()}));
+            reply_error(conn, msg, "org.freedesktop.DBus.Error.InvalidArgs", &e.to_string()).await;
+            return;
+        }
+    };
+    let mut record = json!({"method": "Inhibit", "sender_pid": pid, "what": what, "who": who,
+        "why": why, "mode": mode});
+    if let Some(name) = conf.get("inhibit_error").filter(|s| !s.trim().is_empty()) {
+        let text = conf.get("inhibit_error_msg").unwrap_or("Fake logind error").to_string();
+        record["reply"] = json!({"error": name.trim(), "message": text});
+        st.rec.record(&record);
+        reply_error(conn, msg, name.trim(), &text).await;
+        return;
+    }
+    st.inhibit_counter += 1;
+    let id = format!("inhibit-{}", st.inhibit_counter);
+    let wfd = match make_fifo(st, &format!("{id}.ref"), &id) {
+        Ok(fd) => fd,
+        Err(e) => {
+            record["reply"] = json!({"error": "org.freedesktop.DBus.Error.Failed", "message": e.to_string()});
+            st.rec.record(&record);
+            reply_error(conn, msg, "org.freedesktop.DBus.Error.Failed", &e.to_string()).await;
+            return;
+        }
+    };
+    record["reply"] = json!({"lock": id});
+    st.rec.record(&record);
+    if let Err(e) = conn.reply(&msg.header(), &(zbus::Fd::from(&wfd),)).await {
+        eprintln!("fake-logind: inhibit reply: {e}");
+    }
+}
+
 async fn dispatch(conn: &Connection, st: &mut State, msg: Message) {
     if msg.message_type() != MsgType::MethodCall {
         return;
@@ -701,6 +753,7 @@ async fn dispatch(conn: &Connection, st: &mut State, msg: Message) {
         "CreateSession" => handle_create(conn, st, &msg, false).await,
         "CreateSessionWithPIDFD" => handle_create(conn, st, &msg, true).await,
         "ReleaseSession" => handle_release(conn, st, &msg).await,
+        "Inhibit" => handle_inhibit(conn, st, &msg).await,
         other => {
             let pid = sender_pid(conn, &msg).await;
             st.rec
@@ -730,7 +783,8 @@ fn introspect_xml(path: &str, pidfd: bool) -> String {
                 "<method name=\"CreateSessionWithPIDFD\"><arg type=\"u\" direction=\"in\"/><arg type=\"h\" direction=\"in\"/><arg type=\"s\" direction=\"in\"/><arg type=\"s\" direction=\"in\"/><arg type=\"s\" direction=\"in\"/><arg type=\"s\" direction=\"in\"/><arg type=\"s\" direction=\"in\"/><arg type=\"u\" direction=\"in\"/><arg type=\"s\" direction=\"in\"/><arg type=\"s\" direction=\"in\"/><arg type=\"b\" direction=\"in\"/><arg type=\"s\" direction=\"in\"/><arg type=\"s\" direction=\"in\"/><arg type=\"t\" direction=\"in\"/><arg type=\"a(sv)\" direction=\"in\"/>{out}</method>\n"
             ));
         }
-        x.push_str("<method name=\"ReleaseSession\"><arg type=\"s\" direction=\"in\"/></method>\n</interface>\n");
+        x.push_str("<method name=\"ReleaseSession\"><arg type=\"s\" direction=\"in\"/></method>\n");
+        x.push_str("<method name=\"Inhibit\"><arg type=\"s\" direction=\"in\"/><arg type=\"s\" direction=\"in\"/><arg type=\"s\" direction=\"in\"/><arg type=\"s\" direction=\"in\"/><arg type=\"h\" direction=\"out\"/></method>\n</interface>\n");
     } else if path == "/" || path == "/org" || path == "/org/freedesktop" {
         let child = MANAGER_PATH[path.len()..]
             .trim_start_matches('/')
@@ -774,6 +828,7 @@ fn main() {
         fifos: Arc::new(Mutex::new(Vec::new())),
         counter: 0,
         fifo_counter: 0,
+        inhibit_counter: 0,
         pids_with_session: HashSet::new(),
     };
 
