@@ -13,24 +13,10 @@ mod common;
 
 use common::*;
 use std::path::PathBuf;
-use std::sync::OnceLock;
 
 /// The cached Debian 13 root (built on first use).
 fn debian13_root() -> PathBuf {
-    static R: OnceLock<PathBuf> = OnceLock::new();
-    R.get_or_init(|| {
-        let out = std::process::Command::new(repo_root().join("testbed/build-root"))
-            .arg("debian13")
-            .output()
-            .expect("testbed/build-root debian13");
-        assert!(
-            out.status.success(),
-            "build-root debian13: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        PathBuf::from(String::from_utf8_lossy(&out.stdout).trim())
-    })
-    .clone()
+    build_root("debian13")
 }
 
 /// Debian 13's C module, and the loader words that run the client with Debian 13's libraries.
