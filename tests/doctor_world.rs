@@ -6,13 +6,17 @@
 //! * `pam_systemd_rs doctor`: names the cause and exits 1 (0 when healthy);
 //! * then applies the printed fix and shows the next login healthy.
 //!
-//! Each case boots one world (~10-15 s). `DOCTOR_WORLDS=debian12` (or `debian13`) limits the
-//! worlds; `KEEP_CASE_STATE=1` keeps each run's state dir (`/tmp/doctor-world-*`).
+//! Each test boots one world (~10-15 s): `d12::*` Debian 12's, `d13::*` and `d13_*` Debian 13's
+//! (filter by name to run one world: `cargo test --test doctor_world d12`); `KEEP_CASE_STATE=1`
+//! keeps each run's state dir (`/tmp/doctor-world-*`).
 
 mod common;
 
+use common::testbed::Testbed;
+use common::{Logind, World, build_root, shell_quote};
 use std::path::PathBuf;
 use std::process::Command;
+use std::time::Duration;
 
 /// One login as seen by pamclient, plus the module's syslog lines for it.
 #[derive(Debug, Default, Clone)]
@@ -38,7 +42,7 @@ fn is_naming_line(l: &str) -> bool {
 
 #[derive(Debug, Default)]
 struct Run {
-    world: String,
+    world: &'static str,
     logins: Vec<Login>,
     /// (output, exit code) of each `doctor` step.
     doctors: Vec<(String, i32)>,
@@ -77,30 +81,20 @@ impl Run {
     }
 }
 
-fn worlds() -> Vec<&'static str> {
-    match std::env::var("DOCTOR_WORLDS").as_deref() {
-        Ok("debian12") => vec!["debian12"],
-        Ok("debian13") => vec!["debian13"],
-        _ => vec!["debian12", "debian13"],
-    }
-}
-
 fn doctor_bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_pam_systemd_rs"))
 }
 
+/// How long one world's script may run (boot, logins, doctor runs, holds).
+const LIMIT: Duration = Duration::from_secs(300);
+
 /// Boots `world` with `opts` (testbed options) and runs `body` (bash) inside, after a prelude
-/// with `login N [pamclient args]` and `doctor [args]`.
-fn run(world: &str, opts: &[&str], body: &str) -> Run {
+/// with `login N [pamclient args]`, `bg_login N [args]` (in the background, returning once the
+/// session is open), `doctor [args]`, `section NAME` and `wait_for SECS CMD...` (polls CMD every
+/// 0.1 s until it succeeds; ends the script with exit 1 after SECS).
+fn run(world: World, opts: &[&str], body: &str) -> Run {
     let module = common::Module::rs_built().path;
     let client = common::pamclient();
-    let state = std::env::temp_dir().join(format!(
-        "doctor-world-{}-{}-{}",
-        world,
-        std::process::id(),
-        COUNTER.fetch_add(1, std::sync::atomic::Ordering::SeqCst)
-    ));
-    let _ = std::fs::remove_dir_all(&state);
     let script = format!(
         r#"set -u
 P="$TESTBED_STATE/pamd"; mkdir -p "$P"
@@ -118,33 +112,45 @@ doctor() {{
   echo "doctor_rc=$?"
 }}
 section() {{ echo "== $1"; }}
+wait_for() {{
+  local n=$(($1 * 10)); shift
+  for _ in $(seq "$n"); do "$@" && return 0; sleep 0.1; done
+  echo "wait_for: '$*' still false after $((n / 10)) s" >&2
+  exit 1
+}}
+# `bg_login N [args]`: login N in the background (its output also in $TESTBED_STATE/login-N);
+# returns once the session is open and the client has printed its state after open.
+bg_login() {{
+  local n="$1"; shift
+  login "$n" "$@" | tee "$TESTBED_STATE/login-$n" &
+  wait_for 10 grep -qs '^threads=' "$TESTBED_STATE/login-$n"
+}}
+# Conditions for wait_for: PID 1 has no job left (a settled system); root lingers.
+no_jobs() {{ [ -z "$(systemctl list-jobs --no-legend 2>/dev/null)" ]; }}
+lingers() {{ [ "$(loginctl show-user root -P Linger 2>/dev/null)" = yes ]; }}
 {body}
 logger -t doctor-world "MARK end"
-sleep 0.3
+{testbed} syslog-sync
 "#,
         module = module.display(),
         client = client.display(),
         doctor = doctor_bin().display(),
+        testbed = shell_quote(common::testbed_runner()),
     );
-    let mut cmd = Command::new(common::testbed_runner());
-    cmd.args(["run", "--world", world, "--logind", "systemd", "--state"])
-        .arg(&state)
-        .args(opts)
-        .args(["--", "/bin/bash", "-c", &script]);
-    let out = cmd.output().expect("run testbed");
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    let syslog = std::fs::read_to_string(state.join("syslog.log")).unwrap_or_default();
-    if std::env::var_os("KEEP_CASE_STATE").is_none() {
-        let _ = std::fs::remove_dir_all(&state);
+    let out = Testbed::new(&format!("doctor-world-{}", world.name()))
+        .world(world)
+        .opts(opts)
+        .timeout(LIMIT)
+        .run_script(&script);
+    let mut r = parse(&out.stdout, &out.file("syslog.log"));
+    r.world = world.name();
+    r.rc = out.code();
+    r.stderr = out.stderr.clone();
+    if out.timed_out {
+        r.stderr.push_str(&format!("\n(timed out after {LIMIT:?})"));
     }
-    let mut r = parse(&stdout, &syslog);
-    r.world = world.to_owned();
-    r.rc = out.status.code().unwrap_or(-1);
-    r.stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     r
 }
-
-static COUNTER: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 
 fn parse(stdout: &str, syslog: &str) -> Run {
     let mut r = Run::default();
@@ -264,64 +270,61 @@ fn assert_healthy_login(r: &Run, i: usize) {
 /// names the cause. 257: the same recipe trips user@0's own limit (logins keep /run/user/0, so
 /// only the doctor sees it). Then `systemctl reset-failed ...` (the printed fix): the next login
 /// is healthy again.
-#[test]
-fn seed_start_limit_hit_then_reset_failed() {
-    for world in worlds() {
-        let body = format!(
-            "{}doctor\nsection fix\nsystemctl reset-failed user-runtime-dir@0.service user@0.service\nlogin 8\n",
-            logins(7)
-        );
-        let r = run(world, &[DROPIN_USER0_FALSE], &body);
-        assert_eq!(r.logins.len(), 8, "{}", r.summary());
-        for l in &r.logins {
-            assert_eq!(l.open_rc, Some(0), "{}", r.summary());
-        }
-        if world == "debian12" {
-            // Logins 1-5 healthy (runtime dir present, no extra line).
-            for i in 0..5 {
-                assert_healthy_login(&r, i);
-            }
-            let sixth = &r.logins[5];
-            assert!(!sixth.runtime_dir(), "{}", r.summary());
-            let lines = sixth.naming_lines();
-            assert_eq!(lines.len(), 1, "login 6: exactly one naming line\n{}", r.summary());
-            assert_eq!(
-                lines[0].as_str(),
-                "<84>pam_systemd_rs(t:session): user-runtime-dir@0.service failed with 'start-limit-hit' \
-                 (more than 5 starts within 10s: logins of root came and went faster than that), so root \
-                 gets no /run/user/0 and no user manager; `systemctl reset-failed user-runtime-dir@0.service \
-                 user@0.service` clears it now; `loginctl enable-linger root` (or a longer UserStopDelaySec= \
-                 in logind.conf, or ssh connection sharing) prevents it",
-                "{}",
-                r.summary()
-            );
-            // The C module's own lines come first, unchanged.
-            assert!(
-                sixth
-                    .log
-                    .iter()
-                    .any(|l| l.contains("Failed to stat() runtime directory '/run/user/0'"))
-            );
-            assert_doctor_problem(&r, 0, "user-runtime-dir@0.service failed with 'start-limit-hit'");
-        } else {
-            for l in &r.logins[..7] {
-                assert!(l.runtime_dir(), "{}", r.summary());
-                assert!(l.naming_lines().is_empty(), "{}", r.summary());
-            }
-            assert_doctor_problem(
-                &r,
-                0,
-                "user@0.service failed with 'exit-code' and then hit its start limit",
-            );
-        }
-        let (out, _) = r.doctor(0);
-        assert!(
-            out.contains("systemctl reset-failed user-runtime-dir@0.service user@0.service"),
-            "{out}"
-        );
-        // After the fix: healthy (the runtime dir is back, no line).
-        assert_healthy_login(&r, 7);
+fn seed_start_limit_hit_then_reset_failed(world: World) {
+    let body = format!(
+        "{}doctor\nsection fix\nsystemctl reset-failed user-runtime-dir@0.service user@0.service\nlogin 8\n",
+        logins(7)
+    );
+    let r = run(world, &[DROPIN_USER0_FALSE], &body);
+    assert_eq!(r.logins.len(), 8, "{}", r.summary());
+    for l in &r.logins {
+        assert_eq!(l.open_rc, Some(0), "{}", r.summary());
     }
+    if world == World::Debian12 {
+        // Logins 1-5 healthy (runtime dir present, no extra line).
+        for i in 0..5 {
+            assert_healthy_login(&r, i);
+        }
+        let sixth = &r.logins[5];
+        assert!(!sixth.runtime_dir(), "{}", r.summary());
+        let lines = sixth.naming_lines();
+        assert_eq!(lines.len(), 1, "login 6: exactly one naming line\n{}", r.summary());
+        assert_eq!(
+            lines[0].as_str(),
+            "<84>pam_systemd_rs(t:session): user-runtime-dir@0.service failed with 'start-limit-hit' \
+             (more than 5 starts within 10s: logins of root came and went faster than that), so root \
+             gets no /run/user/0 and no user manager; `systemctl reset-failed user-runtime-dir@0.service \
+             user@0.service` clears it now; `loginctl enable-linger root` (or a longer UserStopDelaySec= \
+             in logind.conf, or ssh connection sharing) prevents it",
+            "{}",
+            r.summary()
+        );
+        // The C module's own lines come first, unchanged.
+        assert!(
+            sixth
+                .log
+                .iter()
+                .any(|l| l.contains("Failed to stat() runtime directory '/run/user/0'"))
+        );
+        assert_doctor_problem(&r, 0, "user-runtime-dir@0.service failed with 'start-limit-hit'");
+    } else {
+        for l in &r.logins[..7] {
+            assert!(l.runtime_dir(), "{}", r.summary());
+            assert!(l.naming_lines().is_empty(), "{}", r.summary());
+        }
+        assert_doctor_problem(
+            &r,
+            0,
+            "user@0.service failed with 'exit-code' and then hit its start limit",
+        );
+    }
+    let (out, _) = r.doctor(0);
+    assert!(
+        out.contains("systemctl reset-failed user-runtime-dir@0.service user@0.service"),
+        "{out}"
+    );
+    // After the fix: healthy (the runtime dir is back, no line).
+    assert_healthy_login(&r, 7);
 }
 
 /// 257 with UserStopDelaySec=0: logind starts user-runtime-dir@0 for every session and the
@@ -330,15 +333,12 @@ fn seed_start_limit_hit_then_reset_failed() {
 /// either way the module names the cause, and so does the doctor. Then the fix (reset-failed +
 /// enable-linger): the next logins work.
 #[test]
-fn seed_257_zero_stop_delay_fails_the_login_and_names_it() {
-    if !worlds().contains(&"debian13") {
-        return;
-    }
+fn d13_seed_zero_stop_delay_fails_the_login_and_names_it() {
     let body = "for i in $(seq 1 12); do login $i | tee \"$TESTBED_STATE/last\"; grep -q '^open_rc=14' \"$TESTBED_STATE/last\" && break; sleep 0.8; done\n\
                 doctor\nsection fix\nsystemctl reset-failed user-runtime-dir@0.service user@0.service\n\
                 loginctl enable-linger root\nsleep 1\nlogin 20\nlogin 21\n";
     let r = run(
-        "debian13",
+        World::Debian13,
         &["--logind-conf=UserStopDelaySec=0", DROPIN_USER0_FALSE],
         body,
     );
@@ -380,144 +380,131 @@ fn seed_257_zero_stop_delay_fails_the_login_and_names_it() {
 /// The user being stopped: with UserStopDelaySec=0 and a slow stop of user-runtime-dir@0, a
 /// login while the stop runs fails (14) with "Transaction ... is destructive"; the module says
 /// logind was stopping the user. The doctor names the recent refusal and the zero stop delay.
-#[test]
-fn login_while_the_user_is_stopped() {
-    for world in worlds() {
-        let body = "login 1 --sleep-after-open 5 &\nsleep 3\nsection stop\nsystemctl stop --no-block user-0.slice\nsleep 0.3\nlogin 2\nsleep 6\ndoctor\nsection next\nlogin 3\n";
-        let r = run(
-            world,
-            &["--unit-dropin=user-runtime-dir@0.service:[Service]\\nExecStop=/bin/sleep 3"],
-            body,
-        );
-        assert_healthy_login(&r, 0);
-        let second = &r.logins[1];
-        assert_eq!(second.open_rc, Some(14), "{}", r.summary());
-        let lines = second.naming_lines();
-        assert_eq!(lines.len(), 1, "{}", r.summary());
-        assert!(
-            lines[0].contains("the login came while user root was being stopped"),
-            "{}",
-            r.summary()
-        );
-        assert_doctor_problem(&r, 0, "is destructive");
-        assert_healthy_login(&r, 2);
-    }
+fn login_while_the_user_is_stopped(world: World) {
+    // Login 1 holds its session (user@0 up) while the slice's stop runs (3 s of ExecStop); once
+    // login 1 is gone and PID 1 has no job left, the doctor and login 3 run.
+    let body = "bg_login 1 --sleep-after-open 5\nwait_for 10 systemctl -q is-active user@0.service\n\
+                section stop\nsystemctl stop --no-block user-0.slice\nsleep 0.3\nlogin 2\n\
+                wait\nwait_for 20 no_jobs\ndoctor\nsection next\nlogin 3\n";
+    let r = run(
+        world,
+        &["--unit-dropin=user-runtime-dir@0.service:[Service]\\nExecStop=/bin/sleep 3"],
+        body,
+    );
+    assert_healthy_login(&r, 0);
+    let second = &r.logins[1];
+    assert_eq!(second.open_rc, Some(14), "{}", r.summary());
+    let lines = second.naming_lines();
+    assert_eq!(lines.len(), 1, "{}", r.summary());
+    assert!(
+        lines[0].contains("the login came while user root was being stopped"),
+        "{}",
+        r.summary()
+    );
+    assert_doctor_problem(&r, 0, "is destructive");
+    assert_healthy_login(&r, 2);
 }
 
 // ---------------------------------------------------------------------------------------------
 // Neighbours: other causes the doctor names
 // ---------------------------------------------------------------------------------------------
 
-#[test]
-fn user_manager_failing_for_another_reason() {
-    for world in worlds() {
-        let r = run(world, &[DROPIN_USER0_FALSE], "login 1\nsleep 1\ndoctor\n");
-        assert_healthy_login(&r, 0);
-        assert_doctor_problem(
-            &r,
-            0,
-            "user@0.service failed with 'exit-code', so root gets no user manager",
-        );
-        let (out, _) = r.doctor(0);
-        assert!(out.contains("journalctl -b -u user@0.service"), "{out}");
-    }
+fn user_manager_failing_for_another_reason(world: World) {
+    let r = run(
+        world,
+        &[DROPIN_USER0_FALSE],
+        "login 1\nwait_for 10 systemctl -q is-failed user@0.service\ndoctor\n",
+    );
+    assert_healthy_login(&r, 0);
+    assert_doctor_problem(
+        &r,
+        0,
+        "user@0.service failed with 'exit-code', so root gets no user manager",
+    );
+    let (out, _) = r.doctor(0);
+    assert!(out.contains("journalctl -b -u user@0.service"), "{out}");
 }
 
-#[test]
-fn sessions_max_reached() {
-    for world in worlds() {
-        let body = "login 1 --no-close --sleep-after-open 8 &\nsleep 2\nlogin 2\ndoctor\n";
-        let r = run(world, &["--logind-conf=SessionsMax=1"], body);
-        let l = &r.logins[1];
-        assert_eq!(l.open_rc, Some(14), "{}", r.summary());
-        assert!(
-            l.log
-                .iter()
-                .any(|x| x.contains("Maximum number of sessions (1) reached")),
-            "{}",
-            r.summary()
-        );
-        assert!(l.naming_lines().is_empty(), "{}", r.summary());
-        assert_doctor_problem(&r, 0, "SessionsMax=1 reached");
-    }
+fn sessions_max_reached(world: World) {
+    let body = "bg_login 1 --no-close --sleep-after-open 8\nlogin 2\ndoctor\n";
+    let r = run(world, &["--logind-conf=SessionsMax=1"], body);
+    let l = &r.logins[1];
+    assert_eq!(l.open_rc, Some(14), "{}", r.summary());
+    assert!(
+        l.log
+            .iter()
+            .any(|x| x.contains("Maximum number of sessions (1) reached")),
+        "{}",
+        r.summary()
+    );
+    assert!(l.naming_lines().is_empty(), "{}", r.summary());
+    assert_doctor_problem(&r, 0, "SessionsMax=1 reached");
 }
 
-#[test]
-fn logind_not_running() {
-    for world in worlds() {
-        // Stopped, and kept from being started again by bus activation.
-        let body = "d=$(dirname \"$(systemctl show -P FragmentPath systemd-logind.service)\")\n\
-                    mkdir -p \"$d/systemd-logind.service.d\"\n\
-                    printf '[Unit]\\nConditionPathExists=/nonexistent\\n' > \"$d/systemd-logind.service.d/zz-off.conf\"\n\
-                    systemctl daemon-reload\nsystemctl stop systemd-logind.service\nlogin 1\ndoctor\n";
-        let r = run(world, &[], body);
-        let l = &r.logins[0];
-        assert_ne!(l.open_rc, Some(0), "{}", r.summary());
-        assert!(l.naming_lines().is_empty(), "{}", r.summary());
-        assert_doctor_problem(&r, 0, "logind");
-        let (out, _) = r.doctor(0);
-        assert!(out.contains("nobody owns org.freedesktop.login1"), "{out}");
-    }
+fn logind_not_running(world: World) {
+    // Stopped, and kept from being started again by bus activation.
+    let body = "d=$(dirname \"$(systemctl show -P FragmentPath systemd-logind.service)\")\n\
+                mkdir -p \"$d/systemd-logind.service.d\"\n\
+                printf '[Unit]\\nConditionPathExists=/nonexistent\\n' > \"$d/systemd-logind.service.d/zz-off.conf\"\n\
+                systemctl daemon-reload\nsystemctl stop systemd-logind.service\nlogin 1\ndoctor\n";
+    let r = run(world, &[], body);
+    let l = &r.logins[0];
+    assert_ne!(l.open_rc, Some(0), "{}", r.summary());
+    assert!(l.naming_lines().is_empty(), "{}", r.summary());
+    assert_doctor_problem(&r, 0, "logind");
+    let (out, _) = r.doctor(0);
+    assert!(out.contains("nobody owns org.freedesktop.login1"), "{out}");
 }
 
-#[test]
-fn bus_socket_missing() {
-    for world in worlds() {
-        let r = run(world, &[], "rm -f /run/dbus/system_bus_socket\nlogin 1\ndoctor\n");
-        assert_eq!(r.logins[0].open_rc, Some(3), "{}", r.summary());
-        assert!(r.logins[0].naming_lines().is_empty(), "{}", r.summary());
-        assert_doctor_problem(
-            &r,
-            0,
-            "the system bus socket /run/dbus/system_bus_socket does not exist",
-        );
-    }
+fn bus_socket_missing(world: World) {
+    let r = run(world, &[], "rm -f /run/dbus/system_bus_socket\nlogin 1\ndoctor\n");
+    assert_eq!(r.logins[0].open_rc, Some(3), "{}", r.summary());
+    assert!(r.logins[0].naming_lines().is_empty(), "{}", r.summary());
+    assert_doctor_problem(
+        &r,
+        0,
+        "the system bus socket /run/dbus/system_bus_socket does not exist",
+    );
 }
 
-#[test]
-fn module_missing_from_the_stack() {
-    for world in worlds() {
-        let body = "sed -i '/pam_systemd/d' /etc/pam.d/common-session\ndoctor\n";
-        let r = run(world, &[], body);
-        assert_doctor_problem(
-            &r,
-            0,
-            "sshd: neither pam_systemd.so nor pam_systemd_rs.so is in the session stack",
-        );
-        assert_doctor_problem(&r, 0, "login: neither pam_systemd.so nor pam_systemd_rs.so");
-    }
+fn module_missing_from_the_stack(world: World) {
+    let body = "sed -i '/pam_systemd/d' /etc/pam.d/common-session\ndoctor\n";
+    let r = run(world, &[], body);
+    assert_doctor_problem(
+        &r,
+        0,
+        "sshd: neither pam_systemd.so nor pam_systemd_rs.so is in the session stack",
+    );
+    assert_doctor_problem(&r, 0, "login: neither pam_systemd.so nor pam_systemd_rs.so");
 }
 
 // ---------------------------------------------------------------------------------------------
 // Healthy
 // ---------------------------------------------------------------------------------------------
 
-#[test]
-fn healthy_system_and_lingering_user() {
-    for world in worlds() {
-        let body = "login 1\nlogin 2\ndoctor\ndoctor --json\nsection linger\nloginctl enable-linger root\nsleep 1\nlogin 3\nlogin 4\ndoctor\n";
-        let r = run(world, &[], body);
-        for i in 0..4 {
-            assert_healthy_login(&r, i);
-        }
-        let (out, rc) = r.doctor(0);
-        assert_eq!(rc, 0, "{}", r.summary());
-        assert!(!out.lines().any(|l| l.starts_with("problem")), "{out}");
-        assert!(
-            out.lines()
-                .any(|l| l.starts_with("ok      units       user@0.service: active")),
-            "{out}"
-        );
-        let (json, rc) = r.doctor(1);
-        assert_eq!(rc, 0, "{}", r.summary());
-        assert!(
-            json.starts_with("{\"user\":\"root\",\"uid\":0,\"status\":\"healthy\",\"exit\":0,"),
-            "{json}"
-        );
-        let (out, rc) = r.doctor(2);
-        assert_eq!(rc, 0, "{}", r.summary());
-        assert!(out.contains("Linger=yes"), "{out}");
+fn healthy_system_and_lingering_user(world: World) {
+    let body = "login 1\nlogin 2\ndoctor\ndoctor --json\nsection linger\nloginctl enable-linger root\nwait_for 10 lingers\nlogin 3\nlogin 4\ndoctor\n";
+    let r = run(world, &[], body);
+    for i in 0..4 {
+        assert_healthy_login(&r, i);
     }
+    let (out, rc) = r.doctor(0);
+    assert_eq!(rc, 0, "{}", r.summary());
+    assert!(!out.lines().any(|l| l.starts_with("problem")), "{out}");
+    assert!(
+        out.lines()
+            .any(|l| l.starts_with("ok      units       user@0.service: active")),
+        "{out}"
+    );
+    let (json, rc) = r.doctor(1);
+    assert_eq!(rc, 0, "{}", r.summary());
+    assert!(
+        json.starts_with("{\"user\":\"root\",\"uid\":0,\"status\":\"healthy\",\"exit\":0,"),
+        "{json}"
+    );
+    let (out, rc) = r.doctor(2);
+    assert_eq!(rc, 0, "{}", r.summary());
+    assert!(out.contains("Linger=yes"), "{out}");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -536,10 +523,11 @@ fn conf_lines(out: &str) -> Vec<(&str, &str)> {
 fn elogind_has_no_user_units_to_warn_about() {
     // A live elogind (the testbed's): the seed's start-limit chain does not exist there (no
     // user-runtime-dir@, no user@), so no warning about UserStopDelaySec, whatever logind says.
-    let mut cmd = Command::new(common::testbed_runner());
     let script = format!("{} doctor root; echo doctor_rc=$?", doctor_bin().display());
-    cmd.args(["run", "--logind", "elogind", "--", "/bin/bash", "-c", &script]);
-    let o = common::runner::run(cmd, std::time::Duration::from_secs(60));
+    let o = Testbed::new("doctor-elogind")
+        .logind(Logind::Elogind)
+        .timeout(Duration::from_secs(60))
+        .run_script(&script);
     let summary = format!("stdout:\n{}\nstderr:\n{}", o.stdout, o.stderr);
     assert!(o.stdout.contains("doctor_rc=0"), "{summary}");
     assert!(o.stdout.contains("ok      logind      elogind runs"), "{summary}");
@@ -556,21 +544,16 @@ fn elogind_has_no_user_units_to_warn_about() {
 fn elogind_root_read_offline() {
     // `--root` on a Debian 13 root with elogind (and no systemd-logind): elogind's files, no
     // stop-delay warning.
-    let root = Command::new(common::repo_root().join("testbed/build-root"))
-        .arg("debian13-elogind")
-        .output()
-        .expect("testbed/build-root");
+    let root = build_root("debian13-elogind");
+    let mut doctor = Command::new(doctor_bin());
+    doctor.arg("doctor").arg("--root").arg(&root).arg("root");
+    let out = common::runner::run(doctor, Duration::from_secs(60));
     assert!(
-        root.status.success(),
-        "build-root: {}",
-        String::from_utf8_lossy(&root.stderr)
+        !out.timed_out,
+        "doctor --root did not finish within 60 s\n{}",
+        out.stdout
     );
-    let root = String::from_utf8_lossy(&root.stdout).trim().to_owned();
-    let out = Command::new(doctor_bin())
-        .args(["doctor", "--root", &root, "root"])
-        .output()
-        .expect("doctor");
-    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stdout = out.stdout;
     let conf = conf_lines(&stdout);
     assert!(
         conf.iter()
@@ -579,3 +562,26 @@ fn elogind_root_read_offline() {
     );
     assert!(!conf.iter().any(|(l, _)| *l == "warn"), "{stdout}");
 }
+
+/// Each scenario above as one test per world: `d12_NAME` (systemd 252), `d13_NAME` (257).
+macro_rules! in_each_world {
+    ($($name:ident),* $(,)?) => {
+        mod d12 {
+            $(#[test] fn $name() { super::$name(super::World::Debian12); })*
+        }
+        mod d13 {
+            $(#[test] fn $name() { super::$name(super::World::Debian13); })*
+        }
+    };
+}
+
+in_each_world!(
+    seed_start_limit_hit_then_reset_failed,
+    login_while_the_user_is_stopped,
+    user_manager_failing_for_another_reason,
+    sessions_max_reached,
+    logind_not_running,
+    bus_socket_missing,
+    module_missing_from_the_stack,
+    healthy_system_and_lingering_user
+);

@@ -16,7 +16,6 @@ mod common;
 
 use common::World;
 use common::testbed::{Run, Testbed};
-use std::net::TcpListener;
 
 /// Where a test runs: elogind on the host, or a world with real systemd.
 #[derive(Clone, Copy)]
@@ -28,8 +27,8 @@ enum On {
 impl On {
     fn testbed(self, name: &str) -> Testbed {
         match self {
-            On::Elogind => Testbed::new(name),
-            On::World(w) => Testbed::new(&format!("{name}-{}", w.name())).world(w),
+            On::Elogind => Testbed::new(&format!("e2e-{name}")),
+            On::World(w) => Testbed::new(&format!("e2e-{name}-{}", w.name())).world(w),
         }
     }
 }
@@ -81,14 +80,6 @@ fn check_user_session(r: &mut Run, service: &str) {
     r.expect_kv("PROP_State", "active");
     r.expect_kv("CLIENT_RC", "0");
     r.expect_kv("GONE", "yes");
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .expect("bind a free port")
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// pamtester opens and closes a session; a later pam_exec line records, while
@@ -220,16 +211,14 @@ done
     r.expect_kv("PROP_RemoteUser", "root");
 }
 
+/// The sshd port: free in any case, as sshd and ssh run in a network namespace of their own (a
+/// world has one, loopback only; on elogind the script makes one), so no other test can take it.
+const SSH_PORT: u16 = 2222;
+
 fn sshd_login_with_pty(on: On) {
-    // A world has a network namespace of its own (loopback only): a fixed port is free there.
-    let port = match on {
-        On::Elogind => free_port(),
-        On::World(_) => 2222,
-    };
-    let script = format!(
+    let ssh = format!(
         r#"
-echo "UID1=$TESTBED_UID1"
-S="$TESTBED_STATE/ssh"; mkdir -p "$S"; PORT={port}
+S="$TESTBED_STATE/ssh"; mkdir -p "$S"; PORT={SSH_PORT}
 # Debian's sshd stack as shipped, with pam_systemd.so in common-session
 # replaced by the module under test.
 grep -q 'pam_systemd\.so' /etc/pam.d/common-session || echo 'session optional pam_systemd.so' >>/etc/pam.d/common-session
@@ -274,6 +263,22 @@ OUT="$S/client.txt"
 "#,
         probe = probe()
     );
+    let script = match on {
+        On::World(_) => format!("echo \"UID1=$TESTBED_UID1\"\n{ssh}"),
+        // elogind runs on the host's network namespace: sshd and ssh get a new one (loopback
+        // only), the rest of the testbed (bus, logind, syslog: unix sockets by path) is shared.
+        On::Elogind => format!(
+            r#"echo "UID1=$TESTBED_UID1"
+cat >"$TESTBED_STATE/ssh-netns.sh" <<'SSH_NETNS_EOF'
+set -euo pipefail
+ip link set lo up
+{ssh}
+SSH_NETNS_EOF
+export M Q
+unshare --net bash "$TESTBED_STATE/ssh-netns.sh"
+"#
+        ),
+    };
     let mut r = on.testbed("sshd").run(&script);
     check_user_session(&mut r, "sshd");
     r.expect_kv("PROP_Type", "tty");

@@ -13,52 +13,44 @@
 //!   PID 1 creates 64 session scopes, starts user@ for both users; every login must get its own
 //!   session and runtime dir, all 64 listed at once, all gone after the clients exit.
 //!
-//! These scripts drive the testbed directly (not `common::Case`, which runs one client).
+//! These scripts run through the harness's script builder (`common::testbed`), not
+//! `common::Case`, which runs one client.
 
 mod common;
 
+use common::testbed;
 use common::*;
 use std::path::PathBuf;
 use std::process::Command;
 use std::sync::OnceLock;
 use std::time::Duration;
 
+/// The one-process cycle client (`tests/c/loop_client.c`), with debug info for valgrind.
 fn loop_client() -> PathBuf {
     static P: OnceLock<PathBuf> = OnceLock::new();
-    P.get_or_init(|| {
-        let root = repo_root();
-        let dir = root.join("target/testbin");
-        std::fs::create_dir_all(&dir).unwrap();
-        let out = dir.join("loop_client");
-        let tmp = dir.join(format!("loop_client.tmp{}", std::process::id()));
-        let st = Command::new(std::env::var("CC").unwrap_or_else(|_| "cc".into()))
-            .args(["-O1", "-g", "-Wall", "-o"])
-            .arg(&tmp)
-            .arg(root.join("tests/c/loop_client.c"))
-            .args(["-lpam", "-lpam_misc"])
-            .status()
-            .expect("cc");
-        assert!(st.success(), "compiling loop_client.c failed");
-        std::fs::rename(&tmp, &out).unwrap();
-        out
-    })
-    .clone()
+    P.get_or_init(|| compile_c("tests/c/loop_client.c", "loop_client", &["-g", "-lpam", "-lpam_misc"]))
+        .clone()
 }
 
-struct Run {
-    state: PathBuf,
-    rc: Option<i32>,
-    out: String,
-    elapsed: Duration,
-}
+/// A finished load run: the testbed's [`testbed::Run`] (state dir, stdout, exit) and its readings.
+struct Load(testbed::Run);
 
-impl Run {
+impl Load {
     fn file(&self, name: &str) -> String {
-        String::from_utf8_lossy(&std::fs::read(self.state.join(name)).unwrap_or_default()).into_owned()
+        self.0.file(name)
+    }
+    /// The script's exit code (None: timed out or killed).
+    fn rc(&self) -> Option<i32> {
+        if self.0.timed_out {
+            None
+        } else {
+            self.0.status.and_then(|s| s.code())
+        }
     }
     /// `key=value` from the script's stdout (the last one).
     fn val(&self, key: &str) -> Option<String> {
-        self.out
+        self.0
+            .stdout
             .split_whitespace()
             .filter_map(|w| w.strip_prefix(key).and_then(|r| r.strip_prefix('=')))
             .next_back()
@@ -67,16 +59,16 @@ impl Run {
     fn num(&self, key: &str) -> i64 {
         self.val(key)
             .and_then(|v| v.parse().ok())
-            .unwrap_or_else(|| panic!("no {key}= in\n{}", self.out))
+            .unwrap_or_else(|| panic!("no {key}= in\n{}", self.0.stdout))
     }
     /// What a failed check shows: exit, time, the script's stdout and the runner's stderr.
     fn ctx(&self) -> String {
         format!(
             "rc={:?} elapsed={:?}\n{}\n{}",
-            self.rc,
-            self.elapsed,
-            self.out,
-            self.file("runner.err")
+            self.rc(),
+            self.0.elapsed,
+            self.0.stdout,
+            self.0.stderr
         )
     }
     fn module_lines(&self) -> Vec<SyslogLine> {
@@ -88,22 +80,12 @@ impl Run {
     }
 }
 
-impl Drop for Run {
-    fn drop(&mut self) {
-        if std::env::var_os("KEEP_CASE_STATE").is_none() && !std::thread::panicking() {
-            let _ = std::fs::remove_dir_all(&self.state);
-        }
-    }
-}
-
-/// Runs `script` (bash) in a fresh testbed (`logind`: elogind/fake, or `systemd` with `world`);
-/// `{MODULE}` etc. are plain shell variables there.
-fn testbed(name: &str, logind: &str, world: World, script: &str, limit: Duration) -> Run {
+/// Runs `script` (bash) in a fresh testbed (`logind`: elogind/fake, or real systemd of `world`);
+/// `$S` (the state dir), `$Q` (testbed/logind-query) and `$TESTBED_MODULE_PATH` (our module)
+/// are set there.
+fn testbed(name: &str, logind: Logind, world: World, script: &str, limit: Duration) -> Load {
     let _ = testkit_dir();
     let m = Module::rs_built();
-    let state = std::env::temp_dir().join(format!("pamsd-load-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&state);
-    std::fs::create_dir_all(&state).unwrap();
     let mut full = String::from("set -u\nS=\"$TESTBED_STATE\"\nmkdir -p \"$S/pam.conf.d\"\n");
     full.push_str(&format!(
         "TB={}\nQ={}\n",
@@ -112,32 +94,15 @@ fn testbed(name: &str, logind: &str, world: World, script: &str, limit: Duration
     ));
     full.push_str(script);
     full.push_str("\n\"$TB\" syslog-sync || true\nexit 0\n");
-    std::fs::write(state.join("script.sh"), full).unwrap();
-    let mut cmd = Command::new(testbed_runner());
-    cmd.args(["run", "--logind", logind, "--state"]).arg(&state);
-    if logind == "systemd" {
-        cmd.args(["--world", world.name()]);
-    }
-    cmd.arg("--fake-bin")
-        .arg(testkit_bin("fake-logind"))
-        .arg("--")
-        .arg("bash")
-        .arg(state.join("script.sh"))
+    let mut tb = testbed::Testbed::new(&format!("pamsd-load-{name}"))
+        .logind(logind)
         .env("TESTBED_MODULE_PATH", &m.path)
         .env("PAM_SYSTEMD_RS_SO", &m.path)
-        .env_remove("DBUS_SYSTEM_BUS_ADDRESS");
-    let o = runner::run(cmd, limit);
-    let _ = std::fs::write(state.join("runner.err"), &o.stderr);
-    Run {
-        state,
-        rc: if o.timed_out {
-            None
-        } else {
-            o.status.and_then(|s| s.code())
-        },
-        out: o.stdout,
-        elapsed: o.elapsed,
+        .timeout(limit);
+    if logind == Logind::Systemd {
+        tb = tb.world(world);
     }
+    Load(tb.run_script(&full))
 }
 
 const N: usize = 64;
@@ -171,7 +136,7 @@ echo "held_max=$max""#,
 
 /// Every client of a concurrent run (`c1.out` … `c64.out`) opened and closed with rc 0, has a
 /// line for which `also` holds (`what` it shows), and got a session id no other client got.
-fn assert_clients(r: &Run, what: &str, also: impl Fn(&str) -> bool) {
+fn assert_clients(r: &Load, what: &str, also: impl Fn(&str) -> bool) {
     let mut ids = std::collections::BTreeSet::new();
     for i in 1..=N {
         let out = r.file(&format!("c{i}.out"));
@@ -219,17 +184,17 @@ echo "after=$("$Q" ids 2>/dev/null | wc -l)"
     );
     let r = testbed(
         "concurrent",
-        "elogind",
+        Logind::Elogind,
         World::Debian12,
         &script,
         Duration::from_secs(180),
     );
     let ctx = r.ctx();
-    assert_eq!(r.rc, Some(0), "{ctx}");
+    assert_eq!(r.rc(), Some(0), "{ctx}");
     eprintln!(
         "64 logins: held at once {}, whole run {:?}",
         r.num("held_max"),
-        r.elapsed
+        r.0.elapsed
     );
     assert_eq!(
         r.num("held_max"),
@@ -278,16 +243,22 @@ echo "releases=$(grep -c '"method":"ReleaseSession"' "$S/fake-calls.jsonl")"
         client = shell_quote(loop_client()),
         nofile = cycles + 256,
     );
-    let r = testbed("valgrind", "fake", World::Debian12, &script, Duration::from_secs(1800));
+    let r = testbed(
+        "valgrind",
+        Logind::Fake,
+        World::Debian12,
+        &script,
+        Duration::from_secs(1800),
+    );
     let ctx = format!(
         "rc={:?} elapsed={:?}\n{}\n--- valgrind ---\n{}\n--- loop.err ---\n{}",
-        r.rc,
-        r.elapsed,
-        r.out,
+        r.rc(),
+        r.0.elapsed,
+        r.0.stdout,
         r.file("valgrind.log"),
         r.file("loop.err")
     );
-    assert_eq!(r.rc, Some(0), "{ctx}");
+    assert_eq!(r.rc(), Some(0), "{ctx}");
     eprintln!("valgrind: {cycles} cycles in {} s", r.num("vg_secs"));
     assert_eq!(r.num("vg_rc"), 0, "valgrind found errors or definite leaks\n{ctx}");
     assert_eq!(r.num("cycles"), i64::from(cycles), "{ctx}");
@@ -338,20 +309,20 @@ echo "after=$(held)"
     );
     let r = testbed(
         &format!("concurrent-{}", world.name()),
-        "systemd",
+        Logind::Systemd,
         world,
         &script,
         Duration::from_secs(240),
     );
     let ctx = r.ctx();
-    assert_eq!(r.rc, Some(0), "{ctx}");
+    assert_eq!(r.rc(), Some(0), "{ctx}");
     eprintln!(
         "{}: 64 logins against real systemd {}: held at once {}, scopes {}, whole run {:?}",
         world.name(),
         world.systemd_version(),
         r.num("held_max"),
         r.num("scopes"),
-        r.elapsed
+        r.0.elapsed
     );
     assert_eq!(
         r.num("held_max"),

@@ -6,7 +6,7 @@
 //!
 //! logind 252 is Debian 12's real systemd-logind (`--logind systemd`, with the PID 1 stand-in).
 //! Debian 13's C module runs in the same testbed kind, loaded by Debian 13's own dynamic loader
-//! and libraries (the cached `testbed/build-root debian13` root, `common::debian_root`) around the
+//! and libraries (the cached `testbed/build-root debian13` root, `common::build_root`) around the
 //! same PAM client.
 //! Every case runs both modules, each in a fresh testbed, concurrently.
 //!
@@ -20,7 +20,7 @@ use common::*;
 
 /// Debian 13's C module, and the loader words that run the client with Debian 13's libraries.
 fn c257() -> (Module, Vec<String>) {
-    let root = debian_root("debian13");
+    let root = build_root("debian13");
     let lib = root.join("usr/lib/x86_64-linux-gnu");
     let module = Module {
         path: lib.join("security/pam_systemd.so"),
@@ -185,7 +185,7 @@ fn monitored(c: Case) -> Case {
 /// on a terminal (`user-early`, which logind 257 knows).
 #[test]
 fn debian14_module_against_logind_257_falls_back_to_dbus() {
-    let forky = debian_root("debian14");
+    let forky = build_root("debian14");
     let lib = forky.join("usr/lib/x86_64-linux-gnu");
     let c262 = Module {
         path: lib.join("security/pam_systemd.so"),

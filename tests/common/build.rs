@@ -1,11 +1,13 @@
 //! Paths, and what the tests build once per test binary: the testkit (`fake-logind`,
 //! `mute-socket`, `half-bus`: a separate Cargo package with its own target dir `testkit/target`)
 //! and the C client `tests/c/pamclient.c` with the helper module `pam_testhelper.so`, into
-//! `target/testbin/`.
+//! `target/testbin/`; the cached roots of `testbed/build-root`.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::Command;
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock};
+use std::time::Duration;
 
 pub fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -50,7 +52,7 @@ pub fn testkit_bin(name: &str) -> PathBuf {
 }
 
 /// Compiles a C file with cc into target/testbin (atomically: temp name + rename).
-fn compile_c(src: &str, out_name: &str, extra: &[&str]) -> PathBuf {
+pub fn compile_c(src: &str, out_name: &str, extra: &[&str]) -> PathBuf {
     let root = repo_root();
     let out = testbin_dir().join(out_name);
     let tmp = testbin_dir().join(format!("{out_name}.tmp{}", std::process::id()));
@@ -81,25 +83,29 @@ pub fn testhelper() -> PathBuf {
     .clone()
 }
 
-/// The cached Debian root `name` of `testbed/build-root` (`debian13`, `debian14`, ...): built on
-/// first use (build-root is atomic and locked), its path asked once per test binary.
-pub fn debian_root(name: &str) -> PathBuf {
-    static ROOTS: OnceLock<std::sync::Mutex<std::collections::BTreeMap<String, PathBuf>>> = OnceLock::new();
-    let roots = ROOTS.get_or_init(Default::default);
-    let mut roots = roots.lock().unwrap_or_else(|e| e.into_inner());
-    roots
-        .entry(name.to_string())
-        .or_insert_with(|| {
-            let out = Command::new(repo_root().join("testbed/build-root"))
-                .arg(name)
-                .output()
-                .unwrap_or_else(|e| panic!("testbed/build-root {name}: {e}"));
-            assert!(
-                out.status.success(),
-                "build-root {name}: {}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-            PathBuf::from(String::from_utf8_lossy(&out.stdout).trim())
-        })
-        .clone()
+/// The cached root `testbed/build-root NAME` makes (debian13, debian13-elogind, ...): built on
+/// first use (minutes: mmdebstrap), then returned at once; asked once per test binary and name.
+pub fn build_root(name: &str) -> PathBuf {
+    static ROOTS: Mutex<BTreeMap<String, PathBuf>> = Mutex::new(BTreeMap::new());
+    let mut roots = ROOTS.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(p) = roots.get(name) {
+        return p.clone();
+    }
+    let mut cmd = Command::new(repo_root().join("testbed/build-root"));
+    cmd.arg(name);
+    let out = super::runner::run(cmd, Duration::from_secs(30 * 60));
+    assert!(
+        out.code() == 0,
+        "testbed/build-root {name} failed (exit {}, timed out: {}): {}",
+        out.code(),
+        out.timed_out,
+        out.stderr
+    );
+    let root = PathBuf::from(out.stdout.trim());
+    assert!(
+        root.is_dir(),
+        "testbed/build-root {name} printed {root:?}, not a directory"
+    );
+    roots.insert(name.to_owned(), root.clone());
+    root
 }

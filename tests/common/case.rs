@@ -7,22 +7,12 @@
 //! arguments and setup scripts: `{USER1} {UID1} {USER2} {UID2} {STATE}` (the testbed's state dir)
 //! and `{MODULE}` (the module under test). `{USER1}` is the default PAM user.
 
+use super::testbed::{TempDir, Testbed};
 use super::{
-    C_MODULE_PATH, Module, Outcome, World, pamclient, runner, testbed_runner, testhelper, testkit_bin, testkit_dir,
+    C_MODULE_PATH, Logind, Module, Outcome, World, pamclient, testbed_runner, testhelper, testkit_bin, testkit_dir,
 };
 use std::fmt::Write as _;
-use std::process::Command;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Logind {
-    Fake,
-    Elogind,
-    None,
-    /// Real systemd as PID 1 of a world (`--logind systemd --world ...`), its own logind.
-    Systemd,
-}
 
 /// What the client uses as its system bus (`DBUS_SYSTEM_BUS_ADDRESS` in the process env).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -82,8 +72,6 @@ pub struct Case {
     /// Words put before the client's command line (e.g. another system's dynamic loader).
     pub client_prefix: Vec<String>,
 }
-
-static CASE_COUNTER: AtomicUsize = AtomicUsize::new(0);
 
 /// `s` single-quoted for bash (the one quoting helper of the shell the tests generate).
 pub fn shell_quote(s: impl AsRef<std::ffi::OsStr>) -> String {
@@ -384,54 +372,22 @@ impl Case {
         let _ = testkit_dir();
         let _ = pamclient();
         let _ = testhelper();
-        assert!(
-            testbed_runner().exists(),
-            "testbed runner {} missing",
-            testbed_runner().display()
-        );
 
-        let n = CASE_COUNTER.fetch_add(1, Ordering::SeqCst);
-        let base = std::env::temp_dir().join(format!("pamsd-case-{}-{}", std::process::id(), n));
-        let _ = std::fs::remove_dir_all(&base);
-        std::fs::create_dir_all(&base).expect("mkdir state");
-        let state = base.clone();
-
+        let state = TempDir::new("pamsd-case");
+        let dir = state.path().to_path_buf();
         let mut conf = String::new();
         for (k, v) in &self.fake_conf {
             writeln!(conf, "{k}={v}").unwrap();
         }
-        std::fs::write(state.join("fake.conf.in"), conf).unwrap();
-        std::fs::write(state.join("service.in"), self.service_file()).unwrap();
+        std::fs::write(dir.join("fake.conf.in"), conf).unwrap();
+        std::fs::write(dir.join("service.in"), self.service_file()).unwrap();
         let mut args = Vec::new();
         for a in self.client_args() {
             args.extend_from_slice(a.as_bytes());
             args.push(0);
         }
-        std::fs::write(state.join("args.in"), args).unwrap();
-        std::fs::write(state.join("case.sh"), self.script()).unwrap();
+        std::fs::write(dir.join("args.in"), args).unwrap();
 
-        let mut cmd = Command::new(testbed_runner());
-        cmd.arg("run")
-            .arg("--logind")
-            .arg(match self.logind {
-                Logind::Fake => "fake",
-                Logind::Elogind => "elogind",
-                Logind::None => "none",
-                Logind::Systemd => "systemd",
-            })
-            .arg("--state")
-            .arg(&state)
-            .arg("--fake-bin")
-            .arg(testkit_bin("fake-logind"));
-        if !self.seats {
-            cmd.arg("--no-seats");
-        }
-        if self.logind == Logind::Systemd {
-            cmd.arg("--world").arg(self.world.name());
-        }
-        cmd.args(&self.testbed_args);
-        cmd.arg("--").arg("bash").arg(state.join("case.sh"));
-        cmd.env("TESTBED_MODULE_PATH", &self.module.path);
         // The C reference is the world's own module, unless the case names another C module
         // explicitly (e.g. Debian 13's, loaded by Debian 13's loader on Debian 12).
         let kind = if self.module.is_ours() {
@@ -441,10 +397,20 @@ impl Case {
         } else {
             "c"
         };
-        cmd.env("TESTBED_MODULE_KIND", kind);
-        cmd.env_remove("DBUS_SYSTEM_BUS_ADDRESS");
-        let out = runner::run(cmd, self.timeout);
-        let elapsed = out.elapsed;
+        let mut opts = self.testbed_args.clone();
+        if !self.seats {
+            opts.insert(0, "--no-seats".into());
+        }
+        let mut tb = Testbed::new("case")
+            .logind(self.logind)
+            .opts(&opts)
+            .env("TESTBED_MODULE_PATH", &self.module.path)
+            .env("TESTBED_MODULE_KIND", kind)
+            .timeout(self.timeout);
+        if self.logind == Logind::Systemd {
+            tb = tb.world(self.world);
+        }
+        let mut out = tb.state(state).run_script(&self.script());
         let runner_rc = out.code();
         let runner_log = if out.timed_out {
             format!(
@@ -454,12 +420,12 @@ impl Case {
         } else {
             format!("{}{}", out.stdout, out.stderr)
         };
-        let o = Outcome::collect(&state, self.module.kind, runner_rc, runner_log, elapsed);
+        let o = Outcome::collect(out.state.path(), self.module.kind, runner_rc, runner_log, out.elapsed);
         if o.runner_rc != 0 || o.client_rc != Some(0) {
-            eprintln!("--- case state {} ---\n{}", state.display(), o.runner_log);
+            eprintln!("--- case state {} ---\n{}", out.state.path().display(), o.runner_log);
         }
-        if std::env::var_os("KEEP_CASE_STATE").is_none() && o.runner_rc == 0 {
-            let _ = std::fs::remove_dir_all(&state);
+        if o.runner_rc != 0 {
+            out.state.keep();
         }
         o
     }

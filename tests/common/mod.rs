@@ -9,7 +9,8 @@
 //! * [`outcome`]: what a case left behind, parsed; [`syslog`]: the module's log lines;
 //! * [`pair`]: the same case through the C module and ours, compared; [`busmon`]: the login1
 //!   calls seen on a testbed's bus; [`varlinkmon`]: the Varlink requests logind ≥ 258 got;
-//! * [`testbed`]: a shell script inside a testbed (the end-to-end client tests).
+//! * [`testbed`]: the one script builder: a bash script inside a testbed, through the runner
+//!   (cases, end-to-end clients, load, the doctor's worlds).
 //!
 //! ```ignore
 //! let out = Case::new(&module())
@@ -36,7 +37,7 @@ pub use build::*;
 pub use case::*;
 pub use module::*;
 pub use outcome::*;
-pub use runner::World;
+pub use runner::{Logind, World};
 pub use serde_json::Value;
 pub use syslog::*;
 pub mod checks;

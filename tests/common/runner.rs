@@ -1,5 +1,5 @@
-//! The one way the tests start `testbed/testbed run`: in its own process group, stdout/stderr
-//! captured, bounded in time. On timeout the whole group gets SIGTERM (the runner stops the
+//! The one way the tests start `testbed/testbed run` (and the other long helpers: `setup-host.sh`,
+//! `build-root`): in its own process group, stdout/stderr captured, bounded in time. On timeout the whole group gets SIGTERM (the runner stops the
 //! world and removes its cgroup), then SIGKILL after a grace period (the runner's guardian and
 //! PR_SET_PDEATHSIG clean up after that).
 
@@ -42,7 +42,9 @@ pub fn run(mut cmd: Command, timeout: Duration) -> RunnerOutput {
     cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
     cmd.process_group(0);
     let start = Instant::now();
-    let mut child = cmd.spawn().expect("start testbed/testbed");
+    let mut child = cmd
+        .spawn()
+        .unwrap_or_else(|e| panic!("start {}: {e}", cmd.get_program().to_string_lossy()));
     let pgid = child.id();
     let mut so = child.stdout.take().expect("stdout pipe");
     let mut se = child.stderr.take().expect("stderr pipe");
@@ -88,6 +90,31 @@ pub fn run(mut cmd: Command, timeout: Duration) -> RunnerOutput {
         stdout,
         stderr,
         elapsed: start.elapsed(),
+    }
+}
+
+/// What answers as logind in a testbed (`--logind ...`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Logind {
+    /// The testkit's fake logind (`fake-logind`), on the host's files.
+    Fake,
+    /// elogind 246, on the host's files.
+    Elogind,
+    /// No logind at all.
+    None,
+    /// Real systemd as PID 1 of a [`World`], its own logind.
+    Systemd,
+}
+
+impl Logind {
+    /// The value of `testbed/testbed run --logind`.
+    pub fn arg(self) -> &'static str {
+        match self {
+            Logind::Fake => "fake",
+            Logind::Elogind => "elogind",
+            Logind::None => "none",
+            Logind::Systemd => "systemd",
+        }
     }
 }
 
