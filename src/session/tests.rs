@@ -34,6 +34,8 @@ struct FakePam {
     fail_putenv: Option<(&'static str, Code)>,
     fail_set_data: Option<(&'static str, Code)>,
     fail_get_data: Option<(&'static str, Code)>,
+    /// PAM_TEXT_INFO messages sent (`pam_info()`).
+    infos: Vec<String>,
 }
 
 impl FakePam {
@@ -46,6 +48,7 @@ impl FakePam {
             fail_putenv: None,
             fail_set_data: None,
             fail_get_data: None,
+            infos: Vec::new(),
         }
     }
     fn item(mut self, which: StringItem, v: &str) -> Self {
@@ -98,6 +101,18 @@ impl PamOps for FakePam {
             Some(e) => e.1 = value.to_vec(),
             None => self.env.push((name.to_owned(), value.to_vec())),
         }
+        Ok(())
+    }
+    fn info(&mut self, text: &str) {
+        self.infos.push(text.to_owned());
+    }
+    fn unsetenv(&mut self, name: &str) -> Result<(), Code> {
+        if let Some((n, code)) = self.fail_putenv
+            && n == name
+        {
+            return Err(code);
+        }
+        self.env.retain(|(n, _)| n != name);
         Ok(())
     }
     fn data_value(&self, name: &CStr) -> Result<Option<usize>, Code> {
@@ -364,6 +379,13 @@ struct FakeHost {
     /// The installed systemd's version.
     systemd: Option<u32>,
     caps: RefCell<VecDeque<CapCall>>,
+    /// Area directories (`chase_directory`): path → (resolved path, owner).
+    areas: Vec<(String, String, u32)>,
+    /// `make_area_runtime_directory` calls (rt, area, uid, gid), and the failure to answer.
+    area_runtime: RefCell<Vec<(String, String, u32, u32)>>,
+    area_runtime_fails: Option<AreaDirError>,
+    /// `homeDirectory` in the looked-up records of these users.
+    homes: Vec<(&'static str, &'static str)>,
 }
 
 impl Default for FakeHost {
@@ -387,6 +409,10 @@ impl Default for FakeHost {
             locales: vec!["de_DE.UTF-8", "fr_FR.UTF-8"],
             systemd: Some(257),
             caps: RefCell::new(VecDeque::new()),
+            areas: Vec::new(),
+            area_runtime: RefCell::new(Vec::new()),
+            area_runtime_fails: None,
+            homes: Vec::new(),
         }
     }
 }
@@ -444,8 +470,12 @@ impl Host for FakeHost {
             .iter()
             .find(|(n, _)| n.as_bytes() == name)
             .ok_or(libc::ESRCH)?;
+        let json = match self.homes.iter().find(|(h, _)| h == n) {
+            Some((_, home)) => format!("{{\"userName\":\"{n}\",\"uid\":{uid},\"homeDirectory\":\"{home}\"}}"),
+            None => format!("{{\"userName\":\"{n}\",\"uid\":{uid}}}"),
+        };
         Ok(NssUser {
-            json: format!("{{\"userName\":\"{n}\",\"uid\":{uid}}}").into_bytes(),
+            json: json.into_bytes(),
             uid: *uid,
         })
     }
@@ -478,6 +508,22 @@ impl Host for FakeHost {
     }
     fn last_cap(&self) -> u32 {
         40
+    }
+    fn chase_directory(&self, path: &[u8]) -> Result<(Vec<u8>, u32), i32> {
+        self.areas
+            .iter()
+            .find(|(p, _, _)| p.as_bytes() == path)
+            .map(|(_, resolved, owner)| (resolved.as_bytes().to_vec(), *owner))
+            .ok_or(libc::ENOENT)
+    }
+    fn make_area_runtime_directory(&self, rt: &[u8], area: &[u8], uid: u32, gid: u32) -> Result<(), AreaDirError> {
+        self.area_runtime.borrow_mut().push((
+            String::from_utf8_lossy(rt).into_owned(),
+            String::from_utf8_lossy(area).into_owned(),
+            uid,
+            gid,
+        ));
+        self.area_runtime_fails.map_or(Ok(()), Err)
     }
     fn apply_ambient(&self, set: u64) -> Result<(), i32> {
         match self.caps.borrow_mut().pop_front() {
