@@ -1,5 +1,5 @@
 //! Module arguments (`parse_argv()`, behaviour.md "Module arguments": 252's, the two capability
-//! sets of 257, 262's `area=`, `inhibit=` and `inhibit-why=` (behaviour-262.md §2), plus our
+//! sets of 257, 262's `area=`, `inhibit=` and `inhibit-why=` (behaviour-262.md section 2), plus our
 //! `timeout=` and `compat=`).
 //!
 //! Parsing never fails: an unknown word or an unparsable value only produces a warning, and a

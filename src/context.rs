@@ -1,5 +1,5 @@
 //! The pure rules that turn PAM items, environment and arguments into the session request
-//! (behaviour.md, open steps 7–12; behaviour-262.md §3–§5, §7), for any generation of
+//! (behaviour.md, open steps 7–12; behaviour-262.md section 3–section 5, section 7), for any generation of
 //! pam_systemd; where generations differ (the `systemd-user` stack, the early classes, the
 //! incomplete flag, 262's light classes, areas and extra device access) their entry in `rules`
 //! says how. No I/O happens here: the one probe that needs I/O (the X11 display's VT, step 10)

@@ -133,8 +133,8 @@ pub struct Words {
     pub automatic_choice_lines: bool,
 }
 
-/// 262's request rules and the story's 262-only steps (branch r262; behaviour-262.md §1–§10,
-/// §13): false/absent in 252 and 257.
+/// 262's request rules and the story's 262-only steps (branch r262; behaviour-262.md section 1–section 10,
+/// section 13): false/absent in 252 and 257.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Request262 {
     /// The items, the environment inputs and the limits PAM data are read, and the request is

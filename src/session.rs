@@ -329,7 +329,7 @@ fn log_reply(reply: &logind::plan::Reply, generation: Generation) {
 }
 
 /// Open as a generation with the late logind gate (`Request262::late_gate`, 262; behaviour-262.md
-/// §1): items, environment inputs and limits are read and the request derived first; class
+/// section 1): items, environment inputs and limits are read and the request derived first; class
 /// `none` or no logind registers nothing but the later steps still run; after a created session
 /// the variables in 262's order; then the credentials, `setup_environment()` (`XDG_AREA`,
 /// `HOME`, `XDG_RUNTIME_DIR`, the bus address) and the record's settings on every path.
@@ -541,7 +541,7 @@ fn keep_session_fd(pam: &mut impl PamOps, fd: std::os::fd::OwnedFd) -> Result<()
     Ok(())
 }
 
-/// 262's `setup_environment()` (behaviour-262.md §5): the area's home (`~/Areas/<area>`,
+/// 262's `setup_environment()` (behaviour-262.md section 5): the area's home (`~/Areas/<area>`,
 /// resolved, a directory owned by the user; else a warning, a PAM_TEXT_INFO message and no area),
 /// `XDG_AREA` (unset without area), `HOME` (always), then `setup_runtime_directory()`: without a
 /// runtime directory `XDG_RUNTIME_DIR` is unset when an area was asked for; with one and an area

@@ -226,7 +226,7 @@ fn capability_sets_and_compat() {
     );
 }
 
-/// behaviour-262.md §2 and case 16: `area=`, `inhibit=`, `inhibit-why=` — stored (last one wins;
+/// behaviour-262.md section 2 and case 16: `area=`, `inhibit=`, `inhibit-why=` — stored (last one wins;
 /// an invalid non-empty area ignored, an earlier valid one kept), and their lines per
 /// generation: none where known, `Unknown parameter` (the whole argument) where not, 262's own
 /// line for a bad area.

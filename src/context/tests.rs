@@ -710,7 +710,7 @@ fn every_generation_derives_by_its_rules() {
     }
 }
 
-/// behaviour-262.md §4's table (and cases 8–12, 16–18, 22): the automatic class of 262, next to
+/// behaviour-262.md section 4's table (and cases 8–12, 16–18, 22): the automatic class of 262, next to
 /// 257's, for every disposition, root or not, type, tty, area and the class asked for:
 /// `(service, tty, type, class asked, disposition, root, area, default area) → (262 type,
 /// 262 class, 257 class)`.
@@ -1088,7 +1088,7 @@ fn classes_262_table() {
     }
 }
 
-/// behaviour-262.md §5 and cases 16–18: the area that survives, and the lines of the derivation
+/// behaviour-262.md section 5 and cases 16–18: the area that survives, and the lines of the derivation
 /// in C's order (type chosen, invalid area, class chosen).
 #[test]
 fn area_and_lines_262() {
@@ -1174,7 +1174,7 @@ fn area_and_lines_262() {
     assert!(derive_for(&inp, Generation::V262, no_probe).lines.is_empty());
 }
 
-/// behaviour-262.md §3 and case 22: `$XDG_SESSION_EXTRA_DEVICE_ACCESS` split on `:` with empty
+/// behaviour-262.md section 3 and case 22: `$XDG_SESSION_EXTRA_DEVICE_ACCESS` split on `:` with empty
 /// fields dropped, no quote or backslash processing; only 262 reads it.
 #[test]
 fn extra_device_access_262() {
@@ -1205,7 +1205,7 @@ fn extra_device_access_262() {
     }
 }
 
-/// behaviour-262.md §3, cases 19 and 20: the environment parse warnings by generation.
+/// behaviour-262.md section 3, cases 19 and 20: the environment parse warnings by generation.
 #[test]
 fn env_parse_lines_by_generation() {
     assert_eq!(

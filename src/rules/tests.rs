@@ -40,7 +40,7 @@ const EXPECTED: &[(u32, u32, SystemdUser, [bool; 6], RecordEnv, Languages, bool)
     ),
 ];
 
-/// 262's request rules and words, per number (behaviour-262.md §17): `[late gate, class none,
+/// 262's request rules and words, per number (behaviour-262.md section 17): `[late gate, class none,
 /// class if unset, light classes, greeter/foreign ranges, areas, inhibit, extra device access,
 /// unset empty, setup_environment, credentials every path, existing flag, record without uid
 /// unknown]`, then `[vtnr period, reply session_fd, limits one text, incomplete warning, vtnr

@@ -1711,7 +1711,7 @@ const PIDFD262: Attempt = Attempt {
     request: Generation::V262,
 };
 
-/// behaviour-262.md §1, §6.5, case 1 (over D-Bus) and 21/22: a created session; the variables
+/// behaviour-262.md section 1, section 6.5, case 1 (over D-Bus) and 21/22: a created session; the variables
 /// in 262's order (no runtime directory right after the id; `HOME`, `XDG_RUNTIME_DIR` and the
 /// bus address after the credentials); an empty `XDG_SESSION_DESKTOP` unset; the extra device
 /// list normalized; no `systemd.existing`; 262's lines in C's order.
@@ -1807,7 +1807,7 @@ fn open_262_created() {
     assert_eq!(pam.get_data("systemd.existing"), Some(&Data::Value(0)));
 }
 
-/// behaviour-262.md §1 step 9, cases 12 and 13: class `none` and a missing logind register
+/// behaviour-262.md section 1 step 9, cases 12 and 13: class `none` and a missing logind register
 /// nothing, but the credentials, `HOME` and the record's settings still come; the items and
 /// limits are read first (their failures count). Without `compat=` and without logind, the
 /// installed systemd's generation decides (258 on: 262's story).
@@ -1882,7 +1882,7 @@ fn open_262_none_and_no_logind() {
     }
 }
 
-/// behaviour-262.md §8: an empty value unsets a variable that is set; a failure other than
+/// behaviour-262.md section 8: an empty value unsets a variable that is set; a failure other than
 /// BAD_ITEM is logged at LOG_WARNING and its code returned; 257 leaves it alone.
 #[test]
 fn update_environment_unsets_262() {
@@ -1918,7 +1918,7 @@ fn update_environment_unsets_262() {
     assert_eq!(pam.get_env("XDG_SEAT").as_deref(), Some("seat1"));
 }
 
-/// behaviour-262.md §5, cases 14 and 15: an area's home and runtime directory; an area that is
+/// behaviour-262.md section 5, cases 14 and 15: an area's home and runtime directory; an area that is
 /// not there, or not the user's, reverts (a line and a PAM_TEXT_INFO message, `XDG_AREA`
 /// unset); without a runtime directory `XDG_RUNTIME_DIR` is unset; a runtime area directory
 /// that cannot be made fails open.
@@ -2004,7 +2004,7 @@ fn areas_262() {
     );
 }
 
-/// behaviour-262.md §10.1 and case 26: a looked-up record without a uid is PAM_USER_UNKNOWN in
+/// behaviour-262.md section 10.1 and case 26: a looked-up record without a uid is PAM_USER_UNKNOWN in
 /// 262 (and not cached), SERVICE_ERR in 257.
 #[test]
 fn record_without_uid() {
@@ -2026,7 +2026,7 @@ fn record_without_uid() {
     assert!(pam.get_data("systemd-user-record-nouid").is_some());
 }
 
-/// behaviour-262.md §13 and cases 27/28: close releases whenever XDG_SESSION_ID is set (no
+/// behaviour-262.md section 13 and cases 27/28: close releases whenever XDG_SESSION_ID is set (no
 /// `systemd.existing` read), with 262's line; 257 keeps a pre-existing session.
 #[test]
 fn close_262() {
@@ -2057,7 +2057,7 @@ fn close_262() {
     .unwrap();
 }
 
-/// behaviour-262.md §2, case 16: the bad-area warning at open and again at close.
+/// behaviour-262.md section 2, case 16: the bad-area warning at open and again at close.
 #[test]
 fn area_argument_warning_at_open_and_close() {
     let line = "WARN Area name specified among PAM module parameters is not valid, ignoring: a/b";
