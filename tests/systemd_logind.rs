@@ -966,3 +966,47 @@ fn d14_root_pts_is_user_early() {
         GAPS_262_TTY_LOGIN,
     );
 }
+
+/// forky's C module for a system user (`daemon`, uid 1) on a pts: 262's automatic class
+/// `user-light` (`user_light` on the wire); 257 sent `user-early`.
+const C262_SYSTEM_USER_PTS: &[&str] = &[
+    r#"#1 io.systemd.Login.CreateSession {"Class":"user_light","PID":{"bootId":"<boot-id>","pid":"<pid>","pidfdId":"<pidfd-inode>"},"Remote":false,"Service":"pamtest","TTY":"pts/2","Type":"tty","UID":1} -> {"parameters":{"Class":"user_light","Id":"{ID}","RuntimePath":"/run/user/1","Type":"tty","UID":1}}"#,
+    r#"#1 io.systemd.Login.ReleaseSession {"Id":"{ID}"} -> {}"#,
+];
+
+#[test]
+fn d14_system_user_pts_is_user_light() {
+    pair_262(
+        "d14_system_user_pts_is_user_light",
+        |c| c.user(User::Name("daemon".into())).item("tty", "pts/2"),
+        "user-light",
+        C262_SYSTEM_USER_PTS,
+        r#","pamtest","tty","user-light","","",0,"pts/2","",false,"","",0,[]]"#,
+        GAPS_262_TTY_LOGIN,
+    );
+}
+
+/// forky's C module with `$XDG_SESSION_EXTRA_DEVICE_ACCESS=gpu::render:` and an empty
+/// `$XDG_SESSION_DESKTOP` in the PAM env: the list is sent normalized over Varlink (ours, over
+/// D-Bus, cannot send it: a transport gap) and exported as `gpu:render`; the empty desktop is
+/// unset from the PAM env.
+const C262_EXTRA_DEVICES: &[&str] = &[
+    r#"#1 io.systemd.Login.CreateSession {"Class":"user","ExtraDeviceAccess":["gpu","render"],"PID":{"bootId":"<boot-id>","pid":"<pid>","pidfdId":"<pidfd-inode>"},"Remote":false,"Service":"pamtest","TTY":"pts/4","Type":"tty","UID":{UID}} -> {"parameters":{"Class":"user","Id":"{ID}","RuntimePath":"/run/user/{UID}","Type":"tty","UID":{UID}}}"#,
+    r#"#1 io.systemd.Login.ReleaseSession {"Id":"{ID}"} -> {}"#,
+];
+
+#[test]
+fn d14_extra_device_access_and_unset() {
+    pair_262(
+        "d14_extra_device_access_and_unset",
+        |c| {
+            c.item("tty", "pts/4")
+                .penv("XDG_SESSION_EXTRA_DEVICE_ACCESS", "gpu::render:")
+                .penv("XDG_SESSION_DESKTOP", "")
+        },
+        "user",
+        C262_EXTRA_DEVICES,
+        r#","pamtest","tty","user","","",0,"pts/4","",false,"","",0,[]]"#,
+        GAPS_262_TTY_LOGIN,
+    );
+}
