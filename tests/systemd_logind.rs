@@ -1010,3 +1010,83 @@ fn d14_extra_device_access_and_unset() {
         GAPS_262_TTY_LOGIN,
     );
 }
+
+/// A `d14_` case where nothing is registered: both modules (ours with `compat=262`) succeed at
+/// open and close with no request to logind on either transport and no `XDG_SESSION_ID`, with
+/// `HOME` the user's home (262 sets it on every path); every
+/// other difference is one of `gaps`, exactly.
+fn pair_262_unregistered(name: &str, build: fn(Case) -> Case, gaps: &[&str]) {
+    let p = run_both(World::Debian14, |c| {
+        let mut c = build(c).after_open(AFTER_OPEN_262).setup(varlinkmon::SETUP);
+        if c.module.kind == Impl::Rs {
+            c.module_args.push("compat=262".into());
+        }
+        c
+    });
+    for (who, o) in [("C", &p.c), ("ours", &p.rs)] {
+        let varlink = varlink_view(o);
+        let dbus = comparable_calls(o, who == "ours", p.world);
+        if o.runner_rc != 0
+            || o.client_rc != Some(0)
+            || o.open_rc != Some(0)
+            || o.close_rc != Some(0)
+            || o.env_get("XDG_SESSION_ID").is_some()
+            || o.env_get("HOME") != Some(one(o, "login_home=").as_str())
+            || !matches!(&varlink, Ok(v) if v.is_empty())
+            || !matches!(&dbus, Ok(b) if b.is_empty())
+        {
+            fail(
+                name,
+                &p,
+                format!(
+                    "{who}: testbed rc {} client rc {:?} open {:?} close {:?} env {:?} Varlink {varlink:?} D-Bus {dbus:?}",
+                    o.runner_rc, o.client_rc, o.open_rc, o.close_rc, o.env
+                ),
+            );
+        }
+    }
+    let placeholders = |l: &str| l.replace("{HOME}", &one(&p.c, "login_home="));
+    let want: Vec<String> = gaps.iter().map(|l| placeholders(l)).collect();
+    let diffs = differences_262(&p);
+    if diffs != want {
+        fail(
+            name,
+            &p,
+            format!("differences from forky's C module:\n  now:      {diffs:#?}\n  recorded: {want:#?}"),
+        );
+    }
+}
+
+/// behaviour-262.md, case 12: `$XDG_SESSION_CLASS=none` registers nothing; `HOME` is still set
+/// (and `XDG_SESSION_CLASS` stays as it was).
+#[test]
+fn d14_class_none_registers_nothing() {
+    pair_262_unregistered(
+        "d14_class_none_registers_nothing",
+        |c| c.item("tty", "pts/5").penv("XDG_SESSION_CLASS", "none"),
+        &[],
+    );
+}
+
+/// forky's C module with `area=foo` where `~/Areas/foo` does not exist: class `user-light` (the
+/// area counted when the class was chosen), then the warning (and a PAM_TEXT_INFO message), no
+/// `XDG_AREA`, the regular `HOME` and runtime directory.
+const C262_AREA_MISSING: &[&str] = &[
+    r#"#1 io.systemd.Login.CreateSession {"Class":"user_light","PID":{"bootId":"<boot-id>","pid":"<pid>","pidfdId":"<pidfd-inode>"},"Remote":false,"Service":"pamtest","TTY":"pts/6","Type":"tty","UID":{UID}} -> {"parameters":{"Class":"user_light","Id":"{ID}","RuntimePath":"/run/user/{UID}","Type":"tty","UID":{UID}}}"#,
+    r#"#1 io.systemd.Login.ReleaseSession {"Id":"{ID}"} -> {}"#,
+];
+
+#[test]
+fn d14_area_missing_reverts() {
+    pair_262(
+        "d14_area_missing_reverts",
+        |mut c| {
+            c.module_args.push("area=foo".into());
+            c.item("tty", "pts/6")
+        },
+        "user-light",
+        C262_AREA_MISSING,
+        r#","pamtest","tty","user-light","","",0,"pts/6","",false,"","",0,[]]"#,
+        GAPS_262_TTY_LOGIN,
+    );
+}
