@@ -1,9 +1,10 @@
 //! Module arguments (`parse_argv()`, behaviour.md "Module arguments": 252's, the two capability
-//! sets of 257, plus our `timeout=` and `compat=`).
+//! sets of 257, 262's `area=`, `inhibit=` and `inhibit-why=` (behaviour-262.md section 2), plus our
+//! `timeout=` and `compat=`).
 //!
 //! Parsing never fails: an unknown word or an unparsable value only produces a warning, and a
 //! later argument overrides an earlier one. Matching is by prefix, in the C module's order:
-//! `class=`, `type=`, `desktop=`, the exact word `debug`, `debug=`,
+//! `class=`, `type=`, `desktop=`, `area=`, `inhibit=`, `inhibit-why=`, the exact word `debug`, `debug=`,
 //! `default-capability-bounding-set=`, `default-capability-ambient-set=`, then ours: `timeout=`,
 //! `compat=`.
 
@@ -26,6 +27,14 @@ pub struct Args<'a> {
     pub session_type: Option<&'a [u8]>,
     /// `desktop=`: default desktop when `$XDG_SESSION_DESKTOP` is empty.
     pub desktop: Option<&'a [u8]>,
+    /// `area=` (262): default area when `$XDG_AREA` is empty; may be empty (no area, and no
+    /// record default either). A non-empty value that is not a file name is ignored (with
+    /// [`Warning::BadArea`]); a generation without areas ignores it all ([`Warning::NewArgument`]).
+    pub area: Option<&'a [u8]>,
+    /// `inhibit=` (262): default for `$XDG_SESSION_INHIBIT`, verbatim.
+    pub inhibit: Option<&'a [u8]>,
+    /// `inhibit-why=` (262): default for `$XDG_SESSION_INHIBIT_WHY`, verbatim.
+    pub inhibit_why: Option<&'a [u8]>,
     /// `debug` / `debug=BOOL`.
     pub debug: bool,
     /// `timeout=SPAN`: one deadline over connect, authentication, Hello and the call.
@@ -35,7 +44,7 @@ pub struct Args<'a> {
     pub bounding_set: u64,
     /// `default-capability-ambient-set=` (257), `UNSET` (all ones) when not given.
     pub ambient_set: u64,
-    /// `compat=<number>` (252, 257): behave as that generation only. `None`: decided by logind's
+    /// `compat=<number>` (252, 257, 262): behave as that generation only. `None`: decided by logind's
     /// answer.
     pub compat: Option<Generation>,
 }
@@ -46,11 +55,34 @@ impl Default for Args<'_> {
             class: None,
             session_type: None,
             desktop: None,
+            area: None,
+            inhibit: None,
+            inhibit_why: None,
             debug: false,
             timeout: None,
             bounding_set: caps::UNSET,
             ambient_set: caps::UNSET,
             compat: None,
+        }
+    }
+}
+
+/// Which of 262's argument families a [`Warning::NewArgument`] belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NewArg {
+    /// `area=` (`Request262::areas`)
+    Area,
+    /// `inhibit=`, `inhibit-why=` (`Request262::inhibit`)
+    Inhibit,
+}
+
+impl NewArg {
+    /// Whether generation `g` knows the argument.
+    pub fn known(self, g: Generation) -> bool {
+        let r = g.rules().request262;
+        match self {
+            NewArg::Area => r.areas,
+            NewArg::Inhibit => r.inhibit,
         }
     }
 }
@@ -72,16 +104,39 @@ pub enum Warning<'a> {
     BadAmbientSet(&'a [u8]),
     /// `Failed to parse compat= argument, ignoring: %s`
     BadCompat(&'a [u8]),
+    /// An argument only some generations know (`area=`, `inhibit=`, `inhibit-why=`, 262): no
+    /// warning where it is known, `Unknown parameter '%s', ignoring…` (the whole argument) where
+    /// it is not. `known` is whether a generation knows it.
+    NewArgument { arg: &'a [u8], known: NewArg },
+    /// `area=` with a non-empty value that is not a valid file name (262): `Area name specified
+    /// among PAM module parameters is not valid, ignoring: %s`; unknown where areas are.
+    BadArea { arg: &'a [u8], value: &'a [u8] },
 }
 
 impl Warning<'_> {
-    /// The LOG_WARNING line as generation `generation` words it.
-    pub fn text(&self, generation: Generation) -> String {
+    /// The LOG_WARNING line as generation `generation` words it; `None` where that generation
+    /// logs nothing (an argument it knows).
+    pub fn text(&self, generation: Generation) -> Option<String> {
+        let unknown = |v: &[u8]| {
+            let dot = if generation.rules().words.unknown_parameter_period {
+                "."
+            } else {
+                ""
+            };
+            format!("Unknown parameter '{}', ignoring{dot}", String::from_utf8_lossy(v))
+        };
         match self {
-            Warning::Unknown(v) if generation.rules().words.unknown_parameter_period => {
-                format!("Unknown parameter '{}', ignoring.", String::from_utf8_lossy(v))
-            }
-            _ => self.to_string(),
+            Warning::Unknown(v) => Some(unknown(v)),
+            Warning::NewArgument { arg, known } => (!known.known(generation)).then(|| unknown(arg)),
+            Warning::BadArea { arg, value } => Some(if generation.rules().request262.areas {
+                format!(
+                    "Area name specified among PAM module parameters is not valid, ignoring: {}",
+                    String::from_utf8_lossy(value)
+                )
+            } else {
+                unknown(arg)
+            }),
+            _ => Some(self.to_string()),
         }
     }
 }
@@ -112,7 +167,7 @@ impl std::fmt::Display for Warning<'_> {
                 "Failed to parse timeout= argument, ignoring: {}",
                 String::from_utf8_lossy(v)
             ),
-            Warning::Unknown(v) => {
+            Warning::Unknown(v) | Warning::NewArgument { arg: v, .. } | Warning::BadArea { arg: v, .. } => {
                 write!(f, "Unknown parameter '{}', ignoring", String::from_utf8_lossy(v))
             }
         }
@@ -135,6 +190,28 @@ pub fn parse_with<'a>(argv: &[&'a [u8]], all: u64, mut warn: impl FnMut(Warning<
             args.session_type = Some(v);
         } else if let Some(v) = arg.strip_prefix(b"desktop=") {
             args.desktop = Some(v);
+        } else if let Some(v) = arg.strip_prefix(b"area=") {
+            if !v.is_empty() && !crate::user::settings::filename_is_valid(v) {
+                warn(Warning::BadArea { arg, value: v });
+            } else {
+                args.area = Some(v);
+                warn(Warning::NewArgument {
+                    arg,
+                    known: NewArg::Area,
+                });
+            }
+        } else if let Some(v) = arg.strip_prefix(b"inhibit=") {
+            args.inhibit = Some(v);
+            warn(Warning::NewArgument {
+                arg,
+                known: NewArg::Inhibit,
+            });
+        } else if let Some(v) = arg.strip_prefix(b"inhibit-why=") {
+            args.inhibit_why = Some(v);
+            warn(Warning::NewArgument {
+                arg,
+                known: NewArg::Inhibit,
+            });
         } else if arg == b"debug" {
             args.debug = true;
         } else if let Some(v) = arg.strip_prefix(b"debug=") {

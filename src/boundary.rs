@@ -40,7 +40,11 @@ pub unsafe fn guard(pamh: *mut PamHandle, argc: c_int, argv: *const *const c_cha
         logging::with_scope(&service, false, |scope| match hook(&mut pam, &args, scope) {
             Ok(()) => ffi::PAM_SUCCESS,
             Err(e) => {
-                log::error!("{}", e.message());
+                if e.is_warning() {
+                    log::warn!("{}", e.message());
+                } else {
+                    log::error!("{}", e.message());
+                }
                 e.code()
             }
         })

@@ -1,4 +1,5 @@
-//! The one error type of the hooks: a PAM return code plus the line to log at LOG_ERR.
+//! The one error type of the hooks: a PAM return code plus the line to log (at LOG_ERR, or
+//! LOG_WARNING where C logs the failure so: 262's `Failed to unset %s environment variable`).
 
 use std::ffi::c_int;
 use std::fmt;
@@ -8,6 +9,7 @@ use std::fmt;
 pub struct Error {
     code: c_int,
     message: String,
+    warning: bool,
 }
 
 impl Error {
@@ -16,7 +18,18 @@ impl Error {
         Error {
             code,
             message: message.to_string(),
+            warning: false,
         }
+    }
+
+    /// The same failure, its line logged at LOG_WARNING.
+    pub fn warning(self) -> Self {
+        Error { warning: true, ..self }
+    }
+
+    /// Whether the line is logged at LOG_WARNING instead of LOG_ERR.
+    pub fn is_warning(&self) -> bool {
+        self.warning
     }
 
     /// The PAM return code.
@@ -24,7 +37,7 @@ impl Error {
         self.code
     }
 
-    /// The LOG_ERR line.
+    /// The line to log.
     pub fn message(&self) -> &str {
         &self.message
     }

@@ -16,6 +16,8 @@ pub const PAM_SESSION_ERR: c_int = 14;
 pub const PAM_NO_MODULE_DATA: c_int = 18;
 pub const PAM_BAD_ITEM: c_int = 29;
 
+/// `PAM_TEXT_INFO`, the message style of `pam_info()`.
+pub const PAM_TEXT_INFO: c_int = 4;
 pub const PAM_SERVICE: c_int = 1;
 pub const PAM_TTY: c_int = 3;
 pub const PAM_RHOST: c_int = 4;
@@ -44,4 +46,8 @@ unsafe extern "C" {
         cleanup: Option<Cleanup>,
     ) -> c_int;
     pub fn pam_strerror(pamh: *mut PamHandle, errnum: c_int) -> *const c_char;
+    /// `pam_prompt(3)` (pam_ext.h; `pam_info()` is a macro over it): a message through the
+    /// conversation.
+    pub fn pam_prompt(pamh: *mut PamHandle, style: c_int, response: *mut *mut c_char, fmt: *const c_char, ...)
+    -> c_int;
 }

@@ -22,6 +22,17 @@ pub struct NssUser {
     pub uid: u32,
 }
 
+/// Where 262's `make_area_runtime_directory()` failed, with the errno.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AreaDirError {
+    /// `Unable to open runtime directory '%s': %m`
+    Open(i32),
+    /// `Unable to create 'Areas' directory below '%s': %m`
+    Areas(i32),
+    /// `Unable to create '%s' directory below '%s/Areas': %m`
+    Area(i32),
+}
+
 /// What the session story asks of the machine it runs on.
 pub trait Host {
     /// `logind_running()`: `access("/run/systemd/seats/", F_OK) >= 0`.
@@ -52,6 +63,17 @@ pub trait Host {
     fn systemd_version(&self) -> Option<u32>;
     /// `cap_last_cap()`.
     fn last_cap(&self) -> u32;
+    /// `access(path, F_OK)`; `Err(errno)` (262's bus address check tells ENOENT from others).
+    fn access(&self, path: &[u8]) -> Result<(), i32> {
+        if self.exists(path) { Ok(()) } else { Err(libc::ENOENT) }
+    }
+    /// 262's area home: `chase(path, CHASE_MUST_BE_DIRECTORY)` then `fstat()`: the resolved
+    /// path and its owner; `Err(errno)` (no such path, not a directory, …).
+    fn chase_directory(&self, path: &[u8]) -> Result<(Vec<u8>, u32), i32>;
+    /// 262's `make_area_runtime_directory()`: `<rt>/Areas/<area>`, each level opened if it
+    /// exists, else created 0700 under a temporary name, chowned to `uid:gid`, chmod 0755 and
+    /// renamed into place without replacing (at most 6 attempts).
+    fn make_area_runtime_directory(&self, rt: &[u8], area: &[u8], uid: u32, gid: u32) -> Result<(), AreaDirError>;
     /// `capability_ambient_set_apply(set, true)`; `Err(errno)`.
     fn apply_ambient(&self, set: u64) -> Result<(), i32>;
     /// `capability_bounding_set_drop(keep, false)`; `Err(errno)`.
@@ -207,5 +229,52 @@ impl Host for System {
         limit: crate::user::process::Limit,
     ) -> Result<(), i32> {
         crate::user::process::ThisProcess.setrlimit(resource, limit)
+    }
+
+    fn access(&self, path: &[u8]) -> Result<(), i32> {
+        let c = CString::new(path).map_err(|_| libc::EINVAL)?;
+        // SAFETY: NUL-terminated path; access only reads it.
+        if unsafe { libc::access(c.as_ptr(), libc::F_OK) } < 0 {
+            return Err(errno());
+        }
+        Ok(())
+    }
+
+    fn chase_directory(&self, path: &[u8]) -> Result<(Vec<u8>, u32), i32> {
+        use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+        let c = CString::new(path).map_err(|_| libc::EINVAL)?;
+        // SAFETY: NUL-terminated path; the fd returned is owned below.
+        let fd = unsafe { libc::open(c.as_ptr(), libc::O_PATH | libc::O_DIRECTORY | libc::O_CLOEXEC) };
+        if fd < 0 {
+            return Err(errno());
+        }
+        // SAFETY: a fresh fd of ours, closed once when dropped.
+        let fd = unsafe { OwnedFd::from_raw_fd(fd) };
+        // SAFETY: an all-zero stat is a valid out-parameter.
+        let mut st: libc::stat = unsafe { std::mem::zeroed() };
+        // SAFETY: a valid fd and out-pointer.
+        if unsafe { libc::fstat(fd.as_raw_fd(), &mut st) } < 0 {
+            return Err(errno());
+        }
+        let resolved = std::fs::read_link(format!("/proc/self/fd/{}", fd.as_raw_fd()))
+            .map_err(|e| e.raw_os_error().unwrap_or(libc::EIO))?;
+        use std::os::unix::ffi::OsStrExt;
+        Ok((resolved.as_os_str().as_bytes().to_vec(), st.st_uid))
+    }
+
+    fn make_area_runtime_directory(&self, rt: &[u8], area: &[u8], uid: u32, gid: u32) -> Result<(), AreaDirError> {
+        use std::os::fd::{FromRawFd, OwnedFd};
+        let c = CString::new(rt).map_err(|_| AreaDirError::Open(libc::EINVAL))?;
+        // SAFETY: NUL-terminated path; the fd returned is owned below.
+        let fd = unsafe { libc::open(c.as_ptr(), libc::O_CLOEXEC | libc::O_PATH | libc::O_DIRECTORY) };
+        if fd < 0 {
+            return Err(AreaDirError::Open(errno()));
+        }
+        // SAFETY: a fresh fd of ours, closed once when dropped.
+        let fd = unsafe { OwnedFd::from_raw_fd(fd) };
+        let areas =
+            crate::sys::mkdir_chown_open_directory(&fd, b"Areas", uid, gid, 0o755).map_err(AreaDirError::Areas)?;
+        crate::sys::mkdir_chown_open_directory(&areas, area, uid, gid, 0o755).map_err(AreaDirError::Area)?;
+        Ok(())
     }
 }

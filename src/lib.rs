@@ -14,8 +14,9 @@
 //!   `PAM_SERVICE`, `PAM_TTY`, `PAM_XDISPLAY`, `PAM_RUSER`, `PAM_RHOST`. No item is ever set.
 //! * **Environment read**: the PAM environment first, then the process environment through
 //!   `secure_getenv` (nothing in setuid/setcap callers): `XDG_SEAT`, `XDG_VTNR`,
-//!   `XDG_SESSION_TYPE`, `XDG_SESSION_CLASS`, `XDG_SESSION_DESKTOP`, and (257)
-//!   `XDG_SESSION_INCOMPLETE`. From the process environment only (`secure_getenv`):
+//!   `XDG_SESSION_TYPE`, `XDG_SESSION_CLASS`, `XDG_SESSION_DESKTOP`, (257) `XDG_SESSION_INCOMPLETE`,
+//!   and (262) `XDG_AREA`, `XDG_SESSION_INHIBIT`, `XDG_SESSION_INHIBIT_WHY`,
+//!   `XDG_SESSION_EXTRA_DEVICE_ACCESS`. From the process environment only (`secure_getenv`):
 //!   `DBUS_SYSTEM_BUS_ADDRESS`, `SYSTEMD_BUS_TIMEOUT`, and (257) `CREDENTIALS_DIRECTORY`, whose
 //!   files `shell.prompt.prefix`, `shell.prompt.suffix` and `shell.welcome` are read. At close:
 //!   `XDG_SESSION_ID` from the PAM environment.
@@ -27,7 +28,12 @@
 //!   `SHELL_PROMPT_SUFFIX`, `SHELL_WELCOME`, then `XDG_VTNR`. Then, on every success path
 //!   (also SessionBusy and no logind), a cached user record's `environment` entries, `EMAIL`,
 //!   `TZ`, `LANG` and (257) `LANGUAGE`: 252 only for names not set yet, 257 overwriting. Nothing
-//!   is unset. The
+//!   is unset before 262. 262 (`compat=262`): `XDG_SESSION_ID`, `XDG_SESSION_TYPE`,
+//!   `XDG_SESSION_CLASS`, `XDG_SESSION_DESKTOP`, `XDG_SESSION_EXTRA_DEVICE_ACCESS`, `XDG_SEAT`,
+//!   `XDG_VTNR` after a created session, an empty value unsetting a variable that is set; then on
+//!   every success path the credentials, `XDG_AREA` (unset without an area), `HOME` (the
+//!   record's home, or `~/Areas/<area>`), `XDG_RUNTIME_DIR` (`<rt>/Areas/<area>` with an area)
+//!   and `DBUS_SESSION_BUS_ADDRESS`, then the record's settings. The
 //!   `systemd-user` service registers a `manager`/`manager-early` session with a 257 logind;
 //!   with a 252 logind it gets only the runtime directory variables, as Debian 12's module.
 //! * **Process state** (257 only, as its C module): the ambient and inheritable capabilities
@@ -38,10 +44,10 @@
 //!   `systemd.io_weight`, `systemd.runtime_max_sec` (strings from earlier modules, see
 //!   [`fuzz_api::session_properties`]); `systemd-user-record-<name>` (a JSON user record an
 //!   earlier module such as pam_systemd_home cached; read as systemd reads it, and its `userName`
-//!   must be the PAM user); at close `systemd.existing`.
+//!   must be the PAM user); at close `systemd.existing` (not in 262).
 //! * **PAM data written**: `systemd-user-record-<name>` (when nothing was cached: the NSS record
 //!   as systemd's JSON, a `malloc`'d C string with a `free()` cleanup); `systemd.existing` (an
-//!   int, no cleanup); `systemd.session-fd` (fd + 1, no cleanup: the fd is deliberately kept open
+//!   int, no cleanup; not in 262); `systemd.session-fd` (fd + 1, no cleanup: the fd is deliberately kept open
 //!   until the process exits, so that logind sees the session leader go); ours:
 //!   `pam_systemd_rs.generation` (252 or 257, no cleanup: the generation logind's answers told
 //!   at open, read at close for its log lines; not written under `compat=`).
@@ -53,9 +59,10 @@
 //!   of the tty, fd + 1, closed by its cleanup); writes the OSC 3008 sequences to the terminal.
 //! * **Module arguments**: `class=`, `type=`, `desktop=` (fallbacks for the `XDG_SESSION_*`
 //!   variables), `debug`, `debug=` (a boolean), `default-capability-bounding-set=` and
-//!   `default-capability-ambient-set=` (257), and ours: `timeout=` (one deadline over connect,
-//!   authentication and the call) and `compat=` (252 or 257: pin the generation instead of
-//!   deciding it on the wire). Anything else is a warning, never an error.
+//!   `default-capability-ambient-set=` (257), `area=`, `inhibit=`, `inhibit-why=` (262; unknown
+//!   parameters before), and ours: `timeout=` (one deadline over connect, authentication and the
+//!   call) and `compat=` (252, 257 or 262: pin the generation instead of deciding it on the
+//!   wire). Anything else is a warning, never an error.
 //! * **Calls**: `org.freedesktop.login1.Manager.CreateSessionWithPIDFD` with the 257 request,
 //!   then `CreateSession` (leader 0) with the 252 request when logind answers `UnknownMethod`,
 //!   and once more with the 252 class when logind refuses a class only a 257 rule chose; `ReleaseSession` at close unless the session
@@ -65,8 +72,10 @@
 //! | situation | open returns | close returns |
 //! | --- | --- | --- |
 //! | session created (or logind says the caller is already in a session) | `PAM_SUCCESS` (0) | 0 |
-//! | logind not running (`/run/systemd/seats/` missing) | 0, nothing set | — |
+//! | logind not running (`/run/systemd/seats/` missing) | 0, nothing set (262: `HOME`, the credentials and the record's settings still set) | — |
 //! | user unknown to NSS | `PAM_USER_UNKNOWN` (10) | — |
+//! | 262: a looked-up user record without a uid (`User record of user '%s' has no UID, refusing.`) | 10 | — |
+//! | 262: the area's runtime directory `<rt>/Areas/<area>` cannot be made | 3 (5 out of memory) | — |
 //! | no user name and the conversation fails | the conversation's code (e.g. 19) | — |
 //! | a user record cached by an earlier module (`systemd-user-record-<name>`) that does not read, names another user or has no uid | `PAM_SERVICE_ERR` (3) | — |
 //! | system bus socket unreachable (missing, refused, bad address) | 3 | 3 |

@@ -48,6 +48,10 @@ pub trait PamOps {
     fn getenv(&self, name: &CStr) -> Option<Vec<u8>>;
     /// `pam_putenv("NAME=VALUE")`.
     fn putenv(&mut self, name: &str, value: &[u8]) -> Result<(), Code>;
+    /// `pam_putenv(NAME)` (no `=`): removes the variable (262's `update_environment()`).
+    fn unsetenv(&mut self, name: &str) -> Result<(), Code>;
+    /// `pam_info()`: a PAM_TEXT_INFO message to the user; its result is ignored, as C does.
+    fn info(&mut self, text: &str);
     /// `pam_get_data`: whether the key holds a non-NULL pointer (`Ok(false)` for
     /// PAM_NO_MODULE_DATA). The pointer is never dereferenced.
     fn data_is_set(&self, name: &CStr) -> Result<bool, Code>;
@@ -175,6 +179,30 @@ impl PamOps for Pam {
         // A value with a NUL byte cannot be represented: PAM_BUF_ERR.
         let s = CString::new(s).map_err(|_| ffi::PAM_BUF_ERR)?;
         // SAFETY: valid handle; libpam copies the string.
+        let r = unsafe { ffi::pam_putenv(self.raw(), s.as_ptr()) };
+        if r == ffi::PAM_SUCCESS { Ok(()) } else { Err(r) }
+    }
+
+    fn info(&mut self, text: &str) {
+        // A text with a NUL byte cannot be sent: nothing is (C's result is ignored as well).
+        let Ok(t) = CString::new(text) else { return };
+        // SAFETY: valid handle; no response asked for (NULL); a "%s" format with one
+        // NUL-terminated string argument.
+        let _ = unsafe {
+            ffi::pam_prompt(
+                self.raw(),
+                ffi::PAM_TEXT_INFO,
+                std::ptr::null_mut(),
+                c"%s".as_ptr(),
+                t.as_ptr(),
+            )
+        };
+    }
+
+    fn unsetenv(&mut self, name: &str) -> Result<(), Code> {
+        // A name with a NUL byte cannot be represented: PAM_BUF_ERR.
+        let s = CString::new(name).map_err(|_| ffi::PAM_BUF_ERR)?;
+        // SAFETY: valid handle; a name without `=` asks libpam to remove the variable.
         let r = unsafe { ffi::pam_putenv(self.raw(), s.as_ptr()) };
         if r == ffi::PAM_SUCCESS { Ok(()) } else { Err(r) }
     }

@@ -1,26 +1,28 @@
 //! Each generation of pam_systemd as one table entry: what its C module does differently, as
 //! named values that the rest of the crate reads (`generation.rules().x`) instead of comparing
 //! generations. This file is the only one that names a generation (`Generation::V252`,
-//! `Generation::V257`); a new generation is a new variant, its entry in [`Generation::ALL`] and
+//! `Generation::V257`, `Generation::V262`; `logind::plan` names the requests it sends by theirs); a new generation is a new variant, its entry in [`Generation::ALL`] and
 //! [`Generation::rules`], and code only where it does something no generation did before.
 //!
 //! The entries say what differs between generations; what all of them do lives where it is done
 //! (`context`, `session`, `user::settings`).
 
-/// Which pam_systemd a rule or a text follows: 252 (Debian 12) or 257 (Debian 13).
+/// Which pam_systemd a rule or a text follows: 252 (Debian 12), 257 (Debian 13) or 262 (Debian
+/// 14).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Generation {
     V252,
     V257,
+    V262,
 }
 
 impl Generation {
     /// Every generation, newest first: the order in which a login decided by logind's answers
     /// tries their requests (the newest first; an older one when logind refuses it as too new).
-    pub const ALL: [Generation; 2] = [Generation::V257, Generation::V252];
+    pub const ALL: [Generation; 3] = [Generation::V262, Generation::V257, Generation::V252];
 
     /// The newest generation: its request is the first a decided login sends.
-    pub const NEWEST: Generation = Generation::V257;
+    pub const NEWEST: Generation = Generation::V262;
 
     /// The oldest generation: whose words are used where nothing tells the generation yet, and
     /// whose rules a host without systemd (elogind) follows.
@@ -31,6 +33,7 @@ impl Generation {
         match self {
             Generation::V252 => &V252,
             Generation::V257 => &V257,
+            Generation::V262 => &V262,
         }
     }
 
@@ -73,7 +76,7 @@ pub enum SystemdUser {
     /// read (252).
     RuntimeDirOnly,
     /// A session of class `manager` (`manager-early` for early users), type `unspecified`, no
-    /// tty, whatever the environment or the arguments ask for (257).
+    /// tty; whether a class asked for is kept is [`Request262::class_if_unset`] (257: forced).
     ManagerSession,
 }
 
@@ -107,7 +110,89 @@ pub struct Words {
     pub bus_connection_line: bool,
     /// The debug line when the record's (first) language is not installed.
     pub languages_not_installed: &'static str,
+    // --- 262's words (branch r262) ---
+    /// The first debug line of open.
+    pub initializing: &'static str,
+    /// The first debug line of close.
+    pub shutting_down: &'static str,
+    /// `Ignoring vtnr %u for %s which is not seat0` ends with a period.
+    pub ignoring_vtnr_period: bool,
+    /// The `Reply from logind: …` line has `session_fd=%d`.
+    pub reply_session_fd: bool,
+    /// The limits PAM data are read with one error text (`Failed to get PAM data`); otherwise
+    /// one per key (`Failed to get PAM systemd.<key> data`).
+    pub limits_data_one_text: bool,
+    /// An unparsable `$XDG_SESSION_INCOMPLETE` is a LOG_WARNING `Failed to parse environment
+    /// variable value …, falling back to using 'false'.`; otherwise the LOG_ERR `Boolean
+    /// environment variable value of … is not valid`.
+    pub incomplete_bad_bool_warning: bool,
+    /// An unparsable `$XDG_VTNR` logs a LOG_WARNING (`… as unsigned integer, falling back to
+    /// using 0.`); otherwise it silently counts as 0.
+    pub vtnr_bad_warning: bool,
+    /// The `Automatically chose session type/class '%s'.` debug lines.
+    pub automatic_choice_lines: bool,
 }
+
+/// 262's request rules and the story's 262-only steps (branch r262; behaviour-262.md section 1–section 10,
+/// section 13): false/absent in 252 and 257.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Request262 {
+    /// The items, the environment inputs and the limits PAM data are read, and the request is
+    /// derived, before the logind gate; without logind (or for class `none`) the later steps
+    /// (credentials, `HOME`, the record's settings) still run.
+    pub late_gate: bool,
+    /// The pseudo class `none`: never sent, nothing registered, open succeeds.
+    pub class_none: bool,
+    /// The `systemd-user`, `cron` and `ssh` rules fill the class only if none was asked for.
+    pub class_if_unset: bool,
+    /// The automatic class: root `user-early` (any type), other early users `user-light` (but
+    /// `user` for x11/wayland/mir) and `background-light`; regular users with an area
+    /// `user-light`/`background-light`.
+    pub light_classes: bool,
+    /// The greeter uid range is dynamic, the foreign range (0x7FFE0000…) its own disposition.
+    pub greeter_foreign_ranges: bool,
+    /// `area=`, `$XDG_AREA`, the record's `defaultArea`: `HOME` under `~/Areas/<area>`,
+    /// the runtime directory under `<rt>/Areas/<area>`.
+    pub areas: bool,
+    /// `inhibit=`, `inhibit-why=` (and their environment variables) are known arguments.
+    pub inhibit: bool,
+    /// `$XDG_SESSION_EXTRA_DEVICE_ACCESS` is read (split on `:`), sent and exported.
+    pub extra_device_access: bool,
+    /// `update_environment()` with an empty value unsets the variable (if set); otherwise it
+    /// does nothing.
+    pub unset_empty: bool,
+    /// `setup_environment()`: `XDG_AREA`, `HOME` (always), `XDG_RUNTIME_DIR` and the bus address
+    /// after the credentials, on every path that reaches it; otherwise the runtime directory
+    /// variables come right after `XDG_SESSION_ID` and `HOME` is never set.
+    pub setup_environment: bool,
+    /// The shell credentials are imported on every path that reaches them (class none, logind
+    /// absent, already in a session); otherwise only after a created session.
+    pub credentials_every_path: bool,
+    /// `systemd.existing` is stored at open and read at close (a pre-existing session is not
+    /// released).
+    pub existing_flag: bool,
+    /// A freshly looked-up record without a uid is PAM_USER_UNKNOWN (`User record of user '%s'
+    /// has no UID, refusing.`); otherwise SERVICE_ERR (`Acquired user record does not have a
+    /// UID.`).
+    pub record_without_uid_unknown: bool,
+}
+
+/// 252's and 257's: none of 262's request rules.
+const REQUEST_BEFORE_262: Request262 = Request262 {
+    late_gate: false,
+    class_none: false,
+    class_if_unset: false,
+    light_classes: false,
+    greeter_foreign_ranges: false,
+    areas: false,
+    inhibit: false,
+    extra_device_access: false,
+    unset_empty: false,
+    setup_environment: false,
+    credentials_every_path: false,
+    existing_flag: true,
+    record_without_uid_unknown: false,
+};
 
 /// One generation's rules: everything its C module does differently from another generation's.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -151,6 +236,8 @@ pub struct Rules {
     pub process: ProcessRules,
     /// What it logs in other words.
     pub words: Words,
+    /// 262's request rules and story steps (branch r262).
+    pub request262: Request262,
 }
 
 /// The generation's part in `user::process`: how `umask` is read and how loud a failed `nice()`
@@ -186,7 +273,16 @@ const V252: Rules = Rules {
         unknown_parameter_period: false,
         bus_connection_line: false,
         languages_not_installed: "Preferred language specified in user record is not valid or not installed, not setting $LANG.",
+        initializing: "pam-systemd initializing",
+        shutting_down: "pam-systemd shutting down",
+        ignoring_vtnr_period: false,
+        reply_session_fd: true,
+        limits_data_one_text: false,
+        incomplete_bad_bool_warning: false,
+        vtnr_bad_warning: false,
+        automatic_choice_lines: false,
     },
+    request262: REQUEST_BEFORE_262,
 };
 
 /// Debian 13's pam_systemd (systemd 257); a systemd from 256 on ships these rules.
@@ -211,6 +307,63 @@ const V257: Rules = Rules {
         unknown_parameter_period: true,
         bus_connection_line: true,
         languages_not_installed: "Preferred languages specified in user record are not installed locally, not setting $LANG or $LANGUAGE.",
+        initializing: "pam-systemd initializing",
+        shutting_down: "pam-systemd shutting down",
+        ignoring_vtnr_period: false,
+        reply_session_fd: true,
+        limits_data_one_text: false,
+        incomplete_bad_bool_warning: false,
+        vtnr_bad_warning: false,
+        automatic_choice_lines: false,
+    },
+    request262: REQUEST_BEFORE_262,
+};
+
+/// Debian 14's pam_systemd (systemd 262); a systemd from 258 on ships these rules.
+const V262: Rules = Rules {
+    number: 262,
+    since: 258,
+    systemd_user: SystemdUser::ManagerSession,
+    early_classes: true,
+    incomplete_flag: true,
+    items_at_once: true,
+    credentials: true,
+    capabilities: true,
+    pidfd_failure_fatal: true,
+    record_env: RecordEnv::Overwrite,
+    languages: Languages::PreferredAndAdditional,
+    builds_per_attempt: true,
+    process: ProcessRules {
+        umask_access_mode: true,
+        nice_failure_warns: true,
+    },
+    words: Words {
+        unknown_parameter_period: true,
+        bus_connection_line: true,
+        languages_not_installed: "Preferred languages specified in user record are not installed locally, not setting $LANG or $LANGUAGE.",
+        initializing: "pam-systemd: initializing...",
+        shutting_down: "pam-systemd: shutting down...",
+        ignoring_vtnr_period: true,
+        reply_session_fd: false,
+        limits_data_one_text: true,
+        incomplete_bad_bool_warning: true,
+        vtnr_bad_warning: true,
+        automatic_choice_lines: true,
+    },
+    request262: Request262 {
+        late_gate: true,
+        class_none: true,
+        class_if_unset: true,
+        light_classes: true,
+        greeter_foreign_ranges: true,
+        areas: true,
+        inhibit: true,
+        extra_device_access: true,
+        unset_empty: true,
+        setup_environment: true,
+        credentials_every_path: true,
+        existing_flag: false,
+        record_without_uid_unknown: true,
     },
 };
 

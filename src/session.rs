@@ -24,8 +24,8 @@ use crate::caps;
 use crate::context::{self, Derived, Disposition, Generation, Inputs, Request};
 use crate::diagnose::{self, Login, ask::Ask};
 use crate::error::Error;
-use crate::ffi::{PAM_SERVICE_ERR, PAM_USER_UNKNOWN};
-use crate::host::{Host, System};
+use crate::ffi::{PAM_BUF_ERR, PAM_SERVICE_ERR, PAM_USER_UNKNOWN};
+use crate::host::{AreaDirError, Host, System};
 use crate::logging::Scope;
 use crate::logind::{self, Answer, Attempt, Dbus, Endpoint, Failure, Logind, LogindClient, Op, Plan, Via, bus_error};
 use crate::pam::{Code, Pam, PamOps, StringItem};
@@ -103,7 +103,9 @@ fn parse_args<'a>(argv: &[&'a [u8]], host: &impl Host, scope: &Scope, told: Opti
         .or_else(|| (!warnings.is_empty()).then(|| installed_generation(host)))
         .unwrap_or(Generation::OLDEST);
     for w in &warnings {
-        warn!("{}", w.text(words));
+        if let Some(line) = w.text(words) {
+            warn!("{line}");
+        }
     }
     scope.set_debug(args.debug);
     args
@@ -124,6 +126,15 @@ struct User {
     settings: RecordSettings,
     /// The umask, nice level and resource limits of a cached record (NSS records carry none).
     process: ProcessSettings,
+    /// `user_record_is_root()`: uid 0 or name `root` (262's automatic class).
+    root: bool,
+    /// `user_record_home_directory()`: `homeDirectory`, else `/root` for root, else `/` (262's
+    /// `HOME`).
+    home: Vec<u8>,
+    /// The record's `defaultArea` (262).
+    default_area: Option<Vec<u8>>,
+    /// `user_record_gid()`: the record's gid, else the uid (262's area runtime directory).
+    gid: u32,
 }
 
 /// The PAM items, absent ones empty.
@@ -145,9 +156,18 @@ pub fn open<P: PamOps, L: Logind, H: Host>(
     scope: &Scope,
 ) -> Result<(), Error> {
     let args = parse_args(argv, host, scope, None);
-    debug!("pam-systemd initializing");
+    // The generation known before logind answers: `compat=`, else, without logind, the installed
+    // systemd's; a decided login speaks the oldest generation's words until logind answers.
+    let early = args
+        .compat
+        .or_else(|| (!host.logind_running()).then(|| installed_generation(host)));
+    let early_words = early.unwrap_or(Generation::OLDEST);
+    debug!("{}", early_words.rules().words.initializing);
 
-    let user = acquire_user(pam, host)?;
+    let user = acquire_user(pam, host, early_words)?;
+    if let Some(g) = early.filter(|g| g.rules().request262.late_gate) {
+        return open_late_gate(pam, logind, host, &args, g, &user);
+    }
     if !host.logind_running() {
         // No logind to ask: the pinned generation, else the installed systemd's.
         let installed = installed_generation(host);
@@ -162,7 +182,7 @@ pub fn open<P: PamOps, L: Logind, H: Host>(
     {
         // user@.service's stack registers no session, only the runtime directory.
         let rt = format!("/run/user/{}", user.uid);
-        configure_runtime_directory(pam, host, user.uid, rt.as_bytes())?;
+        configure_runtime_directory(pam, host, user.uid, rt.as_bytes(), pinned)?;
         return at_success(pam, host, &args, pinned, &user, true, b"");
     }
 
@@ -195,6 +215,7 @@ pub fn open<P: PamOps, L: Logind, H: Host>(
         desktop: desktop.as_deref().unwrap_or_default(),
         disposition: user.disposition,
         incomplete,
+        ..Inputs::default()
     };
     let derived = Derivations::of(&inputs, systemd_user, |d| host.vt_of_display(d));
     if let Some(v) = derived.newest.ignored_vtnr {
@@ -205,7 +226,7 @@ pub fn open<P: PamOps, L: Logind, H: Host>(
     }
     let plan = derived.plan(args.compat);
 
-    let limits = read_limits(pam)?;
+    let limits = read_limits(pam, Generation::OLDEST)?;
     let (props, limit_warnings) = crate::limits::session_properties(&limits.borrowed());
     let ep = Endpoint::new(
         system_bus_address(host),
@@ -245,7 +266,7 @@ pub fn open<P: PamOps, L: Logind, H: Host>(
         Ok(Answer::Session(r)) => r,
         Ok(Answer::NoSession) => {
             let rt = format!("/run/user/{}", user.uid);
-            configure_runtime_directory(pam, host, user.uid, rt.as_bytes())?;
+            configure_runtime_directory(pam, host, user.uid, rt.as_bytes(), generation)?;
             return at_success(pam, host, &args, generation, &user, systemd_user, b"");
         }
         Ok(Answer::AlreadyInSession { message }) => {
@@ -263,40 +284,34 @@ pub fn open<P: PamOps, L: Logind, H: Host>(
         }
     };
 
-    debug!(
-        "Reply from logind: id={} object_path={} runtime_path={} session_fd={} seat={} vtnr={} original_uid={}",
-        reply.id,
-        reply.object_path,
-        reply.runtime_path,
-        reply.fd.as_ref().map_or(-1, std::os::fd::AsRawFd::as_raw_fd),
-        reply.seat,
-        reply.vtnr,
-        reply.uid,
-    );
+    log_reply(&reply, generation);
 
-    update_environment(pam, "XDG_SESSION_ID", reply.id.as_bytes())?;
+    let g = generation;
+    update_environment(pam, "XDG_SESSION_ID", reply.id.as_bytes(), g)?;
     if reply.uid == user.uid {
         // Not for another user's session (su, sudo): their runtime dir is not ours to announce.
-        let in_order = configure_runtime_directory(pam, host, user.uid, reply.runtime_path.as_bytes())?;
+        let in_order = configure_runtime_directory(pam, host, user.uid, reply.runtime_path.as_bytes(), g)?;
         if let Some(trigger) = diagnose::trigger(Login::Created {
             runtime_dir_in_order: in_order,
         }) {
             why(logind, &ep, user.uid, trigger, ep.deadline(started));
         }
     }
-    update_environment(pam, "XDG_SESSION_TYPE", req.session_type)?;
-    update_environment(pam, "XDG_SESSION_CLASS", req.class)?;
-    update_environment(pam, "XDG_SESSION_DESKTOP", req.desktop)?;
-    update_environment(pam, "XDG_SEAT", reply.seat.as_bytes())?;
+    update_environment(pam, "XDG_SESSION_TYPE", req.session_type, g)?;
+    update_environment(pam, "XDG_SESSION_CLASS", req.class, g)?;
+    update_environment(pam, "XDG_SESSION_DESKTOP", req.desktop, g)?;
+    update_environment(pam, "XDG_SEAT", reply.seat.as_bytes(), g)?;
     if generation.rules().credentials {
-        propagate_credentials(pam, host)?;
+        propagate_credentials(pam, host, generation)?;
     }
     if reply.vtnr > 0 {
-        update_environment(pam, "XDG_VTNR", reply.vtnr.to_string().as_bytes())?;
+        update_environment(pam, "XDG_VTNR", reply.vtnr.to_string().as_bytes(), g)?;
     }
 
-    pam.set_data_value(c"systemd.existing", usize::from(reply.existing))
-        .map_err(|r| pam_fail(pam, r, "Failed to install existing flag"))?;
+    if generation.rules().request262.existing_flag {
+        pam.set_data_value(c"systemd.existing", usize::from(reply.existing))
+            .map_err(|r| pam_fail(pam, r, "Failed to install existing flag"))?;
+    }
 
     if let Some(fd) = reply.fd {
         // Stored as fd+1 with no cleanup: deliberately never closed, so that logind sees the
@@ -311,6 +326,347 @@ pub fn open<P: PamOps, L: Logind, H: Host>(
         }
     }
     at_success(pam, host, &args, generation, &user, systemd_user, reply.seat.as_bytes())
+}
+
+/// `Reply from logind: …`, in the generation's words (`Words::reply_session_fd`).
+fn log_reply(reply: &logind::plan::Reply, generation: Generation) {
+    if generation.rules().words.reply_session_fd {
+        debug!(
+            "Reply from logind: id={} object_path={} runtime_path={} session_fd={} seat={} vtnr={} original_uid={}",
+            reply.id,
+            reply.object_path,
+            reply.runtime_path,
+            reply.fd.as_ref().map_or(-1, std::os::fd::AsRawFd::as_raw_fd),
+            reply.seat,
+            reply.vtnr,
+            reply.uid,
+        );
+    } else {
+        debug!(
+            "Reply from logind: id={} object_path={} runtime_path={} seat={} vtnr={} original_uid={}",
+            reply.id, reply.object_path, reply.runtime_path, reply.seat, reply.vtnr, reply.uid,
+        );
+    }
+}
+
+/// Open as a generation with the late logind gate (`Request262::late_gate`, 262; behaviour-262.md
+/// section 1): items, environment inputs and limits are read and the request derived first; class
+/// `none` or no logind registers nothing but the later steps still run; after a created session
+/// the variables in 262's order; then the credentials, `setup_environment()` (`XDG_AREA`,
+/// `HOME`, `XDG_RUNTIME_DIR`, the bus address) and the record's settings on every path.
+/// `generation` is pinned (`compat=`) or, without logind, the installed one.
+fn open_late_gate<P: PamOps, L: Logind, H: Host>(
+    pam: &mut P,
+    logind: &mut L,
+    host: &H,
+    args: &Args<'_>,
+    generation: Generation,
+    user: &User,
+) -> Result<(), Error> {
+    let rules = generation.rules();
+    let r262 = rules.request262;
+    let items = read_items(pam, Some(generation))?;
+    let systemd_user = items.service == b"systemd-user";
+
+    let seat = getenv_harder(pam, host, c"XDG_SEAT", None);
+    let vtnr = getenv_harder(pam, host, c"XDG_VTNR", None);
+    if let Some(line) = vtnr.as_deref().and_then(|v| context::vtnr_warning(v, generation)) {
+        warn!("{line}");
+    }
+    let session_type = getenv_harder(pam, host, c"XDG_SESSION_TYPE", args.session_type);
+    let class = getenv_harder(pam, host, c"XDG_SESSION_CLASS", args.class);
+    let desktop = getenv_harder(pam, host, c"XDG_SESSION_DESKTOP", args.desktop);
+    let area = if r262.areas {
+        getenv_harder(pam, host, c"XDG_AREA", args.area)
+    } else {
+        None
+    };
+    let incomplete = if rules.incomplete_flag {
+        let v = getenv_harder(pam, host, c"XDG_SESSION_INCOMPLETE", None);
+        let (flag, line) = context::incomplete_flag_for(v.as_deref(), generation);
+        if let Some((level, line)) = line {
+            log::log!(level, "{line}");
+        }
+        flag
+    } else {
+        false
+    };
+    // `XDG_SESSION_INHIBIT` / `XDG_SESSION_INHIBIT_WHY` (else `inhibit=` / `inhibit-why=`) are
+    // read here in C's order; the lock itself (`inhibit`) is taken after registration.
+    let (_inhibit_what, _inhibit_why) = if r262.inhibit {
+        (
+            getenv_harder(pam, host, c"XDG_SESSION_INHIBIT", args.inhibit),
+            getenv_harder(pam, host, c"XDG_SESSION_INHIBIT_WHY", args.inhibit_why),
+        )
+    } else {
+        (None, None)
+    };
+    let extra = if r262.extra_device_access {
+        getenv_harder(pam, host, c"XDG_SESSION_EXTRA_DEVICE_ACCESS", None)
+    } else {
+        None
+    };
+    let limits = read_limits(pam, generation)?;
+
+    let inputs = Inputs {
+        uid: user.uid,
+        service: &items.service,
+        display: &items.display,
+        tty: &items.tty,
+        remote_user: &items.remote_user,
+        remote_host: &items.remote_host,
+        seat: seat.as_deref().unwrap_or_default(),
+        vtnr: vtnr.as_deref().unwrap_or_default(),
+        session_type: session_type.as_deref().unwrap_or_default(),
+        class: class.as_deref().unwrap_or_default(),
+        desktop: desktop.as_deref().unwrap_or_default(),
+        disposition: user.disposition,
+        incomplete,
+        root: user.root,
+        area: area.as_deref(),
+        default_area: user.default_area.as_deref(),
+        extra_device_access: extra.as_deref().unwrap_or_default(),
+    };
+    let derived = Derivations::of(&inputs, systemd_user, |d| host.vt_of_display(d));
+    let Some(mine) = derived.by(generation) else {
+        // Every generation with the late gate registers a session for every service.
+        return Err(Error::new(PAM_SERVICE_ERR, "No request for this generation."));
+    };
+    if let Some(v) = mine.ignored_vtnr {
+        let dot = if rules.words.ignoring_vtnr_period { "." } else { "" };
+        debug!(
+            "Ignoring vtnr {v} for {} which is not seat0{dot}",
+            show(mine.request.seat)
+        );
+    }
+    for (level, line) in &mine.lines {
+        log::log!(*level, "{line}");
+    }
+    log_incomplete_ignored(Some(mine));
+    let req = &mine.request;
+
+    // What registration leaves for the later steps: the validated runtime directory, and the
+    // seat the capability default sees (the reply's, else the environment's).
+    let mut runtime: Option<Vec<u8>> = None;
+    let mut seat_for_caps = req.seat.to_vec();
+    if r262.class_none && req.class == b"none" {
+        debug!("Skipping logind registration for session class none.");
+    } else if !host.logind_running() {
+        debug!("Skipping logind registration as logind is not running.");
+    } else {
+        let plan = derived.plan(Some(generation));
+        let (props, limit_warnings) = crate::limits::session_properties(&limits.borrowed());
+        let ep = Endpoint::new(
+            system_bus_address(host),
+            args.timeout.unwrap_or(Some(args::DEFAULT_OPEN_TIMEOUT)),
+        );
+        let started = Instant::now();
+        log_request(req, host.pid());
+        debug!(
+            "Session limits: memory_max={} tasks_max={} cpu_weight={} io_weight={} runtime_max_sec={}",
+            na(limits.memory_max.as_deref()),
+            na(limits.tasks_max.as_deref()),
+            na(limits.cpu_weight.as_deref()),
+            na(limits.io_weight.as_deref()),
+            na(limits.runtime_max_sec.as_deref()),
+        );
+        let created = logind.create_session(&ep, &plan, &props);
+        if !matches!(created.result, Err(Failure::Connect { .. })) {
+            if rules.words.bus_connection_line {
+                debug!("New sd-bus connection (system-bus-pam-systemd-{}) opened.", host.pid());
+            }
+            let builds = if rules.builds_per_attempt {
+                created.attempts.len().max(1)
+            } else {
+                1
+            };
+            for i in 0..builds {
+                if i > 0 {
+                    debug!("CreateSessionWithPIDFD() API is not available, retrying with CreateSession().");
+                }
+                for w in &limit_warnings {
+                    warn!("{w}");
+                }
+            }
+        }
+        match created.result {
+            Ok(Answer::Session(reply)) => {
+                log_reply(&reply, generation);
+                let g = generation;
+                update_environment(pam, "XDG_SESSION_ID", reply.id.as_bytes(), g)?;
+                update_environment(pam, "XDG_SESSION_TYPE", req.session_type, g)?;
+                update_environment(pam, "XDG_SESSION_CLASS", req.class, g)?;
+                update_environment(pam, "XDG_SESSION_DESKTOP", req.desktop, g)?;
+                if r262.extra_device_access {
+                    let joined = req.extra_device_access.join(&b':');
+                    update_environment(pam, "XDG_SESSION_EXTRA_DEVICE_ACCESS", &joined, g)?;
+                }
+                update_environment(pam, "XDG_SEAT", reply.seat.as_bytes(), g)?;
+                if reply.vtnr > 0 {
+                    update_environment(pam, "XDG_VTNR", reply.vtnr.to_string().as_bytes(), g)?;
+                }
+                if reply.uid == user.uid {
+                    // Not for another user's session (su, sudo): their runtime dir is not ours.
+                    let in_order = runtime_directory_in_order(host, reply.runtime_path.as_bytes(), user.uid);
+                    if in_order {
+                        runtime = Some(reply.runtime_path.clone().into_bytes());
+                    }
+                    if let Some(trigger) = diagnose::trigger(Login::Created {
+                        runtime_dir_in_order: in_order,
+                    }) {
+                        why(logind, &ep, user.uid, trigger, ep.deadline(started));
+                    }
+                }
+                if r262.existing_flag {
+                    pam.set_data_value(c"systemd.existing", usize::from(reply.existing))
+                        .map_err(|r| pam_fail(pam, r, "Failed to install existing flag"))?;
+                }
+                if let Some(fd) = reply.fd {
+                    keep_session_fd(pam, fd)?;
+                }
+                seat_for_caps = reply.seat.into_bytes();
+            }
+            Ok(Answer::AlreadyInSession { message }) => debug!("Not creating session: {message}"),
+            Ok(Answer::NoSession) => {}
+            Err(f) => {
+                if let Some((name, message)) = f.call_error()
+                    && let Some(trigger) = diagnose::trigger(Login::Failed { name, message })
+                {
+                    why(logind, &ep, user.uid, trigger, ep.deadline(started));
+                }
+                return Err(bus_error(Op::Create, &f, &ep, host.euid()));
+            }
+        }
+    }
+
+    if rules.credentials && r262.credentials_every_path {
+        propagate_credentials(pam, host, generation)?;
+    }
+    if r262.setup_environment {
+        setup_environment(pam, host, user, runtime.as_deref(), req.area, generation)?;
+    }
+    at_success(pam, host, args, generation, user, systemd_user, &seat_for_caps)
+}
+
+/// The session fd, stored as fd+1 with no cleanup: deliberately never closed, so that logind sees
+/// the session end when this process exits (the C module does the same).
+fn keep_session_fd(pam: &mut impl PamOps, fd: std::os::fd::OwnedFd) -> Result<(), Error> {
+    let raw = fd.into_raw_fd();
+    debug_assert!(raw >= 3, "dup'ed with F_DUPFD_CLOEXEC, 3");
+    let value = usize::try_from(raw).unwrap_or_default().saturating_add(1);
+    if let Err(r) = pam.set_data_value(c"systemd.session-fd", value) {
+        // SAFETY: libpam did not take the fd; we still own it and close it once.
+        drop(unsafe { <std::os::fd::OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(raw) });
+        return Err(pam_fail(pam, r, "Failed to install session fd"));
+    }
+    Ok(())
+}
+
+/// 262's `setup_environment()` (behaviour-262.md section 5): the area's home (`~/Areas/<area>`,
+/// resolved, a directory owned by the user; else a warning, a PAM_TEXT_INFO message and no area),
+/// `XDG_AREA` (unset without area), `HOME` (always), then `setup_runtime_directory()`: without a
+/// runtime directory `XDG_RUNTIME_DIR` is unset when an area was asked for; with one and an area
+/// `<rt>/Areas/<area>` is made and used; the bus address if `<dir>/bus` exists.
+fn setup_environment(
+    pam: &mut impl PamOps,
+    host: &impl Host,
+    user: &User,
+    runtime: Option<&[u8]>,
+    area: Option<&[u8]>,
+    g: Generation,
+) -> Result<(), Error> {
+    let mut home = user.home.clone();
+    let mut area = area;
+    if let Some(a) = area {
+        let mut j = user.home.clone();
+        if !j.ends_with(b"/") {
+            j.push(b'/');
+        }
+        j.extend_from_slice(b"Areas/");
+        j.extend_from_slice(a);
+        match host.chase_directory(&j) {
+            Err(errno) => {
+                let text = format!(
+                    "Path '{}' of requested user area '{}' is not accessible, reverting to regular home directory",
+                    show(&j),
+                    show(a)
+                );
+                warn!("{text}: {}", logind::strerror(errno));
+                pam.info(&format!("{text}."));
+                area = None;
+            }
+            Ok((resolved, owner)) if owner != user.uid => {
+                let text = format!(
+                    "Path '{}' of requested user area '{}' is not owned by user, reverting to regular home directory.",
+                    show(&resolved),
+                    show(a)
+                );
+                error!("{text}");
+                pam.info(&text);
+                area = None;
+            }
+            Ok((resolved, _)) => {
+                debug!("Area '{}' selected, setting $HOME to '{}'.", show(a), show(&resolved));
+                home = resolved;
+            }
+        }
+    }
+    update_environment(pam, "XDG_AREA", area.unwrap_or_default(), g)?;
+    update_environment(pam, "HOME", &home, g)?;
+
+    let Some(rt) = runtime else {
+        if area.is_some() {
+            update_environment(pam, "XDG_RUNTIME_DIR", b"", g)?;
+        }
+        return Ok(());
+    };
+    let mut dir = rt.to_vec();
+    if let Some(a) = area {
+        host.make_area_runtime_directory(rt, a, user.uid, user.gid)
+            .map_err(|e| {
+                let (line, errno) = match e {
+                    AreaDirError::Open(errno) => (format!("Unable to open runtime directory '{}'", show(rt)), errno),
+                    AreaDirError::Areas(errno) => (
+                        format!("Unable to create 'Areas' directory below '{}'", show(rt)),
+                        errno,
+                    ),
+                    AreaDirError::Area(errno) => (
+                        format!("Unable to create '{}' directory below '{}/Areas'", show(a), show(rt)),
+                        errno,
+                    ),
+                };
+                let code = if errno == libc::ENOMEM {
+                    PAM_BUF_ERR
+                } else {
+                    PAM_SERVICE_ERR
+                };
+                Error::new(code, format!("{line}: {}", logind::strerror(errno)))
+            })?;
+        if !dir.ends_with(b"/") {
+            dir.push(b'/');
+        }
+        dir.extend_from_slice(b"Areas/");
+        dir.extend_from_slice(a);
+    }
+    update_environment(pam, "XDG_RUNTIME_DIR", &dir, g)?;
+    let mut bus = dir.clone();
+    bus.extend_from_slice(b"/bus");
+    match host.access(&bus) {
+        Ok(()) => {
+            let mut value = b"unix:path=".to_vec();
+            value.extend_from_slice(&bus);
+            update_environment(pam, "DBUS_SESSION_BUS_ADDRESS", &value, g)
+        }
+        Err(libc::ENOENT) => Ok(()),
+        Err(errno) => {
+            warn!(
+                "Failed to check if {}/bus exists, ignoring: {}",
+                show(&dir),
+                logind::strerror(errno)
+            );
+            Ok(())
+        }
+    }
 }
 
 /// Asks logind's side why the login failed, and logs the answer, if any (LOG_WARNING).
@@ -355,14 +711,9 @@ impl<'a> Derivations<'a> {
         self.older.iter().find(|(h, _)| *h == g).and_then(|(_, d)| d.as_ref())
     }
 
-    /// The plan, in the shape `logind::Plan` takes today (a request by name for the newest and
-    /// the oldest generation); the one place that names its fields.
+    /// The plan from every generation's request (`logind::Plan::of`).
     fn plan(&self, pinned: Option<Generation>) -> Plan<'a> {
-        Plan {
-            pinned,
-            v257: self.newest.request.clone(),
-            v252: self.by(Generation::OLDEST).map(|d| d.request.clone()),
-        }
+        Plan::of(pinned, &self.newest.request, |g| self.by(g).map(|d| d.request.clone()))
     }
 }
 
@@ -620,12 +971,17 @@ pub fn close<P: PamOps, L: Logind, H: Host>(
         .and_then(|n| u32::try_from(n).ok())
         .and_then(Generation::from_number);
     let args = parse_args(argv, host, scope, told);
-    debug!("pam-systemd shutting down");
+    let words = args.compat.or(told).unwrap_or(Generation::OLDEST);
+    debug!("{}", words.rules().words.shutting_down);
 
-    // Only release a session that was not pre-existing when we asked for it.
-    let existing = pam
-        .data_is_set(c"systemd.existing")
-        .map_err(|r| pam_fail(pam, r, "Failed to get PAM systemd.existing data"))?;
+    // Only release a session that was not pre-existing when we asked for it (where the
+    // generation keeps that flag; 262 releases whenever XDG_SESSION_ID is set).
+    let existing = if words.rules().request262.existing_flag {
+        pam.data_is_set(c"systemd.existing")
+            .map_err(|r| pam_fail(pam, r, "Failed to get PAM systemd.existing data"))?
+    } else {
+        false
+    };
     let Some(id) = pam.getenv(c"XDG_SESSION_ID") else {
         return Ok(());
     };
@@ -648,7 +1004,7 @@ pub fn close<P: PamOps, L: Logind, H: Host>(
 /// Step 2: `pam_get_user`, then the user record: the one cached in PAM data by an earlier
 /// module or open (`systemd-user-record-<name>`), else NSS — cached there in turn, as JSON
 /// byte-for-byte as systemd formats it.
-fn acquire_user(pam: &mut impl PamOps, host: &impl Host) -> Result<User, Error> {
+fn acquire_user(pam: &mut impl PamOps, host: &impl Host, generation: Generation) -> Result<User, Error> {
     let name = pam.user().map_err(|r| pam_fail(pam, r, "Failed to get user name"))?;
     if name.is_empty() {
         return Err(Error::new(PAM_SERVICE_ERR, "User name not valid."));
@@ -661,7 +1017,7 @@ fn acquire_user(pam: &mut impl PamOps, host: &impl Host) -> Result<User, Error> 
     // SAFETY: by the user-record convention (pam_systemd_home, this module), this key holds a
     // NUL-terminated JSON string, owned by libpam until the key is set again or pam_end.
     let cached = unsafe { pam.data_str(&key) }.map_err(|r| pam_fail(pam, r, "Failed to get PAM user record data"))?;
-    let (uid, declared, settings, process) = if let Some(json) = cached {
+    let (uid, declared, settings, process, json) = if let Some(json) = cached {
         let record = user_record::load_cached(&json).map_err(|e| {
             let (what, errno) = match e {
                 RecordError::Parse(errno) => ("Failed to parse JSON user record", errno),
@@ -675,7 +1031,7 @@ fn acquire_user(pam: &mut impl PamOps, host: &impl Host) -> Result<User, Error> 
                 "Acquired user record does not match user name.",
             ));
         }
-        (record.uid, record.disposition, record.settings, record.process)
+        (record.uid, record.disposition, record.settings, record.process, json)
     } else {
         let found = host.lookup_user(&name).map_err(|errno| {
             Error::new(
@@ -683,6 +1039,12 @@ fn acquire_user(pam: &mut impl PamOps, host: &impl Host) -> Result<User, Error> 
                 format!("Failed to get user record: {}", logind::strerror(errno)),
             )
         })?;
+        if generation.rules().request262.record_without_uid_unknown && !user_record::uid_is_valid(found.uid) {
+            return Err(Error::new(
+                PAM_USER_UNKNOWN,
+                format!("User record of user '{}' has no UID, refusing.", show(&name)),
+            ));
+        }
         pam.set_data_string(&key, &found.json)
             .map_err(|r| pam_fail(pam, r, "Failed to set PAM user record data"))?;
         (
@@ -690,15 +1052,27 @@ fn acquire_user(pam: &mut impl PamOps, host: &impl Host) -> Result<User, Error> 
             None,
             RecordSettings::default(),
             ProcessSettings::default(),
+            found.json,
         )
     };
     match uid {
-        Some(uid) if user_record::uid_is_valid(uid) => Ok(User {
-            uid,
-            disposition: Disposition::of(declared, uid, &name),
-            settings,
-            process,
-        }),
+        Some(uid) if user_record::uid_is_valid(uid) => {
+            let root = uid == 0 || name == b"root";
+            let fields = user_record::home_fields(&json);
+            let home = fields
+                .home
+                .unwrap_or_else(|| if root { b"/root".to_vec() } else { b"/".to_vec() });
+            Ok(User {
+                uid,
+                disposition: Disposition::of_for(declared, uid, &name, generation),
+                settings,
+                process,
+                root,
+                home,
+                default_area: fields.default_area,
+                gid: fields.gid.unwrap_or(uid),
+            })
+        }
         _ => Err(Error::new(PAM_SERVICE_ERR, "Acquired user record does not have a UID.")),
     }
 }
@@ -756,12 +1130,20 @@ impl Limits {
     }
 }
 
-fn read_limits(pam: &impl PamOps) -> Result<Limits, Error> {
+/// The five limits, in C's order; a failure names its key, or (`Words::limits_data_one_text`)
+/// is `Failed to get PAM data`.
+fn read_limits(pam: &impl PamOps, generation: Generation) -> Result<Limits, Error> {
+    let one_text = generation.rules().words.limits_data_one_text;
     let limit = |key: &CStr| {
         // SAFETY: the `systemd.*` limit keys hold NUL-terminated strings by pam_systemd's
         // documented convention (pam_systemd(8): "set with pam_set_data() as strings").
-        unsafe { pam.data_str(key) }
-            .map_err(|r| pam_fail(pam, r, format!("Failed to get PAM {} data", key.to_string_lossy())))
+        unsafe { pam.data_str(key) }.map_err(|r| {
+            if one_text {
+                pam_fail(pam, r, "Failed to get PAM data")
+            } else {
+                pam_fail(pam, r, format!("Failed to get PAM {} data", key.to_string_lossy()))
+            }
+        })
     };
     Ok(Limits {
         memory_max: limit(c"systemd.memory_max")?,
@@ -799,10 +1181,19 @@ fn release_timeout_default(host: &impl Host) -> Duration {
         .map_or(DEFAULT_RELEASE_TIMEOUT, Duration::from_micros)
 }
 
-/// `update_environment()`: `NAME=VALUE` into the PAM env, only for a non-empty value.
-fn update_environment(pam: &mut impl PamOps, name: &str, value: &[u8]) -> Result<(), Error> {
+/// `update_environment()`: `NAME=VALUE` into the PAM env for a non-empty value; an empty one
+/// does nothing, or (`Request262::unset_empty`) removes the variable if it is set (a failure
+/// other than BAD_ITEM: the LOG_WARNING `Failed to unset %s environment variable` and its code).
+fn update_environment(pam: &mut impl PamOps, name: &str, value: &[u8], generation: Generation) -> Result<(), Error> {
     if value.is_empty() {
-        return Ok(());
+        if !generation.rules().request262.unset_empty || CString::new(name).is_ok_and(|n| pam.getenv(&n).is_none()) {
+            return Ok(());
+        }
+        return match pam.unsetenv(name) {
+            Ok(()) => Ok(()),
+            Err(crate::ffi::PAM_BAD_ITEM) => Ok(()),
+            Err(r) => Err(pam_fail(pam, r, format!("Failed to unset {name} environment variable")).warning()),
+        };
     }
     pam.putenv(name, value)
         .map_err(|r| pam_fail(pam, r, format!("Failed to set environment variable {name}")))
@@ -810,22 +1201,42 @@ fn update_environment(pam: &mut impl PamOps, name: &str, value: &[u8]) -> Result
 
 /// `propagate_credential_to_environment()` for the three credentials: from
 /// `$CREDENTIALS_DIRECTORY` (secure_getenv; absolute and normalized, else ignored), each file
-/// read whole and set even if empty; a missing or unreadable one is skipped.
-fn propagate_credentials(pam: &mut impl PamOps, host: &impl Host) -> Result<(), Error> {
-    let Some(dir) = host.secure_getenv(c"CREDENTIALS_DIRECTORY") else {
-        return Ok(());
+/// read whole and set even if empty; a missing or unreadable one is skipped — with 262's debug
+/// line `Failed to read credential '%s', ignoring: %m` where the generation logs it
+/// (`Request262::credentials_every_path`; `read_credential()`: ENXIO without a directory,
+/// EINVAL for one that is not absolute and normalized).
+fn propagate_credentials(pam: &mut impl PamOps, host: &impl Host, generation: Generation) -> Result<(), Error> {
+    let logs = generation.rules().request262.credentials_every_path;
+    let skipped = |credential: &str, errno: i32| {
+        if logs {
+            debug!(
+                "Failed to read credential '{credential}', ignoring: {}",
+                logind::strerror(errno)
+            );
+        }
     };
-    if !absolute_and_normalized(&dir) {
-        return Ok(());
-    }
+    let dir = match host.secure_getenv(c"CREDENTIALS_DIRECTORY") {
+        Some(dir) if absolute_and_normalized(&dir) => dir,
+        other => {
+            let errno = if other.is_some() { libc::EINVAL } else { libc::ENXIO };
+            for (credential, _) in CREDENTIALS {
+                skipped(credential, errno);
+            }
+            return Ok(());
+        }
+    };
     for (credential, var) in CREDENTIALS {
         let mut path = dir.clone();
         if !path.ends_with(b"/") {
             path.push(b'/');
         }
         path.extend_from_slice(credential.as_bytes());
-        let Ok(mut value) = host.read_file(&path) else {
-            continue;
+        let mut value = match host.read_file(&path) {
+            Ok(v) => v,
+            Err(errno) => {
+                skipped(credential, errno);
+                continue;
+            }
         };
         // Used as a C string: it ends at the first NUL.
         if let Some(end) = value.iter().position(|&b| b == 0) {
@@ -854,13 +1265,17 @@ fn absolute_and_normalized(p: &[u8]) -> bool {
 /// `configure_runtime_directory()`: XDG_RUNTIME_DIR (and the legacy bus address) only for a
 /// directory that is really the user's; otherwise say why and carry on. `Ok(false)`: the
 /// directory is not in order (the login's one check of it).
-fn configure_runtime_directory(pam: &mut impl PamOps, host: &impl Host, uid: u32, path: &[u8]) -> Result<bool, Error> {
-    if let Err(problem) = validate_runtime_directory(host, path, uid) {
-        error!("{problem}");
-        warn!("Not setting $XDG_RUNTIME_DIR, as the directory is not in order.");
+fn configure_runtime_directory(
+    pam: &mut impl PamOps,
+    host: &impl Host,
+    uid: u32,
+    path: &[u8],
+    generation: Generation,
+) -> Result<bool, Error> {
+    if !runtime_directory_in_order(host, path, uid) {
         return Ok(false);
     }
-    update_environment(pam, "XDG_RUNTIME_DIR", path)?;
+    update_environment(pam, "XDG_RUNTIME_DIR", path, generation)?;
 
     // Many programs still need $DBUS_SESSION_BUS_ADDRESS to find the user bus.
     let mut bus = path.to_vec();
@@ -873,6 +1288,16 @@ fn configure_runtime_directory(pam: &mut impl PamOps, host: &impl Host, uid: u32
     pam.putenv("DBUS_SESSION_BUS_ADDRESS", &value)
         .map_err(|r| pam_fail(pam, r, "Failed to set bus variable"))?;
     Ok(true)
+}
+
+/// `validate_runtime_directory()` with its lines: the problem (LOG_ERR) and the LOG_WARNING.
+fn runtime_directory_in_order(host: &impl Host, path: &[u8], uid: u32) -> bool {
+    if let Err(problem) = validate_runtime_directory(host, path, uid) {
+        error!("{problem}");
+        warn!("Not setting $XDG_RUNTIME_DIR, as the directory is not in order.");
+        return false;
+    }
+    true
 }
 
 /// `validate_runtime_directory()`: absolute, `lstat` succeeds (no symlinks), a directory,

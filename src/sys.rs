@@ -47,5 +47,93 @@ pub fn getsockopt<T: SockOptValue>(fd: BorrowedFd<'_>, level: libc::c_int, name:
     Ok(unsafe { value.assume_init() })
 }
 
+/// 262's `mkdir_chown_open_directory()`: `name` below `parent` opened (`O_DIRECTORY|O_NOFOLLOW`,
+/// no ownership check) if it exists; else created under a random temporary name (`.#<name>`
+/// and 16 hex digits, `tempfn_random()`) with mode 0700, chowned to `uid:gid`, chmod'ed to
+/// `mode` and renamed into place without replacing; a lost race (EEXIST) is retried, at most
+/// six attempts; on failure the temporary directory is removed. `Err(errno)`.
+pub fn mkdir_chown_open_directory(
+    parent: &std::os::fd::OwnedFd,
+    name: &[u8],
+    uid: u32,
+    gid: u32,
+    mode: libc::mode_t,
+) -> Result<std::os::fd::OwnedFd, i32> {
+    use std::ffi::CString;
+    use std::os::fd::{FromRawFd, OwnedFd};
+    let open = |n: &CString, flags: libc::c_int| -> Result<OwnedFd, i32> {
+        // SAFETY: a valid directory fd and a NUL-terminated name; the fd returned is owned.
+        let fd = unsafe { libc::openat(parent.as_raw_fd(), n.as_ptr(), flags) };
+        if fd < 0 {
+            return Err(errno());
+        }
+        // SAFETY: a fresh fd of ours, closed once when dropped.
+        Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+    };
+    let cname = CString::new(name).map_err(|_| libc::EINVAL)?;
+    let mut attempt = 0;
+    loop {
+        match open(&cname, libc::O_CLOEXEC | libc::O_DIRECTORY | libc::O_NOFOLLOW) {
+            Ok(fd) => return Ok(fd),
+            Err(e) if e != libc::ENOENT => return Err(e),
+            Err(_) => {}
+        }
+        let mut random = [0u8; 8];
+        // SAFETY: the buffer is writable for its length.
+        let n = unsafe { libc::getrandom(random.as_mut_ptr().cast(), random.len(), 0) };
+        if usize::try_from(n).ok() != Some(random.len()) {
+            return Err(errno());
+        }
+        let mut t = b".#".to_vec();
+        t.extend_from_slice(name);
+        t.extend(random.iter().flat_map(|b| format!("{b:02x}").into_bytes()));
+        let t = CString::new(t).map_err(|_| libc::EINVAL)?;
+        // SAFETY: a valid directory fd and a NUL-terminated name.
+        if unsafe { libc::mkdirat(parent.as_raw_fd(), t.as_ptr(), 0o700) } < 0 {
+            return Err(errno());
+        }
+        let remove = || {
+            // SAFETY: a valid directory fd and a NUL-terminated name.
+            unsafe { libc::unlinkat(parent.as_raw_fd(), t.as_ptr(), libc::AT_REMOVEDIR) };
+        };
+        let step = || -> Result<OwnedFd, i32> {
+            let fd = open(&t, libc::O_CLOEXEC | libc::O_DIRECTORY | libc::O_NOFOLLOW)?;
+            // SAFETY: a valid fd.
+            if unsafe { libc::fchown(fd.as_raw_fd(), uid, gid) } < 0 {
+                return Err(errno());
+            }
+            // SAFETY: a valid fd.
+            if unsafe { libc::fchmod(fd.as_raw_fd(), mode) } < 0 {
+                return Err(errno());
+            }
+            // SAFETY: valid directory fds and NUL-terminated names.
+            let r = unsafe {
+                libc::renameat2(
+                    parent.as_raw_fd(),
+                    t.as_ptr(),
+                    parent.as_raw_fd(),
+                    cname.as_ptr(),
+                    libc::RENAME_NOREPLACE,
+                )
+            };
+            if r < 0 {
+                return Err(errno());
+            }
+            Ok(fd)
+        };
+        match step() {
+            Ok(fd) => return Ok(fd),
+            Err(e) if e == libc::EEXIST && attempt < 5 => {
+                remove();
+                attempt += 1;
+            }
+            Err(e) => {
+                remove();
+                return Err(e);
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests;

@@ -871,34 +871,20 @@ const C262_OPEN_CLOSE_PTS_RHOST: &[&str] = &[
     r#"#1 io.systemd.Login.ReleaseSession {"Id":"{ID}"} -> {}"#,
 ];
 
-/// Where our module (D-Bus only until its Varlink path lands) differs from forky's C module in
-/// a terminal login (`d14_open_close_pts_rhost`, `d14_root_pts_is_user_early`): the input for
-/// the 262 rules. Each line is one difference as `differences_262` words it (`{HOME}` the login
+/// Where our module (run with `compat=262`; D-Bus only until its Varlink path lands) differs
+/// from forky's C module in a terminal login (`d14_open_close_pts_rhost`,
+/// `d14_root_pts_is_user_early`): the input for the 262 rules. Each line is one difference as `differences_262` words it (`{HOME}` the login
 /// user's home, `{CLASS}` the session class, `{UID}`, `{ID}`); when our module gains a rule, its
 /// line disappears from the comparison and must be removed here (the test fails until then).
 const GAPS_262_TTY_LOGIN: &[&str] = &[
-    // 262 puts the user record's home directory into the PAM env when HOME is not set.
-    r#"env HOME: C Some("{HOME}"), ours None"#,
     // 262 registers over Varlink, on one connection from open to close; ours over D-Bus.
     r##"requests to logind: C Varlink ["#1 io.systemd.Login.CreateSession", "#1 io.systemd.Login.ReleaseSession"] D-Bus []; ours Varlink [] D-Bus ["CreateSessionWithPIDFD", "ReleaseSession"]"##,
-    // 262's debug lines: new words at start and end, the automatic type/class choice, the
-    // Varlink reply (no object path, seat "(null)", no session fd), the shell credentials it
-    // tries to read (none here: ENXIO); ours are 257's words, and its D-Bus connections.
-    "log: C only <7> pam-systemd: initializing...",
-    "log: C only <7> Automatically chose session type 'tty'.",
-    "log: C only <7> Automatically chose session class '{CLASS}'.",
+    // The transport's debug lines: the Varlink reply (no object path, seat "(null)"); ours the
+    // D-Bus reply and its D-Bus connections (open, close).
     "log: C only <7> Reply from logind: id={ID} object_path=n/a runtime_path=/run/user/{UID} seat=(null) vtnr=0 original_uid={UID}",
-    "log: C only <7> Failed to read credential 'shell.prompt.prefix', ignoring: No such device or address",
-    "log: C only <7> Failed to read credential 'shell.prompt.suffix', ignoring: No such device or address",
-    "log: C only <7> Failed to read credential 'shell.welcome', ignoring: No such device or address",
-    "log: C only <7> pam-systemd: shutting down...",
-    "log: ours only <7> pam-systemd initializing",
     "log: ours only <7> New sd-bus connection (system-bus-pam-systemd-<pid>) opened.",
-    "log: ours only <7> Reply from logind: id={ID} object_path=/org/freedesktop/login1/session/{ID} runtime_path=/run/user/{UID} session_fd=<fd> seat= vtnr=0 original_uid={UID}",
-    "log: ours only <7> pam-systemd shutting down",
+    "log: ours only <7> Reply from logind: id={ID} object_path=/org/freedesktop/login1/session/{ID} runtime_path=/run/user/{UID} seat= vtnr=0 original_uid={UID}",
     "log: ours only <7> New sd-bus connection (system-bus-pam-systemd-<pid>) opened.",
-    // 262 sets no "systemd.existing" PAM data after a Varlink CreateSession; ours sets "0".
-    r#"PAM data: C [(Some(false), Some("unset")), (Some(false), Some("unset"))], ours [(Some(false), Some("0")), (Some(false), Some("0"))]"#,
 ];
 
 /// Run by the client after open, for any login user (`{USER}`): the user's uid and home, what logind
@@ -909,8 +895,8 @@ const AFTER_OPEN_262: &str = r#"u=$(id -u {USER}); echo "login_uid=$u"; echo "lo
 /// * both: session class `class` in the PAM env;
 /// * C: exactly the Varlink requests `c_requests` (`{UID}` the login's uid, `{ID}` the session
 ///   id), nothing on D-Bus, a working session (runtime dir, listed, in its scope);
-/// * ours: a working session over D-Bus whose one `CreateSessionWithPIDFD` ends with
-///   `our_create_tail` (257's request);
+/// * ours (with `compat=262`): a working session over D-Bus whose one `CreateSessionWithPIDFD`
+///   ends with `our_create_tail`;
 /// * every other difference is one of `gaps` (the 262 rules our module lacks), exactly.
 fn pair_262(
     name: &str,
@@ -921,7 +907,13 @@ fn pair_262(
     gaps: &[&str],
 ) {
     let p = run_both(World::Debian14, |c| {
-        build(c).after_open(AFTER_OPEN_262).setup(varlinkmon::SETUP)
+        let mut c = build(c).after_open(AFTER_OPEN_262).setup(varlinkmon::SETUP);
+        // Ours follows 262's rules where pinned to them (a decided login sends 257's request
+        // until the Varlink transport decides).
+        if c.module.kind == Impl::Rs {
+            c.module_args.push("compat=262".into());
+        }
+        c
     });
     // Both ran, and logind forgot the client's session once it had exited.
     for (who, o) in [("C", &p.c), ("ours", &p.rs)] {
@@ -972,7 +964,7 @@ fn pair_262(
             );
         }
     }
-    // Ours: over D-Bus, the request 257's rules build.
+    // Ours: over D-Bus, the request 262's rules build.
     let ours = comparable_calls(&p.rs, true, p.world).unwrap_or_else(|e| fail(name, &p, format!("our calls: {e}")));
     let creates: Vec<&String> = ours.iter().filter(|c| c.starts_with("CreateSession")).collect();
     if creates.len() != 1 || !creates[0].contains(our_create_tail) || !creates[0].contains("-> return soshusub") {
@@ -1022,6 +1014,130 @@ fn d14_root_pts_is_user_early() {
         "user-early",
         C262_ROOT_PTS,
         r#","pamtest","tty","user-early","","",0,"pts/0","",false,"","",0,[]]"#,
+        GAPS_262_TTY_LOGIN,
+    );
+}
+
+/// forky's C module for a system user (`daemon`, uid 1) on a pts: 262's automatic class
+/// `user-light` (`user_light` on the wire); 257 sent `user-early`.
+const C262_SYSTEM_USER_PTS: &[&str] = &[
+    r#"#1 io.systemd.Login.CreateSession {"Class":"user_light","PID":{"bootId":"<boot-id>","pid":"<pid>","pidfdId":"<pidfd-inode>"},"Remote":false,"Service":"pamtest","TTY":"pts/2","Type":"tty","UID":1} -> {"parameters":{"Class":"user_light","Id":"{ID}","RuntimePath":"/run/user/1","Type":"tty","UID":1}}"#,
+    r#"#1 io.systemd.Login.ReleaseSession {"Id":"{ID}"} -> {}"#,
+];
+
+#[test]
+fn d14_system_user_pts_is_user_light() {
+    pair_262(
+        "d14_system_user_pts_is_user_light",
+        |c| c.user(User::Name("daemon".into())).item("tty", "pts/2"),
+        "user-light",
+        C262_SYSTEM_USER_PTS,
+        r#","pamtest","tty","user-light","","",0,"pts/2","",false,"","",0,[]]"#,
+        GAPS_262_TTY_LOGIN,
+    );
+}
+
+/// forky's C module with `$XDG_SESSION_EXTRA_DEVICE_ACCESS=gpu::render:` and an empty
+/// `$XDG_SESSION_DESKTOP` in the PAM env: the list is sent normalized over Varlink (ours, over
+/// D-Bus, cannot send it: a transport gap) and exported as `gpu:render`; the empty desktop is
+/// unset from the PAM env.
+const C262_EXTRA_DEVICES: &[&str] = &[
+    r#"#1 io.systemd.Login.CreateSession {"Class":"user","ExtraDeviceAccess":["gpu","render"],"PID":{"bootId":"<boot-id>","pid":"<pid>","pidfdId":"<pidfd-inode>"},"Remote":false,"Service":"pamtest","TTY":"pts/4","Type":"tty","UID":{UID}} -> {"parameters":{"Class":"user","Id":"{ID}","RuntimePath":"/run/user/{UID}","Type":"tty","UID":{UID}}}"#,
+    r#"#1 io.systemd.Login.ReleaseSession {"Id":"{ID}"} -> {}"#,
+];
+
+#[test]
+fn d14_extra_device_access_and_unset() {
+    pair_262(
+        "d14_extra_device_access_and_unset",
+        |c| {
+            c.item("tty", "pts/4")
+                .penv("XDG_SESSION_EXTRA_DEVICE_ACCESS", "gpu::render:")
+                .penv("XDG_SESSION_DESKTOP", "")
+        },
+        "user",
+        C262_EXTRA_DEVICES,
+        r#","pamtest","tty","user","","",0,"pts/4","",false,"","",0,[]]"#,
+        GAPS_262_TTY_LOGIN,
+    );
+}
+
+/// A `d14_` case where nothing is registered: both modules (ours with `compat=262`) succeed at
+/// open and close with no request to logind on either transport and no `XDG_SESSION_ID`, with
+/// `HOME` the user's home (262 sets it on every path); every
+/// other difference is one of `gaps`, exactly.
+fn pair_262_unregistered(name: &str, build: fn(Case) -> Case, gaps: &[&str]) {
+    let p = run_both(World::Debian14, |c| {
+        let mut c = build(c).after_open(AFTER_OPEN_262).setup(varlinkmon::SETUP);
+        if c.module.kind == Impl::Rs {
+            c.module_args.push("compat=262".into());
+        }
+        c
+    });
+    for (who, o) in [("C", &p.c), ("ours", &p.rs)] {
+        let varlink = varlink_view(o);
+        let dbus = comparable_calls(o, who == "ours", p.world);
+        if o.runner_rc != 0
+            || o.client_rc != Some(0)
+            || o.open_rc != Some(0)
+            || o.close_rc != Some(0)
+            || o.env_get("XDG_SESSION_ID").is_some()
+            || o.env_get("HOME") != Some(one(o, "login_home=").as_str())
+            || !matches!(&varlink, Ok(v) if v.is_empty())
+            || !matches!(&dbus, Ok(b) if b.is_empty())
+        {
+            fail(
+                name,
+                &p,
+                format!(
+                    "{who}: testbed rc {} client rc {:?} open {:?} close {:?} env {:?} Varlink {varlink:?} D-Bus {dbus:?}",
+                    o.runner_rc, o.client_rc, o.open_rc, o.close_rc, o.env
+                ),
+            );
+        }
+    }
+    let placeholders = |l: &str| l.replace("{HOME}", &one(&p.c, "login_home="));
+    let want: Vec<String> = gaps.iter().map(|l| placeholders(l)).collect();
+    let diffs = differences_262(&p);
+    if diffs != want {
+        fail(
+            name,
+            &p,
+            format!("differences from forky's C module:\n  now:      {diffs:#?}\n  recorded: {want:#?}"),
+        );
+    }
+}
+
+/// behaviour-262.md, case 12: `$XDG_SESSION_CLASS=none` registers nothing; `HOME` is still set
+/// (and `XDG_SESSION_CLASS` stays as it was).
+#[test]
+fn d14_class_none_registers_nothing() {
+    pair_262_unregistered(
+        "d14_class_none_registers_nothing",
+        |c| c.item("tty", "pts/5").penv("XDG_SESSION_CLASS", "none"),
+        &[],
+    );
+}
+
+/// forky's C module with `area=foo` where `~/Areas/foo` does not exist: class `user-light` (the
+/// area counted when the class was chosen), then the warning (and a PAM_TEXT_INFO message), no
+/// `XDG_AREA`, the regular `HOME` and runtime directory.
+const C262_AREA_MISSING: &[&str] = &[
+    r#"#1 io.systemd.Login.CreateSession {"Class":"user_light","PID":{"bootId":"<boot-id>","pid":"<pid>","pidfdId":"<pidfd-inode>"},"Remote":false,"Service":"pamtest","TTY":"pts/6","Type":"tty","UID":{UID}} -> {"parameters":{"Class":"user_light","Id":"{ID}","RuntimePath":"/run/user/{UID}","Type":"tty","UID":{UID}}}"#,
+    r#"#1 io.systemd.Login.ReleaseSession {"Id":"{ID}"} -> {}"#,
+];
+
+#[test]
+fn d14_area_missing_reverts() {
+    pair_262(
+        "d14_area_missing_reverts",
+        |mut c| {
+            c.module_args.push("area=foo".into());
+            c.item("tty", "pts/6")
+        },
+        "user-light",
+        C262_AREA_MISSING,
+        r#","pamtest","tty","user-light","","",0,"pts/6","",false,"","",0,[]]"#,
         GAPS_262_TTY_LOGIN,
     );
 }

@@ -212,16 +212,84 @@ fn capability_sets_and_compat() {
         ]
     );
     assert_eq!(
-        Warning::Unknown(b"x").text(Generation::V257),
-        "Unknown parameter 'x', ignoring."
+        Warning::Unknown(b"x").text(Generation::V257).as_deref(),
+        Some("Unknown parameter 'x', ignoring.")
     );
     assert_eq!(
-        Warning::Unknown(b"x").text(Generation::V252),
-        "Unknown parameter 'x', ignoring"
+        Warning::Unknown(b"x").text(Generation::V252).as_deref(),
+        Some("Unknown parameter 'x', ignoring")
     );
     let d = parse(&[], |_| {});
     assert_eq!(
         (d.ambient_set, d.bounding_set, d.compat),
         (caps::UNSET, caps::UNSET, None)
     );
+}
+
+/// behaviour-262.md section 2 and case 16: `area=`, `inhibit=`, `inhibit-why=` — stored (last one wins;
+/// an invalid non-empty area ignored, an earlier valid one kept), and their lines per
+/// generation: none where known, `Unknown parameter` (the whole argument) where not, 262's own
+/// line for a bad area.
+#[test]
+fn arguments_of_262() {
+    let argv: [&[u8]; 8] = [
+        b"area=foo",
+        b"area=a/b",
+        b"inhibit=sleep:shutdown",
+        b"inhibit=",
+        b"inhibit-why=Backup",
+        b"area=..",
+        b"area=",
+        b"compat=262",
+    ];
+    let mut warnings = Vec::new();
+    let a = parse(&argv, |w| warnings.push(w));
+    assert_eq!(a.area, Some(&b""[..]));
+    assert_eq!(a.inhibit, Some(&b""[..]));
+    assert_eq!(a.inhibit_why, Some(&b"Backup"[..]));
+    assert_eq!(a.compat, Some(Generation::V262));
+    let lines = |g: Generation| -> Vec<String> { warnings.iter().filter_map(|w| w.text(g)).collect() };
+    assert_eq!(
+        lines(Generation::V262),
+        [
+            "Area name specified among PAM module parameters is not valid, ignoring: a/b",
+            "Area name specified among PAM module parameters is not valid, ignoring: ..",
+        ]
+    );
+    assert_eq!(
+        lines(Generation::V257),
+        [
+            "Unknown parameter 'area=foo', ignoring.",
+            "Unknown parameter 'area=a/b', ignoring.",
+            "Unknown parameter 'inhibit=sleep:shutdown', ignoring.",
+            "Unknown parameter 'inhibit=', ignoring.",
+            "Unknown parameter 'inhibit-why=Backup', ignoring.",
+            "Unknown parameter 'area=..', ignoring.",
+            "Unknown parameter 'area=', ignoring.",
+        ]
+    );
+    assert_eq!(
+        lines(Generation::V252),
+        [
+            "Unknown parameter 'area=foo', ignoring",
+            "Unknown parameter 'area=a/b', ignoring",
+            "Unknown parameter 'inhibit=sleep:shutdown', ignoring",
+            "Unknown parameter 'inhibit=', ignoring",
+            "Unknown parameter 'inhibit-why=Backup', ignoring",
+            "Unknown parameter 'area=..', ignoring",
+            "Unknown parameter 'area=', ignoring",
+        ]
+    );
+    // An invalid area= keeps an earlier valid one.
+    let a = parse(&[b"area=work", b"area=x/y"], |_| {});
+    assert_eq!(a.area, Some(&b"work"[..]));
+    // Prefix matching in C's order: `inhibit-why=` is not `inhibit=`; 255 bytes is a file name,
+    // 256 is not.
+    let a = parse(&[b"inhibit-why=x"], |_| {});
+    assert_eq!((a.inhibit, a.inhibit_why), (None, Some(&b"x"[..])));
+    let long = [b"area=".to_vec(), vec![b'a'; 255]].concat();
+    assert_eq!(parse(&[&long], |_| {}).area.map(<[u8]>::len), Some(255));
+    let longer = [b"area=".to_vec(), vec![b'a'; 256]].concat();
+    assert_eq!(parse(&[&longer], |_| {}).area, None);
+    assert_eq!(Generation::from_compat(b"262"), Some(Generation::V262));
 }

@@ -217,6 +217,8 @@ fn whole_request() {
             remote: true,
             remote_user: b"bob",
             remote_host: b"192.168.1.5",
+            area: None,
+            extra_device_access: vec![],
         }
     );
 }
@@ -602,7 +604,10 @@ fn every_generation_derives_by_its_rules() {
         let r = derive_g(&inp).request;
         match rules.systemd_user {
             SystemdUser::ManagerSession => {
-                let class: &[u8] = if rules.early_classes {
+                // A class asked for stays where the rule only fills an empty one (262).
+                let class: &[u8] = if rules.request262.class_if_unset {
+                    b"greeter"
+                } else if rules.early_classes {
                     b"manager-early"
                 } else {
                     b"manager"
@@ -645,7 +650,10 @@ fn every_generation_derives_by_its_rules() {
                 disposition,
                 ..inputs()
             };
-            let want: &[u8] = if early && rules.early_classes {
+            // (uid 1000, not root: 262 makes early users light.)
+            let want: &[u8] = if early && rules.request262.light_classes {
+                b"user-light"
+            } else if early && rules.early_classes {
                 b"user-early"
             } else {
                 b"user"
@@ -687,7 +695,573 @@ fn every_generation_derives_by_its_rules() {
                 remote_host: b"example.org",
                 ..inputs()
             };
-            assert_eq!(derive_g(&inp), derive(&inp, no_probe), "{g:?} {tty:?}");
+            let (mine, oldest) = (derive_g(&inp), derive(&inp, no_probe));
+            assert_eq!(
+                (&mine.request, mine.ignored_vtnr, mine.incomplete_ignored),
+                (&oldest.request, oldest.ignored_vtnr, oldest.incomplete_ignored),
+                "{g:?} {tty:?}"
+            );
+            // The only other difference: 262's "Automatically chose" lines, where type and
+            // class were left to choose (cron and ssh set both).
+            let chosen = rules.words.automatic_choice_lines && !matches!(tty, b"cron" | b"ssh");
+            assert_eq!(mine.lines.len(), if chosen { 2 } else { 0 }, "{g:?} {tty:?}");
+            assert!(oldest.lines.is_empty());
         }
     }
+}
+
+/// behaviour-262.md section 4's table (and cases 8–12, 16–18, 22): the automatic class of 262, next to
+/// 257's, for every disposition, root or not, type, tty, area and the class asked for:
+/// `(service, tty, type, class asked, disposition, root, area, default area) → (262 type,
+/// 262 class, 257 class)`.
+#[test]
+fn classes_262_table() {
+    use Disposition::*;
+    #[allow(clippy::type_complexity)]
+    let rows: &[(
+        &[u8],
+        &[u8],
+        &[u8],
+        &[u8],
+        Disposition,
+        bool,
+        Option<&[u8]>,
+        Option<&[u8]>,
+        &[u8],
+        &[u8],
+        &[u8],
+    )] = &[
+        // root on a VT, in X, over ssh, with no tty
+        (
+            b"login",
+            b"/dev/tty1",
+            b"",
+            b"",
+            Intrinsic,
+            true,
+            None,
+            None,
+            b"tty",
+            b"user-early",
+            b"user-early",
+        ),
+        (
+            b"gdm",
+            b"",
+            b"wayland",
+            b"",
+            Intrinsic,
+            true,
+            None,
+            None,
+            b"wayland",
+            b"user-early",
+            b"user",
+        ),
+        (
+            b"gdm",
+            b"",
+            b"x11",
+            b"",
+            Intrinsic,
+            true,
+            None,
+            None,
+            b"x11",
+            b"user-early",
+            b"user",
+        ),
+        (
+            b"sshd", b"ssh", b"", b"", Intrinsic, true, None, None, b"tty", b"user", b"user",
+        ),
+        (
+            b"svc",
+            b"",
+            b"",
+            b"",
+            Intrinsic,
+            true,
+            None,
+            None,
+            b"unspecified",
+            b"background-light",
+            b"background",
+        ),
+        (
+            b"svc",
+            b"",
+            b"",
+            b"",
+            System,
+            false,
+            None,
+            None,
+            b"unspecified",
+            b"background-light",
+            b"background",
+        ),
+        (
+            b"crond",
+            b"cron",
+            b"",
+            b"",
+            System,
+            false,
+            None,
+            None,
+            b"unspecified",
+            b"background",
+            b"background",
+        ),
+        // system, dynamic and nobody on a tty; graphical types stay user; others are light
+        (
+            b"login",
+            b"/dev/tty2",
+            b"",
+            b"",
+            System,
+            false,
+            None,
+            None,
+            b"tty",
+            b"user-light",
+            b"user-early",
+        ),
+        (
+            b"login",
+            b"/dev/tty2",
+            b"",
+            b"",
+            Dynamic,
+            false,
+            None,
+            None,
+            b"tty",
+            b"user-light",
+            b"user-early",
+        ),
+        (
+            b"login",
+            b"/dev/tty2",
+            b"",
+            b"",
+            Intrinsic,
+            false,
+            None,
+            None,
+            b"tty",
+            b"user-light",
+            b"user-early",
+        ),
+        (
+            b"gdm", b"", b"x11", b"", System, false, None, None, b"x11", b"user", b"user",
+        ),
+        (
+            b"gdm", b"", b"mir", b"", System, false, None, None, b"mir", b"user", b"user",
+        ),
+        (
+            b"svc",
+            b"",
+            b"web",
+            b"",
+            System,
+            false,
+            None,
+            None,
+            b"web",
+            b"user-light",
+            b"user",
+        ),
+        // regular users: light only with an area
+        (
+            b"login",
+            b"/dev/tty2",
+            b"",
+            b"",
+            Regular,
+            false,
+            None,
+            None,
+            b"tty",
+            b"user",
+            b"user",
+        ),
+        (
+            b"login",
+            b"/dev/tty2",
+            b"",
+            b"",
+            Regular,
+            false,
+            Some(b"foo"),
+            None,
+            b"tty",
+            b"user-light",
+            b"user",
+        ),
+        (
+            b"svc",
+            b"",
+            b"",
+            b"",
+            Regular,
+            false,
+            Some(b"foo"),
+            None,
+            b"unspecified",
+            b"background-light",
+            b"background",
+        ),
+        (
+            b"login",
+            b"/dev/tty2",
+            b"",
+            b"",
+            Regular,
+            false,
+            None,
+            Some(b"work"),
+            b"tty",
+            b"user-light",
+            b"user",
+        ),
+        (
+            b"login",
+            b"/dev/tty2",
+            b"",
+            b"",
+            Regular,
+            false,
+            Some(b""),
+            Some(b"work"),
+            b"tty",
+            b"user",
+            b"user",
+        ),
+        (
+            b"login",
+            b"/dev/tty2",
+            b"",
+            b"",
+            Regular,
+            false,
+            Some(b".."),
+            Some(b"work"),
+            b"tty",
+            b"user",
+            b"user",
+        ),
+        // container, foreign, reserved: unchanged
+        (
+            b"login",
+            b"/dev/tty2",
+            b"",
+            b"",
+            Container,
+            false,
+            Some(b"foo"),
+            None,
+            b"tty",
+            b"user",
+            b"user",
+        ),
+        (
+            b"login",
+            b"/dev/tty2",
+            b"",
+            b"",
+            Foreign,
+            false,
+            None,
+            None,
+            b"tty",
+            b"user",
+            b"user",
+        ),
+        // a class asked for stays in the systemd-user, cron and ssh rules (262)
+        (
+            b"systemd-user",
+            b"",
+            b"",
+            b"background-light",
+            Regular,
+            false,
+            None,
+            None,
+            b"unspecified",
+            b"background-light",
+            b"manager",
+        ),
+        (
+            b"systemd-user",
+            b"",
+            b"",
+            b"",
+            Regular,
+            false,
+            None,
+            None,
+            b"unspecified",
+            b"manager",
+            b"manager",
+        ),
+        (
+            b"systemd-user",
+            b"",
+            b"",
+            b"",
+            System,
+            false,
+            None,
+            None,
+            b"unspecified",
+            b"manager-early",
+            b"manager-early",
+        ),
+        (
+            b"sshd",
+            b"ssh",
+            b"",
+            b"background-light",
+            Regular,
+            false,
+            None,
+            None,
+            b"tty",
+            b"background-light",
+            b"user",
+        ),
+        (
+            b"crond",
+            b"cron",
+            b"",
+            b"user",
+            Regular,
+            false,
+            None,
+            None,
+            b"unspecified",
+            b"user",
+            b"background",
+        ),
+        // the pseudo class none passes through
+        (
+            b"login",
+            b"/dev/tty2",
+            b"",
+            b"none",
+            Regular,
+            false,
+            None,
+            None,
+            b"tty",
+            b"none",
+            b"none",
+        ),
+    ];
+    for &(service, tty, ty, class, disposition, root, area, default_area, want_ty, want262, want257) in rows {
+        let inp = Inputs {
+            service,
+            tty,
+            session_type: ty,
+            class,
+            disposition,
+            root,
+            area,
+            default_area,
+            ..inputs()
+        };
+        let show = format!(
+            "{:?} {:?} {:?} {:?} {disposition:?} root={root} {area:?} {default_area:?}",
+            String::from_utf8_lossy(service),
+            String::from_utf8_lossy(tty),
+            String::from_utf8_lossy(ty),
+            String::from_utf8_lossy(class),
+        );
+        let d = derive_for(&inp, Generation::V262, no_probe);
+        assert_eq!(d.request.session_type, want_ty, "262 type {show}");
+        assert_eq!(d.request.class, want262, "262 class {show}");
+        let old = derive_for(&inp, Generation::V257, no_probe);
+        assert_eq!(old.request.class, want257, "257 class {show}");
+        // 257 has no areas and no lines of its own; 252's request is what it always was.
+        assert_eq!((old.request.area, old.lines.is_empty()), (None, true), "{show}");
+    }
+}
+
+/// behaviour-262.md section 5 and cases 16–18: the area that survives, and the lines of the derivation
+/// in C's order (type chosen, invalid area, class chosen).
+#[test]
+fn area_and_lines_262() {
+    use log::Level::{Debug, Warn};
+    #[allow(clippy::type_complexity)]
+    let rows: &[(Option<&[u8]>, Option<&[u8]>, Option<&[u8]>, Vec<(log::Level, &str)>)] = &[
+        (
+            Some(b"foo"),
+            None,
+            Some(b"foo"),
+            vec![
+                (Debug, "Automatically chose session type 'tty'."),
+                (Debug, "Automatically chose session class 'user-light'."),
+            ],
+        ),
+        (
+            Some(b".."),
+            Some(b"work"),
+            None,
+            vec![
+                (Debug, "Automatically chose session type 'tty'."),
+                (
+                    Warn,
+                    "Specified area '..' is not a valid filename, ignoring area request.",
+                ),
+                (Debug, "Automatically chose session class 'user'."),
+            ],
+        ),
+        (
+            Some(b"a/b"),
+            None,
+            None,
+            vec![
+                (Debug, "Automatically chose session type 'tty'."),
+                (
+                    Warn,
+                    "Specified area 'a/b' is not a valid filename, ignoring area request.",
+                ),
+                (Debug, "Automatically chose session class 'user'."),
+            ],
+        ),
+        (
+            Some(b""),
+            Some(b"work"),
+            None,
+            vec![
+                (Debug, "Automatically chose session type 'tty'."),
+                (Debug, "Automatically chose session class 'user'."),
+            ],
+        ),
+        (
+            None,
+            Some(b"work"),
+            Some(b"work"),
+            vec![
+                (Debug, "Automatically chose session type 'tty'."),
+                (Debug, "Automatically chose session class 'user-light'."),
+            ],
+        ),
+    ];
+    for (area, default_area, want, lines) in rows {
+        let inp = Inputs {
+            tty: b"/dev/pts/1",
+            area: *area,
+            default_area: *default_area,
+            ..inputs()
+        };
+        let d = derive_for(&inp, Generation::V262, no_probe);
+        assert_eq!(d.request.area, *want, "{area:?} {default_area:?}");
+        let got: Vec<(log::Level, &str)> = d.lines.iter().map(|(l, t)| (*l, t.as_str())).collect();
+        assert_eq!(&got, lines, "{area:?} {default_area:?}");
+        for g in [Generation::V257, Generation::V252] {
+            let d = derive_for(&inp, g, no_probe);
+            assert_eq!((d.request.area, d.request.class), (None, &b"user"[..]), "{g:?}");
+        }
+    }
+    // Type and class given: no lines at all.
+    let inp = Inputs {
+        session_type: b"tty",
+        class: b"user",
+        ..inputs()
+    };
+    assert!(derive_for(&inp, Generation::V262, no_probe).lines.is_empty());
+}
+
+/// behaviour-262.md section 3 and case 22: `$XDG_SESSION_EXTRA_DEVICE_ACCESS` split on `:` with empty
+/// fields dropped, no quote or backslash processing; only 262 reads it.
+#[test]
+fn extra_device_access_262() {
+    let rows: &[(&[u8], &[&[u8]])] = &[
+        (b"", &[]),
+        (b":", &[]),
+        (b"::", &[]),
+        (b"gpu", &[b"gpu"]),
+        (b"gpu::render:", &[b"gpu", b"render"]),
+        (b":gpu", &[b"gpu"]),
+        (b"a\\:b", &[b"a\\", b"b"]),
+        (b"'a:b'", &[b"'a", b"b'"]),
+        (b"\"x y\":z", &[b"\"x y\"", b"z"]),
+    ];
+    for &(value, want) in rows {
+        assert_eq!(split_extra_device_access(value), want, "{value:?}");
+        let inp = Inputs {
+            extra_device_access: value,
+            ..inputs()
+        };
+        assert_eq!(
+            derive_for(&inp, Generation::V262, no_probe).request.extra_device_access,
+            want
+        );
+        for g in [Generation::V257, Generation::V252] {
+            assert!(derive_for(&inp, g, no_probe).request.extra_device_access.is_empty());
+        }
+    }
+}
+
+/// behaviour-262.md section 3, cases 19 and 20: the environment parse warnings by generation.
+#[test]
+fn env_parse_lines_by_generation() {
+    assert_eq!(
+        vtnr_warning(b"abc", Generation::V262).as_deref(),
+        Some(
+            "Failed to parse environment variable value 'abc' of 'XDG_VTNR' as unsigned integer, falling back to using 0."
+        )
+    );
+    assert_eq!(vtnr_warning(b"7", Generation::V262), None);
+    assert_eq!(vtnr_warning(b"", Generation::V262), None);
+    assert!(vtnr_warning(b"-1", Generation::V262).is_some());
+    for g in [Generation::V257, Generation::V252] {
+        assert_eq!(vtnr_warning(b"abc", g), None);
+    }
+    assert_eq!(
+        incomplete_flag_for(Some(b"maybe"), Generation::V262),
+        (
+            false,
+            Some((
+                log::Level::Warn,
+                "Failed to parse environment variable value 'maybe' of 'XDG_SESSION_INCOMPLETE', falling back to using 'false'.".into()
+            ))
+        )
+    );
+    assert_eq!(
+        incomplete_flag_for(Some(b"maybe"), Generation::V257),
+        (
+            false,
+            Some((
+                log::Level::Error,
+                "Boolean environment variable value of 'XDG_SESSION_INCOMPLETE' is not valid: maybe".into()
+            ))
+        )
+    );
+    assert_eq!(incomplete_flag_for(Some(b"yes"), Generation::V262), (true, None));
+    assert_eq!(incomplete_flag_for(None, Generation::V262), (false, None));
+}
+
+/// The dispositions of 258's new uid ranges: greeter dynamic, foreign its own; regular before.
+#[test]
+fn dispositions_by_generation() {
+    let rows = [
+        (60577, Disposition::Regular, Disposition::Regular),
+        (60578, Disposition::Dynamic, Disposition::Regular),
+        (60705, Disposition::Dynamic, Disposition::Regular),
+        (60706, Disposition::Regular, Disposition::Regular),
+        (0x7ffd_ffff, Disposition::Regular, Disposition::Regular),
+        (0x7ffe_0000, Disposition::Foreign, Disposition::Regular),
+        (0x7ffe_ffff, Disposition::Foreign, Disposition::Regular),
+        (0x7fff_0000, Disposition::Regular, Disposition::Regular),
+        (61184, Disposition::Dynamic, Disposition::Dynamic),
+    ];
+    for (uid, d262, d257) in rows {
+        assert_eq!(Disposition::of_for(None, uid, b"x", Generation::V262), d262, "{uid}");
+        assert_eq!(Disposition::of_for(None, uid, b"x", Generation::V257), d257, "{uid}");
+        assert_eq!(Disposition::of(None, uid, b"x"), d257, "{uid}");
+    }
+    assert_eq!(Disposition::from_name(b"foreign"), Some(Disposition::Foreign));
 }

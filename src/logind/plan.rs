@@ -182,9 +182,28 @@ pub struct Plan<'r> {
     pub v257: Request<'r>,
     /// The 252 request; `None` where 252 registers no session (`systemd-user`).
     pub v252: Option<Request<'r>>,
+    /// The 262 request: sent when pinned to 262 (`compat=262`); a decided login sends the 257
+    /// request first until the Varlink transport decides (branch `wire`).
+    pub v262: Option<Request<'r>>,
 }
 
 impl<'r> Plan<'r> {
+    /// The plan from every generation's request (`None` where it registers no session); `newest`
+    /// stands in for a 257 request that is not there (never: 257 registers a session for every
+    /// service).
+    pub fn of(
+        pinned: Option<Generation>,
+        newest: &Request<'r>,
+        request: impl Fn(Generation) -> Option<Request<'r>>,
+    ) -> Self {
+        Plan {
+            pinned,
+            v257: request(Generation::V257).unwrap_or_else(|| newest.clone()),
+            v252: request(Generation::V252),
+            v262: request(Generation::V262),
+        }
+    }
+
     /// The first call.
     pub fn first(&self) -> Attempt {
         Attempt {
@@ -198,6 +217,7 @@ impl<'r> Plan<'r> {
         match g {
             Generation::V257 => Some(&self.v257),
             Generation::V252 => self.v252.as_ref(),
+            Generation::V262 => self.v262.as_ref(),
         }
     }
 

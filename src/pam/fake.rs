@@ -94,6 +94,14 @@ impl PamOps for FakePam {
         Ok(())
     }
 
+    fn unsetenv(&mut self, name: &str) -> Result<(), Code> {
+        let name = CString::new(name).map_err(|_| crate::ffi::PAM_BUF_ERR)?;
+        self.env.retain(|(k, _)| *k != name);
+        Ok(())
+    }
+
+    fn info(&mut self, _text: &str) {}
+
     fn data_is_set(&self, name: &CStr) -> Result<bool, Code> {
         self.get_fail(name)?;
         Ok(self.data.contains_key(name))

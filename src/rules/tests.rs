@@ -29,7 +29,96 @@ const EXPECTED: &[(u32, u32, SystemdUser, [bool; 6], RecordEnv, Languages, bool)
         Languages::PreferredAndAdditional,
         true,
     ),
+    (
+        262,
+        258,
+        SystemdUser::ManagerSession,
+        [true; 6],
+        RecordEnv::Overwrite,
+        Languages::PreferredAndAdditional,
+        true,
+    ),
 ];
+
+/// 262's request rules and words, per number (behaviour-262.md section 17): `[late gate, class none,
+/// class if unset, light classes, greeter/foreign ranges, areas, inhibit, extra device access,
+/// unset empty, setup_environment, credentials every path, existing flag, record without uid
+/// unknown]`, then `[vtnr period, reply session_fd, limits one text, incomplete warning, vtnr
+/// warning, automatic choice lines]` and the open/close debug lines.
+#[allow(clippy::type_complexity)] // a row is the rules, spelled out
+const EXPECTED_262: &[(u32, [bool; 13], [bool; 6], &str, &str)] = &[
+    (
+        252,
+        [
+            false, false, false, false, false, false, false, false, false, false, false, true, false,
+        ],
+        [false, true, false, false, false, false],
+        "pam-systemd initializing",
+        "pam-systemd shutting down",
+    ),
+    (
+        257,
+        [
+            false, false, false, false, false, false, false, false, false, false, false, true, false,
+        ],
+        [false, true, false, false, false, false],
+        "pam-systemd initializing",
+        "pam-systemd shutting down",
+    ),
+    (
+        262,
+        [
+            true, true, true, true, true, true, true, true, true, true, true, false, true,
+        ],
+        [true, false, true, true, true, true],
+        "pam-systemd: initializing...",
+        "pam-systemd: shutting down...",
+    ),
+];
+
+#[test]
+fn every_generation_has_its_262_row() {
+    assert_eq!(Generation::ALL.len(), EXPECTED_262.len());
+    for g in Generation::ALL {
+        let Some(&(_, flags, words, init, shut)) = EXPECTED_262.iter().find(|row| row.0 == g.number()) else {
+            panic!("no expected 262 row for {g:?}");
+        };
+        let r = g.rules().request262;
+        assert_eq!(
+            [
+                r.late_gate,
+                r.class_none,
+                r.class_if_unset,
+                r.light_classes,
+                r.greeter_foreign_ranges,
+                r.areas,
+                r.inhibit,
+                r.extra_device_access,
+                r.unset_empty,
+                r.setup_environment,
+                r.credentials_every_path,
+                r.existing_flag,
+                r.record_without_uid_unknown,
+            ],
+            flags,
+            "{g:?}"
+        );
+        let w = g.rules().words;
+        assert_eq!(
+            [
+                w.ignoring_vtnr_period,
+                w.reply_session_fd,
+                w.limits_data_one_text,
+                w.incomplete_bad_bool_warning,
+                w.vtnr_bad_warning,
+                w.automatic_choice_lines,
+            ],
+            words,
+            "{g:?}"
+        );
+        assert_eq!((w.initializing, w.shutting_down), (init, shut), "{g:?}");
+    }
+}
 
 #[test]
 fn every_generation_has_its_row() {
@@ -113,7 +202,16 @@ fn installed_version() {
             assert_eq!(Generation::installed(Some(g.rules().since - 1)), older, "{g:?}");
         }
     }
-    for (version, number) in [(0, 252), (252, 252), (255, 252), (256, 257), (257, 257), (300, 257)] {
+    for (version, number) in [
+        (0, 252),
+        (252, 252),
+        (255, 252),
+        (256, 257),
+        (257, 257),
+        (258, 262),
+        (262, 262),
+        (300, 262),
+    ] {
         assert_eq!(Generation::installed(Some(version)).number(), number, "{version}");
     }
 }
@@ -123,7 +221,7 @@ fn installed_version() {
 fn words() {
     for g in Generation::ALL {
         let w = g.rules().words;
-        let unknown = crate::args::Warning::Unknown(b"x").text(g);
+        let unknown = crate::args::Warning::Unknown(b"x").text(g).unwrap_or_default();
         assert_eq!(unknown.ends_with('.'), w.unknown_parameter_period, "{g:?}");
         assert!(unknown.starts_with("Unknown parameter 'x', ignoring"), "{unknown}");
         // The line names $LANGUAGE exactly where the reading sets it.
@@ -133,4 +231,5 @@ fn words() {
     }
     assert!(!Generation::V252.rules().words.bus_connection_line);
     assert!(Generation::V257.rules().words.bus_connection_line);
+    assert!(Generation::V262.rules().words.bus_connection_line);
 }

@@ -34,6 +34,8 @@ struct FakePam {
     fail_putenv: Option<(&'static str, Code)>,
     fail_set_data: Option<(&'static str, Code)>,
     fail_get_data: Option<(&'static str, Code)>,
+    /// PAM_TEXT_INFO messages sent (`pam_info()`).
+    infos: Vec<String>,
 }
 
 impl FakePam {
@@ -46,6 +48,7 @@ impl FakePam {
             fail_putenv: None,
             fail_set_data: None,
             fail_get_data: None,
+            infos: Vec::new(),
         }
     }
     fn item(mut self, which: StringItem, v: &str) -> Self {
@@ -98,6 +101,18 @@ impl PamOps for FakePam {
             Some(e) => e.1 = value.to_vec(),
             None => self.env.push((name.to_owned(), value.to_vec())),
         }
+        Ok(())
+    }
+    fn info(&mut self, text: &str) {
+        self.infos.push(text.to_owned());
+    }
+    fn unsetenv(&mut self, name: &str) -> Result<(), Code> {
+        if let Some((n, code)) = self.fail_putenv
+            && n == name
+        {
+            return Err(code);
+        }
+        self.env.retain(|(n, _)| n != name);
         Ok(())
     }
     fn data_value(&self, name: &CStr) -> Result<Option<usize>, Code> {
@@ -366,6 +381,13 @@ struct FakeHost {
     caps: RefCell<VecDeque<CapCall>>,
     /// The process calls (umask, nice, limits) made, in order.
     process: RefCell<Vec<String>>,
+    /// Area directories (`chase_directory`): path → (resolved path, owner).
+    areas: Vec<(String, String, u32)>,
+    /// `make_area_runtime_directory` calls (rt, area, uid, gid), and the failure to answer.
+    area_runtime: RefCell<Vec<(String, String, u32, u32)>>,
+    area_runtime_fails: Option<AreaDirError>,
+    /// `homeDirectory` in the looked-up records of these users.
+    homes: Vec<(&'static str, &'static str)>,
 }
 
 impl Default for FakeHost {
@@ -390,6 +412,10 @@ impl Default for FakeHost {
             systemd: Some(257),
             caps: RefCell::new(VecDeque::new()),
             process: RefCell::new(Vec::new()),
+            areas: Vec::new(),
+            area_runtime: RefCell::new(Vec::new()),
+            area_runtime_fails: None,
+            homes: Vec::new(),
         }
     }
 }
@@ -447,8 +473,12 @@ impl Host for FakeHost {
             .iter()
             .find(|(n, _)| n.as_bytes() == name)
             .ok_or(libc::ESRCH)?;
+        let json = match self.homes.iter().find(|(h, _)| h == n) {
+            Some((_, home)) => format!("{{\"userName\":\"{n}\",\"uid\":{uid},\"homeDirectory\":\"{home}\"}}"),
+            None => format!("{{\"userName\":\"{n}\",\"uid\":{uid}}}"),
+        };
         Ok(NssUser {
-            json: format!("{{\"userName\":\"{n}\",\"uid\":{uid}}}").into_bytes(),
+            json: json.into_bytes(),
             uid: *uid,
         })
     }
@@ -499,6 +529,22 @@ impl Host for FakeHost {
             .borrow_mut()
             .push(format!("setrlimit {resource} {}:{}", l.cur, l.max));
         Ok(())
+    }
+    fn chase_directory(&self, path: &[u8]) -> Result<(Vec<u8>, u32), i32> {
+        self.areas
+            .iter()
+            .find(|(p, _, _)| p.as_bytes() == path)
+            .map(|(_, resolved, owner)| (resolved.as_bytes().to_vec(), *owner))
+            .ok_or(libc::ENOENT)
+    }
+    fn make_area_runtime_directory(&self, rt: &[u8], area: &[u8], uid: u32, gid: u32) -> Result<(), AreaDirError> {
+        self.area_runtime.borrow_mut().push((
+            String::from_utf8_lossy(rt).into_owned(),
+            String::from_utf8_lossy(area).into_owned(),
+            uid,
+            gid,
+        ));
+        self.area_runtime_fails.map_or(Ok(()), Err)
     }
     fn apply_ambient(&self, set: u64) -> Result<(), i32> {
         match self.caps.borrow_mut().pop_front() {
@@ -1715,4 +1761,379 @@ fn why_is_asked_on_failing_logins_only() {
         assert!(logind.asked.is_empty(), "{user}: {:?}", logind.asked);
         assert!(!log.iter().any(|l| l.contains(WHY)), "{log:?}");
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// 262 (compat=262; behaviour-262.md)
+// ---------------------------------------------------------------------------------------------
+
+const PIDFD262: Attempt = Attempt {
+    via: Via::DbusPidfd,
+    request: Generation::V262,
+};
+
+/// behaviour-262.md section 1, section 6.5, case 1 (over D-Bus) and 21/22: a created session; the variables
+/// in 262's order (no runtime directory right after the id; `HOME`, `XDG_RUNTIME_DIR` and the
+/// bus address after the credentials); an empty `XDG_SESSION_DESKTOP` unset; the extra device
+/// list normalized; no `systemd.existing`; 262's lines in C's order.
+#[test]
+fn open_262_created() {
+    let mut pam = tty_login("alice").env("XDG_SESSION_DESKTOP", "");
+    let mut host = FakeHost::default().runtime_dir(1000);
+    host.homes.push(("alice", "/home/alice"));
+    host.existing_files.push("/run/user/1000/bus".into());
+    host.env
+        .push(("XDG_SESSION_EXTRA_DEVICE_ACCESS", b"gpu::render:".to_vec()));
+    host.env.push(("XDG_VTNR", b"abc".to_vec()));
+    let mut logind = ScriptedLogind::new(vec![Expect::Create(vec![(
+        PIDFD262,
+        Answer1::Reply(FakeReply {
+            seat: "seat0",
+            vtnr: 2,
+            ..reply(1000)
+        }),
+    )])]);
+    let host = host.expect_caps(vec![CapCall::Ambient(WAKE, Ok(()))]);
+    let (r, log) = run_open(&mut pam, &mut logind, &host, "compat=262 debug");
+    r.unwrap();
+    assert_eq!(classes(&logind), [(Via::DbusPidfd, "user")]);
+    assert_eq!(
+        pam.names(),
+        [
+            "XDG_SESSION_ID",
+            "XDG_SESSION_TYPE",
+            "XDG_SESSION_CLASS",
+            "XDG_SESSION_EXTRA_DEVICE_ACCESS",
+            "XDG_SEAT",
+            "XDG_VTNR",
+            "HOME",
+            "XDG_RUNTIME_DIR",
+            "DBUS_SESSION_BUS_ADDRESS",
+        ]
+    );
+    assert_eq!(
+        pam.get_env("XDG_SESSION_EXTRA_DEVICE_ACCESS").as_deref(),
+        Some("gpu:render")
+    );
+    assert_eq!(pam.get_env("HOME").as_deref(), Some("/home/alice"));
+    assert_eq!(
+        pam.get_env("DBUS_SESSION_BUS_ADDRESS").as_deref(),
+        Some("unix:path=/run/user/1000/bus")
+    );
+    assert_eq!(pam.get_data("systemd.existing"), None);
+    assert!(matches!(pam.get_data("systemd.session-fd"), Some(Data::Value(n)) if *n >= 4));
+    assert_eq!(
+        log,
+        [
+            "DEBUG pam-systemd: initializing...",
+            "WARN Failed to parse environment variable value 'abc' of 'XDG_VTNR' as unsigned integer, falling back to using 0.",
+            "DEBUG Automatically chose session type 'tty'.",
+            "DEBUG Automatically chose session class 'user'.",
+            "DEBUG Asking logind to create session: uid=1000 pid=4242 service=login type=tty class=user desktop= seat= vtnr=0 tty=pts/3 display= remote=no remote_user= remote_host=",
+            "DEBUG Session limits: memory_max=n/a tasks_max=n/a cpu_weight=n/a io_weight=n/a runtime_max_sec=n/a",
+            "DEBUG New sd-bus connection (system-bus-pam-systemd-4242) opened.",
+            "DEBUG Reply from logind: id=c1 object_path=/org/freedesktop/login1/session/c1 runtime_path=/run/user/1000 seat=seat0 vtnr=2 original_uid=1000",
+            "DEBUG Failed to read credential 'shell.prompt.prefix', ignoring: No such device or address",
+            "DEBUG Failed to read credential 'shell.prompt.suffix', ignoring: No such device or address",
+            "DEBUG Failed to read credential 'shell.welcome', ignoring: No such device or address",
+        ]
+    );
+
+    // 257 from the same inputs: its order, the empty desktop left alone, no HOME, no extra
+    // device access, systemd.existing stored.
+    let mut pam = tty_login("alice").env("XDG_SESSION_DESKTOP", "");
+    let mut logind = ScriptedLogind::new(vec![Expect::Create(vec![(
+        PIDFD257,
+        Answer1::Reply(FakeReply {
+            seat: "seat0",
+            vtnr: 2,
+            ..reply(1000)
+        }),
+    )])]);
+    let host = host.expect_caps(vec![CapCall::Ambient(WAKE, Ok(()))]);
+    run_open(&mut pam, &mut logind, &host, "compat=257").0.unwrap();
+    assert_eq!(
+        pam.names(),
+        [
+            "XDG_SESSION_DESKTOP",
+            "XDG_SESSION_ID",
+            "XDG_RUNTIME_DIR",
+            "DBUS_SESSION_BUS_ADDRESS",
+            "XDG_SESSION_TYPE",
+            "XDG_SESSION_CLASS",
+            "XDG_SEAT",
+            "XDG_VTNR",
+        ]
+    );
+    assert_eq!(pam.get_data("systemd.existing"), Some(&Data::Value(0)));
+}
+
+/// behaviour-262.md section 1 step 9, cases 12 and 13: class `none` and a missing logind register
+/// nothing, but the credentials, `HOME` and the record's settings still come; the items and
+/// limits are read first (their failures count). Without `compat=` and without logind, the
+/// installed systemd's generation decides (258 on: 262's story).
+#[test]
+fn open_262_none_and_no_logind() {
+    let mut pam = FakePam::new("alice")
+        .item(StringItem::Service, "systemd-user")
+        .env("XDG_SESSION_CLASS", "none");
+    let mut host = FakeHost::default().runtime_dir(1000);
+    host.homes.push(("alice", "/home/alice"));
+    let host = host.expect_caps(vec![CapCall::Ambient(WAKE, Ok(()))]);
+    let (r, log) = run_open(&mut pam, &mut ScriptedLogind::new(vec![]), &host, "compat=262 debug");
+    r.unwrap();
+    assert_eq!(pam.names(), ["XDG_SESSION_CLASS", "HOME"]);
+    assert!(
+        log.contains(&"DEBUG Skipping logind registration for session class none.".to_owned()),
+        "{log:?}"
+    );
+    // 257 forces the manager class whatever was asked for.
+    let mut logind = ScriptedLogind::new(vec![Expect::Create(vec![(PIDFD257, Answer1::Reply(reply(1000)))])]);
+    let mut pam = FakePam::new("alice")
+        .item(StringItem::Service, "systemd-user")
+        .env("XDG_SESSION_CLASS", "none");
+    let host = host.expect_caps(vec![CapCall::Ambient(WAKE, Ok(()))]);
+    run_open(&mut pam, &mut logind, &host, "compat=257").0.unwrap();
+    assert_eq!(classes(&logind), [(Via::DbusPidfd, "manager")]);
+
+    // No logind: pinned, or installed 262.
+    for (args, systemd) in [("compat=262 debug", Some(257)), ("debug", Some(262))] {
+        let mut host = FakeHost::default().no_logind();
+        host.systemd = systemd;
+        let mut pam = tty_login("root");
+        let (r, log) = run_open(&mut pam, &mut ScriptedLogind::new(vec![]), &host, args);
+        r.unwrap();
+        assert_eq!(pam.names(), ["HOME"], "{args}");
+        assert_eq!(pam.get_env("HOME").as_deref(), Some("/root"));
+        assert!(
+            log.contains(&"DEBUG Skipping logind registration as logind is not running.".to_owned()),
+            "{log:?}"
+        );
+        assert!(log.contains(&"DEBUG Automatically chose session class 'user-early'.".to_owned()));
+    }
+
+    // The items and limits are read before the gate: their failures fail open even without
+    // logind (257: success without reading them).
+    let host = FakeHost::default().no_logind();
+    let mut pam = tty_login("alice");
+    pam.fail_get_data = Some(("systemd.tasks_max", 4));
+    let (r, _) = run_open(&mut pam, &mut ScriptedLogind::new(vec![]), &host, "compat=262");
+    assert_eq!(r.unwrap_err(), Error::new(4, "Failed to get PAM data: PAM error 4"));
+    let mut pam = tty_login("alice");
+    pam.fail_get_data = Some(("systemd.tasks_max", 4));
+    run_open(&mut pam, &mut ScriptedLogind::new(vec![]), &host, "compat=257")
+        .0
+        .unwrap();
+    let mut pam = tty_login("alice");
+    pam.items.push((StringItem::RHost, Err(PAM_BUF_ERR)));
+    let (r, _) = run_open(&mut pam, &mut ScriptedLogind::new(vec![]), &host, "compat=262");
+    assert_eq!(
+        r.unwrap_err(),
+        Error::new(PAM_BUF_ERR, "Failed to get PAM items: Memory buffer error")
+    );
+    // With logind, the limits' error has one text in 262, one per key in 257.
+    for (args, text) in [
+        ("compat=262", "Failed to get PAM data: PAM error 4"),
+        ("compat=257", "Failed to get PAM systemd.tasks_max data: PAM error 4"),
+    ] {
+        let mut pam = tty_login("alice");
+        pam.fail_get_data = Some(("systemd.tasks_max", 4));
+        let (r, _) = run_open(&mut pam, &mut ScriptedLogind::new(vec![]), &FakeHost::default(), args);
+        assert_eq!(r.unwrap_err(), Error::new(4, text), "{args}");
+    }
+}
+
+/// behaviour-262.md section 8: an empty value unsets a variable that is set; a failure other than
+/// BAD_ITEM is logged at LOG_WARNING and its code returned; 257 leaves it alone.
+#[test]
+fn update_environment_unsets_262() {
+    let script = || ScriptedLogind::new(vec![Expect::Create(vec![(PIDFD262, Answer1::Reply(reply(1000)))])]);
+    let mut pam = tty_login("alice").env("XDG_SESSION_DESKTOP", "");
+    pam.fail_putenv = Some(("XDG_SESSION_DESKTOP", PAM_BUF_ERR));
+    let (r, _) = run_open(&mut pam, &mut script(), &FakeHost::default(), "compat=262");
+    let e = r.unwrap_err();
+    assert_eq!(
+        e,
+        Error::new(
+            PAM_BUF_ERR,
+            "Failed to unset XDG_SESSION_DESKTOP environment variable: Memory buffer error"
+        )
+        .warning()
+    );
+    assert!(e.is_warning());
+    let mut pam = tty_login("alice").env("XDG_SESSION_DESKTOP", "");
+    pam.fail_putenv = Some(("XDG_SESSION_DESKTOP", crate::ffi::PAM_BAD_ITEM));
+    let host = FakeHost::default().expect_caps(vec![]);
+    run_open(&mut pam, &mut script(), &host, "compat=262").0.unwrap();
+
+    // A reply without a seat unsets XDG_SEAT from the environment (262 only).
+    let mut pam = tty_login("alice").env("XDG_SEAT", "seat1");
+    let host = FakeHost::default().expect_caps(vec![]);
+    let mut logind = script();
+    run_open(&mut pam, &mut logind, &host, "compat=262").0.unwrap();
+    assert_eq!(pam.get_env("XDG_SEAT"), None);
+    let mut pam = tty_login("alice").env("XDG_SEAT", "seat1");
+    let host = FakeHost::default().expect_caps(vec![]);
+    let mut logind = ScriptedLogind::new(vec![Expect::Create(vec![(PIDFD257, Answer1::Reply(reply(1000)))])]);
+    run_open(&mut pam, &mut logind, &host, "compat=257").0.unwrap();
+    assert_eq!(pam.get_env("XDG_SEAT").as_deref(), Some("seat1"));
+}
+
+/// behaviour-262.md section 5, cases 14 and 15: an area's home and runtime directory; an area that is
+/// not there, or not the user's, reverts (a line and a PAM_TEXT_INFO message, `XDG_AREA`
+/// unset); without a runtime directory `XDG_RUNTIME_DIR` is unset; a runtime area directory
+/// that cannot be made fails open.
+#[test]
+fn areas_262() {
+    let created = || ScriptedLogind::new(vec![Expect::Create(vec![(PIDFD262, Answer1::Reply(reply(1000)))])]);
+    let host = || {
+        let mut h = FakeHost::default().runtime_dir(1000);
+        h.homes.push(("alice", "/home/alice"));
+        h.existing_files.push("/run/user/1000/bus".into());
+        h
+    };
+    let mut h = host();
+    h.areas
+        .push(("/home/alice/Areas/foo".into(), "/srv/areas/foo".into(), 1000));
+    let mut pam = tty_login("alice");
+    let mut logind = created();
+    let (r, log) = run_open(&mut pam, &mut logind, &h, "compat=262 area=foo debug");
+    r.unwrap();
+    assert_eq!(classes(&logind), [(Via::DbusPidfd, "user-light")]);
+    assert_eq!(pam.get_env("XDG_AREA").as_deref(), Some("foo"));
+    assert_eq!(pam.get_env("HOME").as_deref(), Some("/srv/areas/foo"));
+    assert_eq!(
+        pam.get_env("XDG_RUNTIME_DIR").as_deref(),
+        Some("/run/user/1000/Areas/foo")
+    );
+    assert_eq!(pam.get_env("DBUS_SESSION_BUS_ADDRESS"), None);
+    assert_eq!(
+        *h.area_runtime.borrow(),
+        [("/run/user/1000".to_owned(), "foo".to_owned(), 1000, 1000)]
+    );
+    assert!(log.contains(&"DEBUG Area 'foo' selected, setting $HOME to '/srv/areas/foo'.".to_owned()));
+
+    // Missing: XDG_AREA from the environment is unset, HOME the regular one.
+    let mut pam = tty_login("alice").env("XDG_AREA", "foo");
+    let (r, log) = run_open(&mut pam, &mut created(), &host(), "compat=262");
+    r.unwrap();
+    let text = "Path '/home/alice/Areas/foo' of requested user area 'foo' is not accessible, reverting to regular home directory";
+    assert!(
+        log.contains(&format!("WARN {text}: No such file or directory")),
+        "{log:?}"
+    );
+    assert_eq!(pam.infos, [format!("{text}.")]);
+    assert_eq!(pam.get_env("XDG_AREA"), None);
+    assert_eq!(pam.get_env("HOME").as_deref(), Some("/home/alice"));
+    assert_eq!(pam.get_env("XDG_RUNTIME_DIR").as_deref(), Some("/run/user/1000"));
+
+    // Someone else's.
+    let mut h = host();
+    h.areas
+        .push(("/home/alice/Areas/foo".into(), "/srv/areas/foo".into(), 0));
+    let mut pam = tty_login("alice");
+    let (r, log) = run_open(&mut pam, &mut created(), &h, "compat=262 area=foo");
+    r.unwrap();
+    let text =
+        "Path '/srv/areas/foo' of requested user area 'foo' is not owned by user, reverting to regular home directory.";
+    assert!(log.contains(&format!("ERROR {text}")), "{log:?}");
+    assert_eq!(pam.infos, [text]);
+    assert_eq!(pam.get_env("HOME").as_deref(), Some("/home/alice"));
+
+    // No runtime directory (another user's session): XDG_RUNTIME_DIR unset.
+    let mut h = host();
+    h.areas
+        .push(("/home/alice/Areas/foo".into(), "/home/alice/Areas/foo".into(), 1000));
+    let mut pam = tty_login("alice").env("XDG_RUNTIME_DIR", "/run/user/0");
+    let mut logind = ScriptedLogind::new(vec![Expect::Create(vec![(PIDFD262, Answer1::Reply(reply(0)))])]);
+    run_open(&mut pam, &mut logind, &h, "compat=262 area=foo").0.unwrap();
+    assert_eq!(pam.get_env("XDG_RUNTIME_DIR"), None);
+    assert!(h.area_runtime.borrow().is_empty());
+
+    // The runtime area directory cannot be made.
+    let mut h = host();
+    h.areas
+        .push(("/home/alice/Areas/foo".into(), "/home/alice/Areas/foo".into(), 1000));
+    h.area_runtime_fails = Some(AreaDirError::Areas(libc::EACCES));
+    let (r, _) = run_open(&mut tty_login("alice"), &mut created(), &h, "compat=262 area=foo");
+    assert_eq!(
+        r.unwrap_err(),
+        Error::new(
+            PAM_SERVICE_ERR,
+            "Unable to create 'Areas' directory below '/run/user/1000': Permission denied"
+        )
+    );
+}
+
+/// behaviour-262.md section 10.1 and case 26: a looked-up record without a uid is PAM_USER_UNKNOWN in
+/// 262 (and not cached), SERVICE_ERR in 257.
+#[test]
+fn record_without_uid() {
+    let mut host = FakeHost::default();
+    host.users.push(("nouid", u32::MAX));
+    let mut pam = tty_login("nouid");
+    let (r, _) = run_open(&mut pam, &mut ScriptedLogind::new(vec![]), &host, "compat=262");
+    assert_eq!(
+        r.unwrap_err(),
+        Error::new(PAM_USER_UNKNOWN, "User record of user 'nouid' has no UID, refusing.")
+    );
+    assert_eq!(pam.get_data("systemd-user-record-nouid"), None);
+    let mut pam = tty_login("nouid");
+    let (r, _) = run_open(&mut pam, &mut ScriptedLogind::new(vec![]), &host, "compat=257");
+    assert_eq!(
+        r.unwrap_err(),
+        Error::new(PAM_SERVICE_ERR, "Acquired user record does not have a UID.")
+    );
+    assert!(pam.get_data("systemd-user-record-nouid").is_some());
+}
+
+/// behaviour-262.md section 13 and cases 27/28: close releases whenever XDG_SESSION_ID is set (no
+/// `systemd.existing` read), with 262's line; 257 keeps a pre-existing session.
+#[test]
+fn close_262() {
+    let host = FakeHost::default();
+    let mut pam = FakePam::new("alice")
+        .env("XDG_SESSION_ID", "c1")
+        .data("systemd.existing", Data::Value(1));
+    pam.fail_get_data = Some(("systemd.existing", 4));
+    let mut logind = ScriptedLogind::new(vec![Expect::Release("c1", Ok(()))]);
+    let (r, log) = run_close(&mut pam, &mut logind, &host, "compat=262 debug");
+    r.unwrap();
+    assert_eq!(log[0], "DEBUG pam-systemd: shutting down...");
+
+    let mut pam = FakePam::new("alice")
+        .env("XDG_SESSION_ID", "c1")
+        .data("systemd.existing", Data::Value(1));
+    let (r, log) = run_close(&mut pam, &mut ScriptedLogind::new(vec![]), &host, "compat=257 debug");
+    r.unwrap();
+    assert_eq!(log, ["DEBUG pam-systemd shutting down"]);
+    // Nothing without an id.
+    run_close(
+        &mut FakePam::new("alice"),
+        &mut ScriptedLogind::new(vec![]),
+        &host,
+        "compat=262",
+    )
+    .0
+    .unwrap();
+}
+
+/// behaviour-262.md section 2, case 16: the bad-area warning at open and again at close.
+#[test]
+fn area_argument_warning_at_open_and_close() {
+    let line = "WARN Area name specified among PAM module parameters is not valid, ignoring: a/b";
+    let (_, log) = run_open(
+        &mut tty_login("alice"),
+        &mut ScriptedLogind::new(vec![Expect::Create(vec![(PIDFD262, Answer1::Reply(reply(1000)))])]),
+        &FakeHost::default().expect_caps(vec![]),
+        "compat=262 area=a/b",
+    );
+    assert_eq!(log.first().map(String::as_str), Some(line));
+    let (_, log) = run_close(
+        &mut FakePam::new("alice"),
+        &mut ScriptedLogind::new(vec![]),
+        &FakeHost::default(),
+        "compat=262 area=a/b",
+    );
+    assert_eq!(log, [line]);
 }

@@ -21,7 +21,7 @@ pub mod settings;
 pub mod utf8;
 
 pub use nss::{lookup, shadow_by_name};
-pub use record_read::{RecordError, cached_identity, load_cached};
+pub use record_read::{RecordError, cached_identity, home_fields, load_cached};
 pub use record_write::{Passwd, Shadow, record_json};
 pub use utf8::valid_user_name_relaxed;
 

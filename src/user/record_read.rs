@@ -356,6 +356,36 @@ pub fn cached_identity(json: &[u8]) -> Result<(String, Option<u32>), ()> {
     identity(json, Machine::current).map(|r| (r.name, r.uid)).map_err(drop)
 }
 
+/// What 262's story needs of a record's JSON (cached or freshly formatted), top-level fields
+/// only: `homeDirectory` (`user_record_home_directory()` without homed's fallback and auto home,
+/// which NSS records never have), `defaultArea` and `gid`; `perMachine`/`binding` overrides are
+/// not read here. A value that is not JSON gives nothing.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HomeFields {
+    pub home: Option<Vec<u8>>,
+    pub default_area: Option<Vec<u8>>,
+    pub gid: Option<u32>,
+}
+
+/// Reads [`HomeFields`] from a record's JSON.
+pub fn home_fields(json: &[u8]) -> HomeFields {
+    let Ok(v) = parse_json(cstr(json)) else {
+        return HomeFields::default();
+    };
+    let string = |key: &str| match by_key(&v, key) {
+        Some(Value::Str(s)) => Some(s.clone()),
+        _ => None,
+    };
+    HomeFields {
+        home: string("homeDirectory").filter(|h| h.starts_with(b"/")),
+        default_area: string("defaultArea").filter(|a| settings::filename_is_valid(a)),
+        gid: by_key(&v, "gid")
+            .and_then(as_unsigned)
+            .and_then(|g| u32::try_from(g).ok())
+            .filter(|&g| uid_is_valid(g)),
+    }
+}
+
 /// What the session needs of a cached record: name, uid and the declared disposition.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CachedRecord {

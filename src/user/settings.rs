@@ -100,7 +100,7 @@ pub fn string_is_safe(s: &[u8]) -> bool {
 }
 
 /// `filename_is_valid()`: not empty, not `.` or `..`, no `/`, at most 255 bytes.
-fn filename_is_valid(s: &[u8]) -> bool {
+pub fn filename_is_valid(s: &[u8]) -> bool {
     !s.is_empty() && s != b"." && s != b".." && !s.contains(&b'/') && s.len() <= 255
 }
 

@@ -49,6 +49,8 @@ fn request(class: &'static [u8]) -> Request<'static> {
         remote: false,
         remote_user: b"",
         remote_host: b"",
+        area: None,
+        extra_device_access: vec![],
     }
 }
 
@@ -69,6 +71,8 @@ fn plan_table() {
         remote: false,
         remote_user: b"",
         remote_host: b"",
+        area: None,
+        extra_device_access: vec![],
     };
     let refused = |c: &str| failure(INVALID_ARGS, &format!("Invalid session class {c}"));
     let busy = failure(SESSION_BUSY, "busy");
@@ -125,6 +129,7 @@ fn plan_table() {
             pinned,
             v257: req(b"user-early"),
             v252: v252.map(req),
+            v262: None,
         };
         assert_eq!(plan.next(done, &f), want, "{pinned:?} {v252:?} {done:?} {f:?}");
     }
@@ -241,6 +246,7 @@ fn answered_table() {
             pinned,
             v257: request(b"user"),
             v252: v252.then(|| request(b"user")),
+            v262: None,
         };
         assert_eq!(
             plan.answered(&attempts, &result),
