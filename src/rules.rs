@@ -1,26 +1,28 @@
 //! Each generation of pam_systemd as one table entry: what its C module does differently, as
 //! named values that the rest of the crate reads (`generation.rules().x`) instead of comparing
 //! generations. This file is the only one that names a generation (`Generation::V252`,
-//! `Generation::V257`); a new generation is a new variant, its entry in [`Generation::ALL`] and
+//! `Generation::V257`, `Generation::V262`); a new generation is a new variant, its entry in [`Generation::ALL`] and
 //! [`Generation::rules`], and code only where it does something no generation did before.
 //!
 //! The entries say what differs between generations; what all of them do lives where it is done
 //! (`context`, `session`, `user::settings`).
 
-/// Which pam_systemd a rule or a text follows: 252 (Debian 12) or 257 (Debian 13).
+/// Which pam_systemd a rule or a text follows: 252 (Debian 12), 257 (Debian 13) or 262
+/// (Debian 14).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Generation {
     V252,
     V257,
+    V262,
 }
 
 impl Generation {
     /// Every generation, newest first: the order in which a login decided by logind's answers
     /// tries their requests (the newest first; an older one when logind refuses it as too new).
-    pub const ALL: [Generation; 2] = [Generation::V257, Generation::V252];
+    pub const ALL: [Generation; 3] = [Generation::V262, Generation::V257, Generation::V252];
 
     /// The newest generation: its request is the first a decided login sends.
-    pub const NEWEST: Generation = Generation::V257;
+    pub const NEWEST: Generation = Generation::V262;
 
     /// The oldest generation: whose words are used where nothing tells the generation yet, and
     /// whose rules a host without systemd (elogind) follows.
@@ -31,6 +33,7 @@ impl Generation {
         match self {
             Generation::V252 => &V252,
             Generation::V257 => &V257,
+            Generation::V262 => &V262,
         }
     }
 
@@ -149,6 +152,21 @@ pub struct Rules {
     pub builds_per_attempt: bool,
     /// What it logs in other words.
     pub words: Words,
+    // --- The transport rules (branch `wire`): how the module reaches logind. ---
+    /// `io.systemd.Login.CreateSession` over Varlink is tried first (when no `systemd.*` limit
+    /// is set), D-Bus only when the Varlink connect fails; `ReleaseSession` likewise.
+    pub varlink_first: bool,
+    /// D-Bus `CreateSessionWithPIDFD` is the first D-Bus call; logind < 255 answers it
+    /// `UnknownMethod`, after which the newest generation without it sends `CreateSession`.
+    pub pidfd_method: bool,
+    /// `pidfd_open()` failing for lack of support (ENOSYS, EPERM, …) sends `CreateSession`
+    /// without a pidfd instead of failing (257); without it, any errno fails the message (262).
+    /// Only read where [`Rules::pidfd_failure_fatal`] is set.
+    pub pidfd_unsupported_fallback: bool,
+    /// Open stores `systemd.existing` from the reply and close releases only a session that was
+    /// not existing; without it (262) nothing is stored and close releases whenever
+    /// `XDG_SESSION_ID` is set.
+    pub existing_data: bool,
 }
 
 /// Debian 12's pam_systemd (systemd 252), and elogind's.
@@ -170,6 +188,10 @@ const V252: Rules = Rules {
         bus_connection_line: false,
         languages_not_installed: "Preferred language specified in user record is not valid or not installed, not setting $LANG.",
     },
+    varlink_first: false,
+    pidfd_method: false,
+    pidfd_unsupported_fallback: true,
+    existing_data: true,
 };
 
 /// Debian 13's pam_systemd (systemd 257); a systemd from 256 on ships these rules.
@@ -191,6 +213,23 @@ const V257: Rules = Rules {
         bus_connection_line: true,
         languages_not_installed: "Preferred languages specified in user record are not installed locally, not setting $LANG or $LANGUAGE.",
     },
+    varlink_first: false,
+    pidfd_method: true,
+    pidfd_unsupported_fallback: true,
+    existing_data: true,
+};
+
+/// Debian 14's pam_systemd (systemd 262); a systemd from 258 on (logind with `io.systemd.Login`)
+/// ships these rules. Its request rules are 257's until the 262 request rules land.
+const V262: Rules = Rules {
+    number: 262,
+    since: 258,
+    // --- The transport rules (branch `wire`). ---
+    varlink_first: true,
+    pidfd_method: true,
+    pidfd_unsupported_fallback: false,
+    existing_data: false,
+    ..V257
 };
 
 #[cfg(test)]

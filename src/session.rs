@@ -27,7 +27,9 @@ use crate::error::Error;
 use crate::ffi::{PAM_SERVICE_ERR, PAM_USER_UNKNOWN};
 use crate::host::{Host, System};
 use crate::logging::Scope;
-use crate::logind::{self, Answer, Attempt, Dbus, Endpoint, Failure, Logind, LogindClient, Op, Plan, Via, bus_error};
+use crate::logind::{
+    self, Answer, Attempt, Dbus, Endpoint, Failure, Logind, LogindClient, Op, Plan, Varlink, Via, bus_error,
+};
 use crate::pam::{Code, Pam, PamOps, StringItem};
 use crate::parse;
 use crate::rules::{RecordEnv, SystemdUser};
@@ -65,12 +67,12 @@ fn pam_fail(pam: &impl PamOps, code: Code, what: impl Display) -> Error {
 
 /// The hook libpam calls for `pam_open_session`.
 pub fn open_hook(pam: &mut Pam, argv: &[&[u8]], scope: &Scope) -> Result<(), Error> {
-    open(pam, &mut LogindClient::new(Dbus::new(Ask)), &System, argv, scope)
+    open(pam, &mut LogindClient::new(Varlink, Dbus::new(Ask)), &System, argv, scope)
 }
 
 /// The hook libpam calls for `pam_close_session`.
 pub fn close_hook(pam: &mut Pam, argv: &[&[u8]], scope: &Scope) -> Result<(), Error> {
-    close(pam, &mut LogindClient::new(Dbus::new(Ask)), &System, argv, scope)
+    close(pam, &mut LogindClient::new(Varlink, Dbus::new(Ask)), &System, argv, scope)
 }
 
 /// Parses the arguments and logs their warnings, worded as the generation that is known at this
@@ -182,9 +184,8 @@ pub fn open<P: PamOps, L: Logind, H: Host>(
             show(derived.newest.request.seat)
         );
     }
-    let plan = derived.plan(args.compat);
-
     let limits = read_limits(pam)?;
+    let plan = derived.plan(args.compat, limits.none_set());
     let (props, limit_warnings) = crate::limits::session_properties(&limits.borrowed());
     let ep = Endpoint::new(
         system_bus_address(host),
@@ -212,10 +213,14 @@ pub fn open<P: PamOps, L: Logind, H: Host>(
             told,
             &limits,
             &limit_warnings,
+            created.fell_back.as_deref(),
             host.pid(),
         );
     } else {
         log_incomplete_ignored(derived.by(generation));
+        if let Some(line) = &created.fell_back {
+            debug!("{line}");
+        }
     }
 
     let last = created.attempts.last().map_or(plan.first().request, |a| a.request);
@@ -274,8 +279,10 @@ pub fn open<P: PamOps, L: Logind, H: Host>(
         update_environment(pam, "XDG_VTNR", reply.vtnr.to_string().as_bytes())?;
     }
 
-    pam.set_data_value(c"systemd.existing", usize::from(reply.existing))
-        .map_err(|r| pam_fail(pam, r, "Failed to install existing flag"))?;
+    if generation.rules().existing_data {
+        pam.set_data_value(c"systemd.existing", usize::from(reply.existing))
+            .map_err(|r| pam_fail(pam, r, "Failed to install existing flag"))?;
+    }
 
     if let Some(fd) = reply.fd {
         // Stored as fd+1 with no cleanup: deliberately never closed, so that logind sees the
@@ -334,13 +341,16 @@ impl<'a> Derivations<'a> {
         self.older.iter().find(|(h, _)| *h == g).and_then(|(_, d)| d.as_ref())
     }
 
-    /// The plan, in the shape `logind::Plan` takes today (a request by name for the newest and
-    /// the oldest generation); the one place that names its fields.
-    fn plan(&self, pinned: Option<Generation>) -> Plan<'a> {
+    /// The plan: every generation's request, newest first; `varlink`: Varlink may carry it
+    /// (no `systemd.*` limit set).
+    fn plan(&self, pinned: Option<Generation>, varlink: bool) -> Plan<'a> {
         Plan {
             pinned,
-            v257: self.newest.request.clone(),
-            v252: self.by(Generation::OLDEST).map(|d| d.request.clone()),
+            requests: Generation::ALL
+                .into_iter()
+                .map(|g| (g, self.by(g).map(|d| d.request.clone())))
+                .collect(),
+            varlink,
         }
     }
 }
@@ -368,6 +378,7 @@ fn log_conversation(
     told: Option<Generation>,
     limits: &Limits,
     limit_warnings: &[String],
+    fell_back: Option<&str>,
     pid: u32,
 ) {
     let generation = told.unwrap_or(Generation::OLDEST);
@@ -400,6 +411,9 @@ fn log_conversation(
         for w in limit_warnings {
             warn!("{w}");
         }
+    }
+    if let Some(line) = fell_back {
+        debug!("{line}");
     }
     if plan.pinned.is_none() {
         debug!("{}", generation_line(plan, attempts, told));
@@ -595,10 +609,15 @@ pub fn close<P: PamOps, L: Logind, H: Host>(
     let args = parse_args(argv, host, scope, told);
     debug!("pam-systemd shutting down");
 
-    // Only release a session that was not pre-existing when we asked for it.
-    let existing = pam
-        .data_is_set(c"systemd.existing")
-        .map_err(|r| pam_fail(pam, r, "Failed to get PAM systemd.existing data"))?;
+    let known = args.compat.or(told);
+    // Only release a session that was not pre-existing when we asked for it (where the
+    // generation stores that; 262 releases whenever XDG_SESSION_ID is set).
+    let existing = if known.is_none_or(|g| g.rules().existing_data) {
+        pam.data_is_set(c"systemd.existing")
+            .map_err(|r| pam_fail(pam, r, "Failed to get PAM systemd.existing data"))?
+    } else {
+        false
+    };
     let Some(id) = pam.getenv(c"XDG_SESSION_ID") else {
         return Ok(());
     };
@@ -610,12 +629,15 @@ pub fn close<P: PamOps, L: Logind, H: Host>(
         args.timeout.unwrap_or_else(|| Some(release_timeout_default(host))),
     );
     // The session fd stays open on purpose (see `open`).
-    let r = logind.release_session(&ep, &id);
-    let words = args.compat.or(told).map(|g| g.rules().words);
-    if words.is_some_and(|w| w.bus_connection_line) && !matches!(r, Err(Failure::Connect { .. })) {
+    let varlink = known.is_some_and(|g| g.rules().varlink_first);
+    let r = logind.release_session(&ep, &id, varlink);
+    let words = known.map(|g| g.rules().words);
+    let over_dbus = matches!(r, Ok(Via::Dbus) | Ok(Via::DbusPidfd))
+        || matches!(r, Err(Failure::Call { .. } | Failure::BuildMessage { .. } | Failure::BadReply { .. } | Failure::DupFd { .. }));
+    if words.is_some_and(|w| w.bus_connection_line) && over_dbus {
         debug!("New sd-bus connection (system-bus-pam-systemd-{}) opened.", host.pid());
     }
-    r.map_err(|f| bus_error(Op::Release, &f, &ep, host.euid()))
+    r.map(drop).map_err(|f| bus_error(Op::Release, &f, &ep, host.euid()))
 }
 
 /// Step 2: `pam_get_user`, then the user record: the one cached in PAM data by an earlier
@@ -712,6 +734,16 @@ struct Limits {
 }
 
 impl Limits {
+    /// pam_systemd 262's `can_use_varlink()`: none of the five is set (even an empty string
+    /// counts as set).
+    fn none_set(&self) -> bool {
+        self.memory_max.is_none()
+            && self.tasks_max.is_none()
+            && self.cpu_weight.is_none()
+            && self.io_weight.is_none()
+            && self.runtime_max_sec.is_none()
+    }
+
     fn borrowed(&self) -> crate::limits::Limits<'_> {
         crate::limits::Limits {
             memory_max: self.memory_max.as_deref(),

@@ -29,7 +29,40 @@ const EXPECTED: &[(u32, u32, SystemdUser, [bool; 6], RecordEnv, Languages, bool)
         Languages::PreferredAndAdditional,
         true,
     ),
+    (
+        262,
+        258,
+        SystemdUser::ManagerSession,
+        [true; 6],
+        RecordEnv::Overwrite,
+        Languages::PreferredAndAdditional,
+        true,
+    ),
 ];
+
+/// The transport rules per number: [varlink first, CreateSessionWithPIDFD, pidfd "not
+/// supported" fallback, systemd.existing] (docs/behaviour-262.md §6, §13).
+const TRANSPORT: &[(u32, [bool; 4])] = &[
+    (252, [false, false, true, true]),
+    (257, [false, true, true, true]),
+    (262, [true, true, false, false]),
+];
+
+#[test]
+fn every_generation_has_its_transport_row() {
+    assert_eq!(Generation::ALL.len(), TRANSPORT.len());
+    for g in Generation::ALL {
+        let r = g.rules();
+        let Some(&(_, want)) = TRANSPORT.iter().find(|row| row.0 == g.number()) else {
+            panic!("no transport row for {g:?}");
+        };
+        assert_eq!(
+            [r.varlink_first, r.pidfd_method, r.pidfd_unsupported_fallback, r.existing_data],
+            want,
+            "{g:?}"
+        );
+    }
+}
 
 #[test]
 fn every_generation_has_its_row() {
@@ -113,7 +146,7 @@ fn installed_version() {
             assert_eq!(Generation::installed(Some(g.rules().since - 1)), older, "{g:?}");
         }
     }
-    for (version, number) in [(0, 252), (252, 252), (255, 252), (256, 257), (257, 257), (300, 257)] {
+    for (version, number) in [(0, 252), (252, 252), (255, 252), (256, 257), (257, 257), (258, 262), (262, 262), (300, 262)] {
         assert_eq!(Generation::installed(Some(version)).number(), number, "{version}");
     }
 }

@@ -1,0 +1,1 @@
+//! The Varlink transport against sockets of our own: what it sends, how it reads the answers.
