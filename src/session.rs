@@ -67,12 +67,24 @@ fn pam_fail(pam: &impl PamOps, code: Code, what: impl Display) -> Error {
 
 /// The hook libpam calls for `pam_open_session`.
 pub fn open_hook(pam: &mut Pam, argv: &[&[u8]], scope: &Scope) -> Result<(), Error> {
-    open(pam, &mut LogindClient::new(Varlink, Dbus::new(Ask)), &System, argv, scope)
+    open(
+        pam,
+        &mut LogindClient::new(Varlink, Dbus::new(Ask)),
+        &System,
+        argv,
+        scope,
+    )
 }
 
 /// The hook libpam calls for `pam_close_session`.
 pub fn close_hook(pam: &mut Pam, argv: &[&[u8]], scope: &Scope) -> Result<(), Error> {
-    close(pam, &mut LogindClient::new(Varlink, Dbus::new(Ask)), &System, argv, scope)
+    close(
+        pam,
+        &mut LogindClient::new(Varlink, Dbus::new(Ask)),
+        &System,
+        argv,
+        scope,
+    )
 }
 
 /// Parses the arguments and logs their warnings, worded as the generation that is known at this
@@ -206,19 +218,14 @@ pub fn open<P: PamOps, L: Logind, H: Host>(
         debug!("{}", generation_line(&plan, &created.attempts, told));
     } else if !matches!(created.result, Err(Failure::Connect { .. })) {
         // (The C module logs none of this when the socket cannot be connected.)
-        log_conversation(
-            &plan,
-            &derived,
-            &created.attempts,
-            told,
-            &limits,
-            &limit_warnings,
-            created.fell_back.as_deref(),
-            host.pid(),
-        );
+        log_conversation(&plan, &derived, &created, told, &limits, &limit_warnings, host.pid());
     } else {
         log_incomplete_ignored(derived.by(generation));
-        if let Some(line) = &created.fell_back {
+        if let Some(line) = created
+            .fell_back
+            .as_deref()
+            .filter(|_| generation.rules().varlink_first)
+        {
             debug!("{line}");
         }
     }
@@ -374,14 +381,20 @@ fn log_incomplete_ignored(derived: Option<&Derived<'_>>) {
 fn log_conversation(
     plan: &Plan<'_>,
     derived: &Derivations<'_>,
-    attempts: &[Attempt],
+    created: &logind::Created,
     told: Option<Generation>,
     limits: &Limits,
     limit_warnings: &[String],
-    fell_back: Option<&str>,
     pid: u32,
 ) {
+    let attempts = &created.attempts[..];
     let generation = told.unwrap_or(Generation::OLDEST);
+    // Only a generation that goes to Varlink first says it fell back (after a fallback a decided
+    // login follows the older logind's C module, which never tried).
+    let fell_back = created
+        .fell_back
+        .as_deref()
+        .filter(|_| generation.rules().varlink_first);
     log_incomplete_ignored(derived.by(generation));
     if generation.rules().words.bus_connection_line {
         debug!("New sd-bus connection (system-bus-pam-systemd-{pid}) opened.");
@@ -633,7 +646,10 @@ pub fn close<P: PamOps, L: Logind, H: Host>(
     let r = logind.release_session(&ep, &id, varlink);
     let words = known.map(|g| g.rules().words);
     let over_dbus = matches!(r, Ok(Via::Dbus) | Ok(Via::DbusPidfd))
-        || matches!(r, Err(Failure::Call { .. } | Failure::BuildMessage { .. } | Failure::BadReply { .. } | Failure::DupFd { .. }));
+        || matches!(
+            r,
+            Err(Failure::Call { .. } | Failure::BuildMessage { .. } | Failure::BadReply { .. } | Failure::DupFd { .. })
+        );
     if words.is_some_and(|w| w.bus_connection_line) && over_dbus {
         debug!("New sd-bus connection (system-bus-pam-systemd-{}) opened.", host.pid());
     }

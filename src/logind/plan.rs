@@ -15,7 +15,6 @@ use std::time::Duration;
 
 use crate::context::{Generation, Request};
 
-
 /// `org.freedesktop.DBus.Error.UnknownMethod`: what logind < 255 answers CreateSessionWithPIDFD.
 pub const UNKNOWN_METHOD: &str = "org.freedesktop.DBus.Error.UnknownMethod";
 /// `org.freedesktop.DBus.Error.InvalidArgs`: among others, an unknown session class.
@@ -229,7 +228,10 @@ impl<'r> Plan<'r> {
 
     /// The request an attempt carries.
     pub fn request(&self, g: Generation) -> Option<&Request<'r>> {
-        self.requests.iter().find(|(h, _)| *h == g).and_then(|(_, r)| r.as_ref())
+        self.requests
+            .iter()
+            .find(|(h, _)| *h == g)
+            .and_then(|(_, r)| r.as_ref())
     }
 
     /// The call after `done` failed with `failure`.

@@ -59,8 +59,8 @@ impl Transport for Varlink {
     fn release(&mut self, ep: &Endpoint, id: &[u8]) -> Result<(), Failure> {
         let deadline = ep.deadline(Instant::now());
         let mut conn = Connection::connect(ep.varlink.as_bytes(), deadline, RELEASE_SESSION).map_err(failed)?;
-        let params = release_session_parameters(id)
-            .map_err(|e| failed(conn.error(RELEASE_SESSION, vl::Failure::Encode(e))))?;
+        let params =
+            release_session_parameters(id).map_err(|e| failed(conn.error(RELEASE_SESSION, vl::Failure::Encode(e))))?;
         let reply = conn.call(RELEASE_SESSION, &params, &[]).map_err(failed)?;
         match reply.error {
             None => Ok(()),
@@ -141,10 +141,7 @@ fn create_once(
 
 /// A failure of the Varlink client, as the neutral vocabulary carries it.
 fn failed(error: vl::Error) -> Failure {
-    Failure::Varlink {
-        error,
-        parameter: None,
-    }
+    Failure::Varlink { error, parameter: None }
 }
 
 /// The `parameter` an `org.varlink.service.InvalidParameter` reply names.

@@ -57,7 +57,12 @@ fn every_generation_has_its_transport_row() {
             panic!("no transport row for {g:?}");
         };
         assert_eq!(
-            [r.varlink_first, r.pidfd_method, r.pidfd_unsupported_fallback, r.existing_data],
+            [
+                r.varlink_first,
+                r.pidfd_method,
+                r.pidfd_unsupported_fallback,
+                r.existing_data
+            ],
             want,
             "{g:?}"
         );
@@ -146,7 +151,16 @@ fn installed_version() {
             assert_eq!(Generation::installed(Some(g.rules().since - 1)), older, "{g:?}");
         }
     }
-    for (version, number) in [(0, 252), (252, 252), (255, 252), (256, 257), (257, 257), (258, 262), (262, 262), (300, 262)] {
+    for (version, number) in [
+        (0, 252),
+        (252, 252),
+        (255, 252),
+        (256, 257),
+        (257, 257),
+        (258, 262),
+        (262, 262),
+        (300, 262),
+    ] {
         assert_eq!(Generation::installed(Some(version)).number(), number, "{version}");
     }
 }

@@ -242,6 +242,19 @@ fn a(via: Via, request: Generation) -> Attempt {
     Attempt { via, request }
 }
 
+/// The Varlink connect failure of a logind without `io.systemd.Login`.
+fn varlink_absent() -> Failure {
+    Failure::Varlink {
+        error: crate::varlink::Error {
+            method: "io.systemd.Login.CreateSession".into(),
+            socket: "/run/systemd/io.systemd.Login".into(),
+            elapsed: std::time::Duration::from_millis(0),
+            failure: crate::varlink::Failure::Connect(libc::ENOENT),
+        },
+        parameter: None,
+    }
+}
+
 fn pipe_fd() -> OwnedFd {
     let mut fds = [0; 2];
     // SAFETY: a valid array of two ints for pipe2.
@@ -262,6 +275,7 @@ impl Logind for ScriptedLogind {
                 return Created {
                     attempts: Vec::new(),
                     result: Err(f),
+                    fell_back: None,
                 };
             }
             Some(Expect::Release(..)) => panic!("CreateSession* where ReleaseSession was expected"),
@@ -269,6 +283,19 @@ impl Logind for ScriptedLogind {
         };
         let mut attempts = Vec::new();
         let mut attempt = plan.first();
+        let mut fell_back = None;
+        if attempt.via == Via::Varlink && steps.first().is_none_or(|(a, _)| a.via != Via::Varlink) {
+            // Not scripted on Varlink: logind has no io.systemd.Login socket (≤ 257).
+            let f = varlink_absent();
+            fell_back = Some(match &f {
+                Failure::Varlink { error, .. } => error.to_string(),
+                _ => unreachable!(),
+            });
+            match plan.next(attempt, &f) {
+                Next::Send(a) => attempt = a,
+                other => panic!("after Varlink's absence: {other:?}"),
+            }
+        }
         let mut steps = steps.into_iter();
         loop {
             let (want, answer) = steps.next().expect("an attempt more than scripted");
@@ -297,6 +324,7 @@ impl Logind for ScriptedLogind {
                             vtnr: r.vtnr,
                             existing: r.existing,
                         })),
+                        fell_back,
                     };
                 }
                 Answer1::Fail(f) => f,
@@ -308,6 +336,7 @@ impl Logind for ScriptedLogind {
                     return Created {
                         attempts,
                         result: Ok(logind::Answer::NoSession),
+                        fell_back,
                     };
                 }
                 Next::Stop => {
@@ -315,18 +344,19 @@ impl Logind for ScriptedLogind {
                     return Created {
                         attempts,
                         result: plan::settle(failure),
+                        fell_back,
                     };
                 }
             }
         }
     }
 
-    fn release_session(&mut self, ep: &Endpoint, id: &[u8]) -> Result<(), Failure> {
+    fn release_session(&mut self, ep: &Endpoint, id: &[u8], _varlink: bool) -> Result<Via, Failure> {
         self.endpoints.push(ep.clone());
         match self.script.pop_front() {
             Some(Expect::Release(want, r)) => {
                 assert_eq!(id, want.as_bytes());
-                r
+                r.map(|()| Via::Dbus)
             }
             _ => panic!("unexpected ReleaseSession({})", show(id)),
         }
