@@ -510,4 +510,4 @@ fn send_with_fds(sock: libc::c_int, data: &[u8], fds: &[BorrowedFd<'_>]) -> Resu
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
