@@ -167,6 +167,10 @@ pub struct Rules {
     /// not existing; without it (262) nothing is stored and close releases whenever
     /// `XDG_SESSION_ID` is set.
     pub existing_data: bool,
+    /// The debug line `Reply from logind: …` names the session fd (`session_fd=%d`); without it
+    /// (262) it does not, and after a Varlink reply says `object_path=n/a` and, for a reply
+    /// without a seat, `seat=(null)`.
+    pub reply_line_fd: bool,
 }
 
 /// Debian 12's pam_systemd (systemd 252), and elogind's.
@@ -192,6 +196,7 @@ const V252: Rules = Rules {
     pidfd_method: false,
     pidfd_unsupported_fallback: true,
     existing_data: true,
+    reply_line_fd: true,
 };
 
 /// Debian 13's pam_systemd (systemd 257); a systemd from 256 on ships these rules.
@@ -217,6 +222,7 @@ const V257: Rules = Rules {
     pidfd_method: true,
     pidfd_unsupported_fallback: true,
     existing_data: true,
+    reply_line_fd: true,
 };
 
 /// Debian 14's pam_systemd (systemd 262); a systemd from 258 on (logind with `io.systemd.Login`)
@@ -229,6 +235,7 @@ const V262: Rules = Rules {
     pidfd_method: true,
     pidfd_unsupported_fallback: false,
     existing_data: false,
+    reply_line_fd: false,
     ..V257
 };
 

@@ -254,16 +254,31 @@ pub fn open<P: PamOps, L: Logind, H: Host>(
         }
     };
 
-    debug!(
-        "Reply from logind: id={} object_path={} runtime_path={} session_fd={} seat={} vtnr={} original_uid={}",
-        reply.id,
-        reply.object_path,
-        reply.runtime_path,
-        reply.fd.as_ref().map_or(-1, std::os::fd::AsRawFd::as_raw_fd),
-        reply.seat,
-        reply.vtnr,
-        reply.uid,
-    );
+    if generation.rules().reply_line_fd {
+        debug!(
+            "Reply from logind: id={} object_path={} runtime_path={} session_fd={} seat={} vtnr={} original_uid={}",
+            reply.id,
+            reply.object_path,
+            reply.runtime_path,
+            reply.fd.as_ref().map_or(-1, std::os::fd::AsRawFd::as_raw_fd),
+            reply.seat,
+            reply.vtnr,
+            reply.uid,
+        );
+    } else {
+        // After Varlink, C has no object path ("n/a") and a NULL seat where the reply has none.
+        let varlink = created.attempts.last().is_some_and(|a| a.via == Via::Varlink);
+        let object_path = if varlink { "n/a" } else { reply.object_path.as_str() };
+        let seat = if varlink && reply.seat.is_empty() {
+            "(null)"
+        } else {
+            reply.seat.as_str()
+        };
+        debug!(
+            "Reply from logind: id={} object_path={object_path} runtime_path={} seat={seat} vtnr={} original_uid={}",
+            reply.id, reply.runtime_path, reply.vtnr, reply.uid,
+        );
+    }
 
     update_environment(pam, "XDG_SESSION_ID", reply.id.as_bytes())?;
     if reply.uid == user.uid {

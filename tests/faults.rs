@@ -550,12 +550,21 @@ fn varlink_release_refused() {
         .run();
     survived(&o);
     let s = o.summary();
-    assert_eq!((o.open_rc, o.close_rc), (Some(PAM_SUCCESS), Some(PAM_SERVICE_ERR)), "{s}");
+    assert_eq!(
+        (o.open_rc, o.close_rc),
+        (Some(PAM_SUCCESS), Some(PAM_SERVICE_ERR)),
+        "{s}"
+    );
     let line = "Varlink call io.systemd.Login.ReleaseSession failed: io.systemd.Login.NoSuchSession";
     logged_with_prefix(&o, LOG_ERR, line);
-    assert!(line_starting(&o, line).contains("socket /run/systemd/io.systemd.Login"), "{s}");
     assert!(
-        o.records.iter().all(|r| r.get("method").and_then(|m| m.as_str()) != Some("ReleaseSession")),
+        line_starting(&o, line).contains("socket /run/systemd/io.systemd.Login"),
+        "{s}"
+    );
+    assert!(
+        o.records
+            .iter()
+            .all(|r| r.get("method").and_then(|m| m.as_str()) != Some("ReleaseSession")),
         "no D-Bus ReleaseSession\n{s}"
     );
 }

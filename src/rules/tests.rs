@@ -41,11 +41,12 @@ const EXPECTED: &[(u32, u32, SystemdUser, [bool; 6], RecordEnv, Languages, bool)
 ];
 
 /// The transport rules per number: [varlink first, CreateSessionWithPIDFD, pidfd "not
-/// supported" fallback, systemd.existing] (docs/behaviour-262.md §6, §13).
-const TRANSPORT: &[(u32, [bool; 4])] = &[
-    (252, [false, false, true, true]),
-    (257, [false, true, true, true]),
-    (262, [true, true, false, false]),
+/// supported" fallback, systemd.existing, session fd in the reply line] (docs/behaviour-262.md
+/// §6, §13).
+const TRANSPORT: &[(u32, [bool; 5])] = &[
+    (252, [false, false, true, true, true]),
+    (257, [false, true, true, true, true]),
+    (262, [true, true, false, false, false]),
 ];
 
 #[test]
