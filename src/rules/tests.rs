@@ -62,7 +62,8 @@ fn every_generation_has_its_transport_row() {
                 r.varlink_first,
                 r.pidfd_method,
                 r.pidfd_unsupported_fallback,
-                r.existing_data
+                r.existing_data,
+                r.reply_line_fd
             ],
             want,
             "{g:?}"
