@@ -411,7 +411,13 @@ fn log_conversation(
         .as_deref()
         .filter(|_| generation.rules().varlink_first);
     log_incomplete_ignored(derived.by(generation));
-    if generation.rules().words.bus_connection_line {
+    let rules = generation.rules();
+    // The bus connection line: before the request where the generation connects first (257);
+    // after the request and the limits, and only when D-Bus was used, where it asks Varlink
+    // first (262).
+    let bus_line =
+        rules.words.bus_connection_line && (!rules.varlink_first || attempts.iter().any(|a| a.via != Via::Varlink));
+    if bus_line && !rules.varlink_first {
         debug!("New sd-bus connection (system-bus-pam-systemd-{pid}) opened.");
     }
     if let Some(req) = shown_request(plan, attempts, told) {
@@ -425,6 +431,12 @@ fn log_conversation(
         na(limits.io_weight.as_deref()),
         na(limits.runtime_max_sec.as_deref()),
     );
+    if let Some(line) = fell_back {
+        debug!("{line}");
+    }
+    if bus_line && rules.varlink_first {
+        debug!("New sd-bus connection (system-bus-pam-systemd-{pid}) opened.");
+    }
     // Pinned to a generation that builds (and so warns about the limits) once per attempt: once
     // per attempt; otherwise, and always when decided by logind, once.
     let builds = if plan.pinned.is_some_and(|g| g.rules().builds_per_attempt) {
@@ -439,9 +451,6 @@ fn log_conversation(
         for w in limit_warnings {
             warn!("{w}");
         }
-    }
-    if let Some(line) = fell_back {
-        debug!("{line}");
     }
     if plan.pinned.is_none() {
         debug!("{}", generation_line(plan, attempts, told));
