@@ -45,7 +45,8 @@
 //!   background-light manager manager-early); any other class → `InvalidArgs`
 //!   `Invalid session class <class>`, as logind says it.
 //!
-//! Varlink face (logind ≥ 258), only with `varlink=1` in the config when it starts: listens on
+//! Varlink face (logind ≥ 258), only once `varlink=1` is in the config (watched every 10 ms until
+//! then; the test waits for the socket): listens on
 //! `--varlink PATH` (default `/run/systemd/io.systemd.Login`, inside the testbed's private `/run`)
 //! and answers `io.systemd.Login.CreateSession` and `ReleaseSession`, one call per connection as
 //! pam_systemd makes them. Each call is recorded in the same `fake-calls.jsonl` as
@@ -946,9 +947,20 @@ fn main() {
         path: dir.join("fake-calls.jsonl"),
         lock: Mutex::new(()),
     });
-    if Conf::load(&dir).flag("varlink", false) {
+    {
+        // The config is written after the fake starts: watch for `varlink=1` and listen then
+        // (the case waits for the socket before it runs the client).
+        let (dir, rec) = (dir.clone(), rec.clone());
         let path = varlink.unwrap_or_else(|| PathBuf::from("/run/systemd/io.systemd.Login"));
-        serve_varlink(path, dir.clone(), rec.clone());
+        std::thread::spawn(move || {
+            loop {
+                if Conf::load(&dir).flag("varlink", false) {
+                    serve_varlink(path, dir, rec);
+                    return;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+        });
     }
     let mut st = State {
         dir,
