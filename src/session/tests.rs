@@ -1685,3 +1685,37 @@ fn why_is_asked_on_failing_logins_only() {
         assert!(!log.iter().any(|l| l.contains(WHY)), "{log:?}");
     }
 }
+
+/// A logind with io.systemd.Login (≥ 258) answers the 262 request over Varlink: generation 262,
+/// the C 262 reply line (no session fd, object path n/a, seat (null)), no `systemd.existing`.
+#[test]
+fn varlink_answer_is_262() {
+    let mut pam = tty_login("alice");
+    let host = FakeHost::default().runtime_dir(1000);
+    let mut logind = ScriptedLogind::new(vec![Expect::Create(vec![(
+        a(Via::Varlink, Generation::V262),
+        Answer1::Reply(FakeReply {
+            fd: false,
+            ..reply(1000)
+        }),
+    )])]);
+    let (r, log) = run_open(&mut pam, &mut logind, &host, "debug");
+    r.unwrap();
+    assert_eq!(classes(&logind), [(Via::Varlink, "user")]);
+    assert_eq!(pam.get_env("XDG_SESSION_ID").as_deref(), Some("c1"));
+    assert!(pam.get_data("systemd.existing").is_none());
+    assert!(pam.get_data("systemd.session-fd").is_none());
+    assert!(
+        log.contains(&"DEBUG logind generation 262 (io.systemd.Login answered).".to_owned()),
+        "{log:?}"
+    );
+    assert!(
+        log.iter().any(
+            |l| l.starts_with("DEBUG Reply from logind: id=c1 object_path=n/a runtime_path=")
+                && l.contains(" seat=(null) ")
+                && !l.contains("session_fd")
+        ),
+        "{log:?}"
+    );
+    assert!(!log.iter().any(|l| l.contains("sd-bus")), "{log:?}");
+}
