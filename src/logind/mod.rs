@@ -60,6 +60,17 @@ impl Endpoint {
         }
     }
 
+    /// The same endpoint with what is left, at this moment, of the deadline of an operation that
+    /// started at `started` (none left: a zero timeout, which ends the next step at once).
+    pub fn remaining(&self, started: Instant) -> Endpoint {
+        Endpoint {
+            timeout: self
+                .deadline(started)
+                .map(|d| d.saturating_duration_since(Instant::now())),
+            ..self.clone()
+        }
+    }
+
     /// The deadline of an operation that started at `started`.
     pub fn deadline(&self, started: Instant) -> Option<Instant> {
         self.timeout.and_then(|t| started.checked_add(t))
@@ -119,7 +130,11 @@ impl<V: Transport, D: Transport + Explain> Logind for LogindClient<V, D> {
         let mut attempts = Vec::new();
         let mut fell_back = None;
         let mut next = plan.first();
+        let started = Instant::now();
         let result = loop {
+            // One deadline over both transports: D-Bus after a Varlink connect failure gets
+            // what is left of it.
+            let ep = &ep.remaining(started);
             let r = match next.via {
                 Via::Varlink => self.varlink.create(ep, plan, next, props, &mut attempts),
                 Via::DbusPidfd | Via::Dbus => self.dbus.create(ep, plan, next, props, &mut attempts),
@@ -150,6 +165,7 @@ impl<V: Transport, D: Transport + Explain> Logind for LogindClient<V, D> {
     }
 
     fn release_session(&mut self, ep: &Endpoint, id: &[u8], varlink: bool) -> Result<Via, Failure> {
+        let started = Instant::now();
         if varlink {
             match self.varlink.release(ep, id) {
                 Ok(()) => return Ok(Via::Varlink),
@@ -157,7 +173,7 @@ impl<V: Transport, D: Transport + Explain> Logind for LogindClient<V, D> {
                 Err(f) => return Err(f),
             }
         }
-        self.dbus.release(ep, id).map(|()| Via::Dbus)
+        self.dbus.release(&ep.remaining(started), id).map(|()| Via::Dbus)
     }
 
     fn why(&mut self, ep: &Endpoint, uid: u32, trigger: Trigger, deadline: Option<Instant>) -> Option<String> {
