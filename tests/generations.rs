@@ -347,8 +347,9 @@ fn varlink_already_member_is_success() {
     assert!(dbus_methods(&o).is_empty(), "{}", o.summary());
 }
 
-/// A `systemd.*` limit set: C 262 skips Varlink (its scope properties go over D-Bus only), so
-/// the 262 request goes to D-Bus with the limit; logind took it, so the generation is 262.
+/// A `systemd.*` limit set: C 262 skips Varlink (its scope properties go over D-Bus only). The
+/// Varlink socket is there (logind ≥ 258; checked with a connect, no call), so the 262 request
+/// goes to D-Bus with the limit; logind took it, so the generation is 262.
 #[test]
 fn limits_set_is_dbus_262() {
     let o = with_varlink(root(fake("257")))
@@ -375,4 +376,28 @@ fn limits_set_is_dbus_262() {
         "{}",
         o.summary()
     );
+}
+
+/// A `systemd.*` limit set and no Varlink socket (logind ≤ 257): the socket check tells, so the
+/// 257 request goes to D-Bus and the login is 257's, as Debian 13's module makes it.
+#[test]
+fn limits_set_without_varlink_is_dbus_257() {
+    let o = root(fake("257"))
+        .pam_data("systemd.tasks_max", "50")
+        .item("tty", "pts/0")
+        .run();
+    assert_eq!(o.open_rc, Some(0), "{}", o.summary());
+    assert_eq!(calls(&o), [c3("CreateSessionWithPIDFD", "user-early", "")]);
+    assert_eq!(
+        o.creates()[0]["props"],
+        serde_json::json!([["TasksMax", "t", 50]]),
+        "{}",
+        o.summary()
+    );
+    assert!(
+        o.logged(7, "logind generation 257 (CreateSessionWithPIDFD answered)."),
+        "{}",
+        o.summary()
+    );
+    assert!(!o.logged_containing(7, "Varlink"), "{}", o.summary());
 }

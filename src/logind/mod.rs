@@ -104,6 +104,11 @@ pub trait Transport {
     ) -> Result<Answer, Failure>;
     /// Releases the session `id`.
     fn release(&mut self, ep: &Endpoint, id: &[u8]) -> Result<(), Failure>;
+    /// Whether the service is there: a connect, closed at once, no call (see
+    /// [`Plan::probes_varlink`]). Transports without a use for it answer yes.
+    fn reachable(&mut self, _ep: &Endpoint) -> Result<(), Failure> {
+        Ok(())
+    }
 }
 
 /// A transport that can also ask why a login failed (D-Bus: PID 1 is asked there).
@@ -131,6 +136,19 @@ impl<V: Transport, D: Transport + Explain> Logind for LogindClient<V, D> {
         let mut fell_back = None;
         let mut next = plan.first();
         let started = Instant::now();
+        if plan.probes_varlink()
+            && let Err(f) = self.varlink.reachable(ep)
+            && let Next::Send(a) = plan.next(
+                Attempt {
+                    via: Via::Varlink,
+                    request: next.request,
+                },
+                &f,
+            )
+        {
+            // No io.systemd.Login: logind ≤ 257, whose C module the login follows.
+            next = a;
+        }
         let result = loop {
             // One deadline over both transports: D-Bus after a Varlink connect failure gets
             // what is left of it.

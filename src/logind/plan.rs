@@ -226,6 +226,16 @@ impl<'r> Plan<'r> {
         Attempt { via, request }
     }
 
+    /// Whether the client first checks that logind's Varlink socket accepts a connection (no
+    /// call is made on it): a decided login in which a `systemd.*` limit keeps the create call
+    /// off Varlink (C 262's `can_use_varlink()`). The socket's absence means logind ≤ 257, so
+    /// the login starts where a Varlink connect failure leads ([`Plan::next`]: D-Bus with the
+    /// 257 request) and follows that logind's C module; its presence means logind ≥ 258, and the
+    /// 262 request goes to D-Bus, as C 262 sends it.
+    pub fn probes_varlink(&self) -> bool {
+        self.pinned.is_none() && !self.varlink && Generation::NEWEST.rules().varlink_first
+    }
+
     /// The request an attempt carries.
     pub fn request(&self, g: Generation) -> Option<&Request<'r>> {
         self.requests

@@ -56,6 +56,13 @@ impl Transport for Varlink {
         }
     }
 
+    fn reachable(&mut self, ep: &Endpoint) -> Result<(), Failure> {
+        let deadline = ep.deadline(Instant::now());
+        Connection::connect(ep.varlink.as_bytes(), deadline, CREATE_SESSION)
+            .map(drop)
+            .map_err(failed)
+    }
+
     fn release(&mut self, ep: &Endpoint, id: &[u8]) -> Result<(), Failure> {
         let deadline = ep.deadline(Instant::now());
         let mut conn = Connection::connect(ep.varlink.as_bytes(), deadline, RELEASE_SESSION).map_err(failed)?;

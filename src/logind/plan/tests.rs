@@ -341,3 +341,18 @@ fn falls_back_only_on_connect() {
     }
     assert!(!unknown_method().falls_back());
 }
+
+/// The socket check: only a decided login whose limits keep the create call off Varlink.
+#[test]
+fn probes_varlink_only_when_limits_keep_it_off() {
+    let classes = [Some(&b"user"[..]), Some(&b"user"[..]), Some(&b"user"[..])];
+    assert!(plan3(None, classes, false).probes_varlink());
+    assert!(!plan3(None, classes, true).probes_varlink());
+    for g in Generation::ALL {
+        assert!(!plan3(Some(g), classes, false).probes_varlink(), "{g:?}");
+    }
+    // No socket: the login starts as after a Varlink connect failure, with the 257 request.
+    let p = plan3(None, classes, false);
+    assert_eq!(p.first(), a(Via::DbusPidfd, V262));
+    assert_eq!(p.next(a(Via::Varlink, V262), &varlink_absent()), Next::Send(PIDFD257));
+}
