@@ -568,3 +568,20 @@ fn varlink_release_refused() {
         "no D-Bus ReleaseSession\n{s}"
     );
 }
+
+/// A stale Varlink socket (the file is there, nobody listens: connect refused): as C 262, that
+/// is a connect failure, so D-Bus, and the login works there.
+#[test]
+fn varlink_socket_refusing_falls_back_to_dbus() {
+    let o = base()
+        .args(&["timeout=1"])
+        .fake_conf("varlink", "1")
+        .fake_conf("varlink_mode", "stale")
+        .run();
+    survived(&o);
+    let s = o.summary();
+    assert_eq!((o.open_rc, o.close_rc), (Some(PAM_SUCCESS), Some(PAM_SUCCESS)), "{s}");
+    assert_eq!(o.creates().len(), 1, "{s}");
+    assert!(o.records.iter().all(|r| r.get("varlink").is_none()), "{s}");
+    assert!(o.env.iter().any(|(k, _)| k == "XDG_SESSION_ID"), "{s}");
+}

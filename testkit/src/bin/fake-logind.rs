@@ -56,7 +56,8 @@
 //!   `{"parameter":"Class"}`.
 //! * `varlink_error=<name>`: CreateSession answers this error (`AlreadySessionMember` included).
 //! * `varlink_release_error=<name>`: ReleaseSession answers this error.
-//! * `varlink_mode=normal|mute|garbage|truncated|huge|no-nul|exit`: mute accepts and never
+//! * `varlink_mode=normal|stale|mute|garbage|truncated|huge|no-nul|exit`: stale leaves the
+//!   socket file with nobody listening (connect: ECONNREFUSED); mute accepts and never
 //!   answers; garbage answers a NUL-terminated non-JSON text; truncated half a reply and closes;
 //!   huge a 2 MiB reply; no-nul a whole reply without its NUL, kept open; exit records the call
 //!   and exits the process without answering.
@@ -773,6 +774,11 @@ fn serve_varlink(path: PathBuf, dir: PathBuf, rec: Arc<Recorder>) {
         }
     };
     let _ = std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o666));
+    if Conf::load(&dir).get("varlink_mode").map(str::trim) == Some("stale") {
+        // The socket file stays, nobody listens: connect() is refused.
+        drop(listener);
+        return;
+    }
     let counter = Arc::new(Mutex::new(0u32));
     std::thread::spawn(move || {
         for conn in listener.incoming().flatten() {
