@@ -138,6 +138,11 @@ pub fn acquire_inhibit_lock(
             error!("Failed to parse bus message: {} ({detail})", strerror(libc::ENXIO));
             return;
         }
+        // The inhibit call goes over D-Bus only.
+        Err(Failure::Varlink { error, .. }) => {
+            warn!("Failed to acquire inhibit lock: {error}");
+            return;
+        }
         Err(Failure::DupFd { errno }) => {
             error!("Failed to dup inhibit lock fd: {}", strerror(errno));
             return;

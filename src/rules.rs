@@ -7,8 +7,8 @@
 //! The entries say what differs between generations; what all of them do lives where it is done
 //! (`context`, `session`, `user::settings`).
 
-/// Which pam_systemd a rule or a text follows: 252 (Debian 12), 257 (Debian 13) or 262 (Debian
-/// 14).
+/// Which pam_systemd a rule or a text follows: 252 (Debian 12), 257 (Debian 13) or 262
+/// (Debian 14).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Generation {
     V252,
@@ -117,8 +117,6 @@ pub struct Words {
     pub shutting_down: &'static str,
     /// `Ignoring vtnr %u for %s which is not seat0` ends with a period.
     pub ignoring_vtnr_period: bool,
-    /// The `Reply from logind: …` line has `session_fd=%d`.
-    pub reply_session_fd: bool,
     /// The limits PAM data are read with one error text (`Failed to get PAM data`); otherwise
     /// one per key (`Failed to get PAM systemd.<key> data`).
     pub limits_data_one_text: bool,
@@ -168,9 +166,6 @@ pub struct Request262 {
     /// The shell credentials are imported on every path that reaches them (class none, logind
     /// absent, already in a session); otherwise only after a created session.
     pub credentials_every_path: bool,
-    /// `systemd.existing` is stored at open and read at close (a pre-existing session is not
-    /// released).
-    pub existing_flag: bool,
     /// A freshly looked-up record without a uid is PAM_USER_UNKNOWN (`User record of user '%s'
     /// has no UID, refusing.`); otherwise SERVICE_ERR (`Acquired user record does not have a
     /// UID.`).
@@ -190,7 +185,6 @@ const REQUEST_BEFORE_262: Request262 = Request262 {
     unset_empty: false,
     setup_environment: false,
     credentials_every_path: false,
-    existing_flag: true,
     record_without_uid_unknown: false,
 };
 
@@ -236,8 +230,27 @@ pub struct Rules {
     pub process: ProcessRules,
     /// What it logs in other words.
     pub words: Words,
-    /// 262's request rules and story steps (branch r262).
+    /// 262's request rules and story steps.
     pub request262: Request262,
+    // --- The transport rules (branch `wire`): how the module reaches logind. ---
+    /// `io.systemd.Login.CreateSession` over Varlink is tried first (when no `systemd.*` limit
+    /// is set), D-Bus only when the Varlink connect fails; `ReleaseSession` likewise.
+    pub varlink_first: bool,
+    /// D-Bus `CreateSessionWithPIDFD` is the first D-Bus call; logind < 255 answers it
+    /// `UnknownMethod`, after which the newest generation without it sends `CreateSession`.
+    pub pidfd_method: bool,
+    /// `pidfd_open()` failing for lack of support (ENOSYS, EPERM, …) sends `CreateSession`
+    /// without a pidfd instead of failing (257); without it, any errno fails the message (262).
+    /// Only read where [`Rules::pidfd_failure_fatal`] is set.
+    pub pidfd_unsupported_fallback: bool,
+    /// Open stores `systemd.existing` from the reply and close releases only a session that was
+    /// not existing; without it (262) nothing is stored and close releases whenever
+    /// `XDG_SESSION_ID` is set.
+    pub existing_data: bool,
+    /// The debug line `Reply from logind: …` names the session fd (`session_fd=%d`); without it
+    /// (262) it does not, and after a Varlink reply says `object_path=n/a` and, for a reply
+    /// without a seat, `seat=(null)`.
+    pub reply_line_fd: bool,
 }
 
 /// The generation's part in `user::process`: how `umask` is read and how loud a failed `nice()`
@@ -276,13 +289,17 @@ const V252: Rules = Rules {
         initializing: "pam-systemd initializing",
         shutting_down: "pam-systemd shutting down",
         ignoring_vtnr_period: false,
-        reply_session_fd: true,
         limits_data_one_text: false,
         incomplete_bad_bool_warning: false,
         vtnr_bad_warning: false,
         automatic_choice_lines: false,
     },
     request262: REQUEST_BEFORE_262,
+    varlink_first: false,
+    pidfd_method: false,
+    pidfd_unsupported_fallback: true,
+    existing_data: true,
+    reply_line_fd: true,
 };
 
 /// Debian 13's pam_systemd (systemd 257); a systemd from 256 on ships these rules.
@@ -310,13 +327,17 @@ const V257: Rules = Rules {
         initializing: "pam-systemd initializing",
         shutting_down: "pam-systemd shutting down",
         ignoring_vtnr_period: false,
-        reply_session_fd: true,
         limits_data_one_text: false,
         incomplete_bad_bool_warning: false,
         vtnr_bad_warning: false,
         automatic_choice_lines: false,
     },
     request262: REQUEST_BEFORE_262,
+    varlink_first: false,
+    pidfd_method: true,
+    pidfd_unsupported_fallback: true,
+    existing_data: true,
+    reply_line_fd: true,
 };
 
 /// Debian 14's pam_systemd (systemd 262); a systemd from 258 on ships these rules.
@@ -344,7 +365,6 @@ const V262: Rules = Rules {
         initializing: "pam-systemd: initializing...",
         shutting_down: "pam-systemd: shutting down...",
         ignoring_vtnr_period: true,
-        reply_session_fd: false,
         limits_data_one_text: true,
         incomplete_bad_bool_warning: true,
         vtnr_bad_warning: true,
@@ -362,9 +382,13 @@ const V262: Rules = Rules {
         unset_empty: true,
         setup_environment: true,
         credentials_every_path: true,
-        existing_flag: false,
         record_without_uid_unknown: true,
     },
+    varlink_first: true,
+    pidfd_method: true,
+    pidfd_unsupported_fallback: false,
+    existing_data: false,
+    reply_line_fd: false,
 };
 
 #[cfg(test)]

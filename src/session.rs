@@ -27,7 +27,9 @@ use crate::error::Error;
 use crate::ffi::{PAM_BUF_ERR, PAM_SERVICE_ERR, PAM_USER_UNKNOWN};
 use crate::host::{AreaDirError, Host, System};
 use crate::logging::Scope;
-use crate::logind::{self, Answer, Attempt, Dbus, Endpoint, Failure, Logind, LogindClient, Op, Plan, Via, bus_error};
+use crate::logind::{
+    self, Answer, Attempt, Dbus, Endpoint, Failure, Logind, LogindClient, Op, Plan, Varlink, Via, bus_error,
+};
 use crate::pam::{Code, Pam, PamOps, StringItem};
 use crate::parse;
 use crate::rules::{RecordEnv, SystemdUser};
@@ -84,12 +86,24 @@ fn pam_fail(pam: &impl PamOps, code: Code, what: impl Display) -> Error {
 
 /// The hook libpam calls for `pam_open_session`.
 pub fn open_hook(pam: &mut Pam, argv: &[&[u8]], scope: &Scope) -> Result<(), Error> {
-    open(pam, &mut LogindClient::new(Dbus::new(Ask)), &System, argv, scope)
+    open(
+        pam,
+        &mut LogindClient::new(Varlink, Dbus::new(Ask)),
+        &System,
+        argv,
+        scope,
+    )
 }
 
 /// The hook libpam calls for `pam_close_session`.
 pub fn close_hook(pam: &mut Pam, argv: &[&[u8]], scope: &Scope) -> Result<(), Error> {
-    close(pam, &mut LogindClient::new(Dbus::new(Ask)), &System, argv, scope)
+    close(
+        pam,
+        &mut LogindClient::new(Varlink, Dbus::new(Ask)),
+        &System,
+        argv,
+        scope,
+    )
 }
 
 /// Parses the arguments and logs their warnings, worded as the generation that is known at this
@@ -158,9 +172,23 @@ pub fn open<P: PamOps, L: Logind, H: Host>(
     let args = parse_args(argv, host, scope, None);
     // The generation known before logind answers: `compat=`, else, without logind, the installed
     // systemd's; a decided login speaks the oldest generation's words until logind answers.
-    let early = args
-        .compat
-        .or_else(|| (!host.logind_running()).then(|| installed_generation(host)));
+    let early = args.compat.or_else(|| {
+        if !host.logind_running() {
+            Some(installed_generation(host))
+        } else {
+            // A logind that answers on io.systemd.Login (≥ 258): the story of the generation
+            // that speaks Varlink first, its request still refused-and-retried as too new where
+            // logind is older than its rules (258–261).
+            let ep = Endpoint::new(
+                system_bus_address(host),
+                args.timeout.unwrap_or(Some(args::DEFAULT_OPEN_TIMEOUT)),
+            );
+            Generation::ALL
+                .into_iter()
+                .find(|g| g.rules().varlink_first)
+                .filter(|_| logind.speaks_varlink(&ep))
+        }
+    });
     let early_words = early.unwrap_or(Generation::OLDEST);
     debug!("{}", early_words.rules().words.initializing);
 
@@ -224,9 +252,8 @@ pub fn open<P: PamOps, L: Logind, H: Host>(
             show(derived.newest.request.seat)
         );
     }
-    let plan = derived.plan(args.compat);
-
     let limits = read_limits(pam, Generation::OLDEST)?;
+    let plan = derived.plan(args.compat, limits.none_set());
     let (props, limit_warnings) = crate::limits::session_properties(&limits.borrowed());
     let ep = Endpoint::new(
         system_bus_address(host),
@@ -247,17 +274,16 @@ pub fn open<P: PamOps, L: Logind, H: Host>(
         debug!("{}", generation_line(&plan, &created.attempts, told));
     } else if !matches!(created.result, Err(Failure::Connect { .. })) {
         // (The C module logs none of this when the socket cannot be connected.)
-        log_conversation(
-            &plan,
-            &derived,
-            &created.attempts,
-            told,
-            &limits,
-            &limit_warnings,
-            host.pid(),
-        );
+        log_conversation(&plan, &derived, &created, told, &limits, &limit_warnings, host.pid());
     } else {
         log_incomplete_ignored(derived.by(generation));
+        if let Some(line) = created
+            .fell_back
+            .as_deref()
+            .filter(|_| generation.rules().varlink_first)
+        {
+            debug!("{line}");
+        }
     }
 
     let last = created.attempts.last().map_or(plan.first().request, |a| a.request);
@@ -284,7 +310,11 @@ pub fn open<P: PamOps, L: Logind, H: Host>(
         }
     };
 
-    log_reply(&reply, generation);
+    log_reply(
+        &reply,
+        generation,
+        created.attempts.last().is_some_and(|a| a.via == Via::Varlink),
+    );
 
     let g = generation;
     update_environment(pam, "XDG_SESSION_ID", reply.id.as_bytes(), g)?;
@@ -308,7 +338,7 @@ pub fn open<P: PamOps, L: Logind, H: Host>(
         update_environment(pam, "XDG_VTNR", reply.vtnr.to_string().as_bytes(), g)?;
     }
 
-    if generation.rules().request262.existing_flag {
+    if generation.rules().existing_data {
         pam.set_data_value(c"systemd.existing", usize::from(reply.existing))
             .map_err(|r| pam_fail(pam, r, "Failed to install existing flag"))?;
     }
@@ -328,9 +358,10 @@ pub fn open<P: PamOps, L: Logind, H: Host>(
     at_success(pam, host, &args, generation, &user, systemd_user, reply.seat.as_bytes())
 }
 
-/// `Reply from logind: …`, in the generation's words (`Words::reply_session_fd`).
-fn log_reply(reply: &logind::plan::Reply, generation: Generation) {
-    if generation.rules().words.reply_session_fd {
+/// `Reply from logind: …`, in the generation's words (`Rules::reply_line_fd`); `varlink`: the
+/// reply came over Varlink.
+fn log_reply(reply: &logind::plan::Reply, generation: Generation, varlink: bool) {
+    if generation.rules().reply_line_fd {
         debug!(
             "Reply from logind: id={} object_path={} runtime_path={} session_fd={} seat={} vtnr={} original_uid={}",
             reply.id,
@@ -342,9 +373,16 @@ fn log_reply(reply: &logind::plan::Reply, generation: Generation) {
             reply.uid,
         );
     } else {
+        // After Varlink, C has no object path ("n/a") and a NULL seat where the reply has none.
+        let object_path = if varlink { "n/a" } else { reply.object_path.as_str() };
+        let seat = if varlink && reply.seat.is_empty() {
+            "(null)"
+        } else {
+            reply.seat.as_str()
+        };
         debug!(
-            "Reply from logind: id={} object_path={} runtime_path={} seat={} vtnr={} original_uid={}",
-            reply.id, reply.object_path, reply.runtime_path, reply.seat, reply.vtnr, reply.uid,
+            "Reply from logind: id={} object_path={object_path} runtime_path={} seat={seat} vtnr={} original_uid={}",
+            reply.id, reply.runtime_path, reply.vtnr, reply.uid,
         );
     }
 }
@@ -454,7 +492,7 @@ fn open_late_gate<P: PamOps, L: Logind, H: Host>(
     } else if !host.logind_running() {
         debug!("Skipping logind registration as logind is not running.");
     } else {
-        let plan = derived.plan(Some(generation));
+        let plan = derived.plan(args.compat, limits.none_set());
         let (props, limit_warnings) = crate::limits::session_properties(&limits.borrowed());
         let ep = Endpoint::new(
             system_bus_address(host),
@@ -471,8 +509,18 @@ fn open_late_gate<P: PamOps, L: Logind, H: Host>(
             na(limits.runtime_max_sec.as_deref()),
         );
         let created = logind.create_session(&ep, &plan, &props);
+        if args.compat.is_none()
+            && let Some(g) = plan.answered(&created.attempts, &created.result)
+        {
+            // Only a hint for close's transport and words: a failure to store it changes nothing else.
+            let _ = pam.set_data_value(GENERATION_KEY, usize::try_from(g.number()).unwrap_or_default());
+        }
+        if let Some(line) = created.fell_back.as_deref() {
+            debug!("{line}");
+        }
+        let over_dbus = created.attempts.iter().any(|a| a.via != Via::Varlink);
         if !matches!(created.result, Err(Failure::Connect { .. })) {
-            if rules.words.bus_connection_line {
+            if rules.words.bus_connection_line && over_dbus {
                 debug!("New sd-bus connection (system-bus-pam-systemd-{}) opened.", host.pid());
             }
             let builds = if rules.builds_per_attempt {
@@ -491,7 +539,11 @@ fn open_late_gate<P: PamOps, L: Logind, H: Host>(
         }
         match created.result {
             Ok(Answer::Session(reply)) => {
-                log_reply(&reply, generation);
+                log_reply(
+                    &reply,
+                    generation,
+                    created.attempts.last().is_some_and(|a| a.via == Via::Varlink),
+                );
                 let g = generation;
                 update_environment(pam, "XDG_SESSION_ID", reply.id.as_bytes(), g)?;
                 update_environment(pam, "XDG_SESSION_TYPE", req.session_type, g)?;
@@ -517,7 +569,7 @@ fn open_late_gate<P: PamOps, L: Logind, H: Host>(
                         why(logind, &ep, user.uid, trigger, ep.deadline(started));
                     }
                 }
-                if r262.existing_flag {
+                if generation.rules().existing_data {
                     pam.set_data_value(c"systemd.existing", usize::from(reply.existing))
                         .map_err(|r| pam_fail(pam, r, "Failed to install existing flag"))?;
                 }
@@ -711,9 +763,17 @@ impl<'a> Derivations<'a> {
         self.older.iter().find(|(h, _)| *h == g).and_then(|(_, d)| d.as_ref())
     }
 
-    /// The plan from every generation's request (`logind::Plan::of`).
-    fn plan(&self, pinned: Option<Generation>) -> Plan<'a> {
-        Plan::of(pinned, &self.newest.request, |g| self.by(g).map(|d| d.request.clone()))
+    /// The plan: every generation's request, newest first; `varlink`: Varlink may carry it
+    /// (no `systemd.*` limit set).
+    fn plan(&self, pinned: Option<Generation>, varlink: bool) -> Plan<'a> {
+        Plan {
+            pinned,
+            requests: Generation::ALL
+                .into_iter()
+                .map(|g| (g, self.by(g).map(|d| d.request.clone())))
+                .collect(),
+            varlink,
+        }
     }
 }
 
@@ -736,15 +796,28 @@ fn log_incomplete_ignored(derived: Option<&Derived<'_>>) {
 fn log_conversation(
     plan: &Plan<'_>,
     derived: &Derivations<'_>,
-    attempts: &[Attempt],
+    created: &logind::Created,
     told: Option<Generation>,
     limits: &Limits,
     limit_warnings: &[String],
     pid: u32,
 ) {
+    let attempts = &created.attempts[..];
     let generation = told.unwrap_or(Generation::OLDEST);
+    // Only a generation that goes to Varlink first says it fell back (after a fallback a decided
+    // login follows the older logind's C module, which never tried).
+    let fell_back = created
+        .fell_back
+        .as_deref()
+        .filter(|_| generation.rules().varlink_first);
     log_incomplete_ignored(derived.by(generation));
-    if generation.rules().words.bus_connection_line {
+    let rules = generation.rules();
+    // The bus connection line: before the request where the generation connects first (257);
+    // after the request and the limits, and only when D-Bus was used, where it asks Varlink
+    // first (262).
+    let bus_line =
+        rules.words.bus_connection_line && (!rules.varlink_first || attempts.iter().any(|a| a.via != Via::Varlink));
+    if bus_line && !rules.varlink_first {
         debug!("New sd-bus connection (system-bus-pam-systemd-{pid}) opened.");
     }
     if let Some(req) = shown_request(plan, attempts, told) {
@@ -758,6 +831,12 @@ fn log_conversation(
         na(limits.io_weight.as_deref()),
         na(limits.runtime_max_sec.as_deref()),
     );
+    if let Some(line) = fell_back {
+        debug!("{line}");
+    }
+    if bus_line && rules.varlink_first {
+        debug!("New sd-bus connection (system-bus-pam-systemd-{pid}) opened.");
+    }
     // Pinned to a generation that builds (and so warns about the limits) once per attempt: once
     // per attempt; otherwise, and always when decided by logind, once.
     let builds = if plan.pinned.is_some_and(|g| g.rules().builds_per_attempt) {
@@ -974,9 +1053,10 @@ pub fn close<P: PamOps, L: Logind, H: Host>(
     let words = args.compat.or(told).unwrap_or(Generation::OLDEST);
     debug!("{}", words.rules().words.shutting_down);
 
+    let known = args.compat.or(told);
     // Only release a session that was not pre-existing when we asked for it (where the
-    // generation keeps that flag; 262 releases whenever XDG_SESSION_ID is set).
-    let existing = if words.rules().request262.existing_flag {
+    // generation stores that; 262 releases whenever XDG_SESSION_ID is set).
+    let existing = if known.is_none_or(|g| g.rules().existing_data) {
         pam.data_is_set(c"systemd.existing")
             .map_err(|r| pam_fail(pam, r, "Failed to get PAM systemd.existing data"))?
     } else {
@@ -993,12 +1073,18 @@ pub fn close<P: PamOps, L: Logind, H: Host>(
         args.timeout.unwrap_or_else(|| Some(release_timeout_default(host))),
     );
     // The session fd stays open on purpose (see `open`).
-    let r = logind.release_session(&ep, &id);
-    let words = args.compat.or(told).map(|g| g.rules().words);
-    if words.is_some_and(|w| w.bus_connection_line) && !matches!(r, Err(Failure::Connect { .. })) {
+    let varlink = known.is_some_and(|g| g.rules().varlink_first);
+    let r = logind.release_session(&ep, &id, varlink);
+    let words = known.map(|g| g.rules().words);
+    let over_dbus = matches!(r, Ok(Via::Dbus) | Ok(Via::DbusPidfd))
+        || matches!(
+            r,
+            Err(Failure::Call { .. } | Failure::BuildMessage { .. } | Failure::BadReply { .. } | Failure::DupFd { .. })
+        );
+    if words.is_some_and(|w| w.bus_connection_line) && over_dbus {
         debug!("New sd-bus connection (system-bus-pam-systemd-{}) opened.", host.pid());
     }
-    r.map_err(|f| bus_error(Op::Release, &f, &ep, host.euid()))
+    r.map(drop).map_err(|f| bus_error(Op::Release, &f, &ep, host.euid()))
 }
 
 /// Step 2: `pam_get_user`, then the user record: the one cached in PAM data by an earlier
@@ -1119,6 +1205,16 @@ struct Limits {
 }
 
 impl Limits {
+    /// pam_systemd 262's `can_use_varlink()`: none of the five is set (even an empty string
+    /// counts as set).
+    fn none_set(&self) -> bool {
+        self.memory_max.is_none()
+            && self.tasks_max.is_none()
+            && self.cpu_weight.is_none()
+            && self.io_weight.is_none()
+            && self.runtime_max_sec.is_none()
+    }
+
     fn borrowed(&self) -> crate::limits::Limits<'_> {
         crate::limits::Limits {
             memory_max: self.memory_max.as_deref(),

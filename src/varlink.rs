@@ -58,7 +58,7 @@ pub enum Step {
 }
 
 /// What went wrong, with the errno sd-varlink would report for it.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Failure {
     /// The connect failed (`errno`): C falls back to D-Bus on this one only.
     Connect(i32),
@@ -83,13 +83,20 @@ pub enum Failure {
     BadParameters(i32),
     /// The call could not be written: a parameter sd-json refuses (`EUCLEAN`: not UTF-8).
     Encode(i32),
+    /// `pidfd_open()` on ourselves failed other than for lack of resources (C 262:
+    /// `Failed to acquire PID reference on ourselves: %m`).
+    Pidref(i32),
 }
 
 impl Failure {
     /// The errno C's `%m` would print for this failure.
     pub fn errno(&self) -> i32 {
         match *self {
-            Failure::Connect(e) | Failure::Os(_, e) | Failure::BadParameters(e) | Failure::Encode(e) => e,
+            Failure::Connect(e)
+            | Failure::Os(_, e)
+            | Failure::BadParameters(e)
+            | Failure::Encode(e)
+            | Failure::Pidref(e) => e,
             Failure::Reply { errno, .. } => errno,
             Failure::Timeout(_) => libc::ETIME,
             Failure::Disconnected(_) | Failure::Protocol(_) => libc::ECONNRESET,
@@ -113,6 +120,7 @@ impl Failure {
             Failure::Reply { name, errno } => format!("error {name} ({})", crate::sys::strerror(*errno)),
             Failure::BadParameters(e) => format!("reply parameters: {}", crate::sys::strerror(*e)),
             Failure::Encode(_) => "a parameter is not valid UTF-8".to_owned(),
+            Failure::Pidref(e) => format!("pidfd_open of our own process: {}", crate::sys::strerror(*e)),
         }
     }
 }
@@ -126,7 +134,7 @@ fn step_words(step: Step) -> &'static str {
 }
 
 /// A failed call: which method on which socket, what failed, and after how long.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Error {
     /// The full method name, e.g. `io.systemd.Login.CreateSession`.
     pub method: String,
@@ -159,6 +167,7 @@ impl Error {
             Failure::Connect(_) => format!("Failed to connect to logind via Varlink, falling back to D-Bus: {m}"),
             Failure::Reply { name, .. } => format!("Varlink call {} failed: {name}", self.method),
             Failure::BadParameters(_) => format!("Failed to parse {short}() reply: {m}"),
+            Failure::Pidref(_) => format!("Failed to acquire PID reference on ourselves: {m}"),
             _ => format!("Failed to issue {} varlink call: {m}", self.method),
         }
     }
@@ -501,4 +510,4 @@ fn send_with_fds(sock: libc::c_int, data: &[u8], fds: &[BorrowedFd<'_>]) -> Resu
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

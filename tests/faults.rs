@@ -425,3 +425,163 @@ fn hung_pid1_inquiry_stays_inside_the_deadline() {
     logged_with_prefix(&o, LOG_DEBUG, "Could not ask systemd why: no answer in time");
     no_session_env(&o);
 }
+
+// ---------------------------------------------------------------------------------------------
+// Varlink (io.systemd.Login, logind ≥ 258): the fake's Varlink face (`varlink=1`)
+// ---------------------------------------------------------------------------------------------
+
+/// A Varlink fault after the connect: no D-Bus fallback (as C 262), PAM_SERVICE_ERR, C 262's
+/// line with our details (the socket, what failed, the time), within `timeout=`, and the client
+/// left as it was (one thread, no session).
+fn varlink_fault(conf: &[(&str, &str)], line: &str, detail: &str, at_deadline: bool) {
+    let mut c = base().args(&["timeout=1"]).fake_conf("varlink", "1");
+    for (k, v) in conf {
+        c = c.fake_conf(k, v);
+    }
+    let o = c.run();
+    survived(&o);
+    let s = o.summary();
+    assert_eq!(o.open_rc, Some(PAM_SERVICE_ERR), "{conf:?}\n{s}");
+    logged_with_prefix(&o, LOG_ERR, line);
+    let text = line_starting(&o, line);
+    for part in ["socket /run/systemd/io.systemd.Login", detail, " ms)"] {
+        assert!(text.contains(part), "{part:?} missing in {text:?}\n{s}");
+    }
+    if at_deadline {
+        ended_at_deadline(&o, "open", o.open_ms, 1000);
+    } else {
+        assert!(o.open_ms.unwrap_or(u64::MAX) < 1000, "{s}");
+    }
+    assert!(o.all_creates().is_empty(), "no D-Bus call after a Varlink connect\n{s}");
+    no_session_env(&o);
+}
+
+#[test]
+fn varlink_mute_ends_at_deadline() {
+    varlink_fault(
+        &[("varlink_mode", "mute")],
+        "Failed to issue io.systemd.Login.CreateSession varlink call: Timer expired",
+        "no reply before the deadline",
+        true,
+    );
+}
+
+#[test]
+fn varlink_reply_without_nul_ends_at_deadline() {
+    varlink_fault(
+        &[("varlink_mode", "no-nul")],
+        "Failed to issue io.systemd.Login.CreateSession varlink call: Timer expired",
+        "no reply before the deadline",
+        true,
+    );
+}
+
+#[test]
+fn varlink_garbage_reply() {
+    varlink_fault(
+        &[("varlink_mode", "garbage")],
+        "Failed to issue io.systemd.Login.CreateSession varlink call: Invalid argument",
+        "reply is not a JSON object",
+        false,
+    );
+}
+
+#[test]
+fn varlink_truncated_reply() {
+    varlink_fault(
+        &[("varlink_mode", "truncated")],
+        "Failed to issue io.systemd.Login.CreateSession varlink call: Connection reset by peer",
+        "peer closed the connection",
+        false,
+    );
+}
+
+#[test]
+fn varlink_huge_reply() {
+    varlink_fault(
+        &[("varlink_mode", "huge")],
+        "Failed to issue io.systemd.Login.CreateSession varlink call: No buffer space available",
+        "reply longer than",
+        false,
+    );
+}
+
+#[test]
+fn varlink_logind_dies_mid_call() {
+    varlink_fault(
+        &[("varlink_mode", "exit")],
+        "Failed to issue io.systemd.Login.CreateSession varlink call: Connection reset by peer",
+        "peer closed the connection",
+        false,
+    );
+}
+
+/// Every error name logind 262 documents for CreateSession (and the library's for a socket
+/// without the method): C 262's line naming it, PAM_SERVICE_ERR.
+#[test]
+fn varlink_error_replies() {
+    for name in [
+        "org.varlink.service.InvalidParameter",
+        "org.varlink.service.PermissionDenied",
+        "org.varlink.service.MethodNotFound",
+        "io.systemd.Login.NoSuchSeat",
+        "io.systemd.Login.NoSessionPIDFD",
+        "io.systemd.Login.VirtualTerminalAlreadyTaken",
+        "io.systemd.Login.TooManySessions",
+        "io.systemd.Login.UnitAllocationFailed",
+        "io.systemd.System",
+    ] {
+        varlink_fault(
+            &[("varlink_error", name)],
+            &format!("Varlink call io.systemd.Login.CreateSession failed: {name}"),
+            &format!("error {name}"),
+            false,
+        );
+    }
+}
+
+/// ReleaseSession refused over Varlink: C 262's line, PAM_SERVICE_ERR, no D-Bus fallback.
+#[test]
+fn varlink_release_refused() {
+    let o = base()
+        .args(&["timeout=1"])
+        .fake_conf("varlink", "1")
+        .fake_conf("varlink_release_error", "io.systemd.Login.NoSuchSession")
+        .run();
+    survived(&o);
+    let s = o.summary();
+    assert_eq!(
+        (o.open_rc, o.close_rc),
+        (Some(PAM_SUCCESS), Some(PAM_SERVICE_ERR)),
+        "{s}"
+    );
+    let line = "Varlink call io.systemd.Login.ReleaseSession failed: io.systemd.Login.NoSuchSession";
+    logged_with_prefix(&o, LOG_ERR, line);
+    assert!(
+        line_starting(&o, line).contains("socket /run/systemd/io.systemd.Login"),
+        "{s}"
+    );
+    assert!(
+        o.records
+            .iter()
+            .all(|r| r.get("method").and_then(|m| m.as_str()) != Some("ReleaseSession")),
+        "no D-Bus ReleaseSession\n{s}"
+    );
+}
+
+/// A stale Varlink socket (the file is there, nobody listens: connect refused): as C 262, that
+/// is a connect failure, so D-Bus, and the login works there.
+#[test]
+fn varlink_socket_refusing_falls_back_to_dbus() {
+    let o = base()
+        .args(&["timeout=1"])
+        .fake_conf("varlink", "1")
+        .fake_conf("varlink_mode", "stale")
+        .run();
+    survived(&o);
+    let s = o.summary();
+    assert_eq!((o.open_rc, o.close_rc), (Some(PAM_SUCCESS), Some(PAM_SUCCESS)), "{s}");
+    assert_eq!(o.creates().len(), 1, "{s}");
+    assert!(o.records.iter().all(|r| r.get("varlink").is_none()), "{s}");
+    assert!(o.env.iter().any(|(k, _)| k == "XDG_SESSION_ID"), "{s}");
+}

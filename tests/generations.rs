@@ -219,3 +219,185 @@ fn credentials() {
         .run();
     assert_eq!(o.env_get("SHELL_PROMPT_PREFIX"), None, "{}", o.summary());
 }
+
+// ---------------------------------------------------------------------------------------------
+// logind ≥ 258: io.systemd.Login on Varlink (the fake's Varlink face, `varlink=1`).
+// ---------------------------------------------------------------------------------------------
+
+/// (method, class, error name or "") of every Varlink call, in order.
+fn varlink_calls(o: &Outcome) -> Vec<(String, String, String)> {
+    o.records
+        .iter()
+        .filter(|r| r.get("varlink").is_some())
+        .map(|r| {
+            let s = |j: Option<&Value>| j.and_then(Value::as_str).unwrap_or("").to_string();
+            let class = s(r.pointer("/parameters/Class"));
+            let err = s(r.pointer("/reply/error"));
+            (s(r.get("method")), class, err)
+        })
+        .collect()
+}
+
+/// D-Bus methods the fake got (CreateSession*, ReleaseSession), in order.
+fn dbus_methods(o: &Outcome) -> Vec<String> {
+    o.records
+        .iter()
+        .filter(|r| r.get("varlink").is_none())
+        .filter_map(|r| r.get("method").and_then(Value::as_str).map(str::to_string))
+        .collect()
+}
+
+fn with_varlink(c: Case) -> Case {
+    c.fake_conf("varlink", "1")
+}
+
+/// logind 262: root on a terminal registers over Varlink only, with C 262's parameters
+/// (`user_early` on the wire, our pidref, no D-Bus call), the generation is 262, and close
+/// releases over Varlink.
+#[test]
+fn logind_262_varlink_answers() {
+    let o = with_varlink(root(fake("257"))).item("tty", "pts/0").run();
+    assert_eq!((o.open_rc, o.close_rc), (Some(0), Some(0)), "{}", o.summary());
+    assert_eq!(
+        varlink_calls(&o),
+        [
+            c3("io.systemd.Login.CreateSession", "user_early", ""),
+            c3("io.systemd.Login.ReleaseSession", "", "")
+        ],
+        "{}",
+        o.summary()
+    );
+    assert!(dbus_methods(&o).is_empty(), "{}", o.summary());
+    let create = o
+        .records
+        .iter()
+        .find(|r| r.get("varlink").is_some())
+        .expect("the create record");
+    let p = &create["parameters"];
+    assert_eq!(p["UID"], 0, "{}", o.summary());
+    assert_eq!(p["Type"], "tty");
+    assert_eq!(p["TTY"], "pts/0");
+    assert_eq!(p["Remote"], false);
+    assert_eq!(p["PID"]["pid"].as_i64(), o.pid, "{}", o.summary());
+    assert_eq!(
+        o.records
+            .iter()
+            .filter(|r| r.get("varlink").is_some())
+            .nth(1)
+            .map(|r| r["parameters"].clone()),
+        Some(serde_json::json!({"Id": "v1"}))
+    );
+    assert_eq!(o.env_get("XDG_SESSION_ID"), Some("v1"));
+    assert_eq!(o.env_get("XDG_SESSION_CLASS"), Some("user-early"));
+    assert_eq!(o.env_get("XDG_RUNTIME_DIR"), Some("/run/user/0"));
+    assert!(
+        o.logged(7, "logind generation 262 (io.systemd.Login answered)."),
+        "{}",
+        o.summary()
+    );
+}
+
+/// No Varlink socket (logind ≤ 257): D-Bus with the 257 request, and no word of Varlink in the
+/// log (the 257 module never tried it).
+#[test]
+fn varlink_absent_is_dbus_257() {
+    let o = root(fake("257")).item("tty", "pts/0").run();
+    assert_eq!(o.open_rc, Some(0), "{}", o.summary());
+    assert!(varlink_calls(&o).is_empty());
+    assert_eq!(calls(&o), [c3("CreateSessionWithPIDFD", "user-early", "")]);
+    assert!(!o.logged_containing(7, "Varlink"), "{}", o.summary());
+    assert_eq!(dbus_methods(&o).last().map(String::as_str), Some("ReleaseSession"));
+}
+
+/// logind refuses over Varlink: the login fails as C 262's does (SERVICE_ERR, its line with our
+/// details), with no D-Bus call.
+#[test]
+fn varlink_refusal_fails_like_262() {
+    let o = with_varlink(root(fake("257")))
+        .fake_conf("varlink_error", "io.systemd.Login.NoSuchSeat")
+        .item("tty", "pts/0")
+        .run();
+    assert_eq!(o.open_rc, Some(3), "{}", o.summary());
+    assert!(
+        o.logged_detailed(
+            3,
+            "Varlink call io.systemd.Login.CreateSession failed: io.systemd.Login.NoSuchSeat"
+        ),
+        "{}",
+        o.summary()
+    );
+    assert!(dbus_methods(&o).is_empty(), "{}", o.summary());
+}
+
+/// "Already a session member" over Varlink is success with nothing set (C: `Not creating
+/// session: <name>`).
+#[test]
+fn varlink_already_member_is_success() {
+    let o = with_varlink(root(fake("257")))
+        .fake_conf("varlink_error", "io.systemd.Login.AlreadySessionMember")
+        .item("tty", "pts/0")
+        .run();
+    assert_eq!(o.open_rc, Some(0), "{}", o.summary());
+    assert_eq!(o.env_get("XDG_SESSION_ID"), None);
+    assert!(
+        o.logged(7, "Not creating session: io.systemd.Login.AlreadySessionMember"),
+        "{}",
+        o.summary()
+    );
+    assert!(dbus_methods(&o).is_empty(), "{}", o.summary());
+}
+
+/// A `systemd.*` limit set: C 262 skips Varlink (its scope properties go over D-Bus only). The
+/// Varlink socket is there (logind ≥ 258; checked with a connect, no call), so the 262 request
+/// goes to D-Bus with the limit; logind took it, so the generation is 262.
+#[test]
+fn limits_set_is_dbus_262() {
+    let o = with_varlink(root(fake("257")))
+        .pam_data("systemd.tasks_max", "50")
+        .item("tty", "pts/0")
+        .run();
+    assert_eq!(o.open_rc, Some(0), "{}", o.summary());
+    assert!(
+        varlink_calls(&o)
+            .iter()
+            .all(|c| c.0 != "io.systemd.Login.CreateSession"),
+        "{}",
+        o.summary()
+    );
+    assert_eq!(calls(&o), [c3("CreateSessionWithPIDFD", "user-early", "")]);
+    assert_eq!(
+        o.creates()[0]["props"],
+        serde_json::json!([["TasksMax", "t", 50]]),
+        "{}",
+        o.summary()
+    );
+    assert!(
+        o.logged(7, "logind generation 262 (CreateSessionWithPIDFD answered)."),
+        "{}",
+        o.summary()
+    );
+}
+
+/// A `systemd.*` limit set and no Varlink socket (logind ≤ 257): the socket check tells, so the
+/// 257 request goes to D-Bus and the login is 257's, as Debian 13's module makes it.
+#[test]
+fn limits_set_without_varlink_is_dbus_257() {
+    let o = root(fake("257"))
+        .pam_data("systemd.tasks_max", "50")
+        .item("tty", "pts/0")
+        .run();
+    assert_eq!(o.open_rc, Some(0), "{}", o.summary());
+    assert_eq!(calls(&o), [c3("CreateSessionWithPIDFD", "user-early", "")]);
+    assert_eq!(
+        o.creates()[0]["props"],
+        serde_json::json!([["TasksMax", "t", 50]]),
+        "{}",
+        o.summary()
+    );
+    assert!(
+        o.logged(7, "logind generation 257 (CreateSessionWithPIDFD answered)."),
+        "{}",
+        o.summary()
+    );
+    assert!(!o.logged_containing(7, "Varlink"), "{}", o.summary());
+}

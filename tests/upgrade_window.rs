@@ -283,3 +283,91 @@ fn debian14_module_against_logind_257_falls_back_to_dbus() {
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
+
+/// forky's C module 262 against logind 257 next to ours, where 262's rules choose a class logind
+/// 257 does not know: a system user (`daemon`) on a terminal gets `user-light` from 262, which
+/// logind 257 refuses ("Invalid session class user-light"), so forky's module fails the login
+/// with PAM_SESSION_ERR (14). Ours finds no Varlink socket either, goes to D-Bus, and opens the
+/// session with the class logind 257 knows (`user-early`, the 257 request: sent after logind's
+/// refusal of the 262 one where our 262 rules choose `user-light`).
+#[test]
+fn debian14_module_fails_system_user_against_logind_257_ours_opens() {
+    let forky = build_root("debian14");
+    let lib = forky.join("usr/lib/x86_64-linux-gnu");
+    let c262 = Module {
+        path: lib.join("security/pam_systemd.so"),
+        kind: Impl::C,
+    };
+    assert!(c262.path.exists(), "{} missing", c262.path.display());
+    let loader = forky.join("usr/lib64/ld-linux-x86-64.so.2");
+    let prefix = [loader.to_str().unwrap(), "--library-path", lib.to_str().unwrap()];
+    let rs_mod = Module::rs_built();
+    let _ = (testkit_dir(), pamclient(), testhelper());
+    let case = |m: &Module| {
+        monitored(
+            Case::new(m)
+                .world(World::Debian13)
+                .user(User::Name("daemon".into()))
+                .item("tty", "pts/1"),
+        )
+        .testbed_opts(&["--bind", forky.to_str().unwrap()])
+        .timeout(std::time::Duration::from_secs(90))
+    };
+    let cc = case(&c262).client_prefix(&prefix);
+    let rc = case(&rs_mod);
+    let (c, rs) = std::thread::scope(|s| {
+        let h = s.spawn(|| cc.run());
+        let r = rc.run();
+        (h.join().expect("C run panicked"), r)
+    });
+    let creates = |o: &Outcome| -> Vec<(String, String)> {
+        busmon::calls(o)
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|k| k.member.starts_with("CreateSession"))
+            .filter(|k| k.data.get(2).and_then(Value::as_str) != Some("systemd-user"))
+            .map(|k| {
+                let class = k.data.get(4).and_then(Value::as_str).unwrap_or_default().to_string();
+                (class, k.error.clone().unwrap_or_default())
+            })
+            .collect()
+    };
+    let (c_creates, rs_creates) = (creates(&c), creates(&rs));
+    eprintln!(
+        "13 -> 14 window, daemon on pts/1: forky's C module open {:?} (creates {c_creates:?}); ours open {:?} class {:?} (creates {rs_creates:?})",
+        c.open_rc,
+        rs.open_rc,
+        rs.env_get("XDG_SESSION_CLASS")
+    );
+    // forky's C module: user-light, refused by logind 257, the login fails (14).
+    assert_eq!(c.open_rc, Some(14), "{}", c.summary());
+    assert!(
+        c.logged(3, "Failed to create session: Invalid session class user-light"),
+        "{}",
+        c.summary()
+    );
+    assert_eq!(
+        c_creates,
+        [(
+            "user-light".to_string(),
+            "org.freedesktop.DBus.Error.InvalidArgs".to_string()
+        )],
+        "{}",
+        c.summary()
+    );
+    // Ours: the session is open, with the class logind 257 took.
+    assert_eq!((rs.open_rc, rs.close_rc), (Some(0), Some(0)), "{}", rs.summary());
+    assert_eq!(rs.env_get("XDG_SESSION_CLASS"), Some("user-early"), "{}", rs.summary());
+    assert_eq!(
+        rs_creates.last(),
+        Some(&("user-early".to_string(), String::new())),
+        "{}",
+        rs.summary()
+    );
+    assert!(
+        rs_creates[..rs_creates.len() - 1]
+            .iter()
+            .all(|(class, err)| class == "user-light" && err == "org.freedesktop.DBus.Error.InvalidArgs"),
+        "{rs_creates:?}"
+    );
+}

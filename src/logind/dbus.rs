@@ -21,7 +21,7 @@ use super::dbus_error;
 use super::plan::{self, Answer, Attempt, DBUS_TIMEOUT, ErrorName, Failure, Next, Plan, Reply, Via};
 use super::question::Question;
 use super::{Endpoint, Explain, Transport};
-use crate::context::{Generation, Request};
+use crate::context::Request;
 use crate::diagnose::rule::{self as diagnose, Trigger};
 use crate::limits::PropValue;
 use crate::sys::{errno, strerror};
@@ -57,13 +57,14 @@ impl<Q> Transport for Dbus<Q> {
         &mut self,
         ep: &Endpoint,
         plan: &Plan<'_>,
+        first: Attempt,
         props: &[(&'static str, PropValue)],
         attempts: &mut Vec<Attempt>,
     ) -> Result<Answer, Failure> {
         let started = Instant::now();
         let socket = ep.connect(started)?;
         ep.converse(socket, started, async |conn| {
-            converse_create(conn, plan, props, attempts, started).await
+            converse_create(conn, plan, first, props, attempts, started).await
         })
     }
 
@@ -305,6 +306,7 @@ fn call_failure(e: zbus::Error, started: Instant) -> Failure {
 async fn converse_create(
     conn: &Connection,
     plan: &Plan<'_>,
+    first: Attempt,
     props: &[(&'static str, PropValue)],
     attempts: &mut Vec<Attempt>,
     started: Instant,
@@ -319,17 +321,19 @@ async fn converse_create(
             (*k, v)
         })
         .collect();
-    let mut attempt = plan.first();
+    let mut attempt = first;
     loop {
         let req = plan
             .request(attempt.request)
             .ok_or(Failure::BuildMessage { errno: libc::EINVAL })?;
+        let rules = attempt.request.rules();
         let pidfd = match attempt.via {
             // 257: an unexpected pidfd_open() errno fails the login ("Failed to create bus
-            // message"); 252 has no pidfd to lose, so under compat=252 the probe just goes.
-            Via::DbusPidfd if attempt.request == Generation::V252 => pidfd_self().or(Ok(None)),
-            Via::DbusPidfd => pidfd_self(),
-            // Never planned by this client; refused like a message sd-bus cannot build.
+            // message"), 262: any errno; 252 has no pidfd to lose, so under compat=252 the probe
+            // just goes.
+            Via::DbusPidfd if !rules.pidfd_failure_fatal => pidfd_self(true).or(Ok(None)),
+            Via::DbusPidfd => pidfd_self(rules.pidfd_unsupported_fallback),
+            // The Varlink transport's, never this one's; refused like a message sd-bus cannot build.
             Via::Varlink => Err(Failure::BuildMessage {
                 errno: libc::EPROTONOSUPPORT,
             }),
@@ -388,7 +392,8 @@ async fn converse_create(
             Err(f) => f,
         };
         match plan.next(attempt, &failure) {
-            Next::Send(a) => attempt = a,
+            Next::Send(a) if a.via != Via::Varlink => attempt = a,
+            Next::Send(_) => return plan::settle(failure),
             Next::NoSession => return Ok(Answer::NoSession),
             Next::Stop => return plan::settle(failure),
         }
@@ -485,15 +490,15 @@ fn dup_cloexec(fd: BorrowedFd<'_>) -> Result<OwnedFd, Failure> {
     Ok(unsafe { OwnedFd::from_raw_fd(n) })
 }
 
-/// `pidfd_open(getpid(), 0)`; `Ok(None)` where pidfds are not supported or not permitted
-/// (`ERRNO_IS_NOT_SUPPORTED`/`ERRNO_IS_PRIVILEGE`: then CreateSession is used), an error for
-/// any other errno.
-fn pidfd_self() -> Result<Option<OwnedFd>, Failure> {
+/// `pidfd_open(getpid(), 0)`; with `unsupported_fallback`, `Ok(None)` where pidfds are not
+/// supported or not permitted (`ERRNO_IS_NOT_SUPPORTED`/`ERRNO_IS_PRIVILEGE`: then
+/// CreateSession is used); an error for any other errno.
+fn pidfd_self(unsupported_fallback: bool) -> Result<Option<OwnedFd>, Failure> {
     // SAFETY: plain syscalls with integer arguments.
     let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, libc::getpid(), 0) };
     if fd < 0 {
         let e = errno();
-        return if pidfd_unsupported(e) {
+        return if unsupported_fallback && pidfd_unsupported(e) {
             Ok(None)
         } else {
             Err(Failure::BuildMessage { errno: e })

@@ -1,7 +1,9 @@
 //! The one table from a failed operation with logind to its PAM code and LOG_ERR line (the C
 //! module's `pam_acquire_bus_connection`, `pam_bus_log_create_error`, `pam_bus_log_parse_error`,
-//! and the `Failed to create/release session: %s` lines), with our details in parentheses. The
-//! words are D-Bus's: the only transport that fails today.
+//! and the `Failed to create/release session: %s` lines), with our details in parentheses; and
+//! for the Varlink transport pam_systemd 262's lines and codes (`register_session()`,
+//! `pam_sm_close_session()`: SERVICE_ERR, BUF_ERR for ENOMEM, where D-Bus refusals are
+//! SESSION_ERR), with the socket, what failed and the time taken.
 
 use super::Endpoint;
 use super::plan::{ACCESS_DENIED, Failure};
@@ -21,6 +23,7 @@ pub enum Op {
 /// `Failed to create/release session: %s` lines), with our details in parentheses.
 pub fn bus_error(op: Op, f: &Failure, ep: &Endpoint, euid: u32) -> Error {
     match (op, f) {
+        (_, Failure::Varlink { error, .. }) => Error::new(error.pam_code(), error.to_string()),
         (_, Failure::Connect { errno, detail, elapsed }) => {
             let code = if *errno == libc::ENOMEM {
                 PAM_BUF_ERR
@@ -97,6 +100,7 @@ fn describe_call(ep: &Endpoint, f: &Failure, euid: u32) -> String {
             s
         }
         Failure::BadReply { detail } => detail.clone(),
+        Failure::Varlink { error, .. } => error.to_string(),
         Failure::DupFd { errno } | Failure::Connect { errno, .. } | Failure::BuildMessage { errno } => strerror(*errno),
     }
 }

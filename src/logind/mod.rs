@@ -10,9 +10,9 @@
 //!   bus address list and the socket connect.
 //! * `failure`: the one table from a failure to its PAM code and log line.
 //!
-//! A Varlink transport (`io.systemd.Login`, tried first as pam_systemd 258+ does, D-Bus on a
-//! connect failure) goes beside `dbus` behind [`Transport`]; [`Endpoint`] already names its
-//! socket and [`Via::Varlink`] its attempts. The D-Bus-only client plans none yet.
+//! * `varlink`: the Varlink transport (`io.systemd.Login.CreateSession`/`ReleaseSession` over
+//!   `crate::varlink`), tried first as pam_systemd 262 does; [`LogindClient`] goes to D-Bus on
+//!   exactly a Varlink connect failure ([`Failure::falls_back`]), as C does.
 
 use std::time::{Duration, Instant};
 
@@ -22,11 +22,13 @@ pub mod dbus_error;
 mod failure;
 pub mod plan;
 pub mod question;
+mod varlink;
 
 pub use crate::sys::strerror;
 pub use dbus::{Dbus, decode_reply, inhibit};
 pub use failure::{Op, bus_error};
-pub use plan::{Answer, Attempt, Created, Failure, Plan, Via};
+pub use plan::{Answer, Attempt, Created, Failure, Next, Plan, Via};
+pub use varlink::Varlink;
 
 use crate::diagnose::rule::Trigger;
 use crate::limits::PropValue;
@@ -42,7 +44,7 @@ pub const DEFAULT_VARLINK_ADDRESS: &str = "/run/systemd/io.systemd.Login";
 pub struct Endpoint {
     /// The D-Bus address (possibly several, `;`-separated, tried in order like sd-bus).
     pub bus: String,
-    /// logind's Varlink socket (not used by the D-Bus-only client yet).
+    /// logind's Varlink socket.
     pub varlink: String,
     /// One deadline over connect and call; `None`: wait for ever.
     pub timeout: Option<Duration>,
@@ -58,6 +60,17 @@ impl Endpoint {
         }
     }
 
+    /// The same endpoint with what is left, at this moment, of the deadline of an operation that
+    /// started at `started` (none left: a zero timeout, which ends the next step at once).
+    pub fn remaining(&self, started: Instant) -> Endpoint {
+        Endpoint {
+            timeout: self
+                .deadline(started)
+                .map(|d| d.saturating_duration_since(Instant::now())),
+            ..self.clone()
+        }
+    }
+
     /// The deadline of an operation that started at `started`.
     pub fn deadline(&self, started: Instant) -> Option<Instant> {
         self.timeout.and_then(|t| started.checked_add(t))
@@ -69,26 +82,39 @@ pub trait Logind {
     /// Connects, then follows `plan` (one call per attempt, all on one connection), and closes
     /// the connection before returning. `props` are the session limits every attempt carries.
     fn create_session(&mut self, ep: &Endpoint, plan: &Plan<'_>, props: &[(&'static str, PropValue)]) -> Created;
-    /// ReleaseSession(id).
-    fn release_session(&mut self, ep: &Endpoint, id: &[u8]) -> Result<(), Failure>;
+    /// ReleaseSession(id): over Varlink first when `varlink` (D-Bus on a Varlink connect
+    /// failure), else over D-Bus. Says which transport released it.
+    fn release_session(&mut self, ep: &Endpoint, id: &[u8], varlink: bool) -> Result<Via, Failure>;
     /// On a failing login only: the line naming why (PID 1 and logind asked on a connection of
     /// its own, inside `deadline`, the login's), or `None`.
     fn why(&mut self, ep: &Endpoint, uid: u32, trigger: Trigger, deadline: Option<Instant>) -> Option<String>;
+    /// Whether logind's Varlink socket accepts a connection (closed at once, no call): logind
+    /// ≥ 258, whose generation's story a login not pinned by `compat=` then follows. Without a
+    /// Varlink transport: no.
+    fn speaks_varlink(&mut self, _ep: &Endpoint) -> bool {
+        false
+    }
 }
 
 /// One way of carrying the conversation to logind.
 pub trait Transport {
-    /// Connects, follows `plan`, recording each attempt made in `attempts`, and closes the
-    /// connection before returning.
+    /// Connects, follows `plan` from `first` as long as its attempts stay on this transport,
+    /// recording each attempt sent in `attempts`, and closes the connection before returning.
     fn create(
         &mut self,
         ep: &Endpoint,
         plan: &Plan<'_>,
+        first: Attempt,
         props: &[(&'static str, PropValue)],
         attempts: &mut Vec<Attempt>,
     ) -> Result<Answer, Failure>;
     /// Releases the session `id`.
     fn release(&mut self, ep: &Endpoint, id: &[u8]) -> Result<(), Failure>;
+    /// Whether the service is there: a connect, closed at once, no call (see
+    /// [`Plan::probes_varlink`]). Transports without a use for it answer yes.
+    fn reachable(&mut self, _ep: &Endpoint) -> Result<(), Failure> {
+        Ok(())
+    }
 }
 
 /// A transport that can also ask why a login failed (D-Bus: PID 1 is asked there).
@@ -97,29 +123,96 @@ pub trait Explain {
     fn why(&mut self, ep: &Endpoint, uid: u32, trigger: Trigger, deadline: Option<Instant>) -> Option<String>;
 }
 
-/// The real [`Logind`]: today D-Bus only.
-pub struct LogindClient<D> {
+/// The real [`Logind`]: Varlink first where the plan says so, D-Bus on exactly a Varlink
+/// connect failure (pam_systemd 262's only fallback), the diagnosis over D-Bus.
+pub struct LogindClient<V, D> {
+    varlink: V,
     dbus: D,
 }
 
-impl<D: Transport + Explain> LogindClient<D> {
-    pub fn new(dbus: D) -> Self {
-        LogindClient { dbus }
+impl<V: Transport, D: Transport + Explain> LogindClient<V, D> {
+    pub fn new(varlink: V, dbus: D) -> Self {
+        LogindClient { varlink, dbus }
     }
 }
 
-impl<D: Transport + Explain> Logind for LogindClient<D> {
+impl<V: Transport, D: Transport + Explain> Logind for LogindClient<V, D> {
     fn create_session(&mut self, ep: &Endpoint, plan: &Plan<'_>, props: &[(&'static str, PropValue)]) -> Created {
         let mut attempts = Vec::new();
-        let result = self.dbus.create(ep, plan, props, &mut attempts);
-        Created { attempts, result }
+        let mut fell_back = None;
+        let mut next = plan.first();
+        let started = Instant::now();
+        if plan.probes_varlink()
+            && let Err(f) = self.varlink.reachable(ep)
+            && let Next::Send(a) = plan.next(
+                Attempt {
+                    via: Via::Varlink,
+                    request: next.request,
+                },
+                &f,
+            )
+        {
+            // No io.systemd.Login: logind ≤ 257, whose C module the login follows.
+            next = a;
+        }
+        let result = loop {
+            // One deadline over both transports: D-Bus after a Varlink connect failure gets
+            // what is left of it.
+            let ep = &ep.remaining(started);
+            let r = match next.via {
+                Via::Varlink => self.varlink.create(ep, plan, next, props, &mut attempts),
+                Via::DbusPidfd | Via::Dbus => self.dbus.create(ep, plan, next, props, &mut attempts),
+            };
+            match r {
+                Err(f) if f.falls_back() => {
+                    let line = fallback_line(&f);
+                    match plan.next(next, &f) {
+                        Next::Send(a) if a.via != Via::Varlink => {
+                            fell_back = Some(line);
+                            next = a;
+                        }
+                        Next::NoSession => {
+                            fell_back = Some(line);
+                            break Ok(Answer::NoSession);
+                        }
+                        _ => break Err(f),
+                    }
+                }
+                other => break other,
+            }
+        };
+        Created {
+            attempts,
+            result,
+            fell_back,
+        }
     }
 
-    fn release_session(&mut self, ep: &Endpoint, id: &[u8]) -> Result<(), Failure> {
-        self.dbus.release(ep, id)
+    fn release_session(&mut self, ep: &Endpoint, id: &[u8], varlink: bool) -> Result<Via, Failure> {
+        let started = Instant::now();
+        if varlink {
+            match self.varlink.release(ep, id) {
+                Ok(()) => return Ok(Via::Varlink),
+                Err(f) if f.falls_back() => log::debug!("{}", fallback_line(&f)),
+                Err(f) => return Err(f),
+            }
+        }
+        self.dbus.release(&ep.remaining(started), id).map(|()| Via::Dbus)
+    }
+
+    fn speaks_varlink(&mut self, ep: &Endpoint) -> bool {
+        self.varlink.reachable(ep).is_ok()
     }
 
     fn why(&mut self, ep: &Endpoint, uid: u32, trigger: Trigger, deadline: Option<Instant>) -> Option<String> {
         self.dbus.why(ep, uid, trigger, deadline)
+    }
+}
+
+/// pam_systemd 262's debug line for a Varlink connect failure, with our details.
+fn fallback_line(f: &Failure) -> String {
+    match f {
+        Failure::Varlink { error, .. } => error.to_string(),
+        other => format!("{other:?}"),
     }
 }

@@ -7,8 +7,8 @@
 //! already in a session" is one answer ([`Answer::AlreadyInSession`]) for both transports' names.
 //! No I/O here: table-tested in `plan/tests.rs` and through the session story.
 //!
-//! The comparisons between generations of this layer live in this file only (the `Plan` fields
-//! and [`Plan::next`], [`Plan::answered`]).
+//! No generation is named here: the decisions read the rules table (`varlink_first`,
+//! `pidfd_method`) and walk [`Generation::older`].
 
 use std::os::fd::OwnedFd;
 use std::time::Duration;
@@ -31,9 +31,7 @@ pub const DBUS_TIMEOUT: &str = "org.freedesktop.DBus.Error.Timeout";
 /// Which transport, and for D-Bus which method, an attempt uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Via {
-    /// `io.systemd.Login.CreateSession` over Varlink: the seam for the Varlink transport, which
-    /// no plan contains yet (only the tests build it until then).
-    #[cfg_attr(not(test), allow(dead_code))]
+    /// `io.systemd.Login.CreateSession` over Varlink (logind ≥ 258).
     Varlink,
     /// D-Bus `CreateSessionWithPIDFD` (`uhsssssussbssta(sv)`, logind ≥ 255).
     DbusPidfd,
@@ -101,6 +99,12 @@ pub enum Failure {
     BadReply { detail: String },
     /// Duplicating the session fd failed.
     DupFd { errno: i32 },
+    /// A Varlink operation failed (connect, call, error reply, reply parameters): the client's
+    /// error, and for an `org.varlink.service.InvalidParameter` reply the parameter it names.
+    Varlink {
+        error: crate::varlink::Error,
+        parameter: Option<String>,
+    },
 }
 
 impl Failure {
@@ -109,12 +113,29 @@ impl Failure {
         matches!(self, Failure::Call { name: Some(ErrorName::Dbus(n)), .. } if n == wanted)
     }
 
-    /// The error reply's name and text, for a failed call.
+    /// The error reply's name and text, for a failed call (a Varlink error reply has no text:
+    /// its name stands for both).
     pub fn call_error(&self) -> Option<(Option<&str>, &str)> {
         match self {
             Failure::Call { name, message, .. } => Some((name.as_ref().map(ErrorName::as_str), message)),
+            Failure::Varlink { error, .. } => match &error.failure {
+                crate::varlink::Failure::Reply { name, .. } => Some((Some(name), name)),
+                _ => None,
+            },
             _ => None,
         }
+    }
+
+    /// Whether the module goes on with D-Bus after this: only when the Varlink connect itself
+    /// failed (pam_systemd 262's only fallback).
+    pub fn falls_back(&self) -> bool {
+        matches!(self, Failure::Varlink { error, .. } if error.falls_back())
+    }
+
+    /// A Varlink error reply with exactly this name.
+    fn is_varlink(&self, wanted: &str) -> bool {
+        matches!(self, Failure::Varlink { error, .. }
+            if matches!(&error.failure, crate::varlink::Failure::Reply { name, .. } if name == wanted))
     }
 }
 
@@ -146,8 +167,12 @@ pub fn settle(failure: Failure) -> Result<Answer, Failure> {
 /// A create conversation: the attempts made, in order, and how it ended.
 #[derive(Debug)]
 pub struct Created {
+    /// The calls sent (a Varlink connect that failed sent none).
     pub attempts: Vec<Attempt>,
     pub result: Result<Answer, Failure>,
+    /// The Varlink connect failure that sent the conversation to D-Bus: pam_systemd 262's debug
+    /// line for it, with our details.
+    pub fell_back: Option<String>,
 }
 
 /// What to do after a failed attempt.
@@ -161,123 +186,152 @@ pub enum Next {
     Stop,
 }
 
-/// How the requests of a login are sent: an ordered choice of attempts, each a transport and the
-/// generation whose rules built its request, and how an older logind's refusals are answered
-/// (README "Beyond upstream"):
-/// * pinned to 257 (`compat=257`): as pam_systemd 257: CreateSessionWithPIDFD, then
-///   CreateSession on exactly UnknownMethod, nothing else;
-/// * pinned to 252 (`compat=252`): the 252 request, with the PIDFD probe first;
-/// * decided by logind (no `compat=`): the 257 request with CreateSessionWithPIDFD; on
-///   UnknownMethod (logind < 255) the 252 request with CreateSession; on `Invalid session class
-///   X`, where X is the 257 request's class and differs from the 252 one (so a 257 rule chose
-///   it, never the admin), once more with the 252 request. Where the 252 outcome is "no
-///   session" (the `systemd-user` stack), no second call is made.
-///
-/// The D-Bus client never plans [`Via::Varlink`] (yet).
+/// How the requests of a login are sent: every generation's request, newest first, and the
+/// pure decisions over them ([`Plan::first`], [`Plan::next`], [`Plan::answered`]), all read from
+/// the rules table (README "Beyond upstream"):
+/// * pinned (`compat=N`): as pam_systemd N: Varlink first where N goes there and no limit is
+///   set, D-Bus on exactly a Varlink connect failure; `CreateSessionWithPIDFD`, then
+///   `CreateSession` on exactly UnknownMethod; always N's request, nothing else;
+/// * decided by logind (no `compat=`): the newest request first, over Varlink when allowed; a
+///   Varlink connect failure (logind without `io.systemd.Login`) → D-Bus with the request of the
+///   newest generation that does not go to Varlink; UnknownMethod (logind < 255) → the request of
+///   the newest generation without `CreateSessionWithPIDFD`, with `CreateSession`; a refused class
+///   that the request's own generation chose (it differs from the next older one's, so never the
+///   admin's) → the next older generation's request on the same transport. Where that
+///   generation registers no session (the `systemd-user` stack), no further call is made.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Plan<'r> {
     /// `None`: decided by logind's answers.
     pub pinned: Option<Generation>,
-    /// The 257 request (not sent when pinned to 252).
-    pub v257: Request<'r>,
-    /// The 252 request; `None` where 252 registers no session (`systemd-user`).
-    pub v252: Option<Request<'r>>,
-    /// The 262 request: sent when pinned to 262 (`compat=262`); a decided login sends the 257
-    /// request first until the Varlink transport decides (branch `wire`).
-    pub v262: Option<Request<'r>>,
+    /// Every generation's request, in [`Generation::ALL`]'s order; `None` where that generation
+    /// registers no session (`systemd-user` under 252).
+    pub requests: Vec<(Generation, Option<Request<'r>>)>,
+    /// Whether Varlink may carry the create call: pam_systemd 262's `can_use_varlink()`, none of
+    /// the five `systemd.*` limits PAM data set (their scope properties go over D-Bus only).
+    pub varlink: bool,
 }
 
-impl<'r> Plan<'r> {
-    /// The plan from every generation's request (`None` where it registers no session); `newest`
-    /// stands in for a 257 request that is not there (never: 257 registers a session for every
-    /// service).
-    pub fn of(
-        pinned: Option<Generation>,
-        newest: &Request<'r>,
-        request: impl Fn(Generation) -> Option<Request<'r>>,
-    ) -> Self {
-        Plan {
-            pinned,
-            v257: request(Generation::V257).unwrap_or_else(|| newest.clone()),
-            v252: request(Generation::V252),
-            v262: request(Generation::V262),
-        }
-    }
+/// `org.varlink.service.InvalidParameter`: logind's Varlink refusal of a parameter's value.
+pub const INVALID_PARAMETER: &str = "org.varlink.service.InvalidParameter";
 
+impl<'r> Plan<'r> {
     /// The first call.
     pub fn first(&self) -> Attempt {
-        Attempt {
-            via: Via::DbusPidfd,
-            request: self.pinned.unwrap_or(Generation::V257),
-        }
+        let request = self.pinned.unwrap_or(Generation::NEWEST);
+        let via = if self.varlink && request.rules().varlink_first {
+            Via::Varlink
+        } else {
+            Via::DbusPidfd
+        };
+        Attempt { via, request }
+    }
+
+    /// Whether the client first checks that logind's Varlink socket accepts a connection (no
+    /// call is made on it): a decided login in which a `systemd.*` limit keeps the create call
+    /// off Varlink (C 262's `can_use_varlink()`). The socket's absence means logind ≤ 257, so
+    /// the login starts where a Varlink connect failure leads ([`Plan::next`]: D-Bus with the
+    /// 257 request) and follows that logind's C module; its presence means logind ≥ 258, and the
+    /// 262 request goes to D-Bus, as C 262 sends it.
+    pub fn probes_varlink(&self) -> bool {
+        self.pinned.is_none() && !self.varlink && Generation::NEWEST.rules().varlink_first
     }
 
     /// The request an attempt carries.
     pub fn request(&self, g: Generation) -> Option<&Request<'r>> {
-        match g {
-            Generation::V257 => Some(&self.v257),
-            Generation::V252 => self.v252.as_ref(),
-            Generation::V262 => self.v262.as_ref(),
-        }
+        self.requests
+            .iter()
+            .find(|(h, _)| *h == g)
+            .and_then(|(_, r)| r.as_ref())
     }
 
     /// The call after `done` failed with `failure`.
     pub fn next(&self, done: Attempt, failure: &Failure) -> Next {
+        let connect_failed = done.via == Via::Varlink && failure.falls_back();
         let unknown_method = done.via == Via::DbusPidfd && failure.is_dbus(UNKNOWN_METHOD);
         match self.pinned {
+            Some(request) if connect_failed => Next::Send(Attempt {
+                via: Via::DbusPidfd,
+                request,
+            }),
             Some(request) if unknown_method => Next::Send(Attempt {
                 via: Via::Dbus,
                 request,
             }),
             Some(_) => Next::Stop,
-            None if done.request == Generation::V257 => {
-                let legacy = |via| match self.v252 {
-                    Some(_) => Next::Send(Attempt {
-                        via,
-                        request: Generation::V252,
-                    }),
-                    None => Next::NoSession,
-                };
-                if unknown_method {
-                    legacy(Via::Dbus)
-                } else if self.class_refused(failure) {
-                    legacy(done.via)
-                } else {
-                    Next::Stop
-                }
-            }
+            None if connect_failed => self.fall_back(done.request, |r| !r.varlink_first, Via::DbusPidfd),
+            None if unknown_method => self.fall_back(done.request, |r| !r.pidfd_method, Via::Dbus),
+            None if self.class_refused(done, failure) => match done.request.older() {
+                Some(g) => self.fall_back(g, |_| true, done.via),
+                None => Next::Stop,
+            },
             None => Next::Stop,
         }
     }
 
-    /// `InvalidArgs "Invalid session class X"` for the class a 257 rule chose.
-    fn class_refused(&self, failure: &Failure) -> bool {
-        let Failure::Call { message, .. } = failure else {
+    /// The newest generation from `from` on (older ones after it) whose rules `fits`, sent
+    /// `via`; [`Next::NoSession`] where it registers no session.
+    fn fall_back(&self, from: Generation, fits: impl Fn(&crate::rules::Rules) -> bool, via: Via) -> Next {
+        let mut g = from;
+        while !fits(g.rules()) {
+            match g.older() {
+                Some(older) => g = older,
+                None => return Next::Stop,
+            }
+        }
+        match self.request(g) {
+            Some(_) => Next::Send(Attempt { via, request: g }),
+            None => Next::NoSession,
+        }
+    }
+
+    /// logind refused the class of `done`'s request, and that generation's rules chose it (the
+    /// next older generation asks for another, or for no session): D-Bus `InvalidArgs "Invalid
+    /// session class X"`, Varlink `InvalidParameter` naming `Class`.
+    fn class_refused(&self, done: Attempt, failure: &Failure) -> bool {
+        let Some(sent) = self.request(done.request) else {
             return false;
         };
-        let chosen_by_257 = self.v252.as_ref().is_none_or(|r| r.class != self.v257.class);
-        failure.is_dbus(INVALID_ARGS)
-            && chosen_by_257
-            && message
-                .strip_prefix("Invalid session class ")
-                .is_some_and(|c| c.as_bytes() == self.v257.class)
+        let chosen_by_it = done
+            .request
+            .older()
+            .is_some_and(|g| self.request(g).is_none_or(|r| r.class != sent.class));
+        let refused = match failure {
+            Failure::Call { message, .. } => {
+                failure.is_dbus(INVALID_ARGS)
+                    && message
+                        .strip_prefix("Invalid session class ")
+                        .is_some_and(|c| c.as_bytes() == sent.class)
+            }
+            Failure::Varlink { parameter, .. } => {
+                failure.is_varlink(INVALID_PARAMETER) && parameter.as_deref() == Some("Class")
+            }
+            _ => false,
+        };
+        chosen_by_it && refused
     }
 
     /// The generation whose rules logind's answers put in force, if they tell: the pinned one;
-    /// 252 once a 252 request was sent (or 252's "no session" chosen); 257 when logind took a
-    /// 257 request, or answered (itself, not the bus) a CreateSessionWithPIDFD. `None` when
-    /// nothing logind said tells (no connection, the bus answered instead of logind, a message
-    /// never built).
+    /// the one of the Varlink call when logind answered on `io.systemd.Login` (only logind ≥ 258
+    /// has it); else, on D-Bus: the older generation once logind's refusal sent an older request
+    /// (or its "no session" chosen), the first D-Bus request's when logind took it or answered
+    /// (itself, not the bus) a CreateSessionWithPIDFD. `None` when nothing logind said tells (no
+    /// connection, the bus answered instead of logind, a message never built).
     pub fn answered(&self, attempts: &[Attempt], result: &Result<Answer, Failure>) -> Option<Generation> {
         if let Some(g) = self.pinned {
             return Some(g);
         }
-        if matches!(result, Ok(Answer::NoSession)) || attempts.iter().any(|a| a.request == Generation::V252) {
-            return Some(Generation::V252);
+        if let Some(a) = attempts.iter().find(|a| a.via == Via::Varlink) {
+            return Some(a.request);
         }
-        let first = attempts.first().map(|a| a.via);
+        if matches!(result, Ok(Answer::NoSession)) {
+            return Generation::ALL.into_iter().find(|&g| self.request(g).is_none());
+        }
+        let first = attempts.first()?;
+        if let Some(older) = attempts.iter().find(|a| a.request != first.request) {
+            return Some(attempts.last().map_or(older.request, |a| a.request));
+        }
         match result {
-            Ok(Answer::Session(_)) => Some(Generation::V257),
+            Ok(Answer::Session(_)) => Some(first.request),
             Ok(Answer::AlreadyInSession { .. }) => generation_of_refusal(first),
             Err(f) if from_logind(f) => generation_of_refusal(first),
             _ => None,
@@ -285,12 +339,11 @@ impl<'r> Plan<'r> {
     }
 }
 
-/// The generation a refusal of logind's own tells, by the transport of the first attempt it
-/// answered: only a method that logind < 255 lacks tells anything.
-fn generation_of_refusal(first: Option<Via>) -> Option<Generation> {
-    match first? {
-        Via::DbusPidfd => Some(Generation::V257),
-        // A Varlink answer only bounds logind's version from below; no rules for it yet.
+/// The generation a refusal of logind's own tells, by the first D-Bus attempt it answered: only
+/// a method that logind < 255 lacks tells anything.
+fn generation_of_refusal(first: &Attempt) -> Option<Generation> {
+    match first.via {
+        Via::DbusPidfd => Some(first.request),
         Via::Varlink | Via::Dbus => None,
     }
 }

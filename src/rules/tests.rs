@@ -42,35 +42,33 @@ const EXPECTED: &[(u32, u32, SystemdUser, [bool; 6], RecordEnv, Languages, bool)
 
 /// 262's request rules and words, per number (behaviour-262.md section 17): `[late gate, class none,
 /// class if unset, light classes, greeter/foreign ranges, areas, inhibit, extra device access,
-/// unset empty, setup_environment, credentials every path, existing flag, record without uid
-/// unknown]`, then `[vtnr period, reply session_fd, limits one text, incomplete warning, vtnr
+/// unset empty, setup_environment, credentials every path, record without uid unknown]`, then
+/// `[vtnr period, limits one text, incomplete warning, vtnr
 /// warning, automatic choice lines]` and the open/close debug lines.
 #[allow(clippy::type_complexity)] // a row is the rules, spelled out
-const EXPECTED_262: &[(u32, [bool; 13], [bool; 6], &str, &str)] = &[
+const EXPECTED_262: &[(u32, [bool; 12], [bool; 5], &str, &str)] = &[
     (
         252,
         [
-            false, false, false, false, false, false, false, false, false, false, false, true, false,
+            false, false, false, false, false, false, false, false, false, false, false, false,
         ],
-        [false, true, false, false, false, false],
+        [false, false, false, false, false],
         "pam-systemd initializing",
         "pam-systemd shutting down",
     ),
     (
         257,
         [
-            false, false, false, false, false, false, false, false, false, false, false, true, false,
+            false, false, false, false, false, false, false, false, false, false, false, false,
         ],
-        [false, true, false, false, false, false],
+        [false, false, false, false, false],
         "pam-systemd initializing",
         "pam-systemd shutting down",
     ),
     (
         262,
-        [
-            true, true, true, true, true, true, true, true, true, true, true, false, true,
-        ],
-        [true, false, true, true, true, true],
+        [true, true, true, true, true, true, true, true, true, true, true, true],
+        [true, true, true, true, true],
         "pam-systemd: initializing...",
         "pam-systemd: shutting down...",
     ),
@@ -97,7 +95,6 @@ fn every_generation_has_its_262_row() {
                 r.unset_empty,
                 r.setup_environment,
                 r.credentials_every_path,
-                r.existing_flag,
                 r.record_without_uid_unknown,
             ],
             flags,
@@ -107,7 +104,6 @@ fn every_generation_has_its_262_row() {
         assert_eq!(
             [
                 w.ignoring_vtnr_period,
-                w.reply_session_fd,
                 w.limits_data_one_text,
                 w.incomplete_bad_bool_warning,
                 w.vtnr_bad_warning,

@@ -257,6 +257,19 @@ fn a(via: Via, request: Generation) -> Attempt {
     Attempt { via, request }
 }
 
+/// The Varlink connect failure of a logind without `io.systemd.Login`.
+fn varlink_absent() -> Failure {
+    Failure::Varlink {
+        error: crate::varlink::Error {
+            method: "io.systemd.Login.CreateSession".into(),
+            socket: "/run/systemd/io.systemd.Login".into(),
+            elapsed: std::time::Duration::from_millis(0),
+            failure: crate::varlink::Failure::Connect(libc::ENOENT),
+        },
+        parameter: None,
+    }
+}
+
 fn pipe_fd() -> OwnedFd {
     let mut fds = [0; 2];
     // SAFETY: a valid array of two ints for pipe2.
@@ -277,6 +290,7 @@ impl Logind for ScriptedLogind {
                 return Created {
                     attempts: Vec::new(),
                     result: Err(f),
+                    fell_back: None,
                 };
             }
             Some(Expect::Release(..)) => panic!("CreateSession* where ReleaseSession was expected"),
@@ -284,6 +298,19 @@ impl Logind for ScriptedLogind {
         };
         let mut attempts = Vec::new();
         let mut attempt = plan.first();
+        let mut fell_back = None;
+        if attempt.via == Via::Varlink && steps.first().is_none_or(|(a, _)| a.via != Via::Varlink) {
+            // Not scripted on Varlink: logind has no io.systemd.Login socket (≤ 257).
+            let f = varlink_absent();
+            fell_back = Some(match &f {
+                Failure::Varlink { error, .. } => error.to_string(),
+                _ => unreachable!(),
+            });
+            match plan.next(attempt, &f) {
+                Next::Send(a) => attempt = a,
+                other => panic!("after Varlink's absence: {other:?}"),
+            }
+        }
         let mut steps = steps.into_iter();
         loop {
             let (want, answer) = steps.next().expect("an attempt more than scripted");
@@ -312,6 +339,7 @@ impl Logind for ScriptedLogind {
                             vtnr: r.vtnr,
                             existing: r.existing,
                         })),
+                        fell_back,
                     };
                 }
                 Answer1::Fail(f) => f,
@@ -323,6 +351,7 @@ impl Logind for ScriptedLogind {
                     return Created {
                         attempts,
                         result: Ok(logind::Answer::NoSession),
+                        fell_back,
                     };
                 }
                 Next::Stop => {
@@ -330,18 +359,19 @@ impl Logind for ScriptedLogind {
                     return Created {
                         attempts,
                         result: plan::settle(failure),
+                        fell_back,
                     };
                 }
             }
         }
     }
 
-    fn release_session(&mut self, ep: &Endpoint, id: &[u8]) -> Result<(), Failure> {
+    fn release_session(&mut self, ep: &Endpoint, id: &[u8], _varlink: bool) -> Result<Via, Failure> {
         self.endpoints.push(ep.clone());
         match self.script.pop_front() {
             Some(Expect::Release(want, r)) => {
                 assert_eq!(id, want.as_bytes());
-                r
+                r.map(|()| Via::Dbus)
             }
             _ => panic!("unexpected ReleaseSession({})", show(id)),
         }
@@ -1831,6 +1861,8 @@ fn open_262_created() {
             "DEBUG Automatically chose session class 'user'.",
             "DEBUG Asking logind to create session: uid=1000 pid=4242 service=login type=tty class=user desktop= seat= vtnr=0 tty=pts/3 display= remote=no remote_user= remote_host=",
             "DEBUG Session limits: memory_max=n/a tasks_max=n/a cpu_weight=n/a io_weight=n/a runtime_max_sec=n/a",
+            // No Varlink socket scripted: C 262's fallback line (with our details), then D-Bus.
+            "DEBUG Failed to connect to logind via Varlink, falling back to D-Bus: No such file or directory (socket /run/systemd/io.systemd.Login, connect: No such file or directory, after 0 ms)",
             "DEBUG New sd-bus connection (system-bus-pam-systemd-4242) opened.",
             "DEBUG Reply from logind: id=c1 object_path=/org/freedesktop/login1/session/c1 runtime_path=/run/user/1000 seat=seat0 vtnr=2 original_uid=1000",
             "DEBUG Failed to read credential 'shell.prompt.prefix', ignoring: No such device or address",
@@ -2136,4 +2168,38 @@ fn area_argument_warning_at_open_and_close() {
         "compat=262 area=a/b",
     );
     assert_eq!(log, [line]);
+}
+
+/// A logind with io.systemd.Login (≥ 258) answers the 262 request over Varlink: generation 262,
+/// the C 262 reply line (no session fd, object path n/a, seat (null)), no `systemd.existing`.
+#[test]
+fn varlink_answer_is_262() {
+    let mut pam = tty_login("alice");
+    let host = FakeHost::default().runtime_dir(1000);
+    let mut logind = ScriptedLogind::new(vec![Expect::Create(vec![(
+        a(Via::Varlink, Generation::V262),
+        Answer1::Reply(FakeReply {
+            fd: false,
+            ..reply(1000)
+        }),
+    )])]);
+    let (r, log) = run_open(&mut pam, &mut logind, &host, "debug");
+    r.unwrap();
+    assert_eq!(classes(&logind), [(Via::Varlink, "user")]);
+    assert_eq!(pam.get_env("XDG_SESSION_ID").as_deref(), Some("c1"));
+    assert!(pam.get_data("systemd.existing").is_none());
+    assert!(pam.get_data("systemd.session-fd").is_none());
+    assert!(
+        log.contains(&"DEBUG logind generation 262 (io.systemd.Login answered).".to_owned()),
+        "{log:?}"
+    );
+    assert!(
+        log.iter().any(
+            |l| l.starts_with("DEBUG Reply from logind: id=c1 object_path=n/a runtime_path=")
+                && l.contains(" seat=(null) ")
+                && !l.contains("session_fd")
+        ),
+        "{log:?}"
+    );
+    assert!(!log.iter().any(|l| l.contains("sd-bus")), "{log:?}");
 }

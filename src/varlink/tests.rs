@@ -15,7 +15,7 @@ use std::thread::JoinHandle;
 // ---------------------------------------------------------------------------------------------
 
 /// A socket path in the temp directory, removed on drop.
-pub(super) struct TempSock(pub PathBuf);
+pub(crate) struct TempSock(pub PathBuf);
 
 impl TempSock {
     pub fn new() -> TempSock {
@@ -38,7 +38,7 @@ impl Drop for TempSock {
 }
 
 /// What the peer received: the call (without its NUL) and the fds that came with it.
-pub(super) struct Served {
+pub(crate) struct Served {
     pub request: Vec<u8>,
     pub fds: Vec<OwnedFd>,
 }
@@ -91,7 +91,7 @@ fn read_request(s: &UnixStream) -> Served {
 
 /// Listens at a fresh path; the thread accepts one connection, reads the call (if `read_first`),
 /// then runs `behave` on the stream. Returns the path and the thread (joins to what was read).
-pub(super) fn serve(
+pub(crate) fn serve(
     read_first: bool,
     behave: impl FnOnce(&mut UnixStream) + Send + 'static,
 ) -> (TempSock, JoinHandle<Served>) {
@@ -114,7 +114,7 @@ pub(super) fn serve(
 }
 
 /// A peer that answers `reply` (bytes as given) and then closes.
-pub(super) fn answer(reply: &'static [u8]) -> (TempSock, JoinHandle<Served>) {
+pub(crate) fn answer(reply: &'static [u8]) -> (TempSock, JoinHandle<Served>) {
     serve(true, move |s| {
         let _ = s.write_all(reply);
     })

@@ -318,6 +318,10 @@ impl Case {
         );
         s.push_str("mkdir -p \"$S/pam.conf.d\"\n");
         s.push_str("sub <\"$S/fake.conf.in\" >\"$S/fake.conf\"\n");
+        if self.fake_conf.iter().any(|(k, v)| k == "varlink" && v == "1") {
+            // The fake's Varlink face listens once it reads varlink=1.
+            s.push_str("for i in $(seq 100); do [ -S /run/systemd/io.systemd.Login ] && break; sleep 0.05; done\n");
+        }
         writeln!(s, "sub <\"$S/service.in\" >\"$S/pam.conf.d/{}\"", self.service).unwrap();
         s.push_str("sub <\"$S/args.in\" >\"$S/args\"\n");
         s.push_str("mapfile -d '' ARGS <\"$S/args\"\n");

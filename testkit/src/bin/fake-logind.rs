@@ -49,6 +49,23 @@
 //!   accepts (252: user greeter lock-screen background; 257 adds user-early user-incomplete
 //!   background-light manager manager-early); any other class → `InvalidArgs`
 //!   `Invalid session class <class>`, as logind says it.
+//!
+//! Varlink face (logind ≥ 258), only once `varlink=1` is in the config (watched every 10 ms until
+//! then; the test waits for the socket): listens on
+//! `--varlink PATH` (default `/run/systemd/io.systemd.Login`, inside the testbed's private `/run`)
+//! and answers `io.systemd.Login.CreateSession` and `ReleaseSession`, one call per connection as
+//! pam_systemd makes them. Each call is recorded in the same `fake-calls.jsonl` as
+//! `{"varlink":true,"method":...,"parameters":...,"reply":...}`. Keys:
+//! * `varlink_classes=257|any` (default any): a class (in Varlink's underscore spelling) that
+//!   logind 257 would not know is refused with `org.varlink.service.InvalidParameter`
+//!   `{"parameter":"Class"}`.
+//! * `varlink_error=<name>`: CreateSession answers this error (`AlreadySessionMember` included).
+//! * `varlink_release_error=<name>`: ReleaseSession answers this error.
+//! * `varlink_mode=normal|stale|mute|garbage|truncated|huge|no-nul|exit`: stale leaves the
+//!   socket file with nobody listening (connect: ECONNREFUSED); mute accepts and never
+//!   answers; garbage answers a NUL-terminated non-JSON text; truncated half a reply and closes;
+//!   huge a 2 MiB reply; no-nul a whole reply without its NUL, kept open; exit records the call
+//!   and exits the process without answering.
 
 use std::collections::{HashMap, HashSet};
 use std::ffi::CString;
@@ -797,19 +814,187 @@ fn introspect_xml(path: &str, pidfd: bool) -> String {
     x
 }
 
+/// The Varlink face: one thread accepting, one per connection.
+fn serve_varlink(path: PathBuf, dir: PathBuf, rec: Arc<Recorder>) {
+    if let Some(parent) = path.parent() {
+        let _ = std::fs::create_dir_all(parent);
+    }
+    let _ = std::fs::remove_file(&path);
+    let listener = match std::os::unix::net::UnixListener::bind(&path) {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("fake-logind: varlink bind {}: {e}", path.display());
+            std::process::exit(1);
+        }
+    };
+    let _ = std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o666));
+    if Conf::load(&dir).get("varlink_mode").map(str::trim) == Some("stale") {
+        // The socket file stays, nobody listens: connect() is refused.
+        drop(listener);
+        return;
+    }
+    let counter = Arc::new(Mutex::new(0u32));
+    std::thread::spawn(move || {
+        for conn in listener.incoming().flatten() {
+            let (dir, rec, counter) = (dir.clone(), rec.clone(), counter.clone());
+            std::thread::spawn(move || varlink_connection(conn, &dir, &rec, &counter));
+        }
+    });
+}
+
+fn varlink_connection(mut conn: std::os::unix::net::UnixStream, dir: &Path, rec: &Recorder, counter: &Mutex<u32>) {
+    use std::io::Read;
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 4096];
+    loop {
+        if let Some(end) = buf.iter().position(|&b| b == 0) {
+            let message: Vec<u8> = buf.drain(..=end).collect();
+            if !varlink_call(&mut conn, &message[..end], dir, rec, counter) {
+                return;
+            }
+            continue;
+        }
+        match conn.read(&mut chunk) {
+            Ok(0) | Err(_) => return,
+            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+        }
+    }
+}
+
+/// Answers one call; false: the connection is to be dropped (or held mute).
+fn varlink_call(
+    conn: &mut std::os::unix::net::UnixStream,
+    message: &[u8],
+    dir: &Path,
+    rec: &Recorder,
+    counter: &Mutex<u32>,
+) -> bool {
+    let conf = Conf::load(dir);
+    let pid = peer_pid(conn);
+    let call: Value = serde_json::from_slice(message).unwrap_or(Value::Null);
+    let method = call.get("method").and_then(Value::as_str).unwrap_or("").to_string();
+    let params = call.get("parameters").cloned().unwrap_or(json!({}));
+    let mut record = json!({"varlink": true, "method": method, "sender_pid": pid, "parameters": params});
+    let mode = conf.get("varlink_mode").map(str::trim).unwrap_or("normal").to_string();
+    let send = |conn: &mut std::os::unix::net::UnixStream, bytes: &[u8]| {
+        let _ = conn.write_all(bytes);
+    };
+    let reply_json = |v: &Value| {
+        let mut b = serde_json::to_vec(v).expect("json");
+        b.push(0);
+        b
+    };
+    match mode.as_str() {
+        "mute" => {
+            record["reply"] = json!("never");
+            rec.record(&record);
+            std::thread::sleep(std::time::Duration::from_secs(3600));
+            return false;
+        }
+        "exit" => {
+            record["reply"] = json!("exit");
+            rec.record(&record);
+            std::process::exit(0);
+        }
+        "garbage" => {
+            record["reply"] = json!("garbage");
+            rec.record(&record);
+            send(conn, b"this is not json\0");
+            return false;
+        }
+        "truncated" => {
+            record["reply"] = json!("truncated");
+            rec.record(&record);
+            send(conn, br#"{"parameters":{"Id":"c1","Runti"#);
+            return false;
+        }
+        "huge" => {
+            record["reply"] = json!("huge");
+            rec.record(&record);
+            let mut b = br#"{"parameters":{"Id":""#.to_vec();
+            b.extend(std::iter::repeat_n(b'x', 2 << 20));
+            b.extend_from_slice(b"\"}}\0");
+            send(conn, &b);
+            return false;
+        }
+        _ => {}
+    }
+    let error = |name: &str, parameters: Value| json!({"error": name, "parameters": parameters});
+    let reply = match method.as_str() {
+        "io.systemd.Login.CreateSession" => {
+            let class = params.get("Class").and_then(Value::as_str).unwrap_or("").replace('_', "-");
+            let uid = params.get("UID").and_then(Value::as_u64).unwrap_or(u64::MAX);
+            if let Some(name) = conf.get("varlink_error").map(str::trim).filter(|n| !n.is_empty()) {
+                error(name, json!({}))
+            } else if conf.get("varlink_classes").map(str::trim) == Some("257") && !class_known("257", &class) {
+                error("org.varlink.service.InvalidParameter", json!({"parameter": "Class"}))
+            } else {
+                let id = {
+                    let mut c = counter.lock().unwrap_or_else(|e| e.into_inner());
+                    *c += 1;
+                    format!("v{c}")
+                };
+                let runtime_path = format!("/run/user/{uid}");
+                ensure_runtime_dir(&runtime_path, u32::try_from(uid).unwrap_or(u32::MAX), false);
+                json!({"parameters": {
+                    "Id": id, "RuntimePath": runtime_path, "UID": uid,
+                    "Class": params.get("Class"), "Type": params.get("Type"),
+                }})
+            }
+        }
+        "io.systemd.Login.ReleaseSession" => {
+            match conf.get("varlink_release_error").map(str::trim).filter(|n| !n.is_empty()) {
+                Some(name) => error(name, json!({})),
+                None => json!({}),
+            }
+        }
+        _ => error("org.varlink.service.MethodNotFound", json!({"method": method})),
+    };
+    record["reply"] = reply.clone();
+    rec.record(&record);
+    let mut bytes = reply_json(&reply);
+    if mode == "no-nul" {
+        bytes.pop();
+        send(conn, &bytes);
+        std::thread::sleep(std::time::Duration::from_secs(3600));
+        return false;
+    }
+    send(conn, &bytes);
+    true
+}
+
+/// SO_PEERCRED's pid.
+fn peer_pid(conn: &std::os::unix::net::UnixStream) -> Option<i64> {
+    let mut cred = libc::ucred { pid: 0, uid: 0, gid: 0 };
+    let mut len = std::mem::size_of::<libc::ucred>() as libc::socklen_t;
+    // SAFETY: valid fd, out-pointer and its length.
+    let r = unsafe {
+        libc::getsockopt(
+            conn.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_PEERCRED,
+            (&raw mut cred).cast(),
+            &mut len,
+        )
+    };
+    (r == 0).then_some(i64::from(cred.pid))
+}
+
 fn usage() -> ! {
-    eprintln!("usage: fake-logind --state DIR [--address ADDR]");
+    eprintln!("usage: fake-logind --state DIR [--address ADDR] [--varlink PATH]");
     std::process::exit(2)
 }
 
 fn main() {
     let mut state: Option<PathBuf> = None;
     let mut address: Option<String> = None;
+    let mut varlink: Option<PathBuf> = None;
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         match a.as_str() {
             "--state" => state = Some(args.next().unwrap_or_else(|| usage()).into()),
             "--address" => address = Some(args.next().unwrap_or_else(|| usage())),
+            "--varlink" => varlink = Some(PathBuf::from(args.next().unwrap_or_else(|| usage()))),
             _ => usage(),
         }
     }
@@ -822,6 +1007,21 @@ fn main() {
         path: dir.join("fake-calls.jsonl"),
         lock: Mutex::new(()),
     });
+    {
+        // The config is written after the fake starts: watch for `varlink=1` and listen then
+        // (the case waits for the socket before it runs the client).
+        let (dir, rec) = (dir.clone(), rec.clone());
+        let path = varlink.unwrap_or_else(|| PathBuf::from("/run/systemd/io.systemd.Login"));
+        std::thread::spawn(move || {
+            loop {
+                if Conf::load(&dir).flag("varlink", false) {
+                    serve_varlink(path, dir, rec);
+                    return;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+        });
+    }
     let mut st = State {
         dir,
         rec,
