@@ -403,6 +403,12 @@ fn open_late_gate<P: PamOps, L: Logind, H: Host>(
 ) -> Result<(), Error> {
     let rules = generation.rules();
     let r262 = rules.request262;
+    if args.compat.is_none() {
+        // Not pinned: the generation this login follows (its logind's, or the installed one's
+        // where logind is not running) is close's hint, also where nothing gets registered;
+        // logind's answer, if any, replaces it below.
+        let _ = pam.set_data_value(GENERATION_KEY, usize::try_from(generation.number()).unwrap_or_default());
+    }
     let items = read_items(pam, Some(generation))?;
     let systemd_user = items.service == b"systemd-user";
 
