@@ -10,7 +10,8 @@
 #       callgrind of one login per candidate and of forky's C module (Ir whole process,
 #       pam_sm_open_session / pam_sm_close_session incl.), then prints one table row per
 #       candidate: stripped bytes, ratio to C 262's stripped size, Ir, exported symbols.
-#       Needs bench/build/loginbench and bench/build/valgrind (bench/run.sh builds them).
+#       Needs bench/build/{loginbench,pidfd_shim.so,pidfd_helper,valgrind} (bench/run.sh
+#       builds them).
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -31,19 +32,27 @@ build() {
 inner() { # in the world: callgrind one login per module
   local out="$1"
   shift
-  local confdir="$out/pam.d" name
+  local confdir="$out/pam.d" name sock=/run/bench-pidfd-helper.sock helper_pid i
   mkdir -p "$confdir"
+  # Real pidfds for both modules under valgrind 3.19, as in bench/run.sh (forky's C module
+  # fails the login without one).
+  "$HERE/build/pidfd_helper" "$sock" &
+  helper_pid=$!
+  for ((i = 0; i < 50; i++)); do [[ -S "$sock" ]] && break; sleep 0.1; done
   for name in "$@" c262; do
     if [[ "$name" == c262 ]]; then
       echo "session required $TESTBED_MODULE_C" >"$confdir/cand-$name"
     else
       echo "session required $CAND/$name.so" >"$confdir/cand-$name"
     fi
-    env VALGRIND_LIB="$VG_WORLD" "$VG_WORLD/valgrind.bin" --tool=callgrind \
+    env LD_PRELOAD="$HERE/build/pidfd_shim.so" PIDFD_HELPER="$sock" VALGRIND_LIB="$VG_WORLD" \
+      "$VG_WORLD/valgrind.bin" --tool=callgrind \
       --callgrind-out-file="$out/$name.out" "$BIN" once --confdir "$confdir" \
       --user "$TESTBED_USER1" --item tty=pts/7 --item rhost=10.0.0.9 "cand-$name" \
       >"$out/$name.log" 2>&1 || echo "candidates: $name: login failed (see $out/$name.log)" >&2
   done
+  kill "$helper_pid"
+  wait "$helper_pid" 2>/dev/null || true
   cp "$TESTBED_MODULE_C" "$out/c262.so"
 }
 
