@@ -7,13 +7,17 @@
  *   loginbench latency  --confdir D --user U --item tty=.. --item rhost=.. -n N SVC_A SVC_B...
  *       N rounds; each round runs one login per service, the order rotating every round
  *       (A B, B A, ...) so drift hits every service alike. Prints one line per login:
- *       "SVC usec wall_usec open_rc close_rc" (usec = pam_start..pam_end inside the child,
- *       wall_usec = fork..waitpid in the parent, so process creation and exit included).
+ *       "SVC usec wall_usec open_rc close_rc start_usec open_usec close_usec end_usec"
+ *       (usec = pam_start..pam_end inside the child, i.e. from the forked child's start to
+ *       pam_end; wall_usec = fork..waitpid in the parent, so process creation and exit
+ *       included; then the four steps: pam_start_confdir (config + cold dlopen of the module),
+ *       pam_open_session (the first hook), pam_close_session, pam_end (dlclose)).
  *   loginbench once     --confdir D --user U [--item ..] SVC
  *       one login in THIS process (for callgrind), prints open_rc/close_rc.
  *   loginbench probe    --confdir D --user U [--item ..] SVC
  *       one login in THIS process, printing VmRSS (kB) at each step, threads after open,
- *       fds (>= 3) after close and after pam_end.
+ *       fds (>= 3) after close and after pam_end, and VmHWM (the process's peak RSS, kB)
+ *       before pam_start and after pam_end.
  *   loginbench dlopen   -n N SO
  *       N times, in a fresh forked child: dlopen(SO, RTLD_NOW|RTLD_LOCAL), dlclose.
  *       Prints "open_usec close_usec" per iteration.
@@ -70,22 +74,29 @@ static int item_type(const char *name) {
 /* One login in this process. Fills the rcs; returns pam_start's rc. */
 struct probe {
         long rss_start, rss_after_start, rss_after_open, rss_after_close, rss_after_end;
+        long hwm_start, hwm_after_end;
         int threads_after_open, fds_start, fds_after_close, fds_after_end;
 };
 
-static long vmrss_kb(void) {
+static long status_kb(const char *key) {
         FILE *f = fopen("/proc/self/status", "re");
         char line[256];
+        size_t n = strlen(key);
         long v = -1;
         if (!f) return -1;
         while (fgets(line, sizeof line, f))
-                if (!strncmp(line, "VmRSS:", 6)) {
-                        v = strtol(line + 6, NULL, 10);
+                if (!strncmp(line, key, n)) {
+                        v = strtol(line + n, NULL, 10);
                         break;
                 }
         fclose(f);
         return v;
 }
+static long vmrss_kb(void) { return status_kb("VmRSS:"); }
+static long vmhwm_kb(void) { return status_kb("VmHWM:"); }
+
+/* Per-step times of the last login() in this process (ns). */
+static long long step_ns[4];
 
 static int count_dir(const char *path, int min_num) {
         DIR *d = opendir(path);
@@ -109,33 +120,47 @@ static int login(const char *svc, int *open_rc, int *close_rc, struct probe *p) 
         if (p) {
                 p->fds_start = count_fds();
                 p->rss_start = vmrss_kb();
+                p->hwm_start = vmhwm_kb();
         }
+        long long t0 = now_ns();
         int rc = pam_start_confdir(svc, user, &CONV, confdir, &h);
         *open_rc = *close_rc = -1;
         if (rc != PAM_SUCCESS) return rc;
         for (int i = 0; i < nitems; i++) pam_set_item(h, item_type(item_name[i]), item_val[i]);
+        long long t1 = now_ns();
         if (p) p->rss_after_start = vmrss_kb();
+        long long t2 = now_ns();
         *open_rc = pam_open_session(h, 0);
+        long long t3 = now_ns();
         if (p) {
                 p->rss_after_open = vmrss_kb();
                 p->threads_after_open = count_threads();
         }
+        long long t4 = now_ns();
         *close_rc = pam_close_session(h, 0);
+        long long t5 = now_ns();
         if (p) {
                 p->rss_after_close = vmrss_kb();
                 p->fds_after_close = count_fds();
         }
+        long long t6 = now_ns();
         pam_end(h, *open_rc);
+        long long t7 = now_ns();
         if (p) {
                 p->rss_after_end = vmrss_kb();
                 p->fds_after_end = count_fds();
+                p->hwm_after_end = vmhwm_kb();
         }
+        step_ns[0] = t1 - t0;
+        step_ns[1] = t3 - t2;
+        step_ns[2] = t5 - t4;
+        step_ns[3] = t7 - t6;
         return PAM_SUCCESS;
 }
 
 /* Result a login child hands back to its parent. */
 struct result {
-        long long ns, wall_ns;
+        long long ns, wall_ns, step_ns[4];
         int start_rc, open_rc, close_rc;
 };
 
@@ -153,6 +178,7 @@ static void child_login(const char *svc, struct result *shared) {
                 int s = login(svc, &o, &c, NULL);
                 long long t1 = now_ns();
                 shared->ns = t1 - t0;
+                memcpy(shared->step_ns, step_ns, sizeof step_ns);
                 shared->start_rc = s;
                 shared->open_rc = o;
                 shared->close_rc = c;
@@ -182,8 +208,9 @@ static int cmd_latency(int n, char **svcs, int nsvc) {
                         const char *svc = svcs[(k + i) % nsvc];
                         memset(r, 0, sizeof *r);
                         child_login(svc, r);
-                        printf("%s %lld %lld %d %d\n", svc, r->ns / 1000, r->wall_ns / 1000, r->open_rc,
-                               r->close_rc);
+                        printf("%s %lld %lld %d %d %lld %lld %lld %lld\n", svc, r->ns / 1000,
+                               r->wall_ns / 1000, r->open_rc, r->close_rc, r->step_ns[0] / 1000,
+                               r->step_ns[1] / 1000, r->step_ns[2] / 1000, r->step_ns[3] / 1000);
                 }
         fflush(stdout);
         return 0;
@@ -202,10 +229,10 @@ static int cmd_probe(const char *svc) {
         int s = login(svc, &o, &c, &p);
         printf("start_rc=%d open_rc=%d close_rc=%d rss_start=%ld rss_after_start=%ld "
                "rss_after_open=%ld rss_after_close=%ld rss_after_end=%ld threads_after_open=%d "
-               "fds_start=%d fds_after_close=%d fds_after_end=%d\n",
+               "fds_start=%d fds_after_close=%d fds_after_end=%d hwm_start=%ld hwm_after_end=%ld\n",
                s, o, c, p.rss_start, p.rss_after_start, p.rss_after_open, p.rss_after_close,
                p.rss_after_end, p.threads_after_open, p.fds_start, p.fds_after_close,
-               p.fds_after_end);
+               p.fds_after_end, p.hwm_start, p.hwm_after_end);
         return 0;
 }
 

@@ -38,18 +38,24 @@ def ratio(a, b):
         return float("nan")
 
 
+STEPS = ("start", "open", "close", "end")
+
+
 def latency(path):
-    """svc -> dict(inner=[usec], wall=[usec], bad=n)"""
-    d = collections.defaultdict(lambda: {"inner": [], "wall": [], "bad": 0})
+    """svc -> dict(inner=[usec], wall=[usec], bad=n, start/open/close/end=[usec] when recorded)"""
+    d = collections.defaultdict(lambda: {"inner": [], "wall": [], "bad": 0, **{k: [] for k in STEPS}})
     if not os.path.exists(path):
         return d
     for line in open(path):
         f = line.split()
-        if len(f) != 5:
+        if len(f) not in (5, 9):
             continue
         svc, inner, wall, orc, crc = f[0], int(f[1]), int(f[2]), int(f[3]), int(f[4])
         d[svc]["inner"].append(inner)
         d[svc]["wall"].append(wall)
+        if len(f) == 9:
+            for k, v in zip(STEPS, f[5:]):
+                d[svc][k].append(int(v))
         if orc or crc:
             d[svc]["bad"] += 1
     return d
@@ -127,6 +133,8 @@ print(f"- machine: {machine.get('nproc')} CPUs, {machine.get('cpu')}, kernel {ma
 print(f"- {machine.get('rustc')}; module at commit {machine.get('commit')}; C module {machine.get('c_module')}; "
       f"elogind {machine.get('elogind')}; {machine.get('valgrind')}")
 print(f"- parameters: {params}")
+print(f"- load average (1/5/15 min) at the start: {machine.get('load_start', '?')}, at the end: "
+      f"{machine.get('load_end', '?')}; memory {machine.get('memory', '?')}")
 print("- latency = pam_start..pam_end inside a fresh forked child (wall = fork..waitpid in the parent); "
       "every login: tty=pts/7, rhost=10.0.0.9, user pamtest1, `session required <module>`; "
       "A/B interleaved, order alternating every round\n")
@@ -146,7 +154,8 @@ for kind, label in (("elogind", "elogind 246"), ("fake", "instant fake logind, p
 
 # Real systemd as PID 1: each world's logind against that world's own C module.
 WORLDS = (("world-debian12", "real logind 252 (Debian 12, C module 252)"),
-          ("world-debian13", "real logind 257 (Debian 13, C module 257)"))
+          ("world-debian13", "real logind 257 (Debian 13, C module 257)"),
+          ("world-debian14", "real logind 262 (Debian 14, C module 262)"))
 for kind, label in WORLDS:
     lat = latency(os.path.join(OUT, kind, "latency.txt"))
     n_rs, n_c = len(lat[RS]["inner"]), len(lat[C]["inner"])
@@ -169,10 +178,13 @@ if lat1[RS]["inner"]:
 # Callgrind.
 cg = {}
 for kind, cfg in (("elogind", "pidfd0"), ("fake", "pidfd0"), ("fake", "pidfd1"),
-                  ("world-debian12", "pidfd0"), ("world-debian13", "pidfd0")):
-    for svc in (RS, C, "bench-rsprof"):
+                  ("world-debian12", "pidfd0"), ("world-debian13", "pidfd0"), ("world-debian14", "pidfd0")):
+    for svc in (RS, C, "bench-rsprof", "bench-none"):
         p = os.path.join(OUT, kind, f"callgrind-{cfg}-{svc}.out")
         if not os.path.exists(p):
+            continue
+        if svc == "bench-none":  # the module-less baseline: PAM_PERM_DENIED is its normal outcome
+            cg[(kind, cfg, svc)] = Profile(p)
             continue
         # A login that failed under valgrind measures something else: say so, count nothing.
         log = p[:-len(".out")] + ".log"
@@ -277,6 +289,137 @@ for kind, label in (("elogind", "elogind"), ("fake", "fake")):
         return s + (" ✅" if ok else " ❌")
     rows.append((f"  every session created and released ({label})", check(cc[RS]), check(cc[C]), "", ""))
 
+
+# ---------------------------------------------------------------------------------------------
+# Real systemd 262 (Debian 14 world, forky's C module): every ratio of issue 21, with the spread.
+# ---------------------------------------------------------------------------------------------
+def spread(xs):
+    """p10 / p25-p75 / p90 of a sample, for the spread column"""
+    if not xs:
+        return ""
+    return f"p10 {pct(xs, 10):,.0f}, IQR {pct(xs, 25):,.0f}–{pct(xs, 75):,.0f}, p90 {pct(xs, 90):,.0f}"
+
+
+def world262():
+    kind = "world-debian14"
+    d = os.path.join(OUT, kind)
+    if not os.path.isdir(d):
+        return
+    w = kv_file(os.path.join(d, "world.txt"))
+    rows262 = []
+
+    def r(metric, a, b, target=None, higher=False, spread_a="", spread_b=""):
+        q = ratio(a, b) if isinstance(a, (int, float)) and isinstance(b, (int, float)) else None
+        sp = "; ".join(x for x in (f"ours {spread_a}" if spread_a else "", f"C {spread_b}" if spread_b else "") if x)
+        rows262.append((metric, fmt(a), fmt(b), fmt(q) if q is not None else "", sp,
+                        verdict(q, target, higher) if target is not None and q is not None else ""))
+
+    lat = latency(os.path.join(d, "latency.txt"))
+    a_, b_ = lat[RS], lat[C]
+    if a_["inner"] and b_["inner"]:
+        n = f"n={len(a_['inner'])}/{len(b_['inner'])}"
+        r(f"whole login, forked child's start → pam_end: median (µs, {n})", pct(a_["inner"], 50),
+          pct(b_["inner"], 50), 0.9, spread_a=spread(a_["inner"]), spread_b=spread(b_["inner"]))
+        r("whole login, forked child's start → pam_end: p90 (µs)", pct(a_["inner"], 90), pct(b_["inner"], 90), 0.9)
+        r("login wall incl. fork + exit + waitpid: median (µs)", pct(a_["wall"], 50), pct(b_["wall"], 50),
+          spread_a=spread(a_["wall"]), spread_b=spread(b_["wall"]))
+        if a_["start"] and b_["start"]:
+            first = lambda x: [s_ + o for s_, o in zip(x["start"], x["open"])]  # noqa: E731
+            r("cold load + first hook: pam_start_confdir (dlopen) + pam_open_session, fresh process: median (µs)",
+              pct(first(a_), 50), pct(first(b_), 50), 1.0, spread_a=spread(first(a_)), spread_b=spread(first(b_)))
+            for k, label in (("start", "pam_start_confdir (config + cold dlopen of the module)"),
+                             ("open", "pam_open_session (first hook: CreateSession, user lookup)"),
+                             ("close", "pam_close_session"), ("end", "pam_end (dlclose)")):
+                r(f"  {label}: median (µs)", pct(a_[k], 50), pct(b_[k], 50),
+                  spread_a=spread(a_[k]), spread_b=spread(b_[k]))
+        r("failed logins (latency rounds)", a_["bad"], b_["bad"])
+
+    A, B, N = cg.get((kind, "pidfd0", RS)), cg.get((kind, "pidfd0", C)), cg.get((kind, "pidfd0", "bench-none"))
+    if A and B and N:
+        r("Ir due to the module: whole process − the same process with no module in the stack",
+          A.total - N.total, B.total - N.total, 0.5)
+        r("  Ir, pam_sm_open_session incl.", A.incl_of("pam_sm_open_session"), B.incl_of("pam_sm_open_session"), 0.5)
+        r("  Ir, pam_sm_close_session incl.", A.incl_of("pam_sm_close_session"),
+          B.incl_of("pam_sm_close_session"), 1.0)
+        r("  Ir, loading: pam_start_confdir incl. − baseline's", A.incl_of("pam_start_confdir") - N.incl_of("pam_start_confdir"),
+          B.incl_of("pam_start_confdir") - N.incl_of("pam_start_confdir"))
+        r("  Ir, unloading: pam_end incl. − baseline's", A.incl_of("pam_end") - N.incl_of("pam_end"),
+          B.incl_of("pam_end") - N.incl_of("pam_end"))
+        r("Ir, whole client process, one login (baseline without module: "
+          f"{N.total:,})", A.total, B.total)
+    elif os.path.exists(os.path.join(d, "callgrind-pidfd0-bench-rs.out")):
+        rows262.append(("callgrind in the 262 world: a login failed or the baseline is missing", "", "", "", "", "❌"))
+
+    o_rs, c_rs = dl(os.path.join(d, "dlopen-rs.txt"))
+    o_c, c_c = dl(os.path.join(d, "dlopen-c.txt"))
+    if o_rs and o_c:
+        r(f"cold dlopen(RTLD_NOW) in a fresh child, in the world: median (µs, n={len(o_rs)})",
+          pct(o_rs, 50), pct(o_c, 50), 1.0, spread_a=spread(o_rs), spread_b=spread(o_c))
+
+    pr = probes(os.path.join(d, "probe.txt"))
+    if pr[RS] and pr[C]:
+        def med(svc, f):
+            return statistics.median(f(x) for x in pr[svc])
+        hw = lambda x: x["hwm_after_end"]  # noqa: E731
+        r(f"peak RSS (VmHWM) of a one-login process (kB, median of {len(pr[RS])})", med(RS, hw), med(C, hw), 1.2,
+          spread_a=f"{min(map(hw, pr[RS])):,}–{max(map(hw, pr[RS])):,}",
+          spread_b=f"{min(map(hw, pr[C])):,}–{max(map(hw, pr[C])):,}")
+        r("  of which before pam_start (loginbench + libpam + libc, kB)", med(RS, lambda x: x["hwm_start"]),
+          med(C, lambda x: x["hwm_start"]))
+        r("  VmRSS added by pam_start + open_session (module load + first hook, kB)",
+          med(RS, lambda x: x["rss_after_open"] - x["rss_start"]), med(C, lambda x: x["rss_after_open"] - x["rss_start"]))
+        r("threads after open_session", med(RS, lambda x: x["threads_after_open"]), med(C, lambda x: x["threads_after_open"]))
+        r("new fds after pam_end", med(RS, lambda x: x["fds_after_end"] - x["fds_start"]),
+          med(C, lambda x: x["fds_after_end"] - x["fds_start"]))
+
+    cc = concurrent(os.path.join(d, "concurrent.txt"))
+    if cc[RS] and cc[C]:
+        halves = collections.defaultdict(list)
+        loads = []
+        for line in open(os.path.join(d, "concurrent.txt")):
+            kv = dict(x.split("=", 1) for x in line.split())
+            halves[kv["svc"]].append(int(kv["logins"]) / float(kv["elapsed"]))
+            loads.append(kv.get("load", "?"))
+        clients = dict(x.split("=", 1) for x in params.split() if "=" in x).get("clients", "?")
+        r(f"logins/s, {clients} concurrent clients, same logind "
+          f"({cc[RS]['elapsed']:.1f}s/{cc[C]['elapsed']:.1f}s; load at the halves' ends {', '.join(loads)})",
+          cc[RS]["logins"] / cc[RS]["elapsed"], cc[C]["logins"] / cc[C]["elapsed"], 1.1, higher=True,
+          spread_a="halves " + ", ".join(f"{x:.0f}" for x in halves[RS]),
+          spread_b="halves " + ", ".join(f"{x:.0f}" for x in halves[C]))
+
+        def check(c):
+            ok = (c["failures"] == 0 and c["created"] == c["logins"] and c["released"] == c["logins"] and c["left"] == 0)
+            return (f"{c['logins']} logins, open ok {c['open_ok']}, close ok {c['close_ok']}; logind: created "
+                    f"{c['created']}, released {c['released']}, left {c['left']}" + (" ✅" if ok else " ❌"))
+        rows262.append(("  every session created and released", check(cc[RS]), check(cc[C]), "", "", ""))
+
+    a, b = int(static.get("size_rs_stripped", 0)), int(static.get("size_c262_stripped", 0))
+    if a and b:
+        r(".so size, stripped (bytes)", a, b, 2.0)
+        r("relocations (readelf -r)", int(static.get("relocs_rs", 0)), int(static.get("relocs_c262", 0)))
+
+    print("## Real systemd 262 (Debian 14 world): ours vs forky's C module, same logind, same run\n")
+    print(f"- {w.get('systemd', '?')}; C module {w.get('c_package', '?')} ({w.get('c_module', '?')}); "
+          f"glibc {w.get('glibc', '?')}, libpam {w.get('libpam', '?')} (the world's)")
+    print(f"- load average (1/5/15 min) when the world started: {w.get('load_start', '?')}, when it ended: "
+          f"{w.get('load_end', '?')} (2 CPUs, shared: absolute times are inflated by the load; A/B is "
+          "interleaved login by login; Ir and sizes do not depend on load)")
+    print("- ours reaches logind 262 over D-Bus (CreateSessionWithPIDFD) until the Varlink path lands; "
+          "forky's C module over Varlink (io.systemd.Login). Under callgrind both get real pidfds "
+          "(bench/pidfd_shim.c + bench/pidfd_helper.c: valgrind 3.19 lacks pidfd_open).")
+    print("- Ir due to the module = Ir of the whole one-login process minus that of the same process "
+          "with a module-less session stack (`bench-none`: libpam, config, the client itself); "
+          "whole login = the forked child's pam_start_confdir .. pam_end; spread: p10, IQR, p90 "
+          "of the rounds, the two halves of each module's concurrency run.\n")
+    print("| metric | ours | C 262 | ours/C | spread | target |")
+    print("| --- | ---: | ---: | ---: | --- | --- |")
+    for x in rows262:
+        print("| " + " | ".join(x) + " |")
+    print()
+
+
+world262()
+print("## All generations: elogind 246, the fake, real logind 252 and 257 (and 262's Ir above)\n")
 print("| metric | ours | C | ours/C | target |")
 print("| --- | ---: | ---: | ---: | --- |")
 for r in rows:
@@ -372,3 +515,8 @@ if b:
     for (o, f), ir in b.top_incl(40):
         if "pam_systemd" in (o or "") or f.startswith(("pam_", "getpw", "dlopen", "sd_", "_nss")):
             print(f"| {ir:,} | `{f[:110]}` | {short_obj(o)} |")
+
+sizes = os.path.join(OUT, "sizes.md")
+if os.path.exists(sizes):
+    print("\n## Where the bytes of the .so go (bench/sizes.py)\n")
+    print(open(sizes).read())
