@@ -515,22 +515,33 @@ fn open_late_gate<P: PamOps, L: Logind, H: Host>(
             na(limits.runtime_max_sec.as_deref()),
         );
         let created = logind.create_session(&ep, &plan, &props);
+        let told = plan.answered(&created.attempts, &created.result);
         if args.compat.is_none()
-            && let Some(g) = plan.answered(&created.attempts, &created.result)
+            && let Some(g) = told
         {
             // Only a hint for close's transport and words: a failure to store it changes nothing else.
             let _ = pam.set_data_value(GENERATION_KEY, usize::try_from(g.number()).unwrap_or_default());
         }
+        // The request logind took: an older generation's where it refused a class only a newer
+        // rule chose (a logind older than these rules).
+        let req = created
+            .attempts
+            .last()
+            .and_then(|a| plan.request(a.request))
+            .unwrap_or(req);
         if let Some(line) = created.fell_back.as_deref() {
             debug!("{line}");
         }
-        let over_dbus = created.attempts.iter().any(|a| a.via != Via::Varlink);
+        let dbus_attempts = created.attempts.iter().filter(|a| a.via != Via::Varlink).count();
+        let over_dbus = dbus_attempts > 0;
         if !matches!(created.result, Err(Failure::Connect { .. })) {
             if rules.words.bus_connection_line && over_dbus {
                 debug!("New sd-bus connection (system-bus-pam-systemd-{}) opened.", host.pid());
             }
+            // The D-Bus message is built anew for every D-Bus call (the Varlink one carries no
+            // limits).
             let builds = if rules.builds_per_attempt {
-                created.attempts.len().max(1)
+                dbus_attempts.max(1)
             } else {
                 1
             };
@@ -541,6 +552,9 @@ fn open_late_gate<P: PamOps, L: Logind, H: Host>(
                 for w in &limit_warnings {
                     warn!("{w}");
                 }
+            }
+            if args.compat.is_none() {
+                debug!("{}", generation_line(&plan, &created.attempts, told));
             }
         }
         match created.result {
