@@ -207,8 +207,11 @@ pub mod doctor_api {
     pub fn runtime_dir_in_order(path: &str, uid: u32) -> bool {
         crate::session::validate_runtime_directory(&crate::host::System, path.as_bytes(), uid).is_ok()
     }
+    pub use crate::json::Value as JsonValue;
     pub use crate::json::push_string as push_json_string;
     pub use crate::user::nss::name_of_uid;
+    /// The module's Varlink client: the doctor asks logind's socket what the 262 module talks to.
+    pub use crate::varlink::{Connection as VarlinkConnection, Error as VarlinkError, Failure as VarlinkFailure};
 }
 
 /// libpam's session-open hook.

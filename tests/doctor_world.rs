@@ -1,13 +1,14 @@
 //! The seed's failure and its neighbours on REAL systemd as PID 1 (testbed worlds: Debian 12 =
-//! systemd 252, Debian 13 = systemd 257): each case seeds a fault, logs in as root through our
+//! systemd 252, Debian 13 = systemd 257, Debian 14 = systemd 262): each case seeds a fault, logs in as root through our
 //! module (tests/c/pamclient, tty=ssh, like automation over ssh), and checks
 //! * the failing login's one extra warning line naming the cause (src/diagnose/rule.rs via
 //!   src/diagnose/ask.rs), and that healthy logins log nothing extra;
 //! * `pam_systemd_rs doctor`: names the cause and exits 1 (0 when healthy);
 //! * then applies the printed fix and shows the next login healthy.
 //!
-//! Each test boots one world (~10-15 s): `d12::*` Debian 12's, `d13::*` and `d13_*` Debian 13's
-//! (filter by name to run one world: `cargo test --test doctor_world d12`); `KEEP_CASE_STATE=1`
+//! Each test boots one world (~10-15 s): `d12::*` Debian 12's, `d13::*` and `d13_*` Debian 13's,
+//! `d14::*` and `d14_*` Debian 14's (filter by name to run one world: `cargo test --test
+//! doctor_world d12`); `KEEP_CASE_STATE=1`
 //! keeps each run's state dir (`/tmp/doctor-world-*`).
 
 mod common;
@@ -267,8 +268,9 @@ fn assert_healthy_login(r: &Run, i: usize) {
 
 /// 252: a failing user@0 keeps user-runtime-dir@0 loaded, so its start counter survives; the 6th
 /// login (one a second) trips its limit: the login succeeds without /run/user/0, the module
-/// names the cause. 257: the same recipe trips user@0's own limit (logins keep /run/user/0, so
-/// only the doctor sees it). Then `systemctl reset-failed ...` (the printed fix): the next login
+/// names the cause. 257 and 262: the same recipe trips user@0's own limit (logins keep
+/// /run/user/0, so only the doctor sees it; 257 leaves user@0's Result at 'exit-code', 262 sets
+/// 'start-limit-hit'). Then `systemctl reset-failed ...` (the printed fix): the next login
 /// is healthy again.
 fn seed_start_limit_hit_then_reset_failed(world: World) {
     let body = format!(
@@ -312,11 +314,14 @@ fn seed_start_limit_hit_then_reset_failed(world: World) {
             assert!(l.runtime_dir(), "{}", r.summary());
             assert!(l.naming_lines().is_empty(), "{}", r.summary());
         }
-        assert_doctor_problem(
-            &r,
-            0,
-            "user@0.service failed with 'exit-code' and then hit its start limit",
-        );
+        // 257 keeps the failed unit's earlier Result (the doctor finds the limit in the
+        // journal); 262 sets Result=start-limit-hit.
+        let named = if world == World::Debian13 {
+            "user@0.service failed with 'exit-code' and then hit its start limit"
+        } else {
+            "user@0.service failed with 'start-limit-hit' (more than 5 starts within 10s"
+        };
+        assert_doctor_problem(&r, 0, named);
     }
     let (out, _) = r.doctor(0);
     assert!(
@@ -375,6 +380,95 @@ fn d13_seed_zero_stop_delay_fails_the_login_and_names_it() {
         assert_eq!(l.open_rc, Some(0), "{}", r.summary());
         assert!(l.runtime_dir() && l.naming_lines().is_empty(), "{}", r.summary());
     }
+}
+
+/// 262 with UserStopDelaySec=0 (docs/behaviour-262.md, "The seed on 262"): as on 257 the 6th
+/// quick login FAILS once user-runtime-dir@0 hits its start limit. Forky's C module asks over
+/// Varlink and logs only `Varlink call io.systemd.Login.CreateSession failed:
+/// io.systemd.Login.UnitAllocationFailed` (PAM_SERVICE_ERR); ours logs the error of the
+/// transport it used (D-Bus: `Failed to create session: Job N … 'dependency'`, 14; Varlink: C's
+/// line, 3) and, before it, the one line naming user-runtime-dir@0's start limit and the fix.
+/// The doctor names the unit, its result and the fix, and says logind answers on Varlink. Then
+/// the fix (reset-failed + enable-linger): the next logins work.
+#[test]
+fn d14_seed_zero_stop_delay_fails_the_login_and_names_it() {
+    let body = "for i in $(seq 1 12); do login $i | tee \"$TESTBED_STATE/last\"; grep -Eq '^open_rc=(3|14)$' \"$TESTBED_STATE/last\" && break; sleep 0.8; done\n\
+                doctor\nsection fix\nsystemctl reset-failed user-runtime-dir@0.service user@0.service\n\
+                loginctl enable-linger root\nwait_for 10 lingers\nlogin 20\nlogin 21\ndoctor\n";
+    let r = run(
+        World::Debian14,
+        &["--logind-conf=UserStopDelaySec=0", DROPIN_USER0_FALSE],
+        body,
+    );
+    let n = r.logins.len();
+    assert!(n >= 3, "{}", r.summary());
+    let failed = &r.logins[n - 3];
+    assert!(
+        n - 2 >= 6,
+        "the limit is 5 starts: the first failure is the 6th login or later\n{}",
+        r.summary()
+    );
+    for i in 0..n - 3 {
+        assert_healthy_login(&r, i);
+    }
+    let over_varlink = failed.log.iter().any(|x| {
+        x.contains("Varlink call io.systemd.Login.CreateSession failed: io.systemd.Login.UnitAllocationFailed")
+    });
+    let over_dbus = failed.log.iter().any(|x| x.contains("Failed to create session:"));
+    let want_rc = if over_varlink { 3 } else { 14 };
+    assert!(over_varlink != over_dbus, "one transport's error line\n{}", r.summary());
+    assert_eq!(failed.open_rc, Some(want_rc), "{}", r.summary());
+    let lines = failed.naming_lines();
+    assert_eq!(lines.len(), 1, "the failing login names its cause\n{}", r.summary());
+    // The unit at fault and the fix; only a login racing the stop of the user's slice (logind's
+    // destructive-transaction refusal) may name that instead.
+    let limit = "user-runtime-dir@0.service failed with 'start-limit-hit' (more than 5 starts within 10s";
+    let destructive = failed
+        .log
+        .iter()
+        .any(|x| x.contains("is destructive") || x.contains("EDEADLK"));
+    assert!(
+        lines[0].contains(limit)
+            || (destructive && lines[0].contains("the login came while user root was being stopped")),
+        "{}",
+        r.summary()
+    );
+    if lines[0].contains(limit) {
+        assert!(
+            lines[0].contains("`systemctl reset-failed user-runtime-dir@0.service user@0.service` clears it now"),
+            "{}",
+            r.summary()
+        );
+    }
+    // The doctor: the unit, its result, the fix; logind on Varlink.
+    let (out, rc) = r.doctor(0);
+    assert_eq!(rc, 1, "{}", r.summary());
+    assert!(
+        out.lines().any(|l| l.starts_with("problem units")
+            && l.contains(limit)
+            && l.contains("Fix: `systemctl reset-failed user-runtime-dir@0.service user@0.service` clears it now; `loginctl enable-linger root`")),
+        "{}",
+        r.summary()
+    );
+    assert!(
+        out.lines().any(|l| l.starts_with("ok      varlink     logind answers on Varlink at /run/systemd/io.systemd.Login (systemd (systemd-logind) 262")),
+        "{}",
+        r.summary()
+    );
+    assert!(
+        out.lines()
+            .any(|l| l.starts_with("warn    logind.conf UserStopDelaySec=0")),
+        "{}",
+        r.summary()
+    );
+    for l in &r.logins[n - 2..] {
+        assert_eq!(l.open_rc, Some(0), "{}", r.summary());
+        assert!(l.runtime_dir() && l.naming_lines().is_empty(), "{}", r.summary());
+    }
+    // After the fix user-runtime-dir@0 is fine again (user@0's own /bin/false remains).
+    let (out, _) = r.doctor(1);
+    assert!(out.contains("Linger=yes"), "{out}");
+    assert!(!out.contains("user-runtime-dir@0.service failed"), "{out}");
 }
 
 /// The user being stopped: with UserStopDelaySec=0 and a slow stop of user-runtime-dir@0, a
@@ -454,6 +548,15 @@ fn logind_not_running(world: World) {
     assert_doctor_problem(&r, 0, "logind");
     let (out, _) = r.doctor(0);
     assert!(out.contains("nobody owns org.freedesktop.login1"), "{out}");
+    // 262: PID 1 still holds logind's Varlink socket; asking it could start logind again.
+    if world.logind_varlink() {
+        assert!(
+            out.lines()
+                .any(|l| l
+                    .starts_with("info    varlink     /run/systemd/io.systemd.Login not asked: logind does not run")),
+            "{out}"
+        );
+    }
 }
 
 fn bus_socket_missing(world: World) {
@@ -496,6 +599,13 @@ fn healthy_system_and_lingering_user(world: World) {
             .any(|l| l.starts_with("ok      units       user@0.service: active")),
         "{out}"
     );
+    // logind's Varlink socket, which the 262 module registers through first.
+    let varlink = if world.logind_varlink() {
+        "ok      varlink     logind answers on Varlink at /run/systemd/io.systemd.Login (systemd (systemd-logind) "
+    } else {
+        "info    varlink     no Varlink socket /run/systemd/io.systemd.Login (logind before systemd 258"
+    };
+    assert!(out.lines().any(|l| l.starts_with(varlink)), "{out}");
     let (json, rc) = r.doctor(1);
     assert_eq!(rc, 0, "{}", r.summary());
     assert!(
@@ -563,7 +673,8 @@ fn elogind_root_read_offline() {
     assert!(!conf.iter().any(|(l, _)| *l == "warn"), "{stdout}");
 }
 
-/// Each scenario above as one test per world: `d12_NAME` (systemd 252), `d13_NAME` (257).
+/// Each scenario above as one test per world: `d12::NAME` (systemd 252), `d13::NAME` (257),
+/// `d14::NAME` (262).
 macro_rules! in_each_world {
     ($($name:ident),* $(,)?) => {
         mod d12 {
@@ -571,6 +682,9 @@ macro_rules! in_each_world {
         }
         mod d13 {
             $(#[test] fn $name() { super::$name(super::World::Debian13); })*
+        }
+        mod d14 {
+            $(#[test] fn $name() { super::$name(super::World::Debian14); })*
         }
     };
 }

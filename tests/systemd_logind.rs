@@ -6,6 +6,9 @@
 //!            252 and 257 rules agree (regular user on a pts, the ssh tty kludge, cron, a
 //!            display, SessionBusy inside a session, an unknown user, no seats, release); the
 //!            cases the 257 rules change belong to the 257 work (see the list in the lead's notes).
+//!   `d14_*`  Debian 14: systemd 262, forky's pam_systemd.so 262 (over Varlink; ours over D-Bus
+//!            until its Varlink path lands): pair cases with the recorded 262 gaps, and the seed
+//!            (`d14_seed_start_limit`) with each module's own checks.
 //!
 //! Each case runs the C module and ours, each in a FRESH world (the two concurrently), and
 //! compares: return codes, the PAM environment, the login1 calls seen on the bus (`busctl
@@ -580,7 +583,9 @@ fn seed_start_limit(world: World) {
             World::Debian13 => {
                 o.open_rc == Some(0) && env.get("XDG_RUNTIME_DIR").map(String::as_str) == Some("/run/user/0")
             }
-            World::Debian14 => unreachable!("no d14 seed case: what 262 does with the seed is not recorded yet"),
+            World::Debian14 => unreachable!(
+                "the d14 seed case is d14_seed_start_limit (its own checks: C and ours use different transports on 262)"
+            ),
         };
         if !ok {
             fail(
@@ -593,6 +598,83 @@ fn seed_start_limit(world: World) {
             );
         }
     }
+}
+
+/// The seed on 262 (docs/behaviour-262.md, "The seed on 262"): the deterministic recipe plus
+/// `UserStopDelaySec=0`, so that user-runtime-dir@0 restarts at every login; the 6th root login
+/// (tty=ssh, one a second) FAILS, as on 257. Forky's C module registers over Varlink, gets
+/// `io.systemd.Login.UnitAllocationFailed`, logs only that and returns PAM_SERVICE_ERR. Ours
+/// logs its transport's error (D-Bus: `Failed to create session: …`, PAM_SESSION_ERR; Varlink:
+/// C's line and code) and, as the one extra line, the unit at fault and the fix.
+#[test]
+fn d14_seed_start_limit() {
+    let name = "d14_seed_start_limit";
+    let p = run_both(World::Debian14, |c| {
+        c.user(User::Name("root".into()))
+            .item("tty", "ssh")
+            .testbed_opts(&[
+                "--logind-conf",
+                "UserStopDelaySec=0",
+                "--unit-dropin",
+                "user@0.service:[Service]\\nExecStart=\\nExecStart=/bin/false",
+            ])
+            .setup(&format!(
+                "for i in 1 2 3 4 5; do {} --confdir \"$S/pam.conf.d\" --service pamtest --user root --item tty=ssh >/dev/null 2>&1; sleep 1; done\n\
+                 trap 'echo \"limit=$(systemctl show -p Result --value user-runtime-dir@0.service)\" >>\"$S/client.out\"; sd_end' EXIT",
+                pamclient().display()
+            ))
+    });
+    const C_LINE: &str = "Varlink call io.systemd.Login.CreateSession failed: io.systemd.Login.UnitAllocationFailed";
+    // Lines of the tested login only (the setup's logins succeed; user@0's own PAM stack logs as
+    // service systemd-user, never with these texts).
+    let errors = |o: &Outcome| -> Vec<String> {
+        o.module_log()
+            .into_iter()
+            .filter(|(sev, t)| *sev <= 4 && !t.contains("ReleaseSession"))
+            .map(|(sev, t)| format!("<{sev}> {t}"))
+            .collect()
+    };
+    let naming = "user-runtime-dir@0.service failed with 'start-limit-hit' (more than 5 starts within 10s: logins of root came and went faster than that), so root gets no /run/user/0 and no user manager; `systemctl reset-failed user-runtime-dir@0.service user@0.service` clears it now";
+    for (who, o) in [("C", &p.c), ("ours", &p.rs)] {
+        if one(o, "limit=") != "start-limit-hit" || o.env_get("XDG_SESSION_ID").is_some() {
+            fail(
+                name,
+                &p,
+                format!(
+                    "{who}: user-runtime-dir@0 result {:?}, env {:?}",
+                    one(o, "limit="),
+                    o.env
+                ),
+            );
+        }
+    }
+    // C: exactly its one Varlink line, PAM_SERVICE_ERR.
+    let c = errors(&p.c);
+    if p.c.open_rc != Some(3) || c != [format!("<3> {C_LINE}")] {
+        fail(name, &p, format!("C 262: open {:?}, lines {c:#?}", p.c.open_rc));
+    }
+    // Ours: the line naming the cause, then the transport's error line.
+    let ours = errors(&p.rs);
+    let over_varlink = ours.iter().any(|l| l.starts_with(&format!("<3> {C_LINE}")));
+    let want_rc = if over_varlink { 3 } else { 14 };
+    let error_ok = ours.iter().any(|l| {
+        l.starts_with("<3> Failed to create session: Job ") && l.contains("failed with 'dependency'")
+            || l.starts_with("<3> Failed to create session: Transaction for session-")
+            || over_varlink
+    });
+    let named = ours.iter().filter(|l| l.starts_with("<4> ")).collect::<Vec<_>>();
+    let destructive = ours
+        .iter()
+        .any(|l| l.contains("is destructive") || l.contains("io.systemd.System"));
+    let named_ok = named.len() == 1
+        && (named[0].contains(naming) || (destructive && named[0].contains("while user root was being stopped")));
+    if p.rs.open_rc != Some(want_rc) || ours.len() != 2 || !error_ok || !named_ok {
+        fail(name, &p, format!("ours: open {:?}, lines {ours:#?}", p.rs.open_rc));
+    }
+    eprintln!(
+        "[{name}] C: {C_LINE} (3); ours: {} ({want_rc}) after the naming line",
+        if over_varlink { "Varlink" } else { "D-Bus" }
+    );
 }
 
 macro_rules! in_worlds {

@@ -89,7 +89,19 @@ pub fn trigger(login: Login<'_>) -> Option<Trigger> {
     }
 }
 
-/// A failed CreateSession worth asking PID 1 about, from the error name and text.
+/// logind 262's Varlink CreateSession error when a job of the session failed (e.g. the scope's
+/// `dependency` on a user-runtime-dir@ that hit its start limit): the D-Bus reply's
+/// `Job N for unit '…' failed with '…'`, without parameters (docs/behaviour-262.md, "The seed
+/// on 262").
+pub const UNIT_ALLOCATION_FAILED: &str = "io.systemd.Login.UnitAllocationFailed";
+
+/// sd-varlink's error for a method that failed with an errno (`{"origin":"linux","errno":N,
+/// "errnoName":"E…"}`).
+pub const VARLINK_SYSTEM: &str = "io.systemd.System";
+
+/// A failed CreateSession worth asking PID 1 about, from the error name and text: D-Bus's
+/// (logind 252, 257 and 262 over D-Bus) and Varlink's (logind 262: the error name, and for
+/// `io.systemd.System` a text naming its errno).
 pub fn trigger_of_error(name: Option<&str>, message: &str) -> Option<Trigger> {
     if name == Some("org.freedesktop.systemd1.TransactionIsDestructive")
         || (message.starts_with("Transaction for ") && message.contains(" is destructive"))
@@ -99,7 +111,32 @@ pub fn trigger_of_error(name: Option<&str>, message: &str) -> Option<Trigger> {
     if message.starts_with("Job ") && message.contains(" failed with '") {
         return Some(Trigger::JobFailed);
     }
-    None
+    match name {
+        Some(UNIT_ALLOCATION_FAILED) => Some(Trigger::JobFailed),
+        // Over Varlink logind has no error text for a scope PID 1 refused to start: the
+        // method fails with the errno sd-bus maps TransactionIsDestructive (and
+        // TransactionJobsConflicting) to, EDEADLK.
+        Some(VARLINK_SYSTEM) if names_edeadlk(message) => Some(Trigger::Destructive),
+        _ => None,
+    }
+}
+
+/// Whether an `io.systemd.System` error's text names EDEADLK: its errnoName, its number as
+/// `errno 35` / `"errno":35`, or its strerror text.
+fn names_edeadlk(message: &str) -> bool {
+    let number = libc::EDEADLK.to_string();
+    let bare_number = |rest: &str| {
+        let rest = rest.trim_start_matches([' ', ':', '=']);
+        rest.strip_prefix(number.as_str())
+            .is_some_and(|after| !after.starts_with(|c: char| c.is_ascii_digit()))
+    };
+    message
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .any(|w| w == "EDEADLK")
+        || message.contains("Resource deadlock avoided")
+        || message
+            .match_indices("errno")
+            .any(|(i, w)| bare_number(message[i + w.len()..].trim_start_matches('"')))
 }
 
 /// The most the module's inquiry may take.

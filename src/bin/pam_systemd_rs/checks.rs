@@ -1,8 +1,8 @@
 //! The doctor's checks, in order: PAM stacks, logind, the system bus, the user in logind, the
 //! user's units in PID 1, logind.conf, recent logins. Read-only: files, `/proc`, D-Bus property
-//! reads and `journalctl`. One file per source: [`procs`] (`/proc`), [`bus`] (D-Bus),
-//! [`logind_conf`] (logind's settings), [`journal`] (`journalctl`); the PAM stacks are
-//! [`crate::pamd`]'s.
+//! reads, one Varlink `GetInfo` and `journalctl`. One file per source: [`procs`] (`/proc`),
+//! [`varlink`] (logind's Varlink socket, systemd 258+), [`bus`] (D-Bus), [`logind_conf`]
+//! (logind's settings), [`journal`] (`journalctl`); the PAM stacks are [`crate::pamd`]'s.
 
 use std::path::PathBuf;
 
@@ -18,6 +18,7 @@ mod logind_conf;
 mod procs;
 #[cfg(test)]
 mod tests;
+mod varlink;
 
 pub struct Ctx {
     /// `/` on a live system; `--root DIR` for files only.
@@ -45,7 +46,12 @@ pub fn run(ctx: &Ctx) -> Vec<Finding> {
     }
     let logind = procs::find_process(&["systemd-logind", "elogind", "elogind-daemon"]);
     let elogind = procs::is_elogind(ctx, logind.as_ref().map(|(_, name)| name.as_str()));
+    let logind_runs = logind.is_some();
     out.push(procs::logind_process(ctx, logind));
+    out.push(varlink::finding(
+        varlink::LOGIN_SOCKET,
+        varlink::ask(varlink::LOGIN_SOCKET, logind_runs),
+    ));
     let conf = conf::read(&ctx.root, elogind);
     let bus = zbus::block_on(bus::bus_checks(ctx, &conf));
     out.extend(bus);

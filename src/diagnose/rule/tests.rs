@@ -269,6 +269,59 @@ fn errors_that_trigger_the_inquiry() {
     }
 }
 
+/// logind 262 over Varlink (docs/behaviour-262.md, "The seed on 262"): the seed's failing login
+/// is `io.systemd.Login.UnitAllocationFailed` (no text of its own; whatever text the transport
+/// adds does not matter); a scope PID 1 refuses to start because the user's slice is being
+/// stopped is `io.systemd.System` with errno EDEADLK, which the text must name.
+#[test]
+fn varlink_errors_that_trigger_the_inquiry() {
+    let table: [(Option<&str>, &str, Option<Trigger>); 13] = [
+        (
+            Some("io.systemd.Login.UnitAllocationFailed"),
+            "",
+            Some(Trigger::JobFailed),
+        ),
+        (
+            Some("io.systemd.Login.UnitAllocationFailed"),
+            "Varlink call io.systemd.Login.CreateSession failed: io.systemd.Login.UnitAllocationFailed",
+            Some(Trigger::JobFailed),
+        ),
+        (
+            Some("io.systemd.System"),
+            "Varlink call io.systemd.Login.CreateSession failed: io.systemd.System (socket /run/systemd/io.systemd.Login, error io.systemd.System (Resource deadlock avoided), after 12 ms)",
+            Some(Trigger::Destructive),
+        ),
+        (Some("io.systemd.System"), "EDEADLK", Some(Trigger::Destructive)),
+        (
+            Some("io.systemd.System"),
+            r#"{"origin":"linux","errno":35,"errnoName":"EDEADLK"}"#,
+            Some(Trigger::Destructive),
+        ),
+        (Some("io.systemd.System"), "errno 35", Some(Trigger::Destructive)),
+        (Some("io.systemd.System"), "errno=35", Some(Trigger::Destructive)),
+        // Other errnos say nothing about the user's units.
+        (Some("io.systemd.System"), "errno 351", None),
+        (
+            Some("io.systemd.System"),
+            "Resource temporarily unavailable (EAGAIN)",
+            None,
+        ),
+        (Some("io.systemd.System"), "EDEADLKX", None),
+        (Some("io.systemd.System"), "", None),
+        // Not a job failure: refused before any unit was started.
+        (Some("io.systemd.Login.TooManySessions"), "", None),
+        (Some("io.systemd.Login.AlreadySessionMember"), "", None),
+    ];
+    for (name, message, want) in table {
+        assert_eq!(trigger_of_error(name, message), want, "{name:?} {message}");
+        assert_eq!(trigger(Login::Failed { name, message }), want, "{name:?} {message}");
+    }
+    // The name alone decides only for the Login error: without a name, the text must be one of
+    // logind's D-Bus wordings.
+    assert_eq!(trigger_of_error(None, "io.systemd.Login.UnitAllocationFailed"), None);
+    assert_eq!(trigger_of_error(None, "EDEADLK"), None);
+}
+
 /// A created session asks only when its runtime directory is not in order.
 #[test]
 fn runtime_dir_verdict_triggers_the_inquiry() {

@@ -68,7 +68,7 @@ pub(super) fn recent_refusals(ctx: &Ctx) -> Option<Finding> {
             refusals.len()
         ),
     );
-    let cause = diagnose::trigger_of_error(None, reason).and_then(|trigger| {
+    let cause = refusal_trigger(reason).and_then(|trigger| {
         let facts = ctx.facts.borrow().clone()?;
         diagnose::explain(&diagnose::Facts { trigger, ..facts })
     });
@@ -81,6 +81,19 @@ pub(super) fn recent_refusals(ctx: &Ctx) -> Option<Finding> {
         None => f.fix("`journalctl -u systemd-logind` and the unit findings above say more"),
     };
     Some(f)
+}
+
+/// What a refusal's reason (after `Failed to start session scope X: `) triggers. Over D-Bus
+/// logind logs PID 1's error text (`Transaction for … is destructive …`); for a session asked
+/// over Varlink (logind 262, from pam_systemd 258+) it has no error text and logs the errno's
+/// (`Resource deadlock avoided`: EDEADLK, which the module sees as `io.systemd.System`).
+pub fn refusal_trigger(reason: &str) -> Option<diagnose::Trigger> {
+    let reason = reason.trim_end_matches('.');
+    diagnose::trigger_of_error(None, reason).or_else(|| {
+        (reason == "Resource deadlock avoided")
+            .then(|| diagnose::trigger_of_error(Some(diagnose::VARLINK_SYSTEM), reason))
+            .flatten()
+    })
 }
 
 /// logind's lines about a session it could not start.

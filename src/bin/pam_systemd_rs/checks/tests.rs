@@ -1,7 +1,7 @@
 //! The doctor's pure parts, table-tested: the journal readings and the logind.conf findings.
 
 use super::bus::Live;
-use super::journal::{last_start_was_refused, refusal_lines};
+use super::journal::{last_start_was_refused, refusal_lines, refusal_trigger};
 use super::logind_conf::conf_findings;
 use crate::conf;
 use crate::report::Level;
@@ -39,6 +39,14 @@ fn logind_refusals() {
     let reason = r[0].split_once(": ").unwrap().1;
     assert_eq!(diagnose::trigger_of_error(None, reason), Some(Trigger::Destructive));
     assert!(refusal_lines("New session c1 of user root.\n").is_empty());
+    assert_eq!(refusal_trigger(reason), Some(Trigger::Destructive));
+    // logind 262, a session asked over Varlink: the errno's text only.
+    let log = "Failed to start session scope session-c3.scope: Resource deadlock avoided\n";
+    let r = refusal_lines(log);
+    assert_eq!(r.len(), 1);
+    let reason = r[0].split_once(": ").unwrap().1;
+    assert_eq!(refusal_trigger(reason), Some(Trigger::Destructive));
+    assert_eq!(refusal_trigger("Permission denied"), None);
 }
 
 #[test]
@@ -91,4 +99,101 @@ fn elogind_has_no_stop_delay_warning() {
         assert!(f[0].text.starts_with("UserStopDelaySec= not checked: elogind"), "{f:?}");
         assert!(f.iter().all(|x| x.level != Level::Warn), "{f:?}");
     }
+}
+
+#[test]
+fn logind_varlink_socket_findings() {
+    use super::varlink::{Asked, finding};
+    let s = "/run/systemd/io.systemd.Login";
+    let info = |interfaces: &[&str]| Asked::Info {
+        product: "systemd (systemd-logind)".into(),
+        version: "262 (262-1)".into(),
+        interfaces: interfaces.iter().map(|i| i.to_string()).collect(),
+        millis: 2,
+    };
+    let f = finding(s, info(&["io.systemd", "io.systemd.Login", "org.varlink.service"]));
+    assert_eq!(f.level, Level::Ok, "{f:?}");
+    assert!(
+        f.text.starts_with(
+            "logind answers on Varlink at /run/systemd/io.systemd.Login (systemd (systemd-logind) 262 (262-1), 2 ms, io.systemd.Login)"
+        ),
+        "{f:?}"
+    );
+    let f = finding(s, info(&["io.systemd.Shutdown"]));
+    assert_eq!(f.level, Level::Problem, "{f:?}");
+    assert!(
+        f.text
+            .contains("does not offer io.systemd.Login (only io.systemd.Shutdown)"),
+        "{f:?}"
+    );
+    let f = finding(s, Asked::NoSocket);
+    assert_eq!(f.level, Level::Info, "{f:?}");
+    assert!(f.text.contains("registers sessions over D-Bus only"), "{f:?}");
+    assert_eq!(finding(s, Asked::LogindDown).level, Level::Info);
+    // A failed connect: the module falls back to D-Bus; a connection that gives no answer: it
+    // does not, so logins fail.
+    let f = finding(s, Asked::ConnectFailed("Connection refused".into()));
+    assert_eq!(f.level, Level::Warn, "{f:?}");
+    assert!(f.text.contains("falls back to D-Bus"), "{f:?}");
+    let f = finding(s, Asked::Failed("no reply before the deadline".into()));
+    assert_eq!(f.level, Level::Problem, "{f:?}");
+    assert!(f.text.contains("does not fall back to D-Bus"), "{f:?}");
+    assert!(f.fix.is_some());
+}
+
+#[test]
+fn logind_varlink_socket_asked_for_real() {
+    use super::varlink::{Asked, ask};
+    use std::io::{Read, Write};
+    use std::os::unix::net::UnixListener;
+    let dir = std::env::temp_dir().join(format!("doctor-varlink-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("io.systemd.Login");
+    let p = path.to_str().unwrap().to_owned();
+    assert_eq!(ask(&p, true), Asked::NoSocket);
+    let listener = UnixListener::bind(&path).unwrap();
+    assert_eq!(ask(&p, false), Asked::LogindDown);
+    // A service answering GetInfo as logind 262 does.
+    let server = std::thread::spawn(move || {
+        let (mut c, _) = listener.accept().unwrap();
+        let mut got = Vec::new();
+        let mut b = [0u8; 512];
+        while !got.contains(&0) {
+            let n = c.read(&mut b).unwrap();
+            assert!(n > 0);
+            got.extend_from_slice(&b[..n]);
+        }
+        c.write_all(b"{\"parameters\":{\"vendor\":\"The systemd Project\",\"product\":\"systemd (systemd-logind)\",\"version\":\"262 (262-1)\",\"url\":\"https://systemd.io/\",\"interfaces\":[\"io.systemd\",\"io.systemd.Login\",\"io.systemd.Shutdown\",\"io.systemd.service\",\"org.varlink.service\"]}}\0").unwrap();
+        (got, listener)
+    });
+    let asked = ask(&p, true);
+    let (got, listener) = server.join().unwrap();
+    assert_eq!(got, b"{\"method\":\"org.varlink.service.GetInfo\"}\0");
+    match asked {
+        Asked::Info {
+            product,
+            version,
+            interfaces,
+            ..
+        } => {
+            assert_eq!(product, "systemd (systemd-logind)");
+            assert_eq!(version, "262 (262-1)");
+            assert!(interfaces.iter().any(|i| i == "io.systemd.Login"), "{interfaces:?}");
+        }
+        other => panic!("{other:?}"),
+    }
+    // Accepts, then closes without a word: no fallback for the module, a problem.
+    let server = std::thread::spawn(move || {
+        let (c, _) = listener.accept().unwrap();
+        drop(c);
+        listener
+    });
+    let asked = ask(&p, true);
+    let listener = server.join().unwrap();
+    assert!(matches!(asked, Asked::Failed(_)), "{asked:?}");
+    // Nobody listening: the connect fails (ECONNREFUSED), the module falls back.
+    drop(listener);
+    assert!(matches!(ask(&p, true), Asked::ConnectFailed(_)), "{:?}", ask(&p, true));
+    let _ = std::fs::remove_dir_all(&dir);
 }
