@@ -302,7 +302,10 @@ pub fn open<P: PamOps, L: Logind, H: Host>(
         Err(f) => {
             // The line naming the cause (src/diagnose/), before the error line.
             if let Some((name, message)) = f.call_error()
-                && let Some(trigger) = diagnose::trigger(Login::Failed { name, message })
+                && let Some(trigger) = diagnose::trigger(Login::Failed {
+                    name,
+                    message: &message,
+                })
             {
                 why(logind, &ep, user.uid, trigger, ep.deadline(started));
             }
@@ -602,7 +605,10 @@ fn open_late_gate<P: PamOps, L: Logind, H: Host>(
             Ok(Answer::NoSession) => {}
             Err(f) => {
                 if let Some((name, message)) = f.call_error()
-                    && let Some(trigger) = diagnose::trigger(Login::Failed { name, message })
+                    && let Some(trigger) = diagnose::trigger(Login::Failed {
+                        name,
+                        message: &message,
+                    })
                 {
                     why(logind, &ep, user.uid, trigger, ep.deadline(started));
                 }

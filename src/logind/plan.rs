@@ -114,12 +114,16 @@ impl Failure {
     }
 
     /// The error reply's name and text, for a failed call (a Varlink error reply has no text:
-    /// its name stands for both).
-    pub fn call_error(&self) -> Option<(Option<&str>, &str)> {
+    /// its name and the errno it maps to stand for it).
+    pub fn call_error(&self) -> Option<(Option<&str>, std::borrow::Cow<'_, str>)> {
         match self {
-            Failure::Call { name, message, .. } => Some((name.as_ref().map(ErrorName::as_str), message)),
+            Failure::Call { name, message, .. } => Some((name.as_ref().map(ErrorName::as_str), message.into())),
+            // A Varlink error carries no message: its name and the errno it maps to (e.g.
+            // io.systemd.System's EDEADLK, "Resource deadlock avoided").
             Failure::Varlink { error, .. } => match &error.failure {
-                crate::varlink::Failure::Reply { name, .. } => Some((Some(name), name)),
+                crate::varlink::Failure::Reply { name, errno } => {
+                    Some((Some(name), format!("{name}: {}", crate::sys::strerror(*errno)).into()))
+                }
                 _ => None,
             },
             _ => None,
