@@ -566,6 +566,15 @@ fn push_real(out: &mut Vec<u8>, r: f64) {
 /// The raw text of the first member `key` of the top-level object `raw` (a value [`parse`]
 /// accepted), without surrounding whitespace; None if `raw` is no object or has no such member.
 pub fn member_raw<'a>(raw: &'a [u8], key: &str) -> Option<&'a [u8]> {
+    members_raw(raw)?
+        .into_iter()
+        .find(|(k, _)| k.as_slice() == key.as_bytes())
+        .map(|(_, v)| v)
+}
+
+/// The members of the top-level object `raw` (if [`parse`] accepts it and it is an object): each
+/// key decoded, each value's raw text without surrounding whitespace, in order.
+pub fn members_raw(raw: &[u8]) -> Option<Vec<(Vec<u8>, &[u8])>> {
     parse(raw).ok()?;
     let mut p = Parser {
         s: raw,
@@ -573,9 +582,14 @@ pub fn member_raw<'a>(raw: &'a [u8], key: &str) -> Option<&'a [u8]> {
         unclean: false,
         too_deep: false,
     };
+    let mut out = Vec::new();
     p.skip_ws();
     if !p.eat(b"{") {
         return None;
+    }
+    p.skip_ws();
+    if p.eat(b"}") {
+        return Some(out);
     }
     loop {
         p.skip_ws();
@@ -590,10 +604,11 @@ pub fn member_raw<'a>(raw: &'a [u8], key: &str) -> Option<&'a [u8]> {
         p.skip_ws();
         let start = p.pos;
         p.skip_value()?;
-        if k.as_slice() == key.as_bytes() {
-            return raw.get(start..p.pos);
-        }
+        out.push((k, raw.get(start..p.pos)?));
         p.skip_ws();
+        if p.eat(b"}") {
+            return Some(out);
+        }
         if !p.eat(b",") {
             return None;
         }

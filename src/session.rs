@@ -147,7 +147,10 @@ pub fn open<P: PamOps, L: Logind, H: Host>(
     let args = parse_args(argv, host, scope, None);
     debug!("pam-systemd initializing");
 
-    let user = acquire_user(pam, host)?;
+    // Before logind answers: the pinned generation, else the installed systemd's.
+    let lookup = args.compat.unwrap_or_else(|| installed_generation(host));
+    let lookup_timeout = args.timeout.unwrap_or(Some(args::DEFAULT_OPEN_TIMEOUT));
+    let user = acquire_user(pam, host, lookup, lookup_timeout)?;
     if !host.logind_running() {
         // No logind to ask: the pinned generation, else the installed systemd's.
         let installed = installed_generation(host);
@@ -648,7 +651,15 @@ pub fn close<P: PamOps, L: Logind, H: Host>(
 /// Step 2: `pam_get_user`, then the user record: the one cached in PAM data by an earlier
 /// module or open (`systemd-user-record-<name>`), else NSS — cached there in turn, as JSON
 /// byte-for-byte as systemd formats it.
-fn acquire_user(pam: &mut impl PamOps, host: &impl Host) -> Result<User, Error> {
+/// The generation's `userdb_by_name()` (services, drop-ins, NSS; `user::userdb`) where it has one,
+/// else NSS alone (252); a looked-up record's settings apply as a cached one's. The services are
+/// bounded by `timeout` and sd-varlink's 45 s, whichever ends first.
+fn acquire_user(
+    pam: &mut impl PamOps,
+    host: &impl Host,
+    generation: Generation,
+    timeout: Option<Duration>,
+) -> Result<User, Error> {
     let name = pam.user().map_err(|r| pam_fail(pam, r, "Failed to get user name"))?;
     if name.is_empty() {
         return Err(Error::new(PAM_SERVICE_ERR, "User name not valid."));
@@ -675,6 +686,34 @@ fn acquire_user(pam: &mut impl PamOps, host: &impl Host) -> Result<User, Error> 
                 "Acquired user record does not match user name.",
             ));
         }
+        (record.uid, record.disposition, record.settings, record.process)
+    } else if let Some(flavour) = generation.rules().userdb {
+        let unknown = |errno: i32| {
+            Error::new(
+                PAM_USER_UNKNOWN,
+                format!("Failed to get user record: {}", logind::strerror(errno)),
+            )
+        };
+        let limit = timeout.map_or(user_record::userdb::SERVICE_TIMEOUT, |t| {
+            t.min(user_record::userdb::SERVICE_TIMEOUT)
+        });
+        let deadline = Instant::now().checked_add(limit);
+        let json = host.userdb_by_name(&name, flavour, deadline).map_err(unknown)?;
+        // Checked where it was found (services, drop-ins); NSS records are this module's own.
+        let record = user_record::load_cached(&json).map_err(|e| match e {
+            RecordError::Parse(errno) | RecordError::Load(errno) => unknown(errno),
+        })?;
+        if flavour.no_uid_unknown && !record.uid.is_some_and(user_record::uid_is_valid) {
+            return Err(Error::new(
+                PAM_USER_UNKNOWN,
+                format!(
+                    "User record of user '{}' has no UID, refusing.",
+                    String::from_utf8_lossy(&name)
+                ),
+            ));
+        }
+        pam.set_data_string(&key, &json)
+            .map_err(|r| pam_fail(pam, r, "Failed to set PAM user record data"))?;
         (record.uid, record.disposition, record.settings, record.process)
     } else {
         let found = host.lookup_user(&name).map_err(|errno| {
