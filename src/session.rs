@@ -698,11 +698,8 @@ fn acquire_user(
             t.min(user_record::userdb::SERVICE_TIMEOUT)
         });
         let deadline = Instant::now().checked_add(limit);
-        let json = host.userdb_by_name(&name, flavour, deadline).map_err(unknown)?;
-        // Checked where it was found (services, drop-ins); NSS records are this module's own.
-        let record = user_record::load_cached(&json).map_err(|e| match e {
-            RecordError::Parse(errno) | RecordError::Load(errno) => unknown(errno),
-        })?;
+        let found = host.userdb_by_name(&name, flavour, deadline).map_err(unknown)?;
+        let record = found.record;
         if flavour.no_uid_unknown && !record.uid.is_some_and(user_record::uid_is_valid) {
             return Err(Error::new(
                 PAM_USER_UNKNOWN,
@@ -712,7 +709,7 @@ fn acquire_user(
                 ),
             ));
         }
-        pam.set_data_string(&key, &json)
+        pam.set_data_string(&key, &found.json)
             .map_err(|r| pam_fail(pam, r, "Failed to set PAM user record data"))?;
         (record.uid, record.disposition, record.settings, record.process)
     } else {

@@ -463,14 +463,21 @@ impl Host for FakeHost {
         name: &[u8],
         _flavour: crate::user::userdb::Flavour,
         deadline: Option<std::time::Instant>,
-    ) -> Result<Vec<u8>, i32> {
+    ) -> Result<crate::user::userdb::Found, i32> {
+        use crate::user::userdb::{Found, Source};
         self.userdb_asked
             .borrow_mut()
             .push((String::from_utf8_lossy(name).into_owned(), deadline.is_some()));
-        match self.userdb.iter().find(|(n, _)| n.as_bytes() == name) {
-            Some((_, r)) => r.clone(),
-            None => self.lookup_user(name).map(|u| u.json),
-        }
+        let json = match self.userdb.iter().find(|(n, _)| n.as_bytes() == name) {
+            Some((_, r)) => r.clone()?,
+            None => self.lookup_user(name)?.json,
+        };
+        let record = crate::user::load_cached(&json).map_err(|_| libc::EINVAL)?;
+        Ok(Found {
+            json,
+            record,
+            source: Source::Nss,
+        })
     }
     fn read_file(&self, path: &[u8]) -> Result<Vec<u8>, i32> {
         self.files

@@ -17,6 +17,11 @@
 //! services both know the user (C: the faster one). Errors combine as C combines them: `ENOEXEC`
 //! beats `ESRCH`, `ESRCH` beats the first other error.
 //!
+//! Logging: C's lookup logs at debug level through systemd's own logger, which pam_systemd leaves
+//! at info, so nothing of it shows; here a service that misbehaves (no answer within the deadline,
+//! a reply that is no Varlink, a record refused) gets one WARNING naming it, and nothing else is
+//! logged.
+//!
 //! The found record is what C caches as PAM data: `sd_json_variant_format(record, 0)` of the
 //! JSON the service sent (or the drop-in file held, or NSS gave) — [`crate::json::format_canonical`].
 //! A record is checked with the cached-record reader ([`super::record_read`],
@@ -31,12 +36,13 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use log::{debug, warn};
+use log::warn;
 
-use super::record_read;
+use super::record_read::{self, CachedRecord};
 use super::utf8::valid_user_name_relaxed;
+use crate::host::NssUser;
 use crate::json;
-use crate::varlink::{Connection, Failure};
+use crate::varlink::{Connection, Failure, Reply};
 
 /// Where C looks for userdb services.
 pub const SOCKET_DIR: &str = "/run/systemd/userdb/";
@@ -98,15 +104,18 @@ pub enum Source {
     Nss,
 }
 
-/// A found record: the JSON C caches, and where it came from.
+/// A found record: the JSON C caches, the record as C holds it (read from the text found, not
+/// from the cached form: sd-json writes a `\u007f` back as a raw DEL that its reader refuses),
+/// and where it came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Found {
     pub json: Vec<u8>,
+    pub record: CachedRecord,
     pub source: Source,
 }
 
-/// The client-side NSS step: the name's JSON record, or the errno.
-pub type NssStep<'a> = dyn Fn(&[u8]) -> Result<Vec<u8>, i32> + 'a;
+/// The client-side NSS step: the name's JSON record and uid, or the errno.
+pub type NssStep<'a> = dyn Fn(&[u8]) -> Result<NssUser, i32> + 'a;
 
 /// `userdb_by_name(name, NULL, 0)`; `Err(errno)`. `nss` is the client-side NSS step (the JSON
 /// record of `getpwnam_r` + `getspnam_r`, or the errno).
@@ -131,17 +140,24 @@ pub fn by_name(
     if !covered.dropin {
         match dropin_by_name(name, &places.dropins) {
             Ok(found) => return Ok(found),
-            Err(e) => {
-                debug!("userdb: no drop-in record: {}", crate::logind::strerror(e));
-                r = e;
-            }
+            Err(e) => r = e,
         }
     }
     if !covered.nss {
         match nss(name) {
-            Ok(json) => {
+            Ok(user) => {
+                // nss_passwd_to_user_record() builds the record; nothing in it but identity
+                // reaches the session (NSS records carry no settings).
+                let record = CachedRecord {
+                    name: String::from_utf8_lossy(name).into_owned(),
+                    uid: Some(user.uid),
+                    disposition: None,
+                    settings: Default::default(),
+                    process: Default::default(),
+                };
                 return Ok(Found {
-                    json,
+                    json: user.json,
+                    record,
                     source: Source::Nss,
                 });
             }
@@ -187,13 +203,11 @@ fn query_services(
         }
         let path = places.sockets.join(&file);
         if flavour.xattr_filter && !xattr_admits(&path, name) {
-            debug!("userdb: {service}: its user.userdb.username patterns exclude the user");
             continue;
         }
         let conn = match Connection::connect(path.as_os_str().as_bytes(), deadline, METHOD) {
             Ok(c) => c,
             Err(e) => {
-                debug!("userdb: {e}");
                 first_connect_error.get_or_insert(e.errno());
                 continue;
             }
@@ -240,6 +254,22 @@ fn ask(mut conn: Connection, service: &str, name: &[u8], flavour: Flavour) -> Re
         }
     };
     drop(conn);
+    let (json, record) = record_of_reply(service, flavour, &reply, &raw)?;
+    Ok(Found {
+        json,
+        record,
+        source: Source::Service(service.to_owned()),
+    })
+}
+
+/// `userdb_on_query_reply()` on a GetUserRecord reply (`reply` as `varlink::read_reply` read
+/// the message `raw`): the record C caches (`sd_json_variant_format(record, 0)`), or the errno.
+pub fn record_of_reply(
+    service: &str,
+    flavour: Flavour,
+    reply: &Reply,
+    raw: &[u8],
+) -> Result<(Vec<u8>, CachedRecord), i32> {
     if let Some(err) = reply.error.as_deref() {
         let invalid_user_name = err == "org.varlink.service.InvalidParameter"
             && reply
@@ -257,7 +287,6 @@ fn ask(mut conn: Connection, service: &str, name: &[u8], flavour: Flavour) -> Re
             "io.systemd.TimedOut" => libc::ETIMEDOUT,
             _ => libc::EIO,
         };
-        debug!("userdb: {service}: {err}");
         return Err(errno);
     }
     let params = reply.parameters.as_ref();
@@ -269,7 +298,7 @@ fn ask(mut conn: Connection, service: &str, name: &[u8], flavour: Flavour) -> Re
         warn!("userdb: {service}: reply's \"incomplete\" is not a boolean");
         return Err(libc::EINVAL);
     }
-    let record = json::member_raw(&raw, "parameters")
+    let record = json::member_raw(raw, "parameters")
         .and_then(|p| json::member_raw(p, "record"))
         .ok_or_else(|| {
             warn!("userdb: {service}: reply is missing record key");
@@ -279,7 +308,7 @@ fn ask(mut conn: Connection, service: &str, name: &[u8], flavour: Flavour) -> Re
         warn!("userdb: {service}: refused its record: {}", crate::logind::strerror(*e));
     })?;
     // The record must say which service it came from.
-    if !json::parse(&found)
+    if !json::parse(record)
         .ok()
         .and_then(|v| v.by_key("service").map(|s| matches!(s, json::Value::Str(_))))
         .unwrap_or(false)
@@ -287,19 +316,17 @@ fn ask(mut conn: Connection, service: &str, name: &[u8], flavour: Flavour) -> Re
         warn!("userdb: {service}: user record does not carry service information, refusing");
         return Err(libc::EINVAL);
     }
-    Ok(Found {
-        json: found,
-        source: Source::Service(service.to_owned()),
-    })
+    Ok(found)
 }
 
-/// The record in C's canonical form, if `user_record_load(REFUSE_SECRET|PERMISSIVE)` takes it.
-fn checked(raw: &[u8]) -> Result<Vec<u8>, i32> {
-    let json = json::format_canonical(raw).ok_or(libc::EINVAL)?;
-    record_read::load_cached(&json).map_err(|e| match e {
+/// The record in C's canonical form and as read, if `user_record_load(REFUSE_SECRET|PERMISSIVE)`
+/// takes it.
+fn checked(raw: &[u8]) -> Result<(Vec<u8>, CachedRecord), i32> {
+    let record = record_read::load_cached(raw).map_err(|e| match e {
         record_read::RecordError::Parse(e) | record_read::RecordError::Load(e) => e,
     })?;
-    Ok(json)
+    let json = json::format_canonical(raw).ok_or(libc::EINVAL)?;
+    Ok((json, record))
 }
 
 /// 262's `socket_filter_name_test()`: no `user.userdb.username` xattr (or none supported) admits;
@@ -346,14 +373,14 @@ pub fn dropin_by_name(name: &[u8], dirs: &[PathBuf]) -> Result<Found, i32> {
             Err(e) if matches!(e.raw_os_error(), Some(libc::ENOENT | libc::EACCES | libc::EPERM)) => text,
             Err(e) => return Err(e.raw_os_error().unwrap_or(libc::EIO)),
         };
-        let json = checked(&merged)?;
+        let (json, record) = checked(&merged)?;
         // user_record_matches_user_name() (257: the userName itself).
-        let record = record_read::load_cached(&json).map_err(|_| libc::EINVAL)?;
         if record.name.as_bytes() != name {
             return Err(libc::EINVAL);
         }
         return Ok(Found {
             json,
+            record,
             source: Source::DropIn(path),
         });
     }

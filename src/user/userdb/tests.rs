@@ -84,17 +84,20 @@ fn soon(ms: u64) -> Option<Instant> {
     Some(Instant::now() + Duration::from_millis(ms))
 }
 
-fn no_nss(_: &[u8]) -> Result<Vec<u8>, i32> {
+fn no_nss(_: &[u8]) -> Result<NssUser, i32> {
     Err(libc::ESRCH)
 }
 
-fn nss_panics(_: &[u8]) -> Result<Vec<u8>, i32> {
+fn nss_panics(_: &[u8]) -> Result<NssUser, i32> {
     panic!("NSS must not be asked")
 }
 
-fn nss_alice(name: &[u8]) -> Result<Vec<u8>, i32> {
+fn nss_alice(name: &[u8]) -> Result<NssUser, i32> {
     assert_eq!(name, b"alice");
-    Ok(br#"{"userName":"alice","uid":1000}"#.to_vec())
+    Ok(NssUser {
+        json: br#"{"userName":"alice","uid":1000}"#.to_vec(),
+        uid: 1000,
+    })
 }
 
 const RECORD_REPLY: &[u8] = b"{\"parameters\": {\"record\" : {\"userName\":\"alice\", \"uid\":1000,\n\"service\":\"io.systemd.DropIn\",\"umask\":63,\"deep\":[[[[[[{\"a\":\"\\u0041\"}]]]]]]},\"incomplete\":false}}\0";
@@ -335,4 +338,23 @@ fn xattr_patterns_filter_by_name() {
     assert!(xattr_admits(&p, b"alice"));
     assert!(xattr_admits(&p, b"bobby"));
     assert!(!xattr_admits(&p, b"carol"));
+}
+
+/// sd-json reads `\u007f` and writes it back raw (which its reader then refuses): the record is
+/// cached with the raw byte, as C caches it, and still applies (read from the text received).
+#[test]
+fn escaped_del_is_cached_raw_and_the_record_still_reads() {
+    let t = Tree::new();
+    let h = t.serve(
+        "io.systemd.Multiplexer",
+        Some(b"{\"parameters\":{\"record\":{\"userName\":\"alice\",\"uid\":1000,\"realName\":\"a\\u007fb\",\"service\":\"s\",\"niceLevel\":4}}}\0"),
+    );
+    let found = by_name(b"alice", V257, &t.places(), soon(5000), &nss_panics).unwrap();
+    assert_eq!(
+        found.json,
+        b"{\"userName\":\"alice\",\"uid\":1000,\"realName\":\"a\x7fb\",\"service\":\"s\",\"niceLevel\":4}"
+    );
+    assert_eq!(found.record.uid, Some(1000));
+    assert_eq!(found.record.process.nice, Some(4));
+    h.join().unwrap();
 }
