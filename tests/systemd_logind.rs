@@ -1042,7 +1042,7 @@ const UDB_GROUP: &str = r#"{"groupName":"udbuser","gid":60321}"#;
 
 fn userdb_setup(c: Case) -> Case {
     let sh = format!(
-        "mkdir -p /etc/userdb && printf '%s\\n' {} >/etc/userdb/udbuser.user && printf '%s\\n' {} >/etc/userdb/udbuser.user-privileged && chmod 600 /etc/userdb/udbuser.user-privileged && printf '%s\\n' {} >/etc/userdb/udbuser.group && ! grep -q '^udbuser:' /etc/passwd",
+        "mkdir -p /etc/userdb && printf '%s\\n' {} >/etc/userdb/udbuser.user && printf '%s\\n' {} >/etc/userdb/udbuser.user-privileged && chmod 600 /etc/userdb/udbuser.user-privileged && printf '%s\\n' {} >/etc/userdb/udbuser.group && ln -s udbuser.user /etc/userdb/60321.user && ln -s udbuser.user-privileged /etc/userdb/60321.user-privileged && ln -s udbuser.group /etc/userdb/60321.group && ! grep -q '^udbuser:' /etc/passwd",
         shell_quote(UDB_USER),
         shell_quote(UDB_PRIVILEGED),
         shell_quote(UDB_GROUP)
@@ -1066,9 +1066,24 @@ fn with_bad_service(c: Case, mode: &str) -> Case {
     ))
 }
 
-/// The record both modules cached (the helper's dumps after open and close).
+/// The record both modules cached (the helper's dumps after open and close), this world's
+/// machine id (the key of systemd-userdbd's `status` entry; every world has a random one) as
+/// `<machine-id>`.
 fn cached_records(o: &Outcome) -> Vec<Option<String>> {
-    o.dumps.iter().map(|d| d.get("user_record").cloned()).collect()
+    let mid = o.dumps.iter().filter_map(|d| d.get("user_record")).find_map(|r| {
+        let at = r.find("\"status\":{\"")? + 11;
+        let id = r.get(at..at + 32)?;
+        id.bytes().all(|b| b.is_ascii_hexdigit()).then(|| id.to_owned())
+    });
+    o.dumps
+        .iter()
+        .map(|d| {
+            d.get("user_record").map(|r| {
+                mid.as_ref()
+                    .map_or(r.clone(), |m| r.replace(m.as_str(), "<machine-id>"))
+            })
+        })
+        .collect()
 }
 
 /// A successful login of the drop-in user with its settings applied, and the record cached.
@@ -1159,13 +1174,19 @@ fn d13_userdb_dropin_client_side() {
 }
 
 /// A mute service: C waits for sd-varlink's 45 s, ours for `timeout=` (a warning names the
-/// service); then both read the drop-in.
+/// service); then both read the drop-in. Without seats (logind "not running" for the module, so
+/// the login ends at the record's settings): logind's own user look-ups would meet the silence
+/// too and hang CreateSession for both modules.
 #[test]
 fn d13_userdb_mute_service_bounded_by_timeout() {
     let name = "d13_userdb_mute_service_bounded_by_timeout";
     let p = userdb_257(
         name,
-        |c| with_bad_service(userdb_setup(c), "mute").args(&["debug", "timeout=3"]),
+        |c| {
+            with_bad_service(userdb_setup(c), "mute")
+                .no_seats()
+                .args(&["debug", "timeout=3"])
+        },
         udb_login_ok,
     );
     if !p.rs.logged_containing(4, "userdb: ") || !p.rs.logged_containing(4, "io.systemd.Broken") {
@@ -1208,4 +1229,48 @@ fn d13_userdb_unknown_past_garbage() {
             format!("want rc 10 and no call: {calls:?}"),
         );
     }
+}
+
+/// Debian 14 (262): the same drop-in user through forky's systemd-userdbd. Registration differs
+/// (C over Varlink, ours over D-Bus: the `d14_` cases above), so this pair compares what the
+/// lookup decides: both open, the same cached record bytes, the same process settings, and
+/// `udb_login_ok` on both.
+fn userdb_262(name: &str, build: impl Fn(Case) -> Case) {
+    let p = run_both(World::Debian14, build);
+    same_records(name, &p);
+    let (cp, rp) = (p.c.comparable().process, p.rs.comparable().process);
+    if cp != rp {
+        fail(
+            name,
+            &p,
+            format!("process settings differ:\n  C:    {cp:?}\n  ours: {rp:?}"),
+        );
+    }
+    for (who, o) in [("C", &p.c), ("ours", &p.rs)] {
+        if o.runner_rc != 0 || o.client_rc != Some(0) || o.close_rc != Some(0) {
+            fail(
+                name,
+                &p,
+                format!(
+                    "{who}: testbed rc {} client rc {:?} close {:?}",
+                    o.runner_rc, o.client_rc, o.close_rc
+                ),
+            );
+        }
+        if let Err(e) = udb_login_ok(o) {
+            fail(name, &p, format!("{who}: {e}"));
+        }
+    }
+}
+
+#[test]
+fn d14_userdb_dropin_via_multiplexer() {
+    userdb_262("d14_userdb_dropin_via_multiplexer", |c| {
+        userdb_setup(c).setup("[ -S /run/systemd/userdb/io.systemd.Multiplexer ]")
+    });
+}
+
+#[test]
+fn d14_userdb_dropin_client_side() {
+    userdb_262("d14_userdb_dropin_client_side", |c| userdb_setup(c).setup(STOP_USERDBD));
 }

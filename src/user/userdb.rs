@@ -307,16 +307,30 @@ pub fn record_of_reply(
     let found = checked(record).inspect_err(|e| {
         warn!("userdb: {service}: refused its record: {}", crate::logind::strerror(*e));
     })?;
-    // The record must say which service it came from.
-    if !json::parse(record)
-        .ok()
-        .and_then(|v| v.by_key("service").map(|s| matches!(s, json::Value::Str(_))))
-        .unwrap_or(false)
-    {
+    // The record must say which service it came from: `service` at the top or in this machine's
+    // `status` entry (where systemd-userdbd puts it).
+    let machine_id = record_read::Machine::current().machine_id;
+    if !json::parse(record).is_ok_and(|v| carries_service(&v, machine_id)) {
         warn!("userdb: {service}: user record does not carry service information, refusing");
         return Err(libc::EINVAL);
     }
     Ok(found)
+}
+
+/// `UserRecord.service` set by `user_record_load()`: a string `service` member at the top or in
+/// `status.<machine-id>`.
+pub fn carries_service(v: &json::Value, machine_id: Option<[u8; 16]>) -> bool {
+    let is_str = |s: Option<&json::Value>| matches!(s, Some(json::Value::Str(_)));
+    if is_str(v.by_key("service")) {
+        return true;
+    }
+    let Some(mid) = machine_id else { return false };
+    let key: String = mid.iter().map(|x| format!("{x:02x}")).collect();
+    is_str(
+        v.by_key("status")
+            .and_then(|s| s.by_key(&key))
+            .and_then(|e| e.by_key("service")),
+    )
 }
 
 /// The record in C's canonical form and as read, if `user_record_load(REFUSE_SECRET|PERMISSIVE)`

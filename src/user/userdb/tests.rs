@@ -358,3 +358,26 @@ fn escaped_del_is_cached_raw_and_the_record_still_reads() {
     assert_eq!(found.record.process.nice, Some(4));
     h.join().unwrap();
 }
+
+#[test]
+fn service_is_at_the_top_or_in_this_machines_status() {
+    let mid = [0xab; 16];
+    let key = "ab".repeat(16);
+    let v = |s: &str| json::parse(s.as_bytes()).unwrap();
+    assert!(carries_service(&v(r#"{"service":"x"}"#), None));
+    assert!(carries_service(
+        &v(&format!(
+            r#"{{"status":{{"{key}":{{"service":"io.systemd.DropIn"}}}}}}"#
+        )),
+        Some(mid)
+    ));
+    assert!(!carries_service(
+        &v(&format!(r#"{{"status":{{"{key}":{{"service":"x"}}}}}}"#)),
+        Some([0xcd; 16])
+    ));
+    assert!(!carries_service(
+        &v(&format!(r#"{{"status":{{"{key}":{{"service":1}}}}}}"#)),
+        Some(mid)
+    ));
+    assert!(!carries_service(&v(r#"{"service":null}"#), Some(mid)));
+}

@@ -1,7 +1,9 @@
 //! `userdb-service PATH MODE [ARG]`: a userdb Varlink service at the unix socket PATH that
 //! misbehaves in one way, for the module's userdb tests. Every connection is served in turn:
 //!
-//! * `mute`: reads the call and never answers (connections kept open until the process ends);
+//! * `mute`: reads the call and never answers a look-up by `userName` (connections kept open
+//!   until the process ends); any other call (logind and PID 1 look users up by uid) gets
+//!   `io.systemd.UserDatabase.NoRecordFound`, so that only the PAM module meets the silence;
 //! * `garbage`: reads the call, answers bytes that are not JSON (NUL-terminated) and closes;
 //! * `reply FILE`: reads the call, answers FILE's content (plus a NUL) and closes.
 //!
@@ -9,9 +11,13 @@
 use std::io::{Read, Write};
 use std::os::unix::net::{UnixListener, UnixStream};
 
-fn read_call(s: &mut UnixStream) {
+fn read_call(s: &mut UnixStream) -> Vec<u8> {
+    let mut call = Vec::new();
     let mut b = [0u8; 1];
-    while s.read(&mut b).unwrap_or(0) == 1 && b[0] != 0 {}
+    while s.read(&mut b).unwrap_or(0) == 1 && b[0] != 0 {
+        call.push(b[0]);
+    }
+    call
 }
 
 fn main() {
@@ -42,9 +48,13 @@ fn main() {
     let mut held = Vec::new();
     for conn in listener.incoming() {
         let Ok(mut c) = conn else { continue };
-        read_call(&mut c);
+        let call = read_call(&mut c);
+        let by_name = call.windows(10).any(|w| w == b"\"userName\"");
         match &answer {
-            None => held.push(c),
+            None if by_name => held.push(c),
+            None => {
+                let _ = c.write_all(b"{\"error\":\"io.systemd.UserDatabase.NoRecordFound\"}\0");
+            }
             Some(a) => {
                 let _ = c.write_all(a);
                 let _ = c.write_all(b"\0");
