@@ -32,7 +32,8 @@ impl ProcessOps for Recorder {
     }
     fn setrlimit(&mut self, resource: Resource, limit: Limit) -> Result<(), i32> {
         self.0.push(format!("setrlimit {resource} {}:{}", limit.cur, limit.max));
-        if limit.max > 4096 { Err(1) // EPERM } else { Ok(()) }
+        // EPERM above the hard limit, as the kernel refuses an unprivileged raise.
+        if limit.max > 4096 { Err(1) } else { Ok(()) }
     }
 }
 
