@@ -8,7 +8,7 @@ FUZZ_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 export RUSTC_BOOTSTRAP=1
 export RUSTFLAGS="-Clinker=$FUZZ_DIR/link.sh -Clinker-flavor=gcc"
 unset CARGO_TARGET_DIR CARGO_ENCODED_RUSTFLAGS
-TARGETS=(args ask_wire context limits numbers reply user_record varlink_reply)
+TARGETS=(args ask_wire context limits numbers reply user_record userdb_reply varlink_reply)
 
 ensure_cargo_fuzz() {
     if ! cargo fuzz --version >/dev/null 2>&1; then

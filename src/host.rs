@@ -46,6 +46,15 @@ pub trait Host {
     /// `userdb_by_name()` through NSS (name check, `getpwnam_r`, `getspnam_r`), formatted as
     /// the JSON record systemd would cache; `Err(errno)`.
     fn lookup_user(&self, name: &[u8]) -> Result<NssUser, i32>;
+    /// `userdb_by_name(name, NULL, 0)` as a generation of the C module calls it
+    /// (`user::userdb`: services in /run/systemd/userdb/, drop-ins, then [`Host::lookup_user`]),
+    /// within `deadline`: the record's JSON as C caches it and the record as read; `Err(errno)`.
+    fn userdb_by_name(
+        &self,
+        name: &[u8],
+        flavour: crate::user::userdb::Flavour,
+        deadline: Option<std::time::Instant>,
+    ) -> Result<crate::user::userdb::Found, i32>;
     /// Reads a whole file (a credential); `Err(errno)`.
     fn read_file(&self, path: &[u8]) -> Result<Vec<u8>, i32>;
     /// The X11 probe: the VT of a local display's server.
@@ -140,6 +149,17 @@ impl Host for System {
         let shadow = crate::user::shadow_by_name(&cname);
         let json = crate::user::record_json(&user, shadow.as_ref()).ok_or(libc::EINVAL)?;
         Ok(NssUser { json, uid: user.uid })
+    }
+
+    fn userdb_by_name(
+        &self,
+        name: &[u8],
+        flavour: crate::user::userdb::Flavour,
+        deadline: Option<std::time::Instant>,
+    ) -> Result<crate::user::userdb::Found, i32> {
+        use crate::user::userdb;
+        let nss = |n: &[u8]| self.lookup_user(n);
+        userdb::by_name(name, flavour, &userdb::Places::system(), deadline, &nss)
     }
 
     fn read_file(&self, path: &[u8]) -> Result<Vec<u8>, i32> {

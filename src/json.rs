@@ -492,5 +492,168 @@ pub fn push_strv<S: AsRef<[u8]>>(out: &mut Vec<u8>, key: &str, v: &[S]) {
     out.push(b']');
 }
 
+/// `sd_json_variant_format(v, 0)` of what `sd_json_parse()` makes of `raw` (a value [`parse`]
+/// accepted): whitespace dropped, strings decoded and escaped again by [`push_string`], integers
+/// in decimal, reals as `%.21e` (`DECIMAL_DIG`; not finite: `null`), members and elements in
+/// their order, at any depth. Iterative (no recursion). None if `raw` is not JSON.
+///
+/// Reals: the value is the correctly rounded one; sd-json 257 (`exp10()`) and 262 (`xexp10i()`)
+/// compute some reals with exponents one ulp away, which would print differently.
+pub fn format_canonical(raw: &[u8]) -> Option<Vec<u8>> {
+    parse(raw).ok()?;
+    let mut p = Parser {
+        s: raw,
+        pos: 0,
+        unclean: false,
+        too_deep: false,
+    };
+    let mut out = Vec::with_capacity(raw.len());
+    loop {
+        p.skip_ws();
+        let Some(c) = p.peek() else { break };
+        match c {
+            b'{' | b'}' | b'[' | b']' | b',' | b':' => {
+                out.push(c);
+                p.pos += 1;
+            }
+            b'"' => {
+                p.pos += 1;
+                let s = p.string()?;
+                push_string(&mut out, &s);
+            }
+            b't' | b'f' | b'n' => {
+                let lit: &[u8] = match c {
+                    b't' => b"true",
+                    b'f' => b"false",
+                    _ => b"null",
+                };
+                if !p.eat(lit) {
+                    return None;
+                }
+                out.extend_from_slice(lit);
+            }
+            _ => match p.number()? {
+                Value::Unsigned(u) => out.extend_from_slice(u.to_string().as_bytes()),
+                Value::Integer(i) => out.extend_from_slice(i.to_string().as_bytes()),
+                Value::Real(r) => push_real(&mut out, r),
+                _ => return None,
+            },
+        }
+    }
+    Some(out)
+}
+
+/// `fprintf("%.*e", DECIMAL_DIG, r)` after `sd_json_variant_new_real()` (NaN and infinities
+/// become `null`).
+fn push_real(out: &mut Vec<u8>, r: f64) {
+    if !r.is_finite() {
+        out.extend_from_slice(b"null");
+        return;
+    }
+    let r = if r == 0.0 { 0.0 } else { r };
+    let s = format!("{r:.21e}");
+    let (mantissa, exp) = s.split_once('e').unwrap_or((s.as_str(), "0"));
+    let (sign, digits) = exp.strip_prefix('-').map_or(("+", exp), |d| ("-", d));
+    out.extend_from_slice(mantissa.as_bytes());
+    out.push(b'e');
+    out.extend_from_slice(sign.as_bytes());
+    if digits.len() < 2 {
+        out.push(b'0');
+    }
+    out.extend_from_slice(digits.as_bytes());
+}
+
+/// The raw text of the first member `key` of the top-level object `raw` (a value [`parse`]
+/// accepted), without surrounding whitespace; None if `raw` is no object or has no such member.
+pub fn member_raw<'a>(raw: &'a [u8], key: &str) -> Option<&'a [u8]> {
+    members_raw(raw)?
+        .into_iter()
+        .find(|(k, _)| k.as_slice() == key.as_bytes())
+        .map(|(_, v)| v)
+}
+
+/// The members of the top-level object `raw` (if [`parse`] accepts it and it is an object): each
+/// key decoded, each value's raw text without surrounding whitespace, in order.
+pub fn members_raw(raw: &[u8]) -> Option<Vec<(Vec<u8>, &[u8])>> {
+    parse(raw).ok()?;
+    let mut p = Parser {
+        s: raw,
+        pos: 0,
+        unclean: false,
+        too_deep: false,
+    };
+    let mut out = Vec::new();
+    p.skip_ws();
+    if !p.eat(b"{") {
+        return None;
+    }
+    p.skip_ws();
+    if p.eat(b"}") {
+        return Some(out);
+    }
+    loop {
+        p.skip_ws();
+        if !p.eat(b"\"") {
+            return None;
+        }
+        let k = p.string()?;
+        p.skip_ws();
+        if !p.eat(b":") {
+            return None;
+        }
+        p.skip_ws();
+        let start = p.pos;
+        p.skip_value()?;
+        out.push((k, raw.get(start..p.pos)?));
+        p.skip_ws();
+        if p.eat(b"}") {
+            return Some(out);
+        }
+        if !p.eat(b",") {
+            return None;
+        }
+    }
+}
+
+impl Parser<'_> {
+    /// Moves past one value of JSON already checked by [`parse`], counting brackets outside
+    /// strings (no recursion).
+    fn skip_value(&mut self) -> Option<()> {
+        let mut depth: usize = 0;
+        loop {
+            match self.peek()? {
+                b'"' => {
+                    self.pos += 1;
+                    self.string()?;
+                }
+                b'{' | b'[' => {
+                    depth += 1;
+                    self.pos += 1;
+                    continue;
+                }
+                b'}' | b']' => {
+                    depth = depth.checked_sub(1)?;
+                    self.pos += 1;
+                }
+                b',' | b':' | b' ' | b'\t' | b'\n' | b'\r' => {
+                    if depth == 0 {
+                        return Some(());
+                    }
+                    self.pos += 1;
+                    continue;
+                }
+                _ => {
+                    while matches!(self.peek(), Some(b'a'..=b'z' | b'0'..=b'9' | b'-' | b'+' | b'.' | b'E')) {
+                        self.pos += 1;
+                    }
+                }
+            }
+            if depth == 0 {
+                return Some(());
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests;

@@ -193,6 +193,11 @@ pub mod fuzz_api {
         Error as JsonError, Value as JsonValue, parse as json_parse, push_string as json_push_string,
     };
     pub use crate::varlink::login::{CreateSession, Created, Pidref, create_session_parameters, read_created};
+    // userdb: a GetUserRecord reply → the record cached and applied (fuzz/fuzz_targets/userdb_reply.rs).
+    pub use crate::json::format_canonical as json_format_canonical;
+    pub use crate::rules::ProcessRules;
+    pub use crate::user::process::{Limit, ProcessOps, Resource, apply_nice_and_limits, apply_umask};
+    pub use crate::user::userdb::{Flavour as UserdbFlavour, record_of_reply as userdb_record_of_reply};
     pub use crate::varlink::{
         Connection as VarlinkConnection, Failure as VarlinkFailure, MAX_MESSAGE as VARLINK_MAX_MESSAGE,
         Reply as VarlinkReply, error_to_errno as varlink_error_to_errno, read_reply as varlink_read_reply,

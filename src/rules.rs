@@ -228,6 +228,10 @@ pub struct Rules {
     pub builds_per_attempt: bool,
     /// How the record's process settings are read and logged (`user::process`).
     pub process: ProcessRules,
+    /// How a user no earlier module cached a record of is looked up: `None`, NSS alone (252 as
+    /// this module always did it, Debian 12's and elogind's behaviour kept); else
+    /// `userdb_by_name()` with this generation's differences (`user::userdb`).
+    pub userdb: Option<crate::user::userdb::Flavour>,
     /// What it logs in other words.
     pub words: Words,
     /// 262's request rules and story steps.
@@ -282,6 +286,7 @@ const V252: Rules = Rules {
         umask_access_mode: false,
         nice_failure_warns: false,
     },
+    userdb: None,
     words: Words {
         unknown_parameter_period: false,
         bus_connection_line: false,
@@ -320,6 +325,12 @@ const V257: Rules = Rules {
         umask_access_mode: false,
         nice_failure_warns: false,
     },
+    userdb: Some(crate::user::userdb::Flavour {
+        xattr_filter: false,
+        non_matching: false,
+        unknown_is_esrch: false,
+        no_uid_unknown: false,
+    }),
     words: Words {
         unknown_parameter_period: true,
         bus_connection_line: true,
@@ -354,6 +365,12 @@ const V262: Rules = Rules {
     record_env: RecordEnv::Overwrite,
     languages: Languages::PreferredAndAdditional,
     builds_per_attempt: true,
+    userdb: Some(crate::user::userdb::Flavour {
+        xattr_filter: true,
+        non_matching: true,
+        unknown_is_esrch: true,
+        no_uid_unknown: true,
+    }),
     process: ProcessRules {
         umask_access_mode: true,
         nice_failure_warns: true,

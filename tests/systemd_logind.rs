@@ -1198,3 +1198,252 @@ fn d14_area_missing_reverts() {
         GAPS_262_TTY_LOGIN,
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// userdb (Debian 13, systemd-userdbd installed and its socket started by PID 1): a user known
+// only as a drop-in record (/etc/userdb/NAME.user, no passwd line), looked up through the
+// Multiplexer, client-side when systemd-userdbd is stopped, and past a userdb service that is
+// mute or answers garbage. Each pair compares everything `same_257` / `check_same` do plus the
+// record both modules cached as PAM data (byte for byte).
+// ---------------------------------------------------------------------------------------------
+
+/// The drop-in user: settings the module applies (umask, niceLevel, resourceLimits,
+/// environment, timeZone, emailAddress). uid/gid outside Debian's ranges in use.
+const UDB_USER: &str = r#"{"userName":"udbuser","uid":60321,"gid":60321,"realName":"Userdb User","homeDirectory":"/tmp","shell":"/bin/sh","disposition":"regular","umask":63,"niceLevel":3,"resourceLimits":{"RLIMIT_NOFILE":{"cur":512,"max":1024}},"environment":["FOO=bar"],"timeZone":"Europe/Berlin","emailAddress":"u@example.org"}"#;
+const UDB_PRIVILEGED: &str = r#"{"privileged":{"hashedPassword":["!"]}}"#;
+const UDB_GROUP: &str = r#"{"groupName":"udbuser","gid":60321}"#;
+
+fn userdb_setup(c: Case) -> Case {
+    let sh = format!(
+        "mkdir -p /etc/userdb && printf '%s\\n' {} >/etc/userdb/udbuser.user && printf '%s\\n' {} >/etc/userdb/udbuser.user-privileged && chmod 600 /etc/userdb/udbuser.user-privileged && printf '%s\\n' {} >/etc/userdb/udbuser.group && ln -s udbuser.user /etc/userdb/60321.user && ln -s udbuser.user-privileged /etc/userdb/60321.user-privileged && ln -s udbuser.group /etc/userdb/60321.group && ! grep -q '^udbuser:' /etc/passwd",
+        shell_quote(UDB_USER),
+        shell_quote(UDB_PRIVILEGED),
+        shell_quote(UDB_GROUP)
+    );
+    user257(c)
+        .user(User::Name("udbuser".into()))
+        .item("tty", "pts/1")
+        .args(&["debug"])
+        .setup(&sh)
+}
+
+/// Stops systemd-userdbd (socket and service): no Multiplexer, C and ours read the drop-in
+/// themselves.
+const STOP_USERDBD: &str = "systemctl stop systemd-userdbd.socket systemd-userdbd.service && rm -f /run/systemd/userdb/io.systemd.Multiplexer && ! [ -e /run/systemd/userdb/io.systemd.Multiplexer ]";
+
+/// A misbehaving service in /run/systemd/userdb/ (testkit `userdb-service MODE`), userdbd stopped.
+fn with_bad_service(c: Case, mode: &str) -> Case {
+    let svc = shell_quote(testkit_bin("userdb-service"));
+    c.setup(STOP_USERDBD).setup(&format!(
+        "{svc} /run/systemd/userdb/io.systemd.Broken {mode} >{{STATE}}/userdb-service.out 2>&1 & for i in $(seq 50); do [ -S /run/systemd/userdb/io.systemd.Broken ] && break; sleep 0.1; done"
+    ))
+}
+
+/// The record both modules cached (the helper's dumps after open and close), this world's
+/// machine id (the key of systemd-userdbd's `status` entry; every world has a random one) as
+/// `<machine-id>`.
+fn cached_records(o: &Outcome) -> Vec<Option<String>> {
+    let mid = o.dumps.iter().filter_map(|d| d.get("user_record")).find_map(|r| {
+        let at = r.find("\"status\":{\"")? + 11;
+        let id = r.get(at..at + 32)?;
+        id.bytes().all(|b| b.is_ascii_hexdigit()).then(|| id.to_owned())
+    });
+    o.dumps
+        .iter()
+        .map(|d| {
+            d.get("user_record").map(|r| {
+                mid.as_ref()
+                    .map_or(r.clone(), |m| r.replace(m.as_str(), "<machine-id>"))
+            })
+        })
+        .collect()
+}
+
+/// A successful login of the drop-in user with its settings applied, and the record cached.
+fn udb_login_ok(o: &Outcome) -> Result<(), String> {
+    let got = (
+        o.open_rc,
+        o.process.umask.as_deref(),
+        o.process.nice.as_deref(),
+        o.process.rlimit("NOFILE"),
+        o.env_get("FOO"),
+        o.env_get("TZ"),
+        o.env_get("EMAIL"),
+    );
+    let want = (
+        Some(0),
+        Some("0077"),
+        Some("3"),
+        Some("512:1024"),
+        Some("bar"),
+        Some(":Europe/Berlin"),
+        Some("u@example.org"),
+    );
+    if got != want {
+        return Err(format!(
+            "open, umask, nice, NOFILE, FOO, TZ, EMAIL: {got:?}, want {want:?}"
+        ));
+    }
+    match cached_records(o).first() {
+        Some(Some(r)) if r.contains("\"userName\":\"udbuser\"") => Ok(()),
+        r => Err(format!("cached record after open: {r:?}")),
+    }
+}
+
+/// Both modules cached the same bytes.
+fn same_records(name: &str, p: &Pair) {
+    let (c, r) = (cached_records(&p.c), cached_records(&p.rs));
+    if c != r || c.is_empty() {
+        fail(
+            name,
+            p,
+            format!("cached user records differ:\n  C:    {c:?}\n  ours: {r:?}"),
+        );
+    }
+}
+
+/// A pair in Debian 13 with the drop-in user: `same_257`'s checks, the same cached record, and
+/// `want` on both runs.
+fn userdb_257(name: &str, build: impl Fn(Case) -> Case, want: fn(&Outcome) -> Result<(), String>) -> Pair {
+    let p = run_both(World::Debian13, build);
+    check_same(name, &p);
+    same_records(name, &p);
+    for (who, o) in [("C", &p.c), ("ours", &p.rs)] {
+        if let Err(e) = want(o) {
+            fail(name, &p, format!("{who}: {e}"));
+        }
+    }
+    p
+}
+
+#[test]
+fn d13_userdb_dropin_via_multiplexer() {
+    let name = "d13_userdb_dropin_via_multiplexer";
+    let p = userdb_257(
+        name,
+        |c| userdb_setup(c).setup("[ -S /run/systemd/userdb/io.systemd.Multiplexer ]"),
+        udb_login_ok,
+    );
+    // Served by systemd-userdbd: the record names its service.
+    let rec = cached_records(&p.rs).first().cloned().flatten().unwrap_or_default();
+    if !rec.contains("\"service\":") {
+        fail(name, &p, format!("the Multiplexer's record carries no service: {rec}"));
+    }
+    let (cl, rl) = (log_view(&p.c), log_view(&p.rs));
+    if cl.len() != rl.len() || !cl.iter().zip(&rl).all(|(c, r)| same_line(c, r)) {
+        fail(name, &p, format!("log lines differ:\n  C:    {cl:#?}\n  ours: {rl:#?}"));
+    }
+}
+
+#[test]
+fn d13_userdb_dropin_client_side() {
+    let name = "d13_userdb_dropin_client_side";
+    let p = userdb_257(name, |c| userdb_setup(c).setup(STOP_USERDBD), udb_login_ok);
+    // Read by the modules themselves: the privileged companion merged in, no service.
+    let rec = cached_records(&p.rs).first().cloned().flatten().unwrap_or_default();
+    if !rec.ends_with("\"privileged\":{\"hashedPassword\":[\"!\"]}}") {
+        fail(name, &p, format!("not the merged drop-in: {rec}"));
+    }
+}
+
+/// A mute service: C waits for sd-varlink's 45 s, ours for `timeout=` (a warning names the
+/// service); then both read the drop-in. Without seats (logind "not running" for the module, so
+/// the login ends at the record's settings): logind's own user look-ups would meet the silence
+/// too and hang CreateSession for both modules.
+#[test]
+fn d13_userdb_mute_service_bounded_by_timeout() {
+    let name = "d13_userdb_mute_service_bounded_by_timeout";
+    let p = userdb_257(
+        name,
+        |c| {
+            with_bad_service(userdb_setup(c), "mute")
+                .no_seats()
+                .args(&["debug", "timeout=3"])
+        },
+        udb_login_ok,
+    );
+    if !p.rs.logged_containing(4, "userdb: ") || !p.rs.logged_containing(4, "io.systemd.Broken") {
+        fail(name, &p, "ours: no warning naming the mute service".into());
+    }
+    if p.rs.elapsed >= p.c.elapsed || p.c.elapsed < std::time::Duration::from_secs(40) {
+        fail(
+            name,
+            &p,
+            format!(
+                "want C to wait ~45 s and ours ~3 s: C {:?}, ours {:?}",
+                p.c.elapsed, p.rs.elapsed
+            ),
+        );
+    }
+}
+
+/// A service that answers garbage: both fall back to the drop-in; ours says which service.
+#[test]
+fn d13_userdb_garbage_service() {
+    let name = "d13_userdb_garbage_service";
+    let p = userdb_257(name, |c| with_bad_service(userdb_setup(c), "garbage"), udb_login_ok);
+    if !p.rs.logged_containing(4, "io.systemd.Broken") {
+        fail(name, &p, "ours: no warning naming the garbage service".into());
+    }
+}
+
+/// A userdb-only user that nothing knows any more (drop-in removed, userdbd stopped, a garbage
+/// service): both fail with USER_UNKNOWN and register nothing.
+#[test]
+fn d13_userdb_unknown_past_garbage() {
+    let p = run_both(World::Debian13, |c| {
+        with_bad_service(userdb_setup(c), "garbage").setup("rm -f /etc/userdb/udbuser.*")
+    });
+    let (calls, _) = check_same("d13_userdb_unknown_past_garbage", &p);
+    if p.c.open_rc != Some(10) || !calls.is_empty() {
+        fail(
+            "d13_userdb_unknown_past_garbage",
+            &p,
+            format!("want rc 10 and no call: {calls:?}"),
+        );
+    }
+}
+
+/// Debian 14 (262): the same drop-in user through forky's systemd-userdbd. Registration differs
+/// (C over Varlink, ours over D-Bus: the `d14_` cases above), so this pair compares what the
+/// lookup decides: both open, the same cached record bytes, the same process settings, and
+/// `udb_login_ok` on both.
+fn userdb_262(name: &str, build: impl Fn(Case) -> Case) {
+    let p = run_both(World::Debian14, build);
+    same_records(name, &p);
+    let (cp, rp) = (p.c.comparable().process, p.rs.comparable().process);
+    if cp != rp {
+        fail(
+            name,
+            &p,
+            format!("process settings differ:\n  C:    {cp:?}\n  ours: {rp:?}"),
+        );
+    }
+    for (who, o) in [("C", &p.c), ("ours", &p.rs)] {
+        if o.runner_rc != 0 || o.client_rc != Some(0) || o.close_rc != Some(0) {
+            fail(
+                name,
+                &p,
+                format!(
+                    "{who}: testbed rc {} client rc {:?} close {:?}",
+                    o.runner_rc, o.client_rc, o.close_rc
+                ),
+            );
+        }
+        if let Err(e) = udb_login_ok(o) {
+            fail(name, &p, format!("{who}: {e}"));
+        }
+    }
+}
+
+#[test]
+fn d14_userdb_dropin_via_multiplexer() {
+    userdb_262("d14_userdb_dropin_via_multiplexer", |c| {
+        userdb_setup(c).setup("[ -S /run/systemd/userdb/io.systemd.Multiplexer ]")
+    });
+}
+
+#[test]
+fn d14_userdb_dropin_client_side() {
+    userdb_262("d14_userdb_dropin_client_side", |c| userdb_setup(c).setup(STOP_USERDBD));
+}

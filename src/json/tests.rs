@@ -107,3 +107,31 @@ fn writer() {
         Some(&Value::Str(b"a\"\\\x08\n\x01".to_vec()))
     );
 }
+
+#[test]
+fn canonical_form_is_sd_json_format() {
+    let c = |s: &[u8]| format_canonical(s).map(|v| String::from_utf8(v).unwrap());
+    assert_eq!(
+        c(b" { \"a\" : [ 1 , -0 , 2.5 ] ,\n\"b\":\"x\\/\\u0041\\u00e9\\n\\u001f\" , \"c\" : {\"d\":[[[[[[true]]]]]]} } ")
+            .as_deref(),
+        Some("{\"a\":[1,0,2.500000000000000000000e+00],\"b\":\"x/A\u{e9}\\n\\u001f\",\"c\":{\"d\":[[[[[[true]]]]]]}}")
+    );
+    assert_eq!(c(b"0.0").as_deref(), Some("0.000000000000000000000e+00"));
+    assert_eq!(c(b"-1e-7").as_deref(), Some("-9.999999999999999547481e-08"));
+    assert_eq!(c(b"1e400").as_deref(), Some("null"));
+    assert_eq!(c(b"1e100").as_deref(), Some("1.000000000000000015903e+100"));
+    assert_eq!(c(b"18446744073709551615").as_deref(), Some("18446744073709551615"));
+    assert_eq!(c(b"{\"a\":}"), None);
+    assert_eq!(c(b"\"\x7f\""), None);
+}
+
+#[test]
+fn member_raw_finds_top_level_members_only() {
+    let m = br#" {"x":{"record":1}, "record" : {"a":[1,"]}"]} , "incomplete":false} "#;
+    assert_eq!(member_raw(m, "record"), Some(&br#"{"a":[1,"]}"]}"#[..]));
+    assert_eq!(member_raw(m, "incomplete"), Some(&b"false"[..]));
+    assert_eq!(member_raw(m, "x"), Some(&br#"{"record":1}"#[..]));
+    assert_eq!(member_raw(m, "y"), None);
+    assert_eq!(member_raw(b"[1]", "x"), None);
+    assert_eq!(member_raw(br#"{"a":-1.5e3}"#, "a"), Some(&b"-1.5e3"[..]));
+}

@@ -175,7 +175,10 @@ pub fn open<P: PamOps, L: Logind, H: Host>(
     let early_words = early.unwrap_or(Generation::OLDEST);
     debug!("{}", early_words.rules().words.initializing);
 
-    let user = acquire_user(pam, host, early_words)?;
+    // Users are looked up as the pinned generation's module, else the installed one's, does.
+    let lookup = args.compat.unwrap_or_else(|| installed_generation(host));
+    let lookup_timeout = args.timeout.unwrap_or(Some(args::DEFAULT_OPEN_TIMEOUT));
+    let user = acquire_user(pam, host, early_words, lookup, lookup_timeout)?;
     if let Some(g) = early.filter(|g| g.rules().request262.late_gate) {
         return open_late_gate(pam, logind, host, &args, g, &user);
     }
@@ -691,7 +694,17 @@ pub fn close<P: PamOps, L: Logind, H: Host>(
 /// Step 2: `pam_get_user`, then the user record: the one cached in PAM data by an earlier
 /// module or open (`systemd-user-record-<name>`), else NSS — cached there in turn, as JSON
 /// byte-for-byte as systemd formats it.
-fn acquire_user(pam: &mut impl PamOps, host: &impl Host, generation: Generation) -> Result<User, Error> {
+/// The generation's `userdb_by_name()` (services, drop-ins, NSS; `user::userdb`) where the
+/// generation that looks users up (`lookup`: the pinned one, else the installed systemd's) has
+/// one, else NSS alone (252); a looked-up record's settings apply as a cached one's. The
+/// services are bounded by `timeout` and sd-varlink's 45 s, whichever ends first.
+fn acquire_user(
+    pam: &mut impl PamOps,
+    host: &impl Host,
+    generation: Generation,
+    lookup: Generation,
+    timeout: Option<Duration>,
+) -> Result<User, Error> {
     let name = pam.user().map_err(|r| pam_fail(pam, r, "Failed to get user name"))?;
     if name.is_empty() {
         return Err(Error::new(PAM_SERVICE_ERR, "User name not valid."));
@@ -719,6 +732,34 @@ fn acquire_user(pam: &mut impl PamOps, host: &impl Host, generation: Generation)
             ));
         }
         (record.uid, record.disposition, record.settings, record.process, json)
+    } else if let Some(flavour) = lookup.rules().userdb {
+        let unknown = |errno: i32| {
+            Error::new(
+                PAM_USER_UNKNOWN,
+                format!("Failed to get user record: {}", logind::strerror(errno)),
+            )
+        };
+        let limit = timeout.map_or(user_record::userdb::SERVICE_TIMEOUT, |t| {
+            t.min(user_record::userdb::SERVICE_TIMEOUT)
+        });
+        let deadline = Instant::now().checked_add(limit);
+        let found = host.userdb_by_name(&name, flavour, deadline).map_err(unknown)?;
+        let record = found.record;
+        if flavour.no_uid_unknown && !record.uid.is_some_and(user_record::uid_is_valid) {
+            return Err(Error::new(
+                PAM_USER_UNKNOWN,
+                format!("User record of user '{}' has no UID, refusing.", show(&name)),
+            ));
+        }
+        pam.set_data_string(&key, &found.json)
+            .map_err(|r| pam_fail(pam, r, "Failed to set PAM user record data"))?;
+        (
+            record.uid,
+            record.disposition,
+            record.settings,
+            record.process,
+            found.json,
+        )
     } else {
         let found = host.lookup_user(&name).map_err(|errno| {
             Error::new(

@@ -411,6 +411,10 @@ struct FakeHost {
     caps: RefCell<VecDeque<CapCall>>,
     /// The process calls (umask, nice, limits) made, in order.
     process: RefCell<Vec<String>>,
+    /// Records userdb knows beyond NSS (name, JSON as C would cache it, or the errno).
+    userdb: Vec<(&'static str, Result<Vec<u8>, i32>)>,
+    /// The userdb lookups asked: the name and whether a deadline bounded it.
+    userdb_asked: RefCell<Vec<(String, bool)>>,
     /// Area directories (`chase_directory`): path → (resolved path, owner).
     areas: Vec<(String, String, u32)>,
     /// `make_area_runtime_directory` calls (rt, area, uid, gid), and the failure to answer.
@@ -442,6 +446,8 @@ impl Default for FakeHost {
             systemd: Some(257),
             caps: RefCell::new(VecDeque::new()),
             process: RefCell::new(Vec::new()),
+            userdb: Vec::new(),
+            userdb_asked: RefCell::new(Vec::new()),
             areas: Vec::new(),
             area_runtime: RefCell::new(Vec::new()),
             area_runtime_fails: None,
@@ -510,6 +516,27 @@ impl Host for FakeHost {
         Ok(NssUser {
             json: json.into_bytes(),
             uid: *uid,
+        })
+    }
+    fn userdb_by_name(
+        &self,
+        name: &[u8],
+        _flavour: crate::user::userdb::Flavour,
+        deadline: Option<std::time::Instant>,
+    ) -> Result<crate::user::userdb::Found, i32> {
+        use crate::user::userdb::{Found, Source};
+        self.userdb_asked
+            .borrow_mut()
+            .push((String::from_utf8_lossy(name).into_owned(), deadline.is_some()));
+        let json = match self.userdb.iter().find(|(n, _)| n.as_bytes() == name) {
+            Some((_, r)) => r.clone()?,
+            None => self.lookup_user(name)?.json,
+        };
+        let record = crate::user::load_cached(&json).map_err(|_| libc::EINVAL)?;
+        Ok(Found {
+            json,
+            record,
+            source: Source::Nss,
         })
     }
     fn read_file(&self, path: &[u8]) -> Result<Vec<u8>, i32> {
@@ -2202,4 +2229,79 @@ fn varlink_answer_is_262() {
         "{log:?}"
     );
     assert!(!log.iter().any(|l| l.contains("sd-bus")), "{log:?}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// userdb (user::userdb behind Host::userdb_by_name)
+// ---------------------------------------------------------------------------------------------
+
+/// A user only userdb knows (no passwd line) gets a session under 257's rules: the record as
+/// found is cached byte for byte and its process and environment settings apply; 252's rules
+/// ask NSS alone (Debian 12, elogind), so the same user is unknown there.
+#[test]
+fn userdb_only_user_under_257_and_nss_only_under_252() {
+    let json = br#"{"userName":"udb","uid":60100,"service":"io.systemd.DropIn","umask":18,"niceLevel":3,"environment":["FOO=bar"],"timeZone":"Europe/Berlin"}"#;
+    let host = || {
+        let mut h = FakeHost::default().no_logind();
+        h.userdb.push(("udb", Ok(json.to_vec())));
+        h
+    };
+    let h = host();
+    let mut pam = tty_login("udb");
+    let (r, _) = run_open(&mut pam, &mut ScriptedLogind::new(vec![]), &h, "");
+    r.unwrap();
+    assert_eq!(pam.get_data("systemd-user-record-udb"), Some(&Data::Str(json.to_vec())));
+    assert_eq!(*h.process.borrow(), ["umask 0022", "nice 3"]);
+    assert_eq!(pam.get_env("FOO").as_deref(), Some("bar"));
+    assert_eq!(pam.get_env("TZ").as_deref(), Some(":Europe/Berlin"));
+    assert_eq!(*h.userdb_asked.borrow(), [("udb".to_owned(), true)]);
+
+    let h = host();
+    let mut pam = tty_login("udb");
+    let (r, _) = run_open(&mut pam, &mut ScriptedLogind::new(vec![]), &h, "compat=252");
+    assert_eq!(
+        r.unwrap_err(),
+        Error::new(PAM_USER_UNKNOWN, "Failed to get user record: No such process")
+    );
+    assert!(h.userdb_asked.borrow().is_empty());
+    assert_eq!(pam.get_data("systemd-user-record-udb"), None);
+
+    // Without compat= and without logind: the installed systemd decides (252 → NSS).
+    let mut h = host();
+    h.systemd = Some(252);
+    let (r, _) = run_open(&mut tty_login("udb"), &mut ScriptedLogind::new(vec![]), &h, "");
+    assert_eq!(r.unwrap_err().code(), PAM_USER_UNKNOWN);
+    assert!(h.userdb_asked.borrow().is_empty());
+}
+
+/// userdb's failures are C's: USER_UNKNOWN with `Failed to get user record: %m`; a record
+/// without a uid is cached and then refused with SERVICE_ERR under 257.
+#[test]
+fn userdb_failures() {
+    for (answer, want) in [
+        (
+            Err(libc::ETIMEDOUT),
+            Error::new(PAM_USER_UNKNOWN, "Failed to get user record: Connection timed out"),
+        ),
+        (
+            Err(libc::EHOSTDOWN),
+            Error::new(PAM_USER_UNKNOWN, "Failed to get user record: Host is down"),
+        ),
+        (
+            Err(libc::EIO),
+            Error::new(PAM_USER_UNKNOWN, "Failed to get user record: Input/output error"),
+        ),
+        (
+            Ok(br#"{"userName":"udb","service":"x"}"#.to_vec()),
+            Error::new(PAM_SERVICE_ERR, "Acquired user record does not have a UID."),
+        ),
+    ] {
+        let mut h = FakeHost::default().no_logind();
+        let cached = answer.clone().ok();
+        h.userdb.push(("udb", answer));
+        let mut pam = tty_login("udb");
+        let (r, _) = run_open(&mut pam, &mut ScriptedLogind::new(vec![]), &h, "");
+        assert_eq!(r.unwrap_err(), want);
+        assert_eq!(pam.get_data("systemd-user-record-udb"), cached.map(Data::Str).as_ref());
+    }
 }

@@ -18,6 +18,7 @@ pub mod process;
 pub mod record_read;
 pub mod record_write;
 pub mod settings;
+pub mod userdb;
 pub mod utf8;
 
 pub use nss::{lookup, shadow_by_name};

@@ -23,7 +23,7 @@ use crate::sys::strerror;
 
 pub use crate::rules::ProcessRules;
 
-/// A resource limit as `struct rlimit` holds it; [`RLIM_INFINITY`] is "unlimited".
+/// A resource limit as `struct rlimit` holds it; `RLIM_INFINITY` is "unlimited".
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Limit {
     pub cur: u64,
@@ -204,7 +204,7 @@ pub fn apply_umask(s: &ProcessSettings, rules: ProcessRules, ops: &mut impl Proc
 
 /// The steps of `apply_user_record_settings()` after the languages and before the capabilities:
 /// `nice(level)` (a negative result is a failure, logged and ignored: ERR, in 262 WARNING), then
-/// every resource limit through [`setrlimit_closest`] in resource-number order (a failure is
+/// every resource limit through `setrlimit_closest()` in resource-number order (a failure is
 /// logged at ERR and ignored), each success with a debug line.
 pub fn apply_nice_and_limits(s: &ProcessSettings, rules: ProcessRules, ops: &mut impl ProcessOps) {
     if let Some(level) = s.nice {
