@@ -922,7 +922,11 @@ fn varlink_call(
     let error = |name: &str, parameters: Value| json!({"error": name, "parameters": parameters});
     let reply = match method.as_str() {
         "io.systemd.Login.CreateSession" => {
-            let class = params.get("Class").and_then(Value::as_str).unwrap_or("").replace('_', "-");
+            let class = params
+                .get("Class")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .replace('_', "-");
             let uid = params.get("UID").and_then(Value::as_u64).unwrap_or(u64::MAX);
             if let Some(name) = conf.get("varlink_error").map(str::trim).filter(|n| !n.is_empty()) {
                 error(name, json!({}))
@@ -943,7 +947,11 @@ fn varlink_call(
             }
         }
         "io.systemd.Login.ReleaseSession" => {
-            match conf.get("varlink_release_error").map(str::trim).filter(|n| !n.is_empty()) {
+            match conf
+                .get("varlink_release_error")
+                .map(str::trim)
+                .filter(|n| !n.is_empty())
+            {
                 Some(name) => error(name, json!({})),
                 None => json!({}),
             }

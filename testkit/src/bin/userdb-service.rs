@@ -29,10 +29,12 @@ fn main() {
     let answer: Option<Vec<u8>> = match mode.as_str() {
         "mute" => None,
         "garbage" => Some(b"\xff{\"parameters\": garbage \x01".to_vec()),
-        "reply" => Some(std::fs::read(args.get(3).map(String::as_str).unwrap_or("")).unwrap_or_else(|e| {
-            eprintln!("userdb-service: reply file: {e}");
-            std::process::exit(2)
-        })),
+        "reply" => Some(
+            std::fs::read(args.get(3).map(String::as_str).unwrap_or("")).unwrap_or_else(|e| {
+                eprintln!("userdb-service: reply file: {e}");
+                std::process::exit(2)
+            }),
+        ),
         m => {
             eprintln!("userdb-service: unknown mode {m}");
             std::process::exit(2)
