@@ -4,7 +4,7 @@
 //!
 //! Reading (`user_record_load()` with `USER_RECORD_PERMISSIVE`, `src/shared/user-record.c`) is
 //! done by the record reader (`record_read::dispatch_process`) into [`ProcessSettings`]; this
-//! module holds the value rules it uses ([`umask_string_262`], [`NICE_RANGE`], [`rlimit_index`])
+//! module holds the value rules it uses ([`umask_octal_string`], [`NICE_RANGE`], [`rlimit_index`])
 //! and the application:
 //!
 //! * [`apply_umask`] runs first, before the record's environment is exported;
@@ -81,7 +81,7 @@ pub struct ProcessSettings {
     pub umask: Option<u32>,
     /// `umask` as 262 reads it: the first member, a number up to 0777 or an octal string; `null`
     /// clears what an earlier section set.
-    pub umask_262: Option<u32>,
+    pub umask_as_access_mode: Option<u32>,
     /// `niceLevel`: -20..19; `null` clears.
     pub nice: Option<i32>,
     /// `resourceLimits`, by index into [`RLIMITS`]; `null` clears them all.
@@ -92,7 +92,7 @@ impl ProcessSettings {
     /// The umask of that generation's reading.
     pub fn umask_for(&self, rules: ProcessRules) -> Option<u32> {
         if rules.umask_access_mode {
-            self.umask_262
+            self.umask_as_access_mode
         } else {
             self.umask
         }
@@ -111,7 +111,7 @@ impl ProcessSettings {
 /// refused; then glibc's `strtoul(s, &end, 8)` skips its own whitespace (also `\v`, `\f`), takes
 /// an optional sign and at least one octal digit, and must reach the end of the string; a
 /// negative result that is not 0 wraps and is out of range.
-pub fn umask_string_262(s: &[u8]) -> Option<u32> {
+pub fn umask_octal_string(s: &[u8]) -> Option<u32> {
     let s = {
         let skip = s
             .iter()

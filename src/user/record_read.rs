@@ -266,15 +266,15 @@ fn dispatch_process(obj: &Value, out: &mut process::ProcessSettings) {
         out.umask = u32::try_from(u).ok();
     }
     match first_any(obj, "umask") {
-        Some(Value::Null) => out.umask_262 = None,
+        Some(Value::Null) => out.umask_as_access_mode = None,
         Some(Value::Str(s)) => {
-            if let Some(m) = process::umask_string_262(s) {
-                out.umask_262 = Some(m);
+            if let Some(m) = process::umask_octal_string(s) {
+                out.umask_as_access_mode = Some(m);
             }
         }
         Some(v) => {
             if let Some(u) = as_unsigned(v).filter(|&u| u <= process::UMASK_MAX) {
-                out.umask_262 = u32::try_from(u).ok();
+                out.umask_as_access_mode = u32::try_from(u).ok();
             }
         }
         None => {}

@@ -297,13 +297,17 @@ fn cached_record_settings() {
 
 /// A record's process settings as `user_record_show()` prints them (`UMask: 0%03o`, `Nice: %i`,
 /// `Limit: RLIMIT_%s=cur:max` in resource order), or LOADERR.
-fn process_shown(json: &[u8], umask_262: bool) -> String {
+fn process_shown(json: &[u8], umask_as_access_mode: bool) -> String {
     let Ok(r) = load_cached_for(json, &vm()) else {
         return "LOADERR".into();
     };
     let p = &r.process;
     let mut parts = Vec::new();
-    if let Some(u) = if umask_262 { p.umask_262 } else { p.umask } {
+    if let Some(u) = if umask_as_access_mode {
+        p.umask_as_access_mode
+    } else {
+        p.umask
+    } {
         parts.push(format!("UMask: 0{u:03o}"));
     }
     if let Some(n) = p.nice {

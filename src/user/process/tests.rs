@@ -155,7 +155,7 @@ const V262: ProcessRules = ProcessRules {
 fn each_field_alone() {
     let umask = ProcessSettings {
         umask: Some(0o027),
-        umask_262: Some(0o027),
+        umask_as_access_mode: Some(0o027),
         ..settings()
     };
     let nice = ProcessSettings {
@@ -216,7 +216,7 @@ fn umask_line_is_four_octal_digits() {
 fn umask_of_the_generations_reading() {
     let s = ProcessSettings {
         umask: Some(0o022),
-        umask_262: Some(0o077),
+        umask_as_access_mode: Some(0o077),
         ..settings()
     };
     for (g, want) in [(V252, "umask 0022"), (V257, "umask 0022"), (V262, "umask 0077")] {
@@ -225,7 +225,7 @@ fn umask_of_the_generations_reading() {
         assert_eq!(f.calls, [want], "{g:?}");
     }
     let only_262 = ProcessSettings {
-        umask_262: Some(0o077),
+        umask_as_access_mode: Some(0o077),
         ..settings()
     };
     let mut f = Fake::new();
@@ -577,7 +577,7 @@ fn umask_strings_262() {
         (b"u=rwx", None),
     ];
     for (s, want) in rows {
-        assert_eq!(umask_string_262(s), *want, "{:?}", String::from_utf8_lossy(s));
+        assert_eq!(umask_octal_string(s), *want, "{:?}", String::from_utf8_lossy(s));
     }
 }
 
