@@ -1,5 +1,5 @@
 //! The Varlink transport: logind's `io.systemd.Login` (logind ≥ 258), as pam_systemd 262's
-//! `register_session()` and `pam_sm_close_session()` use it (docs/behaviour-262.md §6.2, §13),
+//! `register_session()` and `pam_sm_close_session()` use it (docs/behaviour-262.md sections 6.2 and 13),
 //! over the blocking client in `crate::varlink`.
 //!
 //! * Connect to [`Endpoint::varlink`]; a connect failure is the only one after which the
