@@ -99,6 +99,9 @@ pub trait Host {
         resource: crate::user::process::Resource,
         limit: crate::user::process::Limit,
     ) -> Result<(), i32>;
+    /// The terminal 262's OSC 3008 context is written to (stdout, the pinned tty, the random id,
+    /// the identity fields).
+    fn terminal(&self) -> impl crate::osc::Terminal + '_;
 }
 
 /// The file whose existence says logind runs (`logind_running()`; not `sd_booted()`).
@@ -249,6 +252,10 @@ impl Host for System {
         limit: crate::user::process::Limit,
     ) -> Result<(), i32> {
         crate::user::process::ThisProcess.setrlimit(resource, limit)
+    }
+
+    fn terminal(&self) -> impl crate::osc::Terminal + '_ {
+        crate::osc::SystemTerminal
     }
 
     fn access(&self, path: &[u8]) -> Result<(), i32> {

@@ -7,9 +7,6 @@
 //! closes the fd. Never fatal. Pure: [`inputs`], [`request`]; the call behind [`InhibitCall`]
 //! ([`DbusInhibit`] is the real one); libpam behind [`PamOps`] + [`PamData`].
 
-// Not called from the story yet: the lead wires both steps into the 262 open and close.
-#![cfg_attr(not(test), allow(dead_code))]
-
 use std::ffi::CStr;
 use std::os::fd::OwnedFd;
 

@@ -51,12 +51,13 @@
 //!   until the process exits, so that logind sees the session leader go); ours:
 //!   `pam_systemd_rs.generation` (252 or 257, no cleanup: the generation logind's answers told
 //!   at open, read at close for its log lines; not written under `compat=`).
-//! * **262, built but not yet called from the hooks** (`inhibit`, `osc`): reads
+//! * **262** (`inhibit`, `osc`; open after registration and last, close first): reads
 //!   `XDG_SESSION_INHIBIT` and `XDG_SESSION_INHIBIT_WHY` (PAM env, then `secure_getenv`), `TERM`
 //!   (PAM env, then `getenv`), `USER` and `SYSTEMD_DEFAULT_HOSTNAME` (`secure_getenv`); writes
 //!   the PAM data `systemd.inhibit-fd` (the inhibitor lock's fd + 1, closed by its cleanup),
 //!   `systemd.osc-context-id` (16 bytes, freed) and `systemd.osc-context-fd` (an `O_PATH` pin
-//!   of the tty, fd + 1, closed by its cleanup); writes the OSC 3008 sequences to the terminal.
+//!   of the tty, fd + 1, closed by its cleanup); clears `systemd.inhibit-fd` at close; writes the
+//!   OSC 3008 sequences to the terminal.
 //! * **Module arguments**: `class=`, `type=`, `desktop=` (fallbacks for the `XDG_SESSION_*`
 //!   variables), `debug`, `debug=` (a boolean), `default-capability-bounding-set=` and
 //!   `default-capability-ambient-set=` (257), `area=`, `inhibit=`, `inhibit-why=` (262; unknown

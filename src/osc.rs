@@ -9,9 +9,6 @@
 //! [`PamOps`] + [`PamData`]; [`SystemTerminal`] is the real terminal. 262 only: the caller
 //! decides the generation.
 
-// Not called from the story yet: the lead wires both steps into the 262 open and close.
-#![cfg_attr(not(test), allow(dead_code))]
-
 use std::ffi::CStr;
 use std::os::fd::{AsFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
 

@@ -75,7 +75,7 @@ pub trait PamOps {
 
 /// The PAM data that 262's OSC context and inhibitor lock keep: an fd libpam closes at
 /// `pam_end`, a 16-byte id libpam frees, and clearing a key so that libpam runs its cleanup now.
-/// A trait of its own (not [`PamOps`]) so that the story's fakes need not grow until it is wired.
+/// A trait of its own beside [`PamOps`]: the story asks for both (262's steps).
 pub trait PamData {
     /// `pam_set_data(name, FD_TO_PTR(fd), pam_cleanup_close)`: stored as fd + 1, as systemd's
     /// `FD_TO_PTR` does; the cleanup closes it except with `PAM_DATA_SILENT` (the session's

@@ -152,8 +152,12 @@ pub struct Request262 {
     /// `area=`, `$XDG_AREA`, the record's `defaultArea`: `HOME` under `~/Areas/<area>`,
     /// the runtime directory under `<rt>/Areas/<area>`.
     pub areas: bool,
-    /// `inhibit=`, `inhibit-why=` (and their environment variables) are known arguments.
+    /// `inhibit=`, `inhibit-why=` (and their environment variables) are known arguments, and
+    /// open takes the inhibitor lock after a successful registration; close drops it.
     pub inhibit: bool,
+    /// The OSC 3008 context: open writes its start to a `tty` session's terminal as the last
+    /// step, close its end as the first.
+    pub osc3008: bool,
     /// `$XDG_SESSION_EXTRA_DEVICE_ACCESS` is read (split on `:`), sent and exported.
     pub extra_device_access: bool,
     /// `update_environment()` with an empty value unsets the variable (if set); otherwise it
@@ -181,6 +185,7 @@ const REQUEST_BEFORE_262: Request262 = Request262 {
     greeter_foreign_ranges: false,
     areas: false,
     inhibit: false,
+    osc3008: false,
     extra_device_access: false,
     unset_empty: false,
     setup_environment: false,
@@ -395,6 +400,7 @@ const V262: Rules = Rules {
         greeter_foreign_ranges: true,
         areas: true,
         inhibit: true,
+        osc3008: true,
         extra_device_access: true,
         unset_empty: true,
         setup_environment: true,

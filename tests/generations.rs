@@ -401,3 +401,73 @@ fn limits_set_without_varlink_is_dbus_257() {
     );
     assert!(!o.logged_containing(7, "Varlink"), "{}", o.summary());
 }
+
+/// The fake logind's probe, asked from the after-open script (a child of the client, while the
+/// session is open): it records which FIFOs (sessions, locks) still have a writer.
+const PROBE: &str = "timeout 10 busctl --address=unix:path=/run/dbus/system_bus_socket --auto-start=no \
+     --timeout=5 call org.freedesktop.login1 /org/freedesktop/login1 org.pamsystemdrs.FakeLogind.Probe Probe >/dev/null";
+
+/// 262 (`compat=262`, logind without `io.systemd.Login`: D-Bus) with `inhibit=sleep
+/// inhibit-why=Backup`: after the created session one `Inhibit("sleep", service, "Backup",
+/// "block")` from the client on a connection of its own; the lock's FIFO has a writer while the
+/// session is open; close hangs it up before ReleaseSession (behaviour-262.md sections 12, 13).
+#[test]
+fn compat_262_inhibit_sleep() {
+    let o = Case::new(&Module::rs_built())
+        .fake_conf("pidfd", "1")
+        .fake_conf("classes", "257")
+        .item("tty", "pts/0")
+        .args(&["debug", "compat=262", "inhibit=sleep", "inhibit-why=Backup"])
+        .after_open(PROBE)
+        .run();
+    let s = o.summary();
+    assert_eq!((o.open_rc, o.close_rc), (Some(0), Some(0)), "{s}");
+    let inh = o.calls("Inhibit");
+    assert_eq!(inh.len(), 1, "{s}");
+    let f = |k: &str| inh[0].get(k).and_then(Value::as_str).unwrap_or_default().to_string();
+    assert_eq!(
+        [f("what"), f("who"), f("why"), f("mode")],
+        ["sleep", "pamtest", "Backup", "block"],
+        "{s}"
+    );
+    assert_eq!(inh[0].get("sender_pid").and_then(Value::as_i64), o.pid, "{s}");
+    assert!(o.logged(7, "Acquired inhibit lock for 'sleep'."), "{s}");
+    // The lock's fd is one more FIFO the client holds after open (CLOEXEC, >= 3).
+    let fifos = o.new_fifos();
+    assert_eq!(fifos.len(), 2, "{s}");
+    assert!(fifos.iter().all(|f| f.fd >= 3 && f.cloexec), "{s}");
+
+    // In order: create, Inhibit, the probe while open (session and lock held), the lock's EOF,
+    // ReleaseSession, the harness's probe at the end (the lock hung up, the session still held).
+    let event = |r: &Value| {
+        r.get("event")
+            .or_else(|| r.get("method"))
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string()
+    };
+    let seq: Vec<String> = o.records_before_exit.iter().map(event).collect();
+    assert_eq!(
+        seq,
+        [
+            "CreateSessionWithPIDFD",
+            "Inhibit",
+            "probe",
+            "fifo-eof",
+            "ReleaseSession",
+            "probe"
+        ],
+        "{s}"
+    );
+    let ids = |r: &Value, k: &str| -> Vec<String> {
+        r.get(k)
+            .and_then(Value::as_array)
+            .map(|a| a.iter().filter_map(Value::as_str).map(str::to_string).collect())
+            .unwrap_or_default()
+    };
+    let r = &o.records_before_exit;
+    assert_eq!(ids(&r[2], "open"), ["c1", "inhibit-1"], "{s}");
+    assert_eq!(r[3].get("id").and_then(Value::as_str), Some("inhibit-1"), "{s}");
+    assert_eq!(ids(&r[5], "open"), ["c1"], "{s}");
+    assert_eq!(ids(&r[5], "hung_up"), ["inhibit-1"], "{s}");
+}

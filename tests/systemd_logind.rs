@@ -821,17 +821,27 @@ fn env_has(want: &'static [(&'static str, &'static str)]) -> impl Fn(&Outcome) -
 
 /// The Varlink requests logind got from the client (not from the world's user manager stack),
 /// with logind's answers, comparable: the client's pid, the pidfd's inode and the boot id
-/// normalised, connections numbered in order of appearance (`#1`).
+/// normalised, connections numbered in order of appearance (`#1`). logind names a connection
+/// after its fd (`varlink-16-16`) and reuses a closed one's number for the next, so a name seen
+/// again after its call was answered is taken for a new connection (both modules make one call
+/// per connection); otherwise whether the release's connection got the create's old fd depends
+/// on whether logind had handled another fd's closing (the inhibitor's FIFO) first.
 fn varlink_view(o: &Outcome) -> Result<Vec<String>, String> {
     let calls = varlinkmon::without_user_manager(varlinkmon::calls(o)?);
-    let mut conns: Vec<String> = Vec::new();
+    // (logind's name, whether its last call was answered), one per connection, in order.
+    let mut conns: Vec<(String, bool)> = Vec::new();
     Ok(calls
         .into_iter()
         .map(|c| {
-            if !conns.contains(&c.connection) {
-                conns.push(c.connection.clone());
-            }
-            let n = conns.iter().position(|x| x == &c.connection).unwrap_or(0) + 1;
+            let open = conns
+                .iter()
+                .rposition(|(name, answered)| *name == c.connection && !answered);
+            let i = open.unwrap_or_else(|| {
+                conns.push((c.connection.clone(), false));
+                conns.len() - 1
+            });
+            conns[i].1 = c.reply.is_some();
+            let n = i + 1;
             let mut p = c.parameters.clone();
             if let Some(pid) = p.get_mut("PID").and_then(Value::as_object_mut) {
                 if pid.get("pid").and_then(Value::as_i64) == o.pid {
@@ -908,6 +918,13 @@ fn differences_262(p: &Pair) -> Vec<String> {
             listed(&p.rs)
         ));
     }
+    if inhibitors(&p.c) != inhibitors(&p.rs) {
+        d.push(format!(
+            "inhibitors listed while open: C {:?}, ours {:?}",
+            inhibitors(&p.c),
+            inhibitors(&p.rs)
+        ));
+    }
     if lines(&p.c, "caps_") != lines(&p.rs, "caps_") {
         d.push(format!(
             "capabilities after open: C {:?}, ours {:?}",
@@ -950,7 +967,7 @@ fn differences_262(p: &Pair) -> Vec<String> {
 /// host, and how logind answers (recorded from logind's debug log; nothing goes over D-Bus).
 const C262_OPEN_CLOSE_PTS_RHOST: &[&str] = &[
     r#"#1 io.systemd.Login.CreateSession {"Class":"user","PID":{"bootId":"<boot-id>","pid":"<pid>","pidfdId":"<pidfd-inode>"},"Remote":true,"RemoteHost":"10.1.2.3","Service":"pamtest","TTY":"pts/3","Type":"tty","UID":{UID}} -> {"parameters":{"Class":"user","Id":"{ID}","RuntimePath":"/run/user/{UID}","Type":"tty","UID":{UID}}}"#,
-    r#"#1 io.systemd.Login.ReleaseSession {"Id":"{ID}"} -> {}"#,
+    r#"#2 io.systemd.Login.ReleaseSession {"Id":"{ID}"} -> {}"#,
 ];
 
 /// Where our module differs from forky's C module in a terminal login (`d14_open_close_pts_rhost`, `d14_root_pts_is_user_early`): the input for
@@ -963,6 +980,28 @@ const GAPS_262_TTY_LOGIN: &[&str] = &[];
 /// lists, the runtime dir, the cgroup logind sees, the session leader's capability sets.
 const AFTER_OPEN_262: &str = r#"u=$(id -u {USER}); echo "login_uid=$u"; echo "login_home=$(getent passwd {USER} | cut -d: -f6)"; echo "sessions_open=$(busctl --system --json=short call org.freedesktop.login1 /org/freedesktop/login1 org.freedesktop.login1.Manager ListSessions 2>&1)"; echo "rundir=$(findmnt -n -o FSTYPE /run/user/$u) $(stat -c %U /run/user/$u 2>&1)"; echo "cgroup=$(sed -n 's/^0:://p' /proc/self/cgroup)"; sed -n 's/^\(CapInh\|CapAmb\|CapBnd\):\t/caps_\1=/p' /proc/$PPID/status"#;
 
+/// logind's ListInhibitors while the session was open (`inhibitors=`, printed by the case's
+/// after-open script; none printed: empty), each `[what, who, why, mode, uid, pid]` with the
+/// client's pid as `<pid>`, sorted.
+fn inhibitors(o: &Outcome) -> Vec<String> {
+    let v: Value = serde_json::from_str(&one(o, "inhibitors=")).unwrap_or(Value::Null);
+    let mut l: Vec<String> = v.pointer("/data/0").and_then(Value::as_array).map_or(vec![], |a| {
+        a.iter()
+            .map(|i| {
+                let mut i = i.clone();
+                if let Some(pid) = i.get_mut(5)
+                    && pid.as_i64() == o.pid
+                {
+                    *pid = "<pid>".into();
+                }
+                i.to_string()
+            })
+            .collect()
+    });
+    l.sort();
+    l
+}
+
 /// A `d14_` pair: the case through forky's C module and ours on real systemd 262.
 /// * both: session class `class` in the PAM env;
 /// * C: exactly the Varlink requests `c_requests` (`{UID}` the login's uid, `{ID}` the session
@@ -971,9 +1010,23 @@ const AFTER_OPEN_262: &str = r#"u=$(id -u {USER}); echo "login_uid=$u"; echo "lo
 ///   D-Bus, a working session;
 /// * every other difference is one of `gaps` (the 262 rules our module lacks), exactly.
 fn pair_262(name: &str, build: fn(Case) -> Case, class: &str, c_requests: &[&str], gaps: &[&str]) {
+    pair_262_after(name, build, "", class, c_requests, gaps);
+}
+
+/// [`pair_262`] with `more` run after [`AFTER_OPEN_262`] (its output lands in the client's
+/// stdout, for the case's own checks).
+fn pair_262_after(
+    name: &str,
+    build: fn(Case) -> Case,
+    more: &str,
+    class: &str,
+    c_requests: &[&str],
+    gaps: &[&str],
+) -> Pair {
+    let after_open = format!("{AFTER_OPEN_262}; {more}");
     let p = run_both(World::Debian14, |c| {
         // Ours decides on the wire (logind answers on io.systemd.Login: 262's story).
-        build(c).after_open(AFTER_OPEN_262).setup(varlinkmon::SETUP)
+        build(c).after_open(&after_open).setup(varlinkmon::SETUP)
     });
     // Both ran, and logind forgot the client's session once it had exited.
     for (who, o) in [("C", &p.c), ("ours", &p.rs)] {
@@ -1049,6 +1102,7 @@ fn pair_262(name: &str, build: fn(Case) -> Case, class: &str, c_requests: &[&str
         "[{name}] C 262 and ours over Varlink, the same requests; {} recorded gap(s)",
         diffs.len()
     );
+    p
 }
 
 #[test]
@@ -1067,7 +1121,7 @@ fn d14_open_close_pts_rhost() {
 /// no `RemoteHost` key.
 const C262_ROOT_PTS: &[&str] = &[
     r#"#1 io.systemd.Login.CreateSession {"Class":"user_early","PID":{"bootId":"<boot-id>","pid":"<pid>","pidfdId":"<pidfd-inode>"},"Remote":false,"Service":"pamtest","TTY":"pts/0","Type":"tty","UID":0} -> {"parameters":{"Class":"user_early","Id":"{ID}","RuntimePath":"/run/user/0","Type":"tty","UID":0}}"#,
-    r#"#1 io.systemd.Login.ReleaseSession {"Id":"{ID}"} -> {}"#,
+    r#"#2 io.systemd.Login.ReleaseSession {"Id":"{ID}"} -> {}"#,
 ];
 
 #[test]
@@ -1085,7 +1139,7 @@ fn d14_root_pts_is_user_early() {
 /// `user-light` (`user_light` on the wire); 257 sent `user-early`.
 const C262_SYSTEM_USER_PTS: &[&str] = &[
     r#"#1 io.systemd.Login.CreateSession {"Class":"user_light","PID":{"bootId":"<boot-id>","pid":"<pid>","pidfdId":"<pidfd-inode>"},"Remote":false,"Service":"pamtest","TTY":"pts/2","Type":"tty","UID":1} -> {"parameters":{"Class":"user_light","Id":"{ID}","RuntimePath":"/run/user/1","Type":"tty","UID":1}}"#,
-    r#"#1 io.systemd.Login.ReleaseSession {"Id":"{ID}"} -> {}"#,
+    r#"#2 io.systemd.Login.ReleaseSession {"Id":"{ID}"} -> {}"#,
 ];
 
 #[test]
@@ -1105,7 +1159,7 @@ fn d14_system_user_pts_is_user_light() {
 /// unset from the PAM env.
 const C262_EXTRA_DEVICES: &[&str] = &[
     r#"#1 io.systemd.Login.CreateSession {"Class":"user","ExtraDeviceAccess":["gpu","render"],"PID":{"bootId":"<boot-id>","pid":"<pid>","pidfdId":"<pidfd-inode>"},"Remote":false,"Service":"pamtest","TTY":"pts/4","Type":"tty","UID":{UID}} -> {"parameters":{"Class":"user","Id":"{ID}","RuntimePath":"/run/user/{UID}","Type":"tty","UID":{UID}}}"#,
-    r#"#1 io.systemd.Login.ReleaseSession {"Id":"{ID}"} -> {}"#,
+    r#"#2 io.systemd.Login.ReleaseSession {"Id":"{ID}"} -> {}"#,
 ];
 
 #[test]
@@ -1182,7 +1236,7 @@ fn d14_class_none_registers_nothing() {
 /// `XDG_AREA`, the regular `HOME` and runtime directory.
 const C262_AREA_MISSING: &[&str] = &[
     r#"#1 io.systemd.Login.CreateSession {"Class":"user_light","PID":{"bootId":"<boot-id>","pid":"<pid>","pidfdId":"<pidfd-inode>"},"Remote":false,"Service":"pamtest","TTY":"pts/6","Type":"tty","UID":{UID}} -> {"parameters":{"Class":"user_light","Id":"{ID}","RuntimePath":"/run/user/{UID}","Type":"tty","UID":{UID}}}"#,
-    r#"#1 io.systemd.Login.ReleaseSession {"Id":"{ID}"} -> {}"#,
+    r#"#2 io.systemd.Login.ReleaseSession {"Id":"{ID}"} -> {}"#,
 ];
 
 #[test]
@@ -1404,9 +1458,8 @@ fn d13_userdb_unknown_past_garbage() {
     }
 }
 
-/// Debian 14 (262): the same drop-in user through forky's systemd-userdbd. Registration differs
-/// (C over Varlink, ours over D-Bus: the `d14_` cases above), so this pair compares what the
-/// lookup decides: both open, the same cached record bytes, the same process settings, and
+/// Debian 14 (262): the same drop-in user through forky's systemd-userdbd. Registration is the
+/// `d14_` cases' business (above); this pair compares what the lookup decides: both open, the same cached record bytes, the same process settings, and
 /// `udb_login_ok` on both.
 fn userdb_262(name: &str, build: impl Fn(Case) -> Case) {
     let p = run_both(World::Debian14, build);
@@ -1447,3 +1500,43 @@ fn d14_userdb_dropin_via_multiplexer() {
 fn d14_userdb_dropin_client_side() {
     userdb_262("d14_userdb_dropin_client_side", |c| userdb_setup(c).setup(STOP_USERDBD));
 }
+
+/// What logind lists as inhibitors, for the after-open script of `d14_inhibit_sleep`.
+const LIST_INHIBITORS: &str = r#"echo "inhibitors=$(busctl --system --json=short call org.freedesktop.login1 /org/freedesktop/login1 org.freedesktop.login1.Manager ListInhibitors 2>&1)""#;
+
+/// behaviour-262.md section 12: `inhibit=sleep inhibit-why=Backup`. Both modules register over
+/// Varlink as usual, then take a `block` lock over D-Bus (who = the PAM service); logind lists it
+/// for the client while the session is open; return codes, env and log lines (`New sd-bus
+/// connection …`, `Acquired inhibit lock for 'sleep'.`) as C's.
+#[test]
+fn d14_inhibit_sleep() {
+    let p = pair_262_after(
+        "d14_inhibit_sleep",
+        |mut c| {
+            c.module_args.push("inhibit=sleep".into());
+            c.module_args.push("inhibit-why=Backup".into());
+            c.item("tty", "pts/7")
+        },
+        LIST_INHIBITORS,
+        "user",
+        C262_INHIBIT_SLEEP,
+        GAPS_262_TTY_LOGIN,
+    );
+    // The lock is there (C's and so ours, compared above): the client's, for the login's uid
+    // (the client runs as root).
+    let want = vec![r#"["sleep","pamtest","Backup","block",0,"<pid>"]"#.to_string()];
+    if inhibitors(&p.c) != want {
+        fail(
+            "d14_inhibit_sleep",
+            &p,
+            format!("C's lock: {:?}, want {want:?}", inhibitors(&p.c)),
+        );
+    }
+}
+
+/// forky's C module with `inhibit=sleep inhibit-why=Backup` on a pts: the usual Varlink requests
+/// (the lock goes over D-Bus).
+const C262_INHIBIT_SLEEP: &[&str] = &[
+    r#"#1 io.systemd.Login.CreateSession {"Class":"user","PID":{"bootId":"<boot-id>","pid":"<pid>","pidfdId":"<pidfd-inode>"},"Remote":false,"Service":"pamtest","TTY":"pts/7","Type":"tty","UID":{UID}} -> {"parameters":{"Class":"user","Id":"{ID}","RuntimePath":"/run/user/{UID}","Type":"tty","UID":{UID}}}"#,
+    r#"#2 io.systemd.Login.ReleaseSession {"Id":"{ID}"} -> {}"#,
+];

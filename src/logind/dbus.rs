@@ -116,7 +116,6 @@ impl<Q: Question> Explain for Dbus<Q> {
 /// `acquire_inhibit_lock()`). The returned fd is the reply's, duplicated `F_DUPFD_CLOEXEC` ≥ 3
 /// as C does; the message's own copy closes with the message. Strings that are not UTF-8 fail
 /// as sd-bus fails to build the message (`EINVAL`).
-#[cfg_attr(not(test), allow(dead_code))] // called by `inhibit::DbusInhibit` once it is wired
 pub fn inhibit(ep: &Endpoint, what: &[u8], who: &[u8], why: &[u8], mode: &str) -> Result<OwnedFd, Failure> {
     let started = Instant::now();
     let socket = ep.connect(started)?;

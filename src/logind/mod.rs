@@ -94,6 +94,9 @@ pub trait Logind {
     fn speaks_varlink(&mut self, _ep: &Endpoint) -> bool {
         false
     }
+    /// 262's inhibitor lock: `Manager.Inhibit` over D-Bus (never Varlink) on a connection of its
+    /// own, closed before returning; the lock's fd, duplicated `F_DUPFD_CLOEXEC` ≥ 3.
+    fn inhibit(&mut self, ep: &Endpoint, req: &crate::inhibit::Request<'_>) -> Result<std::os::fd::OwnedFd, Failure>;
 }
 
 /// One way of carrying the conversation to logind.
@@ -206,6 +209,10 @@ impl<V: Transport, D: Transport + Explain> Logind for LogindClient<V, D> {
 
     fn why(&mut self, ep: &Endpoint, uid: u32, trigger: Trigger, deadline: Option<Instant>) -> Option<String> {
         self.dbus.why(ep, uid, trigger, deadline)
+    }
+
+    fn inhibit(&mut self, ep: &Endpoint, req: &crate::inhibit::Request<'_>) -> Result<std::os::fd::OwnedFd, Failure> {
+        crate::inhibit::InhibitCall::inhibit(&mut crate::inhibit::DbusInhibit, ep, req)
     }
 }
 

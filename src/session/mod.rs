@@ -26,11 +26,13 @@ use crate::diagnose::{self, Login, ask::Ask};
 use crate::error::Error;
 use crate::ffi::{PAM_BUF_ERR, PAM_SERVICE_ERR, PAM_USER_UNKNOWN};
 use crate::host::{AreaDirError, Host, System};
+use crate::inhibit::{self, InhibitCall};
 use crate::logging::Scope;
 use crate::logind::{
     self, Answer, Attempt, Dbus, Endpoint, Failure, Logind, LogindClient, Op, Plan, Varlink, Via, bus_error,
 };
-use crate::pam::{Code, Pam, PamOps, StringItem};
+use crate::osc;
+use crate::pam::{Code, Pam, PamData, PamOps, StringItem};
 use crate::parse;
 use crate::rules::{RecordEnv, SystemdUser};
 use crate::user::process::{self, ProcessOps, ProcessSettings};
@@ -127,6 +129,8 @@ fn installed_generation(host: &impl Host) -> Generation {
 /// The user, as far as the story needs it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct User {
+    /// The record's user name (OSC 3008's `targetuser=`).
+    name: Vec<u8>,
     uid: u32,
     disposition: Disposition,
     /// The environment settings of a cached record (NSS records carry none).
@@ -145,7 +149,7 @@ struct User {
 }
 
 /// `pam_sm_open_session`.
-pub fn open<P: PamOps, L: Logind, H: Host>(
+pub fn open<P: PamOps + PamData, L: Logind, H: Host>(
     pam: &mut P,
     logind: &mut L,
     host: &H,
@@ -353,7 +357,7 @@ pub fn open<P: PamOps, L: Logind, H: Host>(
 /// the variables in 262's order; then the credentials, `setup_environment()` (`XDG_AREA`,
 /// `HOME`, `XDG_RUNTIME_DIR`, the bus address) and the record's settings on every path.
 /// `generation` is pinned (`compat=`) or, without logind, the installed one.
-fn open_late_gate<P: PamOps, L: Logind, H: Host>(
+fn open_late_gate<P: PamOps + PamData, L: Logind, H: Host>(
     pam: &mut P,
     logind: &mut L,
     host: &H,
@@ -396,12 +400,9 @@ fn open_late_gate<P: PamOps, L: Logind, H: Host>(
         false
     };
     // `XDG_SESSION_INHIBIT` / `XDG_SESSION_INHIBIT_WHY` (else `inhibit=` / `inhibit-why=`) are
-    // read here in C's order; the lock itself (`inhibit`) is taken after registration.
-    let (_inhibit_what, _inhibit_why) = if r262.inhibit {
-        (
-            getenv_harder(pam, host, c"XDG_SESSION_INHIBIT", args.inhibit),
-            getenv_harder(pam, host, c"XDG_SESSION_INHIBIT_WHY", args.inhibit_why),
-        )
+    // read here in C's order; the lock itself is taken after registration.
+    let (inhibit_what, inhibit_why) = if r262.inhibit {
+        inhibit::inputs(pam, |n| host.secure_getenv(n), args.inhibit, args.inhibit_why)
     } else {
         (None, None)
     };
@@ -574,13 +575,46 @@ fn open_late_gate<P: PamOps, L: Logind, H: Host>(
         }
     }
 
+    // Registration succeeded (created, class none, no logind, already in a session): the
+    // inhibitor lock, if asked for; never fatal. D-Bus only, on a connection of its own, inside
+    // one `timeout=` deadline of its own (C: sd-bus's per-call default).
+    if let Some(what) = inhibit_what.as_deref() {
+        let ep = Endpoint::new(
+            system_bus_address(host),
+            args.timeout.unwrap_or(Some(args::DEFAULT_OPEN_TIMEOUT)),
+        );
+        inhibit::acquire_inhibit_lock(
+            pam,
+            &mut AskLogind(logind),
+            &ep,
+            what,
+            inhibit_why.as_deref(),
+            host.pid(),
+            host.euid(),
+        );
+    }
+
     if rules.credentials && r262.credentials_every_path {
         propagate_credentials(pam, host, generation)?;
     }
     if r262.setup_environment {
         setup_environment(pam, host, user, runtime.as_deref(), req.area, generation)?;
     }
-    at_success(pam, host, args, generation, user, systemd_user, &seat_for_caps)
+    at_success(pam, host, args, generation, user, systemd_user, &seat_for_caps)?;
+    if r262.osc3008 {
+        // The last step: its failure is open's.
+        osc::open_osc_context(pam, &mut host.terminal(), req.session_type, &user.name)?;
+    }
+    Ok(())
+}
+
+/// The inhibitor lock's one call, asked of logind through the story's seam.
+struct AskLogind<'l, L: Logind>(&'l mut L);
+
+impl<L: Logind> InhibitCall for AskLogind<'_, L> {
+    fn inhibit(&mut self, ep: &Endpoint, req: &inhibit::Request<'_>) -> Result<std::os::fd::OwnedFd, Failure> {
+        self.0.inhibit(ep, req)
+    }
 }
 
 /// Asks logind's side why the login failed, and logs the answer, if any (LOG_WARNING).
@@ -639,7 +673,7 @@ fn at_success(
 }
 
 /// `pam_sm_close_session`.
-pub fn close<P: PamOps, L: Logind, H: Host>(
+pub fn close<P: PamOps + PamData, L: Logind, H: Host>(
     pam: &mut P,
     logind: &mut L,
     host: &H,
@@ -658,6 +692,15 @@ pub fn close<P: PamOps, L: Logind, H: Host>(
     debug!("{}", words.rules().words.shutting_down);
 
     let known = args.compat.or(told);
+    // 262: the OSC 3008 end, then the inhibitor lock dropped, before anything about the session
+    // (their results are ignored, as in C).
+    let r262 = known.map(|g| g.rules().request262);
+    if r262.is_some_and(|r| r.osc3008) {
+        osc::close_osc_context(pam, &mut host.terminal());
+    }
+    if r262.is_some_and(|r| r.inhibit) {
+        inhibit::release_inhibit_lock(pam);
+    }
     // Only release a session that was not pre-existing when we asked for it (where the
     // generation stores that; 262 releases whenever XDG_SESSION_ID is set).
     let existing = if known.is_none_or(|g| g.rules().existing_data) {
@@ -799,6 +842,7 @@ fn acquire_user(
                 home,
                 default_area: fields.default_area,
                 gid: fields.gid.unwrap_or(uid),
+                name,
             })
         }
         _ => Err(Error::new(PAM_SERVICE_ERR, "Acquired user record does not have a UID.")),

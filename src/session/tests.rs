@@ -23,6 +23,25 @@ use crate::logind::plan::{self, Created, ErrorName, INVALID_ARGS, Next, Reply, S
 enum Data {
     Str(Vec<u8>),
     Value(usize),
+    /// A 16-byte id (`set_data_id128`).
+    Id([u8; 16]),
+    /// An fd with the close cleanup (its number; the fd itself is in `FakePam::fds`).
+    Fd(i32),
+}
+
+thread_local! {
+    /// What the fakes were asked, across libpam, logind and the terminal, in order (each test
+    /// runs on a thread of its own).
+    static EVENTS: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
+}
+
+fn event(e: impl Into<String>) {
+    EVENTS.with(|v| v.borrow_mut().push(e.into()));
+}
+
+/// The events so far, emptied.
+fn events() -> Vec<String> {
+    EVENTS.with(|v| std::mem::take(&mut *v.borrow_mut()))
 }
 
 /// libpam: items, env (in order) and data, with optional failures.
@@ -36,6 +55,8 @@ struct FakePam {
     fail_get_data: Option<(&'static str, Code)>,
     /// PAM_TEXT_INFO messages sent (`pam_info()`).
     infos: Vec<String>,
+    /// The fds kept with a close cleanup; dropping one is libpam running the cleanup.
+    fds: Vec<(Vec<u8>, OwnedFd)>,
 }
 
 impl FakePam {
@@ -49,6 +70,7 @@ impl FakePam {
             fail_set_data: None,
             fail_get_data: None,
             infos: Vec::new(),
+            fds: Vec::new(),
         }
     }
     fn item(mut self, which: StringItem, v: &str) -> Self {
@@ -97,6 +119,7 @@ impl PamOps for FakePam {
         {
             return Err(code);
         }
+        event(format!("putenv {name}"));
         match self.env.iter_mut().find(|(n, _)| n == name) {
             Some(e) => e.1 = value.to_vec(),
             None => self.env.push((name.to_owned(), value.to_vec())),
@@ -116,8 +139,16 @@ impl PamOps for FakePam {
         Ok(())
     }
     fn data_value(&self, name: &CStr) -> Result<Option<usize>, Code> {
+        if let Some((n, code)) = self.fail_get_data
+            && n.as_bytes() == name.to_bytes()
+            && n.starts_with("systemd.osc")
+        {
+            return Err(code);
+        }
         Ok(match self.get_data(name.to_str().unwrap()) {
             Some(Data::Value(v)) => Some(*v),
+            // FD_TO_PTR: fd + 1.
+            Some(Data::Fd(fd)) => Some(usize::try_from(*fd).unwrap() + 1),
             _ => None,
         })
     }
@@ -154,6 +185,35 @@ impl PamOps for FakePam {
             29 => "Bad item passed to pam_*_item()".into(),
             c => format!("PAM error {c}"),
         }
+    }
+}
+
+impl PamData for FakePam {
+    fn set_data_fd(&mut self, name: &CStr, fd: OwnedFd) -> Result<(), Code> {
+        // On failure `fd` is dropped: closed, as the real one closes it.
+        self.set(name, Data::Fd(std::os::fd::AsRawFd::as_raw_fd(&fd)))?;
+        event(format!("set-fd {}", name.to_str().unwrap()));
+        self.fds.retain(|(n, _)| n != name.to_bytes());
+        self.fds.push((name.to_bytes().to_vec(), fd));
+        Ok(())
+    }
+    fn set_data_id128(&mut self, name: &CStr, id: [u8; 16]) -> Result<(), Code> {
+        self.set(name, Data::Id(id))?;
+        event(format!("set-id {}", name.to_str().unwrap()));
+        Ok(())
+    }
+    unsafe fn data_id128(&self, name: &CStr) -> Result<Option<[u8; 16]>, Code> {
+        Ok(match self.get_data(name.to_str().unwrap()) {
+            Some(Data::Id(id)) => Some(*id),
+            _ => None,
+        })
+    }
+    fn clear_data(&mut self, name: &CStr) -> Result<(), Code> {
+        // libpam runs the old cleanup: a kept fd is closed now.
+        self.set(name, Data::Value(0))?;
+        event(format!("clear {}", name.to_str().unwrap()));
+        self.fds.retain(|(n, _)| n != name.to_bytes());
+        Ok(())
     }
 }
 
@@ -217,6 +277,8 @@ enum Expect {
     /// The socket connect fails.
     CreateConnectFails(Failure),
     Release(&'static str, Result<(), Failure>),
+    /// `Inhibit(what, who, why, "block")`, answered with the lock's fd or a failure.
+    Inhibit([&'static str; 3], Result<OwnedFd, Failure>),
 }
 
 /// logind: a script of expected operations, checked on drop; the questions why a login failed
@@ -284,6 +346,7 @@ fn pipe_fd() -> OwnedFd {
 impl Logind for ScriptedLogind {
     fn create_session(&mut self, ep: &Endpoint, plan: &Plan<'_>, _props: &[(&'static str, PropValue)]) -> Created {
         self.endpoints.push(ep.clone());
+        event("create");
         let steps = match self.script.pop_front() {
             Some(Expect::Create(steps)) => steps,
             Some(Expect::CreateConnectFails(f)) => {
@@ -294,6 +357,7 @@ impl Logind for ScriptedLogind {
                 };
             }
             Some(Expect::Release(..)) => panic!("CreateSession* where ReleaseSession was expected"),
+            Some(Expect::Inhibit(..)) => panic!("CreateSession* where Inhibit was expected"),
             None => panic!("unexpected CreateSession*"),
         };
         let mut attempts = Vec::new();
@@ -368,6 +432,7 @@ impl Logind for ScriptedLogind {
 
     fn release_session(&mut self, ep: &Endpoint, id: &[u8], _varlink: bool) -> Result<Via, Failure> {
         self.endpoints.push(ep.clone());
+        event(format!("release {}", show(id)));
         match self.script.pop_front() {
             Some(Expect::Release(want, r)) => {
                 assert_eq!(id, want.as_bytes());
@@ -387,6 +452,23 @@ impl Logind for ScriptedLogind {
         assert_eq!(Some(ep), self.endpoints.last(), "asked why on another endpoint");
         self.asked.push((uid, trigger, deadline));
         self.why_line.map(str::to_owned)
+    }
+
+    fn inhibit(&mut self, ep: &Endpoint, req: &inhibit::Request<'_>) -> Result<OwnedFd, Failure> {
+        self.endpoints.push(ep.clone());
+        event(format!("inhibit {}", show(req.what)));
+        match self.script.pop_front() {
+            Some(Expect::Inhibit(want, r)) => {
+                assert_eq!(
+                    [show(req.what), show(req.who), show(req.why)],
+                    want.map(Cow::Borrowed),
+                    "Inhibit's what, who, why"
+                );
+                assert_eq!(req.mode, "block");
+                r
+            }
+            _ => panic!("unexpected Inhibit({})", show(req.what)),
+        }
     }
 }
 
@@ -422,6 +504,79 @@ struct FakeHost {
     area_runtime_fails: Option<AreaDirError>,
     /// `homeDirectory` in the looked-up records of these users.
     homes: Vec<(&'static str, &'static str)>,
+    /// The terminal OSC 3008 sees.
+    tty: FakeTty,
+}
+
+/// The terminal: whether stdout (and the reopened pin) is a tty, `TERM` in the process
+/// environment, a write failure to answer; the sequences written.
+#[derive(Default)]
+struct FakeTty {
+    is_tty: bool,
+    term: Option<&'static str>,
+    write_fails: Option<i32>,
+    pin_fails: Option<i32>,
+    written: RefCell<Vec<String>>,
+}
+
+/// The id the fake terminal's randomness gives (made v4 by the module).
+const RANDOM: [u8; 16] = [0xab; 16];
+
+struct FakeTerminal<'h>(&'h FakeTty);
+
+impl osc::Terminal for FakeTerminal<'_> {
+    fn term_env(&self) -> Option<Vec<u8>> {
+        self.0.term.map(|t| t.as_bytes().to_vec())
+    }
+    fn stdout_is_tty(&self) -> bool {
+        self.0.is_tty
+    }
+    fn pin_stdout(&mut self) -> Result<OwnedFd, i32> {
+        match self.0.pin_fails {
+            Some(e) => Err(e),
+            None => Ok(pipe_fd()),
+        }
+    }
+    fn random(&mut self) -> [u8; 16] {
+        RANDOM
+    }
+    fn identity(&mut self) -> osc::Identity {
+        osc::Identity {
+            user: Some(b"root".to_vec()),
+            hostname: Some(b"host".to_vec()),
+            pid: 4242,
+            comm: b"login".to_vec(),
+            ..osc::Identity::default()
+        }
+    }
+    fn write_stdout(&mut self, seq: &[u8]) -> Result<(), i32> {
+        event("osc-start");
+        if let Some(e) = self.0.write_fails {
+            return Err(e);
+        }
+        self.0
+            .written
+            .borrow_mut()
+            .push(String::from_utf8_lossy(seq).into_owned());
+        Ok(())
+    }
+    fn reopen(&mut self, pin: std::os::fd::RawFd) -> Result<OwnedFd, i32> {
+        // SAFETY: the pin is the fake pam's open fd, borrowed for the dup.
+        let fd = unsafe { std::os::fd::BorrowedFd::borrow_raw(pin) };
+        fd.try_clone_to_owned()
+            .map_err(|e| e.raw_os_error().unwrap_or(libc::EIO))
+    }
+    fn is_tty(&self, _fd: std::os::fd::BorrowedFd<'_>) -> bool {
+        self.0.is_tty
+    }
+    fn write_fd(&mut self, _fd: std::os::fd::BorrowedFd<'_>, seq: &[u8]) -> Result<(), i32> {
+        event("osc-end");
+        self.0
+            .written
+            .borrow_mut()
+            .push(String::from_utf8_lossy(seq).into_owned());
+        Ok(())
+    }
 }
 
 impl Default for FakeHost {
@@ -452,6 +607,7 @@ impl Default for FakeHost {
             area_runtime: RefCell::new(Vec::new()),
             area_runtime_fails: None,
             homes: Vec::new(),
+            tty: FakeTty::default(),
         }
     }
 }
@@ -603,7 +759,11 @@ impl Host for FakeHost {
         ));
         self.area_runtime_fails.map_or(Ok(()), Err)
     }
+    fn terminal(&self) -> impl osc::Terminal + '_ {
+        FakeTerminal(&self.tty)
+    }
     fn apply_ambient(&self, set: u64) -> Result<(), i32> {
+        event("caps");
         match self.caps.borrow_mut().pop_front() {
             Some(CapCall::Ambient(want, r)) => {
                 assert_eq!(set, want, "ambient set");
@@ -2304,4 +2464,394 @@ fn userdb_failures() {
         assert_eq!(r.unwrap_err(), want);
         assert_eq!(pam.get_data("systemd-user-record-udb"), cached.map(Data::Str).as_ref());
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// 262: inhibitor lock and OSC 3008 (behaviour-262.md sections 1, 11, 12, 13)
+// ---------------------------------------------------------------------------------------------
+
+/// A pipe: the read end (the test's, standing for logind's watch) and the write end (the lock).
+fn lock_pipe() -> (OwnedFd, OwnedFd) {
+    let mut fds = [0; 2];
+    // SAFETY: a valid array of two ints for pipe2.
+    assert_eq!(
+        unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC | libc::O_NONBLOCK) },
+        0
+    );
+    // SAFETY: fresh fds we own.
+    unsafe {
+        (
+            <OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(fds[0]),
+            <OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(fds[1]),
+        )
+    }
+}
+
+/// Whether every write end of the lock's pipe is closed (logind's FIFO sees EOF).
+fn lock_released(read_end: &OwnedFd) -> bool {
+    let mut b = [0u8; 1];
+    // SAFETY: a valid fd and buffer.
+    let n = unsafe { libc::read(std::os::fd::AsRawFd::as_raw_fd(read_end), b.as_mut_ptr().cast(), 1) };
+    assert!(n <= 0, "nothing is written to the lock");
+    n == 0
+}
+
+/// Section 1 steps 8–11, section 12, section 13: after a created session the lock is taken (what and why
+/// verbatim, who = the service, `block`), right after the registration's variables and before
+/// the credentials and `HOME`; kept as `systemd.inhibit-fd`. Close drops it (the fd closed)
+/// right after the shutting-down line, before ReleaseSession.
+#[test]
+fn inhibit_262_taken_after_registration_dropped_before_release() {
+    let (watch, lock) = lock_pipe();
+    let mut pam = tty_login("alice");
+    let mut host = FakeHost::default().runtime_dir(1000);
+    host.homes.push(("alice", "/home/alice"));
+    let host = host.expect_caps(vec![CapCall::Ambient(WAKE, Ok(()))]);
+    let mut logind = ScriptedLogind::new(vec![
+        Expect::Create(vec![(
+            PIDFD262,
+            Answer1::Reply(FakeReply {
+                seat: "seat0",
+                ..reply(1000)
+            }),
+        )]),
+        Expect::Inhibit(["sleep", "login", "Backup"], Ok(lock)),
+    ]);
+    events();
+    let (r, log) = run_open(
+        &mut pam,
+        &mut logind,
+        &host,
+        "compat=262 debug inhibit=sleep inhibit-why=Backup",
+    );
+    r.unwrap();
+    assert_eq!(
+        events(),
+        [
+            "create",
+            "putenv XDG_SESSION_ID",
+            "putenv XDG_SESSION_TYPE",
+            "putenv XDG_SESSION_CLASS",
+            "putenv XDG_SEAT",
+            "inhibit sleep",
+            "set-fd systemd.inhibit-fd",
+            "putenv HOME",
+            "putenv XDG_RUNTIME_DIR",
+            "caps",
+        ]
+    );
+    assert!(matches!(pam.get_data("systemd.inhibit-fd"), Some(Data::Fd(n)) if *n >= 3));
+    assert!(!lock_released(&watch), "the lock is held while the session is open");
+    let reply_at = log
+        .iter()
+        .position(|l| l.starts_with("DEBUG Reply from logind:"))
+        .unwrap();
+    assert_eq!(
+        log[reply_at + 1..reply_at + 4],
+        [
+            "DEBUG New sd-bus connection (system-bus-pam-systemd-4242) opened.",
+            "DEBUG Acquired inhibit lock for 'sleep'.",
+            "DEBUG Failed to read credential 'shell.prompt.prefix', ignoring: No such device or address",
+        ]
+    );
+    // The lock's call has the module's one deadline, like the registration.
+    assert_eq!(logind.endpoints[1].timeout, Some(args::DEFAULT_OPEN_TIMEOUT));
+
+    logind.script.push_back(Expect::Release("c1", Ok(())));
+    let (r, log) = run_close(&mut pam, &mut logind, &host, "compat=262 debug");
+    r.unwrap();
+    assert_eq!(log[0], "DEBUG pam-systemd: shutting down...");
+    assert_eq!(events(), ["clear systemd.inhibit-fd", "release c1"]);
+    assert!(lock_released(&watch));
+    assert_eq!(pam.get_data("systemd.inhibit-fd"), Some(&Data::Value(0)));
+}
+
+/// Section 12 "When": every path on which registration returned SUCCESS takes the lock — class
+/// `none`, no logind, already in a session, the `systemd-user` stack — an empty `inhibit=` too
+/// (logind judges it), and `XDG_SESSION_INHIBIT`/`_WHY` from the PAM env beat the arguments;
+/// `who` falls back to `pam_systemd` without a service, `why` to `Active PAM session`.
+#[test]
+fn inhibit_262_on_every_successful_registration() {
+    type Setup = (&'static str, fn() -> FakePam, bool, Vec<Expect>, [&'static str; 3]);
+    let cases: Vec<Setup> = vec![
+        (
+            "compat=262 class=none inhibit=sleep",
+            || tty_login("alice"),
+            true,
+            vec![],
+            ["sleep", "login", "Active PAM session"],
+        ),
+        (
+            "compat=262 inhibit=idle:sleep inhibit-why=",
+            || FakePam::new("alice"),
+            false,
+            vec![],
+            ["idle:sleep", "pam_systemd", ""],
+        ),
+        (
+            "compat=262 inhibit=",
+            || tty_login("alice"),
+            true,
+            vec![Expect::Create(vec![(
+                PIDFD262,
+                Answer1::Fail(failure(SESSION_BUSY, "Already running in a session")),
+            )])],
+            ["", "login", "Active PAM session"],
+        ),
+        (
+            "compat=262 inhibit=sleep inhibit-why=x",
+            || {
+                tty_login("alice")
+                    .env("XDG_SESSION_INHIBIT", "shutdown")
+                    .env("XDG_SESSION_INHIBIT_WHY", "Env")
+            },
+            true,
+            vec![Expect::Create(vec![(PIDFD262, Answer1::Reply(reply(1000)))])],
+            ["shutdown", "login", "Env"],
+        ),
+        (
+            "compat=262 inhibit=sleep",
+            || FakePam::new("alice").item(StringItem::Service, "systemd-user"),
+            true,
+            vec![Expect::Create(vec![(PIDFD262, Answer1::Reply(reply(1000)))])],
+            ["sleep", "systemd-user", "Active PAM session"],
+        ),
+    ];
+    for (args, pam, logind_running, mut script, want) in cases {
+        let (_watch, lock) = lock_pipe();
+        script.push(Expect::Inhibit(want, Ok(lock)));
+        let mut logind = ScriptedLogind::new(script);
+        let mut host = FakeHost::default().runtime_dir(1000);
+        host.running = logind_running;
+        // The user manager's stack gets the wake-alarm capability.
+        let manager = args.ends_with("inhibit=sleep") && want[1] == "systemd-user";
+        let host = host.expect_caps(if manager {
+            vec![CapCall::Ambient(WAKE, Ok(()))]
+        } else {
+            vec![]
+        });
+        let mut pam = pam();
+        events();
+        let (r, _) = run_open(&mut pam, &mut logind, &host, args);
+        r.unwrap();
+        assert!(
+            matches!(pam.get_data("systemd.inhibit-fd"), Some(Data::Fd(_))),
+            "{args}"
+        );
+        // Before HOME (setup_environment), whatever the path.
+        let ev = events();
+        let at = |e: &str| ev.iter().position(|x| x == e);
+        assert!(at("set-fd systemd.inhibit-fd") < at("putenv HOME"), "{args}: {ev:?}");
+    }
+}
+
+/// Section 12: no lock where registration fails (open fails first), none without a lock
+/// request, none before 262 (`inhibit=` is an unknown parameter there); a refused lock is never
+/// fatal: logind's message as a warning, no fd kept.
+#[test]
+fn inhibit_262_not_taken_or_refused() {
+    // Registration fails: no Inhibit (the scripted logind panics on an unexpected call).
+    let mut logind = ScriptedLogind::new(vec![Expect::Create(vec![(
+        PIDFD262,
+        Answer1::Fail(failure("org.freedesktop.login1.NoSuchSeat", "No seat 'x' known")),
+    )])]);
+    let host = FakeHost::default().runtime_dir(1000);
+    let (r, _) = run_open(&mut tty_login("alice"), &mut logind, &host, "compat=262 inhibit=sleep");
+    assert!(r.is_err());
+
+    // No request: no call.
+    let host = FakeHost::default().no_logind().expect_caps(vec![]);
+    let mut pam = tty_login("alice");
+    run_open(&mut pam, &mut ScriptedLogind::new(vec![]), &host, "compat=262")
+        .0
+        .unwrap();
+    assert!(pam.get_data("systemd.inhibit-fd").is_none());
+    // 257: an unknown parameter, no call, even with the variable set.
+    let mut pam = tty_login("alice").env("XDG_SESSION_INHIBIT", "sleep");
+    let (r, log) = run_open(
+        &mut pam,
+        &mut ScriptedLogind::new(vec![]),
+        &host,
+        "compat=257 inhibit=sleep",
+    );
+    r.unwrap();
+    assert!(
+        log.iter().any(|l| l.contains("Unknown parameter 'inhibit=sleep'")),
+        "{log:?}"
+    );
+    assert!(pam.get_data("systemd.inhibit-fd").is_none());
+
+    // Refused: a warning, open goes on.
+    let mut logind = ScriptedLogind::new(vec![Expect::Inhibit(
+        ["bogus", "login", "Active PAM session"],
+        Err(failure(
+            "org.freedesktop.DBus.Error.InvalidArgs",
+            "Invalid what specification bogus",
+        )),
+    )]);
+    let mut pam = tty_login("alice");
+    let (r, log) = run_open(&mut pam, &mut logind, &host, "compat=262 inhibit=bogus");
+    r.unwrap();
+    assert!(
+        log.contains(&"WARN Failed to acquire inhibit lock: Invalid what specification bogus".to_owned()),
+        "{log:?}"
+    );
+    assert!(pam.get_data("systemd.inhibit-fd").is_none());
+    assert_eq!(pam.names(), ["HOME"]);
+
+    // Close before 262 leaves PAM data of that name alone.
+    let (_watch, lock) = lock_pipe();
+    let mut pam = FakePam::new("alice");
+    pam.set_data_fd(inhibit::FD_KEY, lock).unwrap();
+    events();
+    run_close(
+        &mut pam,
+        &mut ScriptedLogind::new(vec![]),
+        &FakeHost::default(),
+        "compat=257",
+    )
+    .0
+    .unwrap();
+    assert!(events().is_empty());
+    assert!(matches!(pam.get_data("systemd.inhibit-fd"), Some(Data::Fd(_))));
+}
+
+/// Section 11: the OSC 3008 start is open's very last step (after the record's settings and the
+/// capabilities), only for type `tty` with `TERM` not `dumb` (PAM env first, then the process)
+/// and stdout a tty, also when nothing was registered; the id and the pin kept as PAM data.
+/// Close writes the end with that id first, then drops the lock, then releases.
+#[test]
+fn osc_262_start_last_end_first() {
+    let (_watch, lock) = lock_pipe();
+    let mut pam = tty_login("alice");
+    let mut host = FakeHost::default().runtime_dir(1000);
+    host.tty.is_tty = true;
+    let host = host.expect_caps(vec![CapCall::Ambient(WAKE, Ok(()))]);
+    let mut logind = ScriptedLogind::new(vec![
+        Expect::Create(vec![(
+            PIDFD262,
+            Answer1::Reply(FakeReply {
+                seat: "seat0",
+                ..reply(1000)
+            }),
+        )]),
+        Expect::Inhibit(["sleep", "login", "Active PAM session"], Ok(lock)),
+    ]);
+    events();
+    run_open(&mut pam, &mut logind, &host, "compat=262 inhibit=sleep")
+        .0
+        .unwrap();
+    let ev = events();
+    assert_eq!(
+        ev[ev.len() - 4..],
+        [
+            "caps",
+            "osc-start",
+            "set-id systemd.osc-context-id",
+            "set-fd systemd.osc-context-fd"
+        ]
+    );
+    let id = osc::hex(&osc::v4(RANDOM));
+    assert_eq!(
+        *host.tty.written.borrow(),
+        [format!(
+            "\x1b]3008;start={id};user=root;hostname=host;pid=4242;comm=login;targetuser=alice;sessionid=c1;type=session\x1b\\"
+        )]
+    );
+    assert_eq!(pam.get_data("systemd.osc-context-id"), Some(&Data::Id(osc::v4(RANDOM))));
+
+    logind.script.push_back(Expect::Release("c1", Ok(())));
+    run_close(&mut pam, &mut logind, &host, "compat=262").0.unwrap();
+    assert_eq!(events(), ["osc-end", "clear systemd.inhibit-fd", "release c1"]);
+    assert_eq!(host.tty.written.borrow()[1], format!("\x1b]3008;end={id}\x1b\\"));
+
+    // Not written: TERM=dumb (PAM env, or the process's when the PAM env has none), stdout not a
+    // tty, another type. Written without logind (the computed type is tty).
+    let cases: [(&str, Option<&str>, Option<&str>, bool, bool); 6] = [
+        ("compat=262", Some("dumb"), None, true, false),
+        ("compat=262", None, Some("dumb"), true, false),
+        ("compat=262", Some("xterm"), Some("dumb"), true, true),
+        ("compat=262", None, None, false, false),
+        ("compat=262 type=x11", None, None, true, false),
+        ("compat=262 class=none", Some(""), None, true, true),
+    ];
+    for (args, pam_term, proc_term, is_tty, written) in cases {
+        let mut host = FakeHost::default().no_logind();
+        host.tty.is_tty = is_tty;
+        host.tty.term = proc_term;
+        let mut pam = tty_login("alice");
+        if let Some(t) = pam_term {
+            pam = pam.env("TERM", t);
+        }
+        events();
+        run_open(&mut pam, &mut ScriptedLogind::new(vec![]), &host, args)
+            .0
+            .unwrap();
+        assert_eq!(
+            host.tty.written.borrow().len(),
+            usize::from(written),
+            "{args} {pam_term:?} {proc_term:?}"
+        );
+        assert_eq!(
+            pam.get_data("systemd.osc-context-id").is_some(),
+            written,
+            "{args} {pam_term:?}"
+        );
+        let wrote = events().contains(&"osc-start".to_owned());
+        assert_eq!(wrote, written);
+        // Close writes an end only after a start.
+        run_close(&mut pam, &mut ScriptedLogind::new(vec![]), &host, args)
+            .0
+            .unwrap();
+        assert_eq!(events().contains(&"osc-end".to_owned()), written, "{args}");
+    }
+
+    // 257: nothing, whatever the terminal.
+    let mut host = FakeHost::default().no_logind();
+    host.tty.is_tty = true;
+    let mut pam = tty_login("alice");
+    run_open(&mut pam, &mut ScriptedLogind::new(vec![]), &host, "compat=257")
+        .0
+        .unwrap();
+    assert!(host.tty.written.borrow().is_empty());
+}
+
+/// Section 11 step 6 and 7: a failed write fails open (SERVICE_ERR, the errno's text); a pin
+/// that cannot be made is only a debug line (no fd kept, close then writes nothing).
+#[test]
+fn osc_262_failures() {
+    let mut host = FakeHost::default().no_logind();
+    host.tty.is_tty = true;
+    host.tty.write_fails = Some(libc::EAGAIN);
+    let (r, _) = run_open(
+        &mut tty_login("alice"),
+        &mut ScriptedLogind::new(vec![]),
+        &host,
+        "compat=262",
+    );
+    assert_eq!(
+        r.unwrap_err(),
+        Error::new(
+            PAM_SERVICE_ERR,
+            "Failed to write OSC sequence to TTY: Resource temporarily unavailable"
+        )
+    );
+
+    let mut host = FakeHost::default().no_logind();
+    host.tty.is_tty = true;
+    host.tty.pin_fails = Some(libc::ENOENT);
+    let mut pam = tty_login("alice");
+    let (r, log) = run_open(&mut pam, &mut ScriptedLogind::new(vec![]), &host, "compat=262 debug");
+    r.unwrap();
+    assert!(
+        log.contains(&"DEBUG Failed to pin TTY, ignoring: No such file or directory".to_owned()),
+        "{log:?}"
+    );
+    assert!(pam.get_data("systemd.osc-context-id").is_some());
+    assert!(pam.get_data("systemd.osc-context-fd").is_none());
+    events();
+    run_close(&mut pam, &mut ScriptedLogind::new(vec![]), &host, "compat=262")
+        .0
+        .unwrap();
+    assert!(!events().contains(&"osc-end".to_owned()));
 }
