@@ -566,79 +566,10 @@ pub fn parse_id128(b: &[u8], uuid: bool) -> Option<[u8; 16]> {
     Some(id)
 }
 
-/// `pidfd_get_inode_id_self_cached()`: the inode id of a pidfd of ourselves, on pidfs only.
-/// (The Varlink transport computes the same for its `PID` object; one copy once both land.)
+/// `pidfd_get_inode_id_self_cached()`: the inode id of a pidfd of ourselves, on pidfs only (the
+/// one the Varlink transport sends in its `PID` object).
 fn pidfd_id_self() -> Option<u64> {
-    // SAFETY: plain syscall with integer arguments; the result is checked.
-    let r = unsafe { libc::syscall(libc::SYS_pidfd_open, libc::getpid(), 0) };
-    let raw = RawFd::try_from(r).ok().filter(|&n| n >= 0)?;
-    // SAFETY: a fresh fd that nothing else owns.
-    let fd = unsafe { OwnedFd::from_raw_fd(raw) };
-    pidfd_inode_id(fd.as_fd())
-}
-
-const PID_FS_MAGIC: i64 = 0x5049_4446;
-
-fn pidfd_inode_id(fd: BorrowedFd<'_>) -> Option<u64> {
-    use std::os::fd::AsRawFd;
-    // SAFETY: an all-zero statfs is valid; fstatfs fills it.
-    let mut sfs: libc::statfs = unsafe { std::mem::zeroed() };
-    // SAFETY: writable out-pointer, open fd.
-    if unsafe { libc::fstatfs(fd.as_raw_fd(), &mut sfs) } < 0 {
-        return None;
-    }
-    #[allow(clippy::unnecessary_cast, clippy::useless_conversion)] // f_type's type varies by arch
-    if i64::from(sfs.f_type) != PID_FS_MAGIC {
-        return None;
-    }
-    const MAX_HANDLE_SZ: u32 = 128;
-    let mut buf = [0u64; 1 + MAX_HANDLE_SZ as usize / 8];
-    let head = buf.as_mut_ptr().cast::<u32>();
-    // SAFETY: the buffer starts with room for the u32 handle_bytes field.
-    unsafe { head.write(MAX_HANDLE_SZ) };
-    let mut mount_id: libc::c_int = 0;
-    // SAFETY: `buf` is a writable file_handle with MAX_HANDLE_SZ handle bytes; empty path with
-    // AT_EMPTY_PATH on an open fd.
-    let r = unsafe {
-        libc::name_to_handle_at(
-            fd.as_raw_fd(),
-            c"".as_ptr(),
-            buf.as_mut_ptr().cast(),
-            &mut mount_id,
-            libc::AT_EMPTY_PATH,
-        )
-    };
-    if r == 0 {
-        // SAFETY: the kernel wrote handle_bytes into the first u32.
-        let handle_bytes = unsafe { head.read() };
-        return if handle_bytes < 8 { None } else { buf.get(1).copied() };
-    }
-    let e = crate::sys::errno();
-    let fall_back = matches!(
-        e,
-        libc::EOPNOTSUPP
-            | libc::ENOTTY
-            | libc::ENOSYS
-            | libc::EAFNOSUPPORT
-            | libc::EPFNOSUPPORT
-            | libc::EPROTONOSUPPORT
-            | libc::ESOCKTNOSUPPORT
-            | libc::ENOPROTOOPT
-            | libc::EPERM
-            | libc::EACCES
-            | libc::EOVERFLOW
-            | libc::EINVAL
-    );
-    if !fall_back {
-        return None;
-    }
-    // SAFETY: an all-zero stat is valid; fstat fills it.
-    let mut st: libc::stat = unsafe { std::mem::zeroed() };
-    // SAFETY: writable out-pointer, open fd.
-    if unsafe { libc::fstat(fd.as_raw_fd(), &mut st) } < 0 {
-        return None;
-    }
-    Some(st.st_ino)
+    crate::varlink::login::pidfd_id_self()
 }
 
 #[cfg(test)]

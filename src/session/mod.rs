@@ -467,14 +467,7 @@ fn open_late_gate<P: PamOps + PamData, L: Logind, H: Host>(
         );
         let started = Instant::now();
         log_request(req, host.pid());
-        debug!(
-            "Session limits: memory_max={} tasks_max={} cpu_weight={} io_weight={} runtime_max_sec={}",
-            na(limits.memory_max.as_deref()),
-            na(limits.tasks_max.as_deref()),
-            na(limits.cpu_weight.as_deref()),
-            na(limits.io_weight.as_deref()),
-            na(limits.runtime_max_sec.as_deref()),
-        );
+        log_limits(&limits);
         let created = logind.create_session(&ep, &plan, &props);
         let told = plan.answered(&created.attempts, &created.result);
         if args.compat.is_none()

@@ -78,14 +78,7 @@ pub(super) fn log_conversation(
     if let Some(req) = shown_request(plan, attempts, told) {
         log_request(req, pid);
     }
-    debug!(
-        "Session limits: memory_max={} tasks_max={} cpu_weight={} io_weight={} runtime_max_sec={}",
-        na(limits.memory_max.as_deref()),
-        na(limits.tasks_max.as_deref()),
-        na(limits.cpu_weight.as_deref()),
-        na(limits.io_weight.as_deref()),
-        na(limits.runtime_max_sec.as_deref()),
-    );
+    log_limits(limits);
     if let Some(line) = fell_back {
         debug!("{line}");
     }
@@ -167,5 +160,17 @@ pub(super) fn log_request(req: &Request<'_>, pid: u32) {
         if req.remote { "yes" } else { "no" },
         show(req.remote_user),
         show(req.remote_host),
+    );
+}
+
+/// `Session limits: …`: the `systemd.*` PAM data as read (`n/a` where unset).
+pub(super) fn log_limits(limits: &Limits) {
+    debug!(
+        "Session limits: memory_max={} tasks_max={} cpu_weight={} io_weight={} runtime_max_sec={}",
+        na(limits.memory_max.as_deref()),
+        na(limits.tasks_max.as_deref()),
+        na(limits.cpu_weight.as_deref()),
+        na(limits.io_weight.as_deref()),
+        na(limits.runtime_max_sec.as_deref()),
     );
 }

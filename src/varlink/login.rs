@@ -138,6 +138,13 @@ fn pidfd_inode_id(fd: std::os::fd::BorrowedFd<'_>) -> Result<u64, i32> {
     Ok(st.st_ino)
 }
 
+/// The inode id of a pidfd of ourselves (`pidfd_get_inode_id_self_cached()`), where pidfs
+/// gives one; `None` otherwise. Shared with the OSC 3008 context.
+pub(crate) fn pidfd_id_self() -> Option<u64> {
+    let fd = pidfd_open_self().ok()?;
+    pidfd_inode_id(std::os::fd::AsFd::as_fd(&fd)).ok()
+}
+
 /// `sd_id128_get_boot()`: /proc/sys/kernel/random/boot_id (the UUID form, with its newline).
 fn boot_id() -> Result<[u8; 16], i32> {
     let b = std::fs::read("/proc/sys/kernel/random/boot_id").map_err(|e| e.raw_os_error().unwrap_or(libc::EIO))?;
