@@ -2855,3 +2855,35 @@ fn osc_262_failures() {
         .unwrap();
     assert!(!events().contains(&"osc-end".to_owned()));
 }
+
+/// 262's `HOME` from a cached record without `homeDirectory`: a regular user's is
+/// `get_home_root()/NAME` (`user_record_augment()`: `/home`, or an absolute, normalized
+/// `$SYSTEMD_HOME_ROOT`), root's `/root`, anyone else's `/`.
+#[test]
+fn home_262_without_home_directory() {
+    for (json, env, want) in [
+        (r#"{"userName":"alice","uid":1000}"#, None, "/home/alice"),
+        (
+            r#"{"userName":"alice","uid":1000}"#,
+            Some("/srv/homes"),
+            "/srv/homes/alice",
+        ),
+        (r#"{"userName":"alice","uid":1000}"#, Some("srv/homes"), "/home/alice"),
+        (r#"{"userName":"alice","uid":500}"#, None, "/"),
+        (
+            r#"{"userName":"alice","uid":1000,"homeDirectory":"/var/a"}"#,
+            None,
+            "/var/a",
+        ),
+    ] {
+        let mut pam = tty_login("alice").data("systemd-user-record-alice", Data::Str(json.into()));
+        let mut host = FakeHost::default().no_logind();
+        if let Some(e) = env {
+            host.env.push(("SYSTEMD_HOME_ROOT", e.as_bytes().to_vec()));
+        }
+        let host = host.expect_caps(vec![]);
+        let (r, _) = run_open(&mut pam, &mut ScriptedLogind::new(vec![]), &host, "compat=262");
+        r.unwrap();
+        assert_eq!(pam.get_env("HOME").as_deref(), Some(want), "{json} {env:?}");
+    }
+}

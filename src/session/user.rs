@@ -16,7 +16,8 @@ pub(super) struct User {
     pub(super) process: ProcessSettings,
     /// `user_record_is_root()`: uid 0 or name `root` (262's automatic class).
     pub(super) root: bool,
-    /// `user_record_home_directory()`: `homeDirectory`, else `/root` for root, else `/` (262's
+    /// `user_record_home_directory()`: `homeDirectory`, else for a regular user
+    /// `get_home_root()/NAME` (`user_record_augment()`), else `/root` for root, else `/` (262's
     /// `HOME`).
     pub(super) home: Vec<u8>,
     /// The record's `defaultArea` (262).
@@ -120,13 +121,25 @@ pub(super) fn acquire_user(
     match uid {
         Some(uid) if user_record::uid_is_valid(uid) => {
             let root = uid == 0 || name == b"root";
+            let disposition = Disposition::of_for(declared, uid, &name, generation);
             let fields = user_record::home_fields(&json);
-            let home = fields
-                .home
-                .unwrap_or_else(|| if root { b"/root".to_vec() } else { b"/".to_vec() });
+            let home = fields.home.unwrap_or_else(|| {
+                if disposition == Disposition::Regular {
+                    // user_record_augment(): a regular user's home defaults to
+                    // get_home_root()/NAME.
+                    let mut h = home_root(host);
+                    h.push(b'/');
+                    h.extend_from_slice(&name);
+                    h
+                } else if root {
+                    b"/root".to_vec()
+                } else {
+                    b"/".to_vec()
+                }
+            });
             Ok(User {
                 uid,
-                disposition: Disposition::of_for(declared, uid, &name, generation),
+                disposition,
                 settings,
                 process,
                 root,
@@ -138,4 +151,12 @@ pub(super) fn acquire_user(
         }
         _ => Err(Error::new(PAM_SERVICE_ERR, "Acquired user record does not have a UID.")),
     }
+}
+
+/// `get_home_root()`: `$SYSTEMD_HOME_ROOT` (read with `secure_getenv`) when it is an absolute,
+/// normalized path, else `/home`.
+fn home_root(host: &impl Host) -> Vec<u8> {
+    host.secure_getenv(c"SYSTEMD_HOME_ROOT")
+        .filter(|e| absolute_and_normalized(e))
+        .unwrap_or_else(|| b"/home".to_vec())
 }
