@@ -18,7 +18,9 @@
 //!   and (262) `XDG_AREA`, `XDG_SESSION_INHIBIT`, `XDG_SESSION_INHIBIT_WHY`,
 //!   `XDG_SESSION_EXTRA_DEVICE_ACCESS`. From the process environment only (`secure_getenv`):
 //!   `DBUS_SYSTEM_BUS_ADDRESS`, `SYSTEMD_BUS_TIMEOUT`, and (257) `CREDENTIALS_DIRECTORY`, whose
-//!   files `shell.prompt.prefix`, `shell.prompt.suffix` and `shell.welcome` are read. At close:
+//!   files `shell.prompt.prefix`, `shell.prompt.suffix` and `shell.welcome` are read, and (262)
+//!   `SYSTEMD_HOME_ROOT` (a regular user's default home is `$SYSTEMD_HOME_ROOT/NAME`, else
+//!   `/home/NAME`, when the record names none). At close:
 //!   `XDG_SESSION_ID` from the PAM environment.
 //! * **Environment set** on success, only non-empty values, in this order: `XDG_SESSION_ID`;
 //!   `XDG_RUNTIME_DIR` and `DBUS_SESSION_BUS_ADDRESS` (only for a runtime directory that is an
