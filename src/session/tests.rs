@@ -2487,13 +2487,24 @@ fn lock_pipe() -> (OwnedFd, OwnedFd) {
     }
 }
 
-/// Whether every write end of the lock's pipe is closed (logind's FIFO sees EOF).
+/// Whether every write end of the lock's pipe is closed (logind's FIFO sees EOF). A test of this
+/// binary that forks at the wrong moment hands its child a copy of the fds open then (CLOEXEC
+/// only acts at exec): a released lock gets up to 2 s for such a copy to go away.
 fn lock_released(read_end: &OwnedFd) -> bool {
-    let mut b = [0u8; 1];
-    // SAFETY: a valid fd and buffer.
-    let n = unsafe { libc::read(std::os::fd::AsRawFd::as_raw_fd(read_end), b.as_mut_ptr().cast(), 1) };
-    assert!(n <= 0, "nothing is written to the lock");
-    n == 0
+    let until = std::time::Instant::now() + Duration::from_secs(2);
+    loop {
+        let mut b = [0u8; 1];
+        // SAFETY: a valid fd and buffer.
+        let n = unsafe { libc::read(std::os::fd::AsRawFd::as_raw_fd(read_end), b.as_mut_ptr().cast(), 1) };
+        assert!(n <= 0, "nothing is written to the lock");
+        if n == 0 {
+            return true;
+        }
+        if std::time::Instant::now() >= until {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
 }
 
 /// Section 1 steps 8–11, section 12, section 13: after a created session the lock is taken (what and why
