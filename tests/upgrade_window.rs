@@ -18,9 +18,10 @@ mod common;
 
 use common::*;
 
-/// Debian 13's C module, and the loader words that run the client with Debian 13's libraries.
-fn c257() -> (Module, Vec<String>) {
-    let root = build_root("debian13");
+/// A Debian root's C module (`debian13`: 257, `debian14`: 262), and the loader words that run
+/// the client with that root's libraries.
+fn c_module_of(root: &str) -> (Module, Vec<String>) {
+    let root = build_root(root);
     let lib = root.join("usr/lib/x86_64-linux-gnu");
     let module = Module {
         path: lib.join("security/pam_systemd.so"),
@@ -110,7 +111,7 @@ fn case(m: &Module, login: &Login) -> Case {
 /// of the 257 class; ours succeeds each, with the 252 request (and logs the generation).
 #[test]
 fn debian13_module_fails_ours_does_not() {
-    let (c_mod, prefix) = c257();
+    let (c_mod, prefix) = c_module_of("debian13");
     let rs_mod = Module::rs_built();
     let _ = (testkit_dir(), pamclient(), testhelper());
     let mut problems = Vec::new();
@@ -186,14 +187,8 @@ fn monitored(c: Case) -> Case {
 #[test]
 fn debian14_module_against_logind_257_falls_back_to_dbus() {
     let forky = build_root("debian14");
-    let lib = forky.join("usr/lib/x86_64-linux-gnu");
-    let c262 = Module {
-        path: lib.join("security/pam_systemd.so"),
-        kind: Impl::C,
-    };
-    assert!(c262.path.exists(), "{} missing", c262.path.display());
-    let loader = forky.join("usr/lib64/ld-linux-x86-64.so.2");
-    let prefix = [loader.to_str().unwrap(), "--library-path", lib.to_str().unwrap()];
+    let (c262, prefix) = c_module_of("debian14");
+    let prefix: Vec<&str> = prefix.iter().map(String::as_str).collect();
     let rs_mod = Module::rs_built();
     let _ = (testkit_dir(), pamclient(), testhelper());
     let logins: [Window14Login; 2] = [
@@ -293,14 +288,8 @@ fn debian14_module_against_logind_257_falls_back_to_dbus() {
 #[test]
 fn debian14_module_fails_system_user_against_logind_257_ours_opens() {
     let forky = build_root("debian14");
-    let lib = forky.join("usr/lib/x86_64-linux-gnu");
-    let c262 = Module {
-        path: lib.join("security/pam_systemd.so"),
-        kind: Impl::C,
-    };
-    assert!(c262.path.exists(), "{} missing", c262.path.display());
-    let loader = forky.join("usr/lib64/ld-linux-x86-64.so.2");
-    let prefix = [loader.to_str().unwrap(), "--library-path", lib.to_str().unwrap()];
+    let (c262, prefix) = c_module_of("debian14");
+    let prefix: Vec<&str> = prefix.iter().map(String::as_str).collect();
     let rs_mod = Module::rs_built();
     let _ = (testkit_dir(), pamclient(), testhelper());
     let case = |m: &Module| {
