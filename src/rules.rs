@@ -170,10 +170,6 @@ pub struct Request262 {
     /// The shell credentials are imported on every path that reaches them (class none, logind
     /// absent, already in a session); otherwise only after a created session.
     pub credentials_every_path: bool,
-    /// A freshly looked-up record without a uid is PAM_USER_UNKNOWN (`User record of user '%s'
-    /// has no UID, refusing.`); otherwise SERVICE_ERR (`Acquired user record does not have a
-    /// UID.`).
-    pub record_without_uid_unknown: bool,
 }
 
 /// 252's and 257's: none of 262's request rules.
@@ -190,7 +186,6 @@ const REQUEST_BEFORE_262: Request262 = Request262 {
     unset_empty: false,
     setup_environment: false,
     credentials_every_path: false,
-    record_without_uid_unknown: false,
 };
 
 /// One generation's rules: everything its C module does differently from another generation's.
@@ -405,7 +400,6 @@ const V262: Rules = Rules {
         unset_empty: true,
         setup_environment: true,
         credentials_every_path: true,
-        record_without_uid_unknown: true,
     },
     varlink_first: true,
     pidfd_method: true,

@@ -42,15 +42,15 @@ const EXPECTED: &[(u32, u32, SystemdUser, [bool; 6], RecordEnv, Languages, bool)
 
 /// 262's request rules and words, per number (behaviour-262.md section 17): `[late gate, class none,
 /// class if unset, light classes, greeter/foreign ranges, areas, inhibit, osc3008, extra device access,
-/// unset empty, setup_environment, credentials every path, record without uid unknown]`, then
+/// unset empty, setup_environment, credentials every path]`, then
 /// `[vtnr period, limits one text, incomplete warning, vtnr
 /// warning, automatic choice lines]` and the open/close debug lines.
 #[allow(clippy::type_complexity)] // a row is the rules, spelled out
-const EXPECTED_262: &[(u32, [bool; 13], [bool; 5], &str, &str)] = &[
+const EXPECTED_262: &[(u32, [bool; 12], [bool; 5], &str, &str)] = &[
     (
         252,
         [
-            false, false, false, false, false, false, false, false, false, false, false, false, false,
+            false, false, false, false, false, false, false, false, false, false, false, false,
         ],
         [false, false, false, false, false],
         "pam-systemd initializing",
@@ -59,7 +59,7 @@ const EXPECTED_262: &[(u32, [bool; 13], [bool; 5], &str, &str)] = &[
     (
         257,
         [
-            false, false, false, false, false, false, false, false, false, false, false, false, false,
+            false, false, false, false, false, false, false, false, false, false, false, false,
         ],
         [false, false, false, false, false],
         "pam-systemd initializing",
@@ -67,9 +67,7 @@ const EXPECTED_262: &[(u32, [bool; 13], [bool; 5], &str, &str)] = &[
     ),
     (
         262,
-        [
-            true, true, true, true, true, true, true, true, true, true, true, true, true,
-        ],
+        [true, true, true, true, true, true, true, true, true, true, true, true],
         [true, true, true, true, true],
         "pam-systemd: initializing...",
         "pam-systemd: shutting down...",
@@ -98,7 +96,6 @@ fn every_generation_has_its_262_row() {
                 r.unset_empty,
                 r.setup_environment,
                 r.credentials_every_path,
-                r.record_without_uid_unknown,
             ],
             flags,
             "{g:?}"

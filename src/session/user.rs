@@ -102,12 +102,6 @@ pub(super) fn acquire_user(
                 format!("Failed to get user record: {}", logind::strerror(errno)),
             )
         })?;
-        if generation.rules().request262.record_without_uid_unknown && !user_record::uid_is_valid(found.uid) {
-            return Err(Error::new(
-                PAM_USER_UNKNOWN,
-                format!("User record of user '{}' has no UID, refusing.", show(&name)),
-            ));
-        }
         pam.set_data_string(&key, &found.json)
             .map_err(|r| pam_fail(pam, r, "Failed to set PAM user record data"))?;
         (
