@@ -37,19 +37,38 @@ pub unsafe fn guard(pamh: *mut PamHandle, argc: c_int, argv: *const *const c_cha
         };
         // The service name for the log prefix; if even that fails, the prefix just has none.
         let service = pam.item(StringItem::Service).ok().flatten().unwrap_or_default();
-        logging::with_scope(&service, false, |scope| match hook(&mut pam, &args, scope) {
-            Ok(()) => ffi::PAM_SUCCESS,
-            Err(e) => {
-                if e.is_warning() {
-                    log::warn!("{}", e.message());
-                } else {
-                    log::error!("{}", e.message());
+        // The hook's own panics are caught inside the logging scope, so that the guard's line
+        // carries the service like every other line of the hook.
+        logging::with_scope(&service, false, |scope| {
+            contain(|| {
+                #[cfg(feature = "panic-probe")]
+                probe(&args);
+                match hook(&mut pam, &args, scope) {
+                    Ok(()) => ffi::PAM_SUCCESS,
+                    Err(e) => {
+                        if e.is_warning() {
+                            log::warn!("{}", e.message());
+                        } else {
+                            log::error!("{}", e.message());
+                        }
+                        e.code()
+                    }
                 }
-                e.code()
-            }
+            })
         })
     };
     contain(run)
+}
+
+/// Test builds only (`--features panic-probe`, tests/panic_guard.rs): the argument
+/// `panic-probe` panics here, inside the guard, so that a test can watch a real panic unwind
+/// through the built .so (its unwinder, its tables) into [`contain`]. Never in a shipped build.
+#[cfg(feature = "panic-probe")]
+#[allow(clippy::panic)]
+fn probe(args: &[&[u8]]) {
+    if args.contains(&b"panic-probe".as_slice()) {
+        panic!("panic probe");
+    }
 }
 
 thread_local! {

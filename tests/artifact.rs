@@ -61,6 +61,16 @@ fn linked_with_now_and_relro() {
     // Linked against libpam like the C module; no libpam_misc, no libsystemd.
     assert!(dynamic.contains("[libpam.so.0]"), "{dynamic}");
     assert!(!dynamic.contains("libsystemd"), "{dynamic}");
+    // The unwinder is linked in (build.rs): no libgcc_s.so.1 to map at every login.
+    assert!(!dynamic.contains("libgcc_s"), "{dynamic}");
+}
+
+/// The test-only panic probe (feature `panic-probe`, tests/panic_guard.rs) is not in this build.
+#[test]
+fn no_panic_probe_in_the_module() {
+    let bytes = std::fs::read(module()).unwrap();
+    assert!(!bytes.windows(11).any(|w| w == b"panic probe"));
+    assert!(!bytes.windows(11).any(|w| w == b"panic-probe"));
 }
 
 /// meson's dlopen test: every undefined symbol resolves at load time, and unloading works.
