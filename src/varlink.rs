@@ -311,6 +311,14 @@ impl Connection {
         }
     }
 
+    /// The connection, now bounded by `deadline` and reporting the time from now (kept open
+    /// from an earlier step of the same hook, to be used for its one call).
+    pub fn rebound(mut self, deadline: Option<Instant>) -> Connection {
+        self.deadline = deadline;
+        self.started = Instant::now();
+        self
+    }
+
     /// Sends `method` with `parameters` (a JSON object, see `call_message`) and `fds` (as
     /// `SCM_RIGHTS` on the first byte), then reads and checks the reply. An error reply is an
     /// `Ok` [`Reply`] with `error` set: what it means is the caller's business (C maps some

@@ -28,9 +28,13 @@ use crate::varlink::login::{
 };
 use crate::varlink::{self as vl, Connection, error_to_errno};
 
-/// logind over Varlink: a fresh connection per call, closed before returning.
+/// logind over Varlink: a fresh connection per call, closed before returning; except that the
+/// connection [`Transport::reachable`] made is kept for the hook's `CreateSession` (C connects
+/// once and calls), and closed when the transport is dropped at the end of the hook.
 #[derive(Debug, Default)]
-pub struct Varlink;
+pub struct Varlink {
+    probed: Option<Connection>,
+}
 
 impl Transport for Varlink {
     fn create(
@@ -44,7 +48,7 @@ impl Transport for Varlink {
         let deadline = ep.deadline(Instant::now());
         let mut attempt = first;
         loop {
-            let failure = match create_once(ep, deadline, plan, attempt, attempts) {
+            let failure = match create_once(ep, deadline, self.probed.take(), plan, attempt, attempts) {
                 Ok(answer) => return Ok(answer),
                 Err(f) => f,
             };
@@ -58,9 +62,9 @@ impl Transport for Varlink {
 
     fn reachable(&mut self, ep: &Endpoint) -> Result<(), Failure> {
         let deadline = ep.deadline(Instant::now());
-        Connection::connect(ep.varlink.as_bytes(), deadline, CREATE_SESSION)
-            .map(drop)
-            .map_err(failed)
+        let conn = Connection::connect(ep.varlink.as_bytes(), deadline, CREATE_SESSION).map_err(failed)?;
+        self.probed = Some(conn);
+        Ok(())
     }
 
     fn release(&mut self, ep: &Endpoint, id: &[u8]) -> Result<(), Failure> {
@@ -80,15 +84,20 @@ impl Transport for Varlink {
     }
 }
 
-/// One `CreateSession` call of `attempt`'s request on a connection of its own.
+/// One `CreateSession` call of `attempt`'s request on a connection of its own: `probed` if the
+/// hook has one open already, else a fresh one.
 fn create_once(
     ep: &Endpoint,
     deadline: Option<Instant>,
+    probed: Option<Connection>,
     plan: &Plan<'_>,
     attempt: Attempt,
     attempts: &mut Vec<Attempt>,
 ) -> Result<Answer, Failure> {
-    let mut conn = Connection::connect(ep.varlink.as_bytes(), deadline, CREATE_SESSION).map_err(failed)?;
+    let mut conn = match probed {
+        Some(conn) => conn.rebound(deadline),
+        None => Connection::connect(ep.varlink.as_bytes(), deadline, CREATE_SESSION).map_err(failed)?,
+    };
     attempts.push(attempt);
     let fail = |conn: &Connection, f: vl::Failure| failed(conn.error(CREATE_SESSION, f));
     let pid = own_pidref().map_err(|e| match e {

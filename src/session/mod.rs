@@ -87,7 +87,7 @@ fn pam_fail(pam: &impl PamOps, code: Code, what: impl Display) -> Error {
 pub fn open_hook(pam: &mut Pam, argv: &[&[u8]], scope: &Scope) -> Result<(), Error> {
     open(
         pam,
-        &mut LogindClient::new(Varlink, Dbus::new(Ask)),
+        &mut LogindClient::new(Varlink::default(), Dbus::new(Ask)),
         &System,
         argv,
         scope,
@@ -98,7 +98,7 @@ pub fn open_hook(pam: &mut Pam, argv: &[&[u8]], scope: &Scope) -> Result<(), Err
 pub fn close_hook(pam: &mut Pam, argv: &[&[u8]], scope: &Scope) -> Result<(), Error> {
     close(
         pam,
-        &mut LogindClient::new(Varlink, Dbus::new(Ask)),
+        &mut LogindClient::new(Varlink::default(), Dbus::new(Ask)),
         &System,
         argv,
         scope,

@@ -49,7 +49,7 @@ fn ep(sock: &[u8]) -> Endpoint {
 
 fn create(sock: &[u8], p: &Plan<'_>) -> (Vec<Attempt>, Result<Answer, Failure>) {
     let mut attempts = Vec::new();
-    let r = Varlink.create(&ep(sock), p, p.first(), &[], &mut attempts);
+    let r = Varlink::default().create(&ep(sock), p, p.first(), &[], &mut attempts);
     (attempts, r)
 }
 
@@ -91,6 +91,29 @@ fn created_over_varlink() {
         ),
         "{sent}"
     );
+}
+
+/// The connection `reachable` made carries the call: the peer serves one connection only (a
+/// second connect would sit in its backlog unanswered until the 5 s deadline).
+#[test]
+fn the_probed_connection_carries_the_call() {
+    let (sock, h) = answer(b"{\"parameters\":{\"Id\":\"7\",\"RuntimePath\":\"/run/user/1000\",\"UID\":1000}}\0");
+    let mut t = Varlink::default();
+    assert_eq!(t.reachable(&ep(sock.bytes())), Ok(()));
+    let p = plan(None);
+    let mut attempts = Vec::new();
+    let started = std::time::Instant::now();
+    let r = t.create(&ep(sock.bytes()), &p, p.first(), &[], &mut attempts);
+    assert!(matches!(r, Ok(Answer::Session(_))), "{r:?}");
+    assert!(started.elapsed() < Duration::from_secs(4));
+    assert!(
+        h.join()
+            .unwrap()
+            .request
+            .starts_with(br#"{"method":"io.systemd.Login.CreateSession""#)
+    );
+    // Used once: a later create connects afresh.
+    assert!(t.probed.is_none());
 }
 
 #[test]
@@ -194,13 +217,13 @@ fn refused_class_pinned_stands() {
 #[test]
 fn release_over_varlink() {
     let (sock, h) = answer(b"{}\0");
-    assert_eq!(Varlink.release(&ep(sock.bytes()), b"7"), Ok(()));
+    assert_eq!(Varlink::default().release(&ep(sock.bytes()), b"7"), Ok(()));
     assert_eq!(
         h.join().unwrap().request,
         br#"{"method":"io.systemd.Login.ReleaseSession","parameters":{"Id":"7"}}"#
     );
     let (sock, _h) = answer(b"{\"error\":\"io.systemd.Login.NoSuchSession\"}\0");
-    let f = Varlink.release(&ep(sock.bytes()), b"7").unwrap_err();
+    let f = Varlink::default().release(&ep(sock.bytes()), b"7").unwrap_err();
     let e = crate::logind::bus_error(crate::logind::Op::Release, &f, &ep(sock.bytes()), 0);
     assert_eq!(e.code(), crate::ffi::PAM_SERVICE_ERR);
     assert!(
@@ -211,5 +234,10 @@ fn release_over_varlink() {
         e.message()
     );
     let missing = TempSock::new();
-    assert!(Varlink.release(&ep(missing.bytes()), b"7").unwrap_err().falls_back());
+    assert!(
+        Varlink::default()
+            .release(&ep(missing.bytes()), b"7")
+            .unwrap_err()
+            .falls_back()
+    );
 }
