@@ -7,11 +7,15 @@
  *   loginbench latency  --confdir D --user U --item tty=.. --item rhost=.. -n N SVC_A SVC_B...
  *       N rounds; each round runs one login per service, the order rotating every round
  *       (A B, B A, ...) so drift hits every service alike. Prints one line per login:
- *       "SVC usec wall_usec open_rc close_rc start_usec open_usec close_usec end_usec"
+ *       "SVC usec wall_usec open_rc close_rc start_usec open_usec close_usec end_usec
+ *        cpu_usec open_cpu_usec"
  *       (usec = pam_start..pam_end inside the child, i.e. from the forked child's start to
  *       pam_end; wall_usec = fork..waitpid in the parent, so process creation and exit
  *       included; then the four steps: pam_start_confdir (config + cold dlopen of the module),
- *       pam_open_session (the first hook), pam_close_session, pam_end (dlclose)).
+ *       pam_open_session (the first hook), pam_close_session, pam_end (dlclose)); then the
+ *       CPU time the child itself spent (CLOCK_PROCESS_CPUTIME_ID, user + system) from its
+ *       pam_start_confdir to its pam_end, and inside pam_open_session: the rest of a login's
+ *       time is spent waiting for logind, userdbd, PID 1 and the scheduler.
  *   loginbench once     --confdir D --user U [--item ..] SVC
  *       one login in THIS process (for callgrind), prints open_rc/close_rc.
  *   loginbench probe    --confdir D --user U [--item ..] SVC
@@ -115,6 +119,16 @@ static int count_dir(const char *path, int min_num) {
 static int count_fds(void) { return count_dir("/proc/self/fd", 3); }
 static int count_threads(void) { return count_dir("/proc/self/task", 0); }
 
+/* CPU time of this process so far (user + system), ns. */
+static long long cpu_ns(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+        return ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/* The last login's CPU time: whole (pam_start_confdir .. pam_end), pam_open_session. */
+static long long cpu_step_ns[2];
+
 static int login(const char *svc, int *open_rc, int *close_rc, struct probe *p) {
         pam_handle_t *h = NULL;
         if (p) {
@@ -122,6 +136,7 @@ static int login(const char *svc, int *open_rc, int *close_rc, struct probe *p) 
                 p->rss_start = vmrss_kb();
                 p->hwm_start = vmhwm_kb();
         }
+        long long c0 = cpu_ns();
         long long t0 = now_ns();
         int rc = pam_start_confdir(svc, user, &CONV, confdir, &h);
         *open_rc = *close_rc = -1;
@@ -129,9 +144,11 @@ static int login(const char *svc, int *open_rc, int *close_rc, struct probe *p) 
         for (int i = 0; i < nitems; i++) pam_set_item(h, item_type(item_name[i]), item_val[i]);
         long long t1 = now_ns();
         if (p) p->rss_after_start = vmrss_kb();
+        long long c2 = cpu_ns();
         long long t2 = now_ns();
         *open_rc = pam_open_session(h, 0);
         long long t3 = now_ns();
+        long long c3 = cpu_ns();
         if (p) {
                 p->rss_after_open = vmrss_kb();
                 p->threads_after_open = count_threads();
@@ -146,6 +163,7 @@ static int login(const char *svc, int *open_rc, int *close_rc, struct probe *p) 
         long long t6 = now_ns();
         pam_end(h, *open_rc);
         long long t7 = now_ns();
+        long long c7 = cpu_ns();
         if (p) {
                 p->rss_after_end = vmrss_kb();
                 p->fds_after_end = count_fds();
@@ -155,12 +173,14 @@ static int login(const char *svc, int *open_rc, int *close_rc, struct probe *p) 
         step_ns[1] = t3 - t2;
         step_ns[2] = t5 - t4;
         step_ns[3] = t7 - t6;
+        cpu_step_ns[0] = c7 - c0;
+        cpu_step_ns[1] = c3 - c2;
         return PAM_SUCCESS;
 }
 
 /* Result a login child hands back to its parent. */
 struct result {
-        long long ns, wall_ns, step_ns[4];
+        long long ns, wall_ns, step_ns[4], cpu_ns[2];
         int start_rc, open_rc, close_rc;
 };
 
@@ -179,6 +199,7 @@ static void child_login(const char *svc, struct result *shared) {
                 long long t1 = now_ns();
                 shared->ns = t1 - t0;
                 memcpy(shared->step_ns, step_ns, sizeof step_ns);
+                memcpy(shared->cpu_ns, cpu_step_ns, sizeof cpu_step_ns);
                 shared->start_rc = s;
                 shared->open_rc = o;
                 shared->close_rc = c;
@@ -208,9 +229,10 @@ static int cmd_latency(int n, char **svcs, int nsvc) {
                         const char *svc = svcs[(k + i) % nsvc];
                         memset(r, 0, sizeof *r);
                         child_login(svc, r);
-                        printf("%s %lld %lld %d %d %lld %lld %lld %lld\n", svc, r->ns / 1000,
+                        printf("%s %lld %lld %d %d %lld %lld %lld %lld %lld %lld\n", svc, r->ns / 1000,
                                r->wall_ns / 1000, r->open_rc, r->close_rc, r->step_ns[0] / 1000,
-                               r->step_ns[1] / 1000, r->step_ns[2] / 1000, r->step_ns[3] / 1000);
+                               r->step_ns[1] / 1000, r->step_ns[2] / 1000, r->step_ns[3] / 1000,
+                               r->cpu_ns[0] / 1000, r->cpu_ns[1] / 1000);
                 }
         fflush(stdout);
         return 0;

@@ -43,19 +43,23 @@ STEPS = ("start", "open", "close", "end")
 
 def latency(path):
     """svc -> dict(inner=[usec], wall=[usec], bad=n, start/open/close/end=[usec] when recorded)"""
-    d = collections.defaultdict(lambda: {"inner": [], "wall": [], "bad": 0, **{k: [] for k in STEPS}})
+    d = collections.defaultdict(lambda: {"inner": [], "wall": [], "bad": 0, "cpu": [], "open_cpu": [],
+                                         **{k: [] for k in STEPS}})
     if not os.path.exists(path):
         return d
     for line in open(path):
         f = line.split()
-        if len(f) not in (5, 9):
+        if len(f) not in (5, 9, 11):
             continue
         svc, inner, wall, orc, crc = f[0], int(f[1]), int(f[2]), int(f[3]), int(f[4])
         d[svc]["inner"].append(inner)
         d[svc]["wall"].append(wall)
-        if len(f) == 9:
-            for k, v in zip(STEPS, f[5:]):
+        if len(f) >= 9:
+            for k, v in zip(STEPS, f[5:9]):
                 d[svc][k].append(int(v))
+        if len(f) == 11:
+            d[svc]["cpu"].append(int(f[9]))
+            d[svc]["open_cpu"].append(int(f[10]))
         if orc or crc:
             d[svc]["bad"] += 1
     return d
@@ -81,6 +85,7 @@ def concurrent(path):
         c["runs"] += 1
         for k in ("logins", "open_ok", "close_ok", "failures"):
             c[k] += int(kv[k])
+        c["busy_ticks"] += int(kv.get("busy_ticks", 0))
         c["elapsed"] += float(kv["elapsed"])
         c["created"] += int(kv["created"]) - int(kv["created_before"])
         rel = kv["released"].split("/")
@@ -332,6 +337,16 @@ def world262():
                              ("close", "pam_close_session"), ("end", "pam_end (dlclose)")):
                 r(f"  {label}: median (µs)", pct(a_[k], 50), pct(b_[k], 50),
                   spread_a=spread(a_[k]), spread_b=spread(b_[k]))
+        if a_["cpu"] and b_["cpu"]:
+            r("  the client's own CPU time in the login (user + system, pam_start_confdir .. pam_end): median (µs)",
+              pct(a_["cpu"], 50), pct(b_["cpu"], 50), spread_a=spread(a_["cpu"]), spread_b=spread(b_["cpu"]))
+            r("    of which in pam_open_session: median (µs)", pct(a_["open_cpu"], 50), pct(b_["open_cpu"], 50))
+            off = lambda x: [w - c for w, c in zip(x["inner"], x["cpu"])]  # noqa: E731
+            r("  off the client's CPU (waiting for logind, userdbd, PID 1, the scheduler): median (µs)",
+              pct(off(a_), 50), pct(off(b_), 50), spread_a=spread(off(a_)), spread_b=spread(off(b_)))
+            floor = pct(off(b_), 50) / pct(b_["inner"], 50)
+            rows262.append(("  bound: C's off-CPU median / C's whole-login median = the ratio a module with no CPU "
+                            "time at all and C's waits would reach", "", "", fmt(floor), "", ""))
         r("failed logins (latency rounds)", a_["bad"], b_["bad"])
 
     A, B, N = cg.get((kind, "pidfd0", RS)), cg.get((kind, "pidfd0", C)), cg.get((kind, "pidfd0", "bench-none"))
@@ -392,6 +407,10 @@ def world262():
             return (f"{c['logins']} logins, open ok {c['open_ok']}, close ok {c['close_ok']}; logind: created "
                     f"{c['created']}, released {c['released']}, left {c['left']}" + (" ✅" if ok else " ❌"))
         rows262.append(("  every session created and released", check(cc[RS]), check(cc[C]), "", "", ""))
+        if cc[RS]["busy_ticks"] and cc[C]["busy_ticks"]:
+            ms = lambda c: 10.0 * c["busy_ticks"] / c["logins"]  # noqa: E731  (USER_HZ = 100)
+            r("  machine's busy CPU per login during the run (/proc/stat, all processes: logind, PID 1, userdbd, "
+              "the clients, anything else on the machine; ms)", ms(cc[RS]), ms(cc[C]))
 
     a, b = int(static.get("size_rs_stripped", 0)), int(static.get("size_c262_stripped", 0))
     if a and b:
@@ -404,8 +423,8 @@ def world262():
     print(f"- load average (1/5/15 min) when the world started: {w.get('load_start', '?')}, when it ended: "
           f"{w.get('load_end', '?')} (2 CPUs, shared: absolute times are inflated by the load; A/B is "
           "interleaved login by login; Ir and sizes do not depend on load)")
-    print("- ours reaches logind 262 over D-Bus (CreateSessionWithPIDFD) until the Varlink path lands; "
-          "forky's C module over Varlink (io.systemd.Login). Under callgrind both get real pidfds "
+    print("- both modules look the user up through systemd-userdbd and register over Varlink "
+          "(io.systemd.Login), as logind 262 offers it. Under callgrind both get real pidfds "
           "(bench/pidfd_shim.c + bench/pidfd_helper.c: valgrind 3.19 lacks pidfd_open).")
     print("- Ir due to the module = Ir of the whole one-login process minus that of the same process "
           "with a module-less session stack (`bench-none`: libpam, config, the client itself); "

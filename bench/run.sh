@@ -65,6 +65,10 @@ sessions_left() { # elogind, systemd: ListSessions; fake: sessions created whose
   fi
 }
 
+busy_ticks() { # the machine's busy CPU time so far (/proc/stat: user nice system irq softirq steal; USER_HZ ticks)
+  awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9; exit }' /proc/stat
+}
+
 wait_no_sessions() { # wait (bounded, 30 s) until no session is left; print the count left
   local i n
   for ((i = 0; i < 300; i++)); do
@@ -245,15 +249,18 @@ inner() {
   local half c0 r0 left
   half="$(awk -v s="$SECONDS_EACH" 'BEGIN { print s / 2 }')"
   : >"$raw/concurrent.txt"
+  local b0 b1
   for svc in bench-rs bench-c bench-c bench-rs; do
     c0="$(count_created)"
     r0="$(count_released)"
     local line
+    b0="$(busy_ticks)"
     line="$("$BIN" concurrent "${a[@]}" --clients "$CLIENTS" --seconds "$half" "$svc")"
+    b1="$(busy_ticks)"
     left="$(wait_no_sessions)"
-    printf '%s created=%s released=%s left=%s created_before=%s released_before=%s load=%s\n' \
+    printf '%s created=%s released=%s left=%s created_before=%s released_before=%s load=%s busy_ticks=%s\n' \
       "$line" "$(count_created)" "$(count_released)" "$left" "$c0" "$r0" \
-      "$(cut -d' ' -f1 /proc/loadavg)" >>"$raw/concurrent.txt"
+      "$(cut -d' ' -f1 /proc/loadavg)" "$((b1 - b0))" >>"$raw/concurrent.txt"
   done
   cat "$raw/concurrent.txt" >&2
   [[ -n "$world" ]] && echo "load_end=$(cut -d' ' -f1-3 /proc/loadavg)" >>"$raw/world.txt"
@@ -324,8 +331,8 @@ static_facts() {
     echo "needed_c=$(readelf -dW "$MOD_C" | awk '/NEEDED/ { gsub(/[][]/, "", $NF); printf "%s ", $NF }')"
     # Libraries the module brings that a plain PAM client (libpam + libc) does not already have.
     local extra_rs extra_c
-    extra_rs="$(ldd "$MOD_RS" | awk '{print $1}' | grep -vE '^(linux-vdso|/lib64/ld-linux|libc\.so|libpam\.so|libaudit|libcap-ng)' | tr '\n' ' ')"
-    extra_c="$(ldd "$MOD_C" | awk '{print $1}' | grep -vE '^(linux-vdso|/lib64/ld-linux|libc\.so|libpam\.so|libaudit|libcap-ng)' | tr '\n' ' ')"
+    extra_rs="$(ldd "$MOD_RS" | awk '{print $1}' | { grep -vE '^(linux-vdso|/lib64/ld-linux|libc\.so|libpam\.so|libaudit|libcap-ng)' || true; } | tr '\n' ' ')"
+    extra_c="$(ldd "$MOD_C" | awk '{print $1}' | { grep -vE '^(linux-vdso|/lib64/ld-linux|libc\.so|libpam\.so|libaudit|libcap-ng)' || true; } | tr '\n' ' ')"
     echo "extra_libs_rs=$extra_rs"
     echo "extra_libs_c=$extra_c"
     echo "crates_tree=$(cd "$ROOT" && cargo tree -e normal --prefix none 2>/dev/null | sed 's/ (\*)//; s/ (proc-macro)//' | sort -u | wc -l)"
