@@ -324,16 +324,6 @@ impl Connection {
     }
 
     /// An `Error` for `failure` during this connection's call of `method`.
-    /// [`Connection::call`] without fds, with the reply's raw message too (without its NUL),
-    /// for members read at any depth (`json::member_raw`).
-    pub fn call_raw(&mut self, method: &str, parameters: &[u8]) -> Result<(Reply, Vec<u8>), Error> {
-        let message = call_message(method, parameters);
-        self.send(&message, &[])
-            .and_then(|()| self.receive())
-            .and_then(|m| read_reply(&m).map(|r| (r, m)))
-            .map_err(|failure| self.error(method, failure))
-    }
-
     pub fn error(&self, method: &str, failure: Failure) -> Error {
         Error {
             method: method.to_owned(),
