@@ -423,21 +423,21 @@ impl Connection {
             }
             let start = buf.len();
             let want = READ_CHUNK.min(MAX_MESSAGE + 1 - start);
-            buf.resize(start + want, 0);
-            let Some(space) = buf.get_mut(start..) else {
-                return Err(Failure::TooLarge);
-            };
-            // SAFETY: `space` is valid for writes of its length; the fd is open (owned by self).
+            // Read into the spare capacity (not zeroed first: the kernel writes what it returns).
+            buf.reserve(want);
+            let space = buf.spare_capacity_mut();
+            let want = want.min(space.len());
+            // SAFETY: `space` is valid for writes of at least `want` bytes; the fd is open (owned
+            // by self).
             let r = unsafe {
                 libc::recv(
                     self.stream.as_raw_fd(),
                     space.as_mut_ptr().cast(),
-                    space.len(),
+                    want,
                     libc::MSG_DONTWAIT,
                 )
             };
             if r < 0 {
-                buf.truncate(start);
                 match crate::sys::errno() {
                     libc::EINTR => {}
                     libc::EAGAIN => {
@@ -450,8 +450,10 @@ impl Connection {
                 }
                 continue;
             }
-            let n = r.unsigned_abs();
-            buf.truncate(start + n);
+            let n = r.unsigned_abs().min(want);
+            // SAFETY: recv() initialized the first `n` bytes of the spare capacity (n <= want,
+            // which fits in it).
+            unsafe { buf.set_len(start + n) };
             if n == 0 {
                 return Err(Failure::Disconnected(Step::Receive));
             }
