@@ -118,7 +118,13 @@ impl Parser<'_> {
                 }
                 self.pos += utf8_char_len(self.s.get(self.pos..)?)?;
             }
-            out.extend_from_slice(self.s.get(start..self.pos)?);
+            let run = self.s.get(start..self.pos)?;
+            if out.is_empty() && self.peek() == Some(b'"') {
+                // No escape: the string is this run (one allocation of its size).
+                self.pos += 1;
+                return Some(run.to_vec());
+            }
+            out.extend_from_slice(run);
             match self.peek()? {
                 b'"' => {
                     self.pos += 1;
