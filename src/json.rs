@@ -15,9 +15,10 @@
 //! reader is fuzzed (`fuzz/fuzz_targets/user_record.rs`, `fuzz/fuzz_targets/varlink_reply.rs`)
 //! and run over systemd's own JSON and Varlink fuzz corpora (`tests/systemd_corpus.rs`).
 
-use crate::user::utf8::{char_is_cc, unichar_is_valid, utf8_char_len};
+use crate::user::utf8::{unichar_is_valid, utf8_char_len};
 
-/// A parsed JSON value; containers nested deeper than `KEEP_DEPTH` are validated but not kept.
+/// A parsed JSON value; containers nested deeper than `KEEP_DEPTH` are validated and kept as
+/// their text only.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Value {
     Null,
@@ -28,17 +29,34 @@ pub enum Value {
     Str(Vec<u8>),
     Array(Vec<Value>),
     Object(Vec<(Vec<u8>, Value)>),
-    /// A container below KEEP_DEPTH (its content is irrelevant here).
-    Deep,
+    /// A container at `KEEP_DEPTH` (its content is irrelevant to the readers): its text as given,
+    /// already checked, for [`format()`]. Containers inside it are not kept at all.
+    Deep(Vec<u8>),
 }
 
 /// json.c's DEPTH_MAX: a value nested more than this many levels below the top-level value is an
 /// error (measured against libsystemd-shared-252).
 pub const DEPTH_MAX: usize = 2048;
-/// How many levels of containers are kept (top object, perMachine array, entry, matchMachineId
+/// How many levels of containers are kept as values: a Varlink reply's top object and its
+/// `parameters`, then a user record's five (top object, perMachine array, entry, matchMachineId
 /// array / binding entry object / resourceLimits, and a perMachine entry's resourceLimits'
-/// `RLIMIT_*` objects).
-const KEEP_DEPTH: usize = 5;
+/// `RLIMIT_*` objects), so that the record inside a userdb reply reads as the record alone
+/// does. It bounds the recursion of dropping, comparing and cloning a value.
+const KEEP_DEPTH: usize = 7;
+
+/// The bytes that end a string's run of bytes copied as they are: the quote, the backslash,
+/// control bytes, DEL and non-ASCII bytes (a UTF-8 sequence to check).
+// Indexing in a constant's evaluation: out of bounds would fail the build, never a login.
+#[allow(clippy::indexing_slicing)]
+const STOPS_RUN: [bool; 256] = {
+    let mut t = [true; 256];
+    let mut c = 0x20;
+    while c < 0x7f {
+        t[c] = c == b'"' as usize || c == b'\\' as usize;
+        c += 1;
+    }
+    t
+};
 
 struct Parser<'a> {
     s: &'a [u8],
@@ -81,67 +99,88 @@ impl Parser<'_> {
 
     /// A string (after the opening quote): escapes \" \\ \/ \b \f \n \r \t \uXXXX (surrogate
     /// pairs combined; lone surrogates, \u0000 and non-characters refused); raw bytes below 0x20
-    /// and DEL refused; raw bytes must be valid UTF-8 by systemd's rules.
+    /// and DEL refused; raw bytes must be valid UTF-8 by systemd's rules. Runs of bytes that need
+    /// no decoding are copied in one piece.
     fn string(&mut self) -> Option<Vec<u8>> {
         let mut out = Vec::new();
         loop {
-            let c = self.peek()?;
-            match c {
+            // The run up to the next quote, backslash or control byte; a non-ASCII byte starts a
+            // UTF-8 sequence that must be valid and then belongs to the run.
+            let start = self.pos;
+            loop {
+                let rest = self.s.get(self.pos..)?;
+                let stop = rest
+                    .iter()
+                    .position(|&c| STOPS_RUN.get(usize::from(c)) != Some(&false))?;
+                self.pos += stop;
+                if self.peek()? < 0x80 {
+                    break;
+                }
+                self.pos += utf8_char_len(self.s.get(self.pos..)?)?;
+            }
+            let run = self.s.get(start..self.pos)?;
+            if out.is_empty() && self.peek() == Some(b'"') {
+                // No escape: the string is this run (one allocation of its size).
+                self.pos += 1;
+                return Some(run.to_vec());
+            }
+            out.extend_from_slice(run);
+            match self.peek()? {
                 b'"' => {
                     self.pos += 1;
                     return Some(out);
                 }
-                b'\\' => {
-                    self.pos += 1;
-                    let e = self.peek()?;
-                    self.pos += 1;
-                    let simple = match e {
-                        b'"' => Some(b'"'),
-                        b'\\' => Some(b'\\'),
-                        b'/' => Some(b'/'),
-                        b'b' => Some(0x08),
-                        b'f' => Some(0x0c),
-                        b'n' => Some(b'\n'),
-                        b'r' => Some(b'\r'),
-                        b't' => Some(b'\t'),
-                        b'u' => None,
-                        _ => return None,
-                    };
-                    if let Some(b) = simple {
-                        out.push(b);
-                        continue;
-                    }
-                    let x = self.hex4()?;
-                    let ch = if (0xD800..=0xDBFF).contains(&x) {
-                        if !self.eat(b"\\u") {
-                            return None;
-                        }
-                        let y = self.hex4()?;
-                        if !(0xDC00..=0xDFFF).contains(&y) {
-                            return None;
-                        }
-                        0x10000 + ((x - 0xD800) << 10) + (y - 0xDC00)
-                    } else {
-                        x
-                    };
-                    if ch == 0 || (0xD800..=0xDFFF).contains(&ch) {
-                        return None;
-                    }
-                    if !unichar_is_valid(ch) {
-                        self.unclean = true;
-                        return None;
-                    }
-                    let mut buf = [0u8; 4];
-                    out.extend_from_slice(char::from_u32(ch)?.encode_utf8(&mut buf).as_bytes());
-                }
-                c if char_is_cc(c) => return None,
-                _ => {
-                    let n = utf8_char_len(self.s.get(self.pos..)?)?;
-                    out.extend_from_slice(self.s.get(self.pos..self.pos + n)?);
-                    self.pos += n;
-                }
+                b'\\' => self.escape(&mut out)?,
+                // A control byte or DEL.
+                _ => return None,
             }
         }
+    }
+
+    /// One escape (at its backslash), its character appended to `out`.
+    fn escape(&mut self, out: &mut Vec<u8>) -> Option<()> {
+        self.pos += 1;
+        let e = self.peek()?;
+        self.pos += 1;
+        let simple = match e {
+            b'"' => Some(b'"'),
+            b'\\' => Some(b'\\'),
+            b'/' => Some(b'/'),
+            b'b' => Some(0x08),
+            b'f' => Some(0x0c),
+            b'n' => Some(b'\n'),
+            b'r' => Some(b'\r'),
+            b't' => Some(b'\t'),
+            b'u' => None,
+            _ => return None,
+        };
+        if let Some(b) = simple {
+            out.push(b);
+            return Some(());
+        }
+        let x = self.hex4()?;
+        let ch = if (0xD800..=0xDBFF).contains(&x) {
+            if !self.eat(b"\\u") {
+                return None;
+            }
+            let y = self.hex4()?;
+            if !(0xDC00..=0xDFFF).contains(&y) {
+                return None;
+            }
+            0x10000 + ((x - 0xD800) << 10) + (y - 0xDC00)
+        } else {
+            x
+        };
+        if ch == 0 || (0xD800..=0xDFFF).contains(&ch) {
+            return None;
+        }
+        if !unichar_is_valid(ch) {
+            self.unclean = true;
+            return None;
+        }
+        let mut buf = [0u8; 4];
+        out.extend_from_slice(char::from_u32(ch)?.encode_utf8(&mut buf).as_bytes());
+        Some(())
     }
 
     /// json_parse_number(): `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`; integers that overflow
@@ -183,17 +222,22 @@ impl Parser<'_> {
                 self.pos += 1;
             }
         }
-        let text = std::str::from_utf8(self.s.get(start..self.pos)?).ok()?;
         if !real {
-            let digits = std::str::from_utf8(self.s.get(int_start..int_end)?).ok()?;
-            if negative {
-                if let Ok(i) = text.parse::<i64>() {
-                    return Some(Value::Integer(i));
+            // The digits' value, unless it overflows 64 bits.
+            let magnitude = self.s.get(int_start..int_end)?.iter().try_fold(0u64, |v, &d| {
+                v.checked_mul(10)?.checked_add(u64::from(d.wrapping_sub(b'0')))
+            });
+            match (magnitude, negative) {
+                (Some(u), false) => return Some(Value::Unsigned(u)),
+                (Some(u), true) => {
+                    if let Some(i) = 0i64.checked_sub_unsigned(u) {
+                        return Some(Value::Integer(i));
+                    }
                 }
-            } else if let Ok(u) = digits.parse::<u64>() {
-                return Some(Value::Unsigned(u));
+                (None, _) => {}
             }
         }
+        let text = std::str::from_utf8(self.s.get(start..self.pos)?).ok()?;
         // Note: systemd computes reals in long double with exp10l(), which is not always exact
         // (1e3 comes out below 1000); this is the correctly rounded value.
         text.parse::<f64>().ok().map(Value::Real)
@@ -217,7 +261,11 @@ impl Parser<'_> {
                     self.pos += 1;
                     let is_obj = c == b'{';
                     stack.push(match (stack.len() >= KEEP_DEPTH, is_obj) {
-                        (true, _) => Frame::Skip { is_obj },
+                        (true, _) => Frame::Skip {
+                            is_obj,
+                            // The outermost skipped container keeps its text (from its bracket).
+                            start: (stack.len() == KEEP_DEPTH).then_some(self.pos - 1),
+                        },
                         (false, true) => Frame::Object(Vec::new(), Vec::new()),
                         (false, false) => Frame::Array(Vec::new()),
                     });
@@ -228,7 +276,7 @@ impl Parser<'_> {
                         }
                         continue 'value;
                     }
-                    stack.pop()?.finish()
+                    stack.pop()?.finish(self.s.get(..self.pos)?)
                 }
                 _ => self.scalar()?,
             };
@@ -240,7 +288,7 @@ impl Parser<'_> {
                 let is_obj = top.add(done);
                 self.skip_ws();
                 if self.eat(if is_obj { b"}" } else { b"]" }) {
-                    done = stack.pop()?.finish();
+                    done = stack.pop()?.finish(self.s.get(..self.pos)?);
                     continue;
                 }
                 if !self.eat(b",") {
@@ -297,9 +345,11 @@ enum Frame {
     /// An object: its members so far, and the key of the member being read.
     Object(Vec<(Vec<u8>, Value)>, Vec<u8>),
     Array(Vec<Value>),
-    /// A container at `KEEP_DEPTH` or deeper: checked, not kept.
+    /// A container at `KEEP_DEPTH` or deeper: checked, not kept; the one at `KEEP_DEPTH` knows
+    /// where its text starts.
     Skip {
         is_obj: bool,
+        start: Option<usize>,
     },
 }
 
@@ -315,16 +365,16 @@ impl Frame {
                 items.push(v);
                 false
             }
-            Frame::Skip { is_obj } => *is_obj,
+            Frame::Skip { is_obj, .. } => *is_obj,
         }
     }
 
-    /// The value of a closed container.
-    fn finish(self) -> Value {
+    /// The value of a closed container; `read` is the input up to its closing bracket.
+    fn finish(self, read: &[u8]) -> Value {
         match self {
             Frame::Object(members, _) => Value::Object(members),
             Frame::Array(items) => Value::Array(items),
-            Frame::Skip { .. } => Value::Deep,
+            Frame::Skip { start, .. } => Value::Deep(start.and_then(|i| read.get(i..)).unwrap_or_default().to_vec()),
         }
     }
 }
@@ -423,8 +473,17 @@ impl Value {
 /// `json_format_string()`: `"`, `\`, \b \f \n \r \t escaped; other bytes below 0x20 as `\u00xx`
 /// (lower-case hex); everything else (DEL, non-ASCII UTF-8) raw.
 pub fn push_string(out: &mut Vec<u8>, s: &[u8]) {
+    out.reserve(s.len() + 2);
     out.push(b'"');
-    for &c in s {
+    let mut rest = s;
+    // Runs without a byte to escape are copied in one piece.
+    while let Some(i) = rest.iter().position(|&c| c < 0x20 || c == b'"' || c == b'\\') {
+        let Some((run, tail)) = rest.split_at_checked(i) else {
+            break;
+        };
+        let Some((&c, tail)) = tail.split_first() else { break };
+        out.extend_from_slice(run);
+        rest = tail;
         match c {
             b'"' => out.extend_from_slice(b"\\\""),
             b'\\' => out.extend_from_slice(b"\\\\"),
@@ -442,6 +501,7 @@ pub fn push_string(out: &mut Vec<u8>, s: &[u8]) {
             c => out.push(c),
         }
     }
+    out.extend_from_slice(rest);
     out.push(b'"');
 }
 
@@ -458,13 +518,13 @@ pub fn push_key(out: &mut Vec<u8>, key: &str) {
 /// `"key":123` (an unsigned member).
 pub fn push_u64(out: &mut Vec<u8>, key: &str, v: u64) {
     push_key(out, key);
-    out.extend_from_slice(v.to_string().as_bytes());
+    push_decimal(out, v, false);
 }
 
 /// `"key":-123` (a signed member).
 pub fn push_i64(out: &mut Vec<u8>, key: &str, v: i64) {
     push_key(out, key);
-    out.extend_from_slice(v.to_string().as_bytes());
+    push_decimal(out, v.unsigned_abs(), v < 0);
 }
 
 /// `"key":true` / `false`.
@@ -501,13 +561,19 @@ pub fn push_strv<S: AsRef<[u8]>>(out: &mut Vec<u8>, key: &str, v: &[S]) {
 /// compute some reals with exponents one ulp away, which would print differently.
 pub fn format_canonical(raw: &[u8]) -> Option<Vec<u8>> {
     parse(raw).ok()?;
+    let mut out = Vec::with_capacity(raw.len());
+    push_canonical(&mut out, raw)?;
+    Some(out)
+}
+
+/// [`format_canonical`]'s writing, token by token, of text [`parse`] accepted (a `Deep` one).
+fn push_canonical(out: &mut Vec<u8>, raw: &[u8]) -> Option<()> {
     let mut p = Parser {
         s: raw,
         pos: 0,
         unclean: false,
         too_deep: false,
     };
-    let mut out = Vec::with_capacity(raw.len());
     loop {
         p.skip_ws();
         let Some(c) = p.peek() else { break };
@@ -519,7 +585,7 @@ pub fn format_canonical(raw: &[u8]) -> Option<Vec<u8>> {
             b'"' => {
                 p.pos += 1;
                 let s = p.string()?;
-                push_string(&mut out, &s);
+                push_string(out, &s);
             }
             b't' | b'f' | b'n' => {
                 let lit: &[u8] = match c {
@@ -533,14 +599,108 @@ pub fn format_canonical(raw: &[u8]) -> Option<Vec<u8>> {
                 out.extend_from_slice(lit);
             }
             _ => match p.number()? {
-                Value::Unsigned(u) => out.extend_from_slice(u.to_string().as_bytes()),
-                Value::Integer(i) => out.extend_from_slice(i.to_string().as_bytes()),
-                Value::Real(r) => push_real(&mut out, r),
+                v @ (Value::Unsigned(_) | Value::Integer(_) | Value::Real(_)) => push_scalar(out, &v),
                 _ => return None,
             },
         }
     }
-    Some(out)
+    Some(())
+}
+
+/// `sd_json_variant_format(v, 0)` of a value [`parse`] made: what [`format_canonical`] writes
+/// for the text it was parsed from (`Deep` containers are written from their text).
+/// Iterative (no recursion).
+pub fn format(v: &Value) -> Vec<u8> {
+    /// A container being written: its members or elements still to come.
+    enum Open<'v> {
+        Object(std::slice::Iter<'v, (Vec<u8>, Value)>),
+        Array(std::slice::Iter<'v, Value>),
+    }
+    let mut out = Vec::with_capacity(256);
+    let mut stack: Vec<Open<'_>> = Vec::new();
+    let mut next = Some(v);
+    loop {
+        match next.take() {
+            Some(Value::Object(members)) => {
+                out.push(b'{');
+                stack.push(Open::Object(members.iter()));
+            }
+            Some(Value::Array(items)) => {
+                out.push(b'[');
+                stack.push(Open::Array(items.iter()));
+            }
+            Some(Value::Deep(text)) => {
+                // Checked when it was parsed: this cannot fail.
+                let _ = push_canonical(&mut out, text);
+            }
+            Some(scalar) => push_scalar(&mut out, scalar),
+            None => {}
+        }
+        // The next member or element of the innermost open container, or its end.
+        let Some(open) = stack.last_mut() else { return out };
+        let first = matches!(out.last(), Some(b'{' | b'['));
+        match open {
+            Open::Object(members) => match members.next() {
+                Some((key, value)) => {
+                    if !first {
+                        out.push(b',');
+                    }
+                    push_string(&mut out, key);
+                    out.push(b':');
+                    next = Some(value);
+                }
+                None => {
+                    out.push(b'}');
+                    stack.pop();
+                }
+            },
+            Open::Array(items) => match items.next() {
+                Some(value) => {
+                    if !first {
+                        out.push(b',');
+                    }
+                    next = Some(value);
+                }
+                None => {
+                    out.push(b']');
+                    stack.pop();
+                }
+            },
+        }
+    }
+}
+
+/// A scalar as `sd_json_variant_format()` writes it (containers write nothing here).
+fn push_scalar(out: &mut Vec<u8>, v: &Value) {
+    match *v {
+        Value::Null => out.extend_from_slice(b"null"),
+        Value::Bool(b) => out.extend_from_slice(if b { b"true" } else { b"false" }),
+        Value::Unsigned(u) => push_decimal(out, u, false),
+        Value::Integer(i) => push_decimal(out, i.unsigned_abs(), i < 0),
+        Value::Real(r) => push_real(out, r),
+        Value::Str(ref s) => push_string(out, s),
+        Value::Array(_) | Value::Object(_) | Value::Deep(_) => {}
+    }
+}
+
+/// An integer in decimal, `-` first when `negative`.
+fn push_decimal(out: &mut Vec<u8>, mut u: u64, negative: bool) {
+    let mut digits = [0u8; 20];
+    let mut i = digits.len();
+    loop {
+        i -= 1;
+        if let Some(d) = digits.get_mut(i) {
+            *d = b'0' + (u % 10) as u8;
+        }
+        u /= 10;
+        if u == 0 || i == 0 {
+            break;
+        }
+    }
+    if negative {
+        out.push(b'-');
+    }
+    out.extend_from_slice(digits.get(i..).unwrap_or_default());
 }
 
 /// `fprintf("%.*e", DECIMAL_DIG, r)` after `sd_json_variant_new_real()` (NaN and infinities
@@ -561,15 +721,6 @@ fn push_real(out: &mut Vec<u8>, r: f64) {
         out.push(b'0');
     }
     out.extend_from_slice(digits.as_bytes());
-}
-
-/// The raw text of the first member `key` of the top-level object `raw` (a value [`parse`]
-/// accepted), without surrounding whitespace; None if `raw` is no object or has no such member.
-pub fn member_raw<'a>(raw: &'a [u8], key: &str) -> Option<&'a [u8]> {
-    members_raw(raw)?
-        .into_iter()
-        .find(|(k, _)| k.as_slice() == key.as_bytes())
-        .map(|(_, v)| v)
 }
 
 /// The members of the top-level object `raw` (if [`parse`] accepts it and it is an object): each

@@ -197,7 +197,7 @@ pub mod fuzz_api {
     };
     pub use crate::varlink::login::{CreateSession, Created, Pidref, create_session_parameters, read_created};
     // userdb: a GetUserRecord reply → the record cached and applied (fuzz/fuzz_targets/userdb_reply.rs).
-    pub use crate::json::format_canonical as json_format_canonical;
+    pub use crate::json::{format as json_format, format_canonical as json_format_canonical};
     pub use crate::rules::ProcessRules;
     pub use crate::user::process::{Limit, ProcessOps, Resource, apply_nice_and_limits, apply_umask};
     pub use crate::user::userdb::{Flavour as UserdbFlavour, record_of_reply as userdb_record_of_reply};

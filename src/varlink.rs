@@ -332,16 +332,6 @@ impl Connection {
     }
 
     /// An `Error` for `failure` during this connection's call of `method`.
-    /// [`Connection::call`] without fds, with the reply's raw message too (without its NUL),
-    /// for members read at any depth (`json::member_raw`).
-    pub fn call_raw(&mut self, method: &str, parameters: &[u8]) -> Result<(Reply, Vec<u8>), Error> {
-        let message = call_message(method, parameters);
-        self.send(&message, &[])
-            .and_then(|()| self.receive())
-            .and_then(|m| read_reply(&m).map(|r| (r, m)))
-            .map_err(|failure| self.error(method, failure))
-    }
-
     pub fn error(&self, method: &str, failure: Failure) -> Error {
         Error {
             method: method.to_owned(),
@@ -441,21 +431,21 @@ impl Connection {
             }
             let start = buf.len();
             let want = READ_CHUNK.min(MAX_MESSAGE + 1 - start);
-            buf.resize(start + want, 0);
-            let Some(space) = buf.get_mut(start..) else {
-                return Err(Failure::TooLarge);
-            };
-            // SAFETY: `space` is valid for writes of its length; the fd is open (owned by self).
+            // Read into the spare capacity (not zeroed first: the kernel writes what it returns).
+            buf.reserve(want);
+            let space = buf.spare_capacity_mut();
+            let want = want.min(space.len());
+            // SAFETY: `space` is valid for writes of at least `want` bytes; the fd is open (owned
+            // by self).
             let r = unsafe {
                 libc::recv(
                     self.stream.as_raw_fd(),
                     space.as_mut_ptr().cast(),
-                    space.len(),
+                    want,
                     libc::MSG_DONTWAIT,
                 )
             };
             if r < 0 {
-                buf.truncate(start);
                 match crate::sys::errno() {
                     libc::EINTR => {}
                     libc::EAGAIN => {
@@ -468,8 +458,10 @@ impl Connection {
                 }
                 continue;
             }
-            let n = r.unsigned_abs();
-            buf.truncate(start + n);
+            let n = r.unsigned_abs().min(want);
+            // SAFETY: recv() initialized the first `n` bytes of the spare capacity (n <= want,
+            // which fits in it).
+            unsafe { buf.set_len(start + n) };
             if n == 0 {
                 return Err(Failure::Disconnected(Step::Receive));
             }

@@ -2,13 +2,14 @@
 //! `test/fuzz/fuzz-json/` and `test/fuzz/fuzz-varlink/`, vendored in `tests/corpus/systemd-262/`,
 //! see its README) run through our JSON reader and Varlink reply reader: no panic, and per input a
 //! bounded time and a bounded peak of heap memory (counted by this binary's allocator, per thread).
-//! The Varlink inputs also go over a real socket into the client, as a peer's answer would.
+//! The Varlink inputs also go over a real socket into the client, as a peer's answer would. What
+//! parses writes (`json::format`) as its text does (`json::format_canonical`).
 //!
 //! No root, no network: `cargo test --test systemd_corpus`.
 
 use pam_systemd_rs::fuzz_api::{
-    JsonValue, VARLINK_MAX_MESSAGE, VarlinkConnection, json_parse, read_created, varlink_error_to_errno,
-    varlink_read_reply,
+    JsonValue, VARLINK_MAX_MESSAGE, VarlinkConnection, json_format, json_format_canonical, json_parse, read_created,
+    varlink_error_to_errno, varlink_read_reply,
 };
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
@@ -132,6 +133,18 @@ fn check(name: &Path, input: &[u8]) {
         peak
     );
     assert!(took < TIME_BOUND, "{}: took {took:?}", name.display());
+    // The value written is the text written token by token (the two ways of a userdb record to
+    // its cached form), at every depth.
+    for message in std::iter::once(input).chain(input.split(|&b| b == 0)) {
+        if let Ok(v) = json_parse(message) {
+            assert_eq!(
+                Some(json_format(&v)),
+                json_format_canonical(message),
+                "{}",
+                name.display()
+            );
+        }
+    }
     assert!(
         peak <= memory_bound(input.len()),
         "{}: peak heap {peak} bytes for {} input bytes",

@@ -49,7 +49,7 @@ fuzz_target!(|data: &[u8]| {
             ProcessRules { umask_access_mode: true, nice_failure_warns: true },
         ),
     ] {
-        let Ok((json, record)) = userdb_record_of_reply("io.systemd.Multiplexer", flavour, &reply, data) else {
+        let Ok((json, record)) = userdb_record_of_reply("io.systemd.Multiplexer", flavour, &reply) else {
             continue;
         };
         assert!(valid_user_name_relaxed(record.name.as_bytes()), "kept name {:?}", record.name);

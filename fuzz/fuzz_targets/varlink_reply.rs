@@ -9,10 +9,13 @@
 //!    C's rules: an absolute RuntimePath, a valid UID.
 //! 4. Every string the reader accepted, written back by the writer, reads back the same (a raw DEL
 //!    aside: systemd's writer emits it raw and its reader refuses it, as src/json.rs says).
+//! 5. A message the JSON reader accepts writes (`json_format` of the value, the userdb record's
+//!    way to its cached form) as its text does, token by token (`json_format_canonical`).
 #![no_main]
 use libfuzzer_sys::fuzz_target;
 use pam_systemd_rs::fuzz_api::{
-    JsonValue, json_parse, json_push_string, read_created, uid_is_valid, varlink_error_to_errno, varlink_read_reply,
+    JsonValue, json_format, json_format_canonical, json_parse, json_push_string, read_created, uid_is_valid,
+    varlink_error_to_errno, varlink_read_reply,
 };
 
 fn strings<'v>(v: &'v JsonValue, out: &mut Vec<&'v [u8]>) {
@@ -29,6 +32,9 @@ fn strings<'v>(v: &'v JsonValue, out: &mut Vec<&'v [u8]>) {
 
 fuzz_target!(|data: &[u8]| {
     let message = data.split(|&b| b == 0).next().unwrap_or_default();
+    if let Ok(v) = json_parse(message) {
+        assert_eq!(Some(json_format(&v)), json_format_canonical(message), "written differently");
+    }
     let Ok(reply) = varlink_read_reply(message) else { return };
     if let Some(p) = &reply.parameters {
         assert!(matches!(p, JsonValue::Object(_) | JsonValue::Null), "parameters {p:?}");

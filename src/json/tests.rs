@@ -126,12 +126,141 @@ fn canonical_form_is_sd_json_format() {
 }
 
 #[test]
-fn member_raw_finds_top_level_members_only() {
+fn members_raw_are_top_level_members_only() {
     let m = br#" {"x":{"record":1}, "record" : {"a":[1,"]}"]} , "incomplete":false} "#;
-    assert_eq!(member_raw(m, "record"), Some(&br#"{"a":[1,"]}"]}"#[..]));
-    assert_eq!(member_raw(m, "incomplete"), Some(&b"false"[..]));
-    assert_eq!(member_raw(m, "x"), Some(&br#"{"record":1}"#[..]));
-    assert_eq!(member_raw(m, "y"), None);
-    assert_eq!(member_raw(b"[1]", "x"), None);
-    assert_eq!(member_raw(br#"{"a":-1.5e3}"#, "a"), Some(&b"-1.5e3"[..]));
+    let members = members_raw(m).unwrap();
+    let raw = |key: &[u8]| members.iter().find(|(k, _)| k.as_slice() == key).map(|(_, v)| *v);
+    assert_eq!(members.len(), 3);
+    assert_eq!(raw(b"record"), Some(&br#"{"a":[1,"]}"]}"#[..]));
+    assert_eq!(raw(b"incomplete"), Some(&b"false"[..]));
+    assert_eq!(raw(b"x"), Some(&br#"{"record":1}"#[..]));
+    assert_eq!(raw(b"y"), None);
+    assert_eq!(members_raw(b"[1]"), None);
+    assert_eq!(
+        members_raw(br#"{"a":-1.5e3}"#),
+        Some(vec![(b"a".to_vec(), &b"-1.5e3"[..])])
+    );
+}
+
+#[test]
+fn strings_copy_runs_and_decode_escapes() {
+    let s = |text: &[u8]| match parse(text) {
+        Ok(Value::Str(s)) => Ok(s),
+        Ok(other) => panic!("{other:?}"),
+        Err(e) => Err(e),
+    };
+    for (text, want) in [
+        (&br#""""#[..], &b""[..]),
+        (br#""abc""#, b"abc"),
+        (br#""a\nb""#, b"a\nb"),
+        (br#""\"x\\""#, b"\"x\\"),
+        (br#""\/\b\f\r\t""#, b"/\x08\x0c\r\t"),
+        ("\"é€😀 x\"".as_bytes(), "é€😀 x".as_bytes()),
+        (br#""a\u00e9b\ud83d\ude00c\u001f""#, "aéb😀c\u{1f}".as_bytes()),
+        ("\"\\\\é\\\"\"".as_bytes(), "\\é\"".as_bytes()),
+    ] {
+        assert_eq!(s(text), Ok(want.to_vec()), "{}", String::from_utf8_lossy(text));
+    }
+    for bad in [
+        &b"\"abc"[..],
+        b"\"a\\",
+        b"\"a\x7f\"",
+        b"\"a\x1f\"",
+        b"\"\t\"",
+        b"\"\xc3\"",
+        b"\"\xc3(\"",
+        b"\"\xc0\xaf\"",
+        b"\"\xed\xa0\x80\"",
+        b"\"\xef\xbf\xbe\"",
+        b"\"\xf4\x90\x80\x80\"",
+        b"\"\xfe\"",
+        b"\"\\x\"",
+        b"\"\\u12\"",
+        b"\"\\udc00\"",
+        b"\"\\ud800\\u0041\"",
+    ] {
+        assert_eq!(s(bad), Err(Error::Syntax), "{}", String::from_utf8_lossy(bad));
+    }
+    assert_eq!(s(br#""ok\ufffe""#), Err(Error::NonCharacter));
+}
+
+#[test]
+fn integers_and_where_they_become_reals() {
+    for (text, want) in [
+        (&b"0"[..], Value::Unsigned(0)),
+        (b"-0", Value::Integer(0)),
+        (b"-1", Value::Integer(-1)),
+        (b"-9223372036854775808", Value::Integer(i64::MIN)),
+        (b"-9223372036854775809", Value::Real(-9_223_372_036_854_775_809.0)),
+        (b"18446744073709551615", Value::Unsigned(u64::MAX)),
+        (b"18446744073709551616", Value::Real(18_446_744_073_709_551_616.0)),
+        (
+            b"123456789012345678901234",
+            Value::Real(123_456_789_012_345_678_901_234.0),
+        ),
+        (b"1e2", Value::Real(100.0)),
+        (b"-2.5E-1", Value::Real(-0.25)),
+    ] {
+        assert_eq!(parse(text), Ok(want), "{}", String::from_utf8_lossy(text));
+    }
+}
+
+/// A container `KEEP_DEPTH` levels down is kept as its text, for the writer.
+#[test]
+fn containers_at_keep_depth_keep_their_text() {
+    let text = format!(
+        "{}{}{}",
+        "[".repeat(KEEP_DEPTH),
+        r#"{ "a" : [ 1 , [] ] }"#,
+        "]".repeat(KEEP_DEPTH)
+    );
+    let mut v = &parse(text.as_bytes()).unwrap();
+    for _ in 0..KEEP_DEPTH {
+        v = match v {
+            Value::Array(items) => items.first().unwrap(),
+            other => panic!("{other:?}"),
+        };
+    }
+    assert_eq!(v, &Value::Deep(br#"{ "a" : [ 1 , [] ] }"#.to_vec()));
+}
+
+/// The writer of parsed values writes what the token-by-token writer writes for their text, at
+/// every depth (containers from `KEEP_DEPTH` down are written from their text).
+#[test]
+fn format_of_a_parsed_value_is_the_canonical_form_of_its_text() {
+    let nested = |n: usize, inner: &str| format!("{}{inner}{}", "[ ".repeat(n), " ]".repeat(n));
+    let mut texts: Vec<String> = [
+        r#"{}"#,
+        r#"[]"#,
+        r#" { "a" : [ 1 , -0 , 2.5 , -9223372036854775808 , 18446744073709551615, 18446744073709551616 ] } "#,
+        r#"{"b":"x\/\u0041\u00e9\n\u001f\u007f","c":{"d":[[[[[[true]]]]]]},"e":null,"f":false,"":{}}"#,
+        r#"[0.0,-1e-7,1e400,1e100,-5,"\"\\\b\f\r\t"]"#,
+        r#"{"record":{"userName":"a","perMachine":[{"matchMachineId":["x"],"resourceLimits":{"RLIMIT_NOFILE":{"cur":1,"max":[2,{"k":[3]}]}}}]}}"#,
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    for n in [KEEP_DEPTH - 1, KEEP_DEPTH, KEEP_DEPTH + 1, KEEP_DEPTH + 5] {
+        texts.push(nested(n, r#"{ "k" : [ "v\n" , 1.5 , { } , [ ] ] , "l" : -3 }"#));
+        texts.push(nested(n, "[ ] , { }"));
+    }
+    for text in &texts {
+        let v = parse(text.as_bytes()).unwrap();
+        assert_eq!(Some(format(&v)), format_canonical(text.as_bytes()), "{text}");
+    }
+}
+
+#[test]
+fn integers_written() {
+    let mut out = vec![b'{'];
+    push_u64(&mut out, "a", 0);
+    push_i64(&mut out, "b", i64::MIN);
+    push_i64(&mut out, "c", 0);
+    push_i64(&mut out, "d", i64::MAX);
+    push_u64(&mut out, "e", 10);
+    out.push(b'}');
+    assert_eq!(
+        String::from_utf8(out).unwrap(),
+        r#"{"a":0,"b":-9223372036854775808,"c":0,"d":9223372036854775807,"e":10}"#
+    );
 }

@@ -48,6 +48,18 @@ impl Machine {
     }
 }
 
+/// `SD_ID128_TO_STRING()`: 32 lower-case hex digits.
+pub(crate) fn id128_hex(id: &[u8; 16]) -> [u8; 32] {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut out = [b'0'; 32];
+    for (pair, &x) in out.chunks_exact_mut(2).zip(id) {
+        for (o, nibble) in pair.iter_mut().zip([x >> 4, x & 0xf]) {
+            *o = HEX.get(usize::from(nibble)).copied().unwrap_or(b'0');
+        }
+    }
+    out
+}
+
 /// `sd_id128_from_string()`: 32 hex digits (either case), or the 36-character UUID form with
 /// dashes at positions 8, 13, 18, 23.
 pub(crate) fn parse_id128(s: &[u8]) -> Option<[u8; 16]> {
@@ -419,15 +431,28 @@ pub fn load_cached(json: &[u8]) -> Result<CachedRecord, RecordError> {
     identity(json, Machine::current)
 }
 
+/// [`load_cached`] of a record already parsed (`json::parse`): `user_record_load()` alone; the
+/// errno of its failure.
+pub fn load_parsed(v: &Value) -> Result<CachedRecord, i32> {
+    record(v, Machine::current).map_err(|e| match e {
+        RecordError::Parse(e) | RecordError::Load(e) => e,
+    })
+}
+
 fn identity(json: &[u8], get_machine: impl FnOnce() -> Machine) -> Result<CachedRecord, RecordError> {
     // json_parse() fails with EINVAL for anything that is not JSON, EUCLEAN for an escaped
     // non-character.
     let v = parse_json(cstr(json)).map_err(RecordError::Parse)?;
+    record(&v, get_machine)
+}
+
+/// `user_record_load()` of a parsed record.
+fn record(v: &Value, get_machine: impl FnOnce() -> Machine) -> Result<CachedRecord, RecordError> {
     // user_record_load(): structural problems are EBADMSG (user_group_record_mangle()), the
     // sections' dispatchers and the missing name EINVAL.
     let bad_msg = RecordError::Load(libc::EBADMSG);
     let inval = RecordError::Load(libc::EINVAL);
-    let Value::Object(top) = &v else { return Err(bad_msg) };
+    let Value::Object(top) = v else { return Err(bad_msg) };
     // user_group_record_mangle(): sections; REQUIRE_REGULAR, secret not allowed.
     let mut regular = false;
     for (k, _) in top {
@@ -457,18 +482,18 @@ fn identity(json: &[u8], get_machine: impl FnOnce() -> Machine) -> Result<Cached
             _ => None,
         });
     let mut uid = None;
-    dispatch_uid(&v, &mut uid);
+    dispatch_uid(v, &mut uid);
     let mut settings = RecordSettings::default();
-    dispatch_settings(&v, &mut settings, true);
+    dispatch_settings(v, &mut settings, true);
     let mut process = process::ProcessSettings::default();
-    dispatch_process(&v, &mut process);
-    let machine = if by_key(&v, "perMachine").is_some() || by_key(&v, "binding").is_some() {
+    dispatch_process(v, &mut process);
+    let machine = if by_key(v, "perMachine").is_some() || by_key(v, "binding").is_some() {
         get_machine()
     } else {
         Machine::default()
     };
     let machine = &machine;
-    if let Some(pm) = by_key(&v, "perMachine") {
+    if let Some(pm) = by_key(v, "perMachine") {
         let Value::Array(entries) = pm else { return Err(inval) };
         for e in entries {
             if !matches!(e, Value::Object(_)) {
@@ -481,17 +506,17 @@ fn identity(json: &[u8], get_machine: impl FnOnce() -> Machine) -> Result<Cached
             }
         }
     }
-    if let Some(b) = by_key(&v, "binding") {
+    if let Some(b) = by_key(v, "binding") {
         if !matches!(b, Value::Object(_)) {
             return Err(inval);
         }
         let mid = machine.machine_id.ok_or(inval)?;
-        let key: String = mid.iter().map(|x| format!("{x:02x}")).collect();
-        if let Some(entry) = by_key(b, &key) {
+        let key = id128_hex(&mid);
+        if let Some(entry) = std::str::from_utf8(&key).ok().and_then(|k| by_key(b, k)) {
             dispatch_uid(entry, &mut uid);
         }
     }
-    if let Some(s) = by_key(&v, "status")
+    if let Some(s) = by_key(v, "status")
         && !matches!(s, Value::Object(_))
     {
         return Err(inval);

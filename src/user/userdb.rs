@@ -23,7 +23,8 @@
 //! logged.
 //!
 //! The found record is what C caches as PAM data: `sd_json_variant_format(record, 0)` of the
-//! JSON the service sent (or the drop-in file held, or NSS gave) — [`crate::json::format_canonical`].
+//! JSON the service sent (or the drop-in file held, or NSS gave) — [`crate::json::format()`] of the
+//! record as the reply was parsed (once), [`crate::json::format_canonical`] of a drop-in's text.
 //! A record is checked with the cached-record reader ([`super::record_read`],
 //! `REFUSE_SECRET|PERMISSIVE`) and one from a service must name its `service`.
 //!
@@ -240,7 +241,7 @@ fn ask(mut conn: Connection, service: &str, name: &[u8], flavour: Flavour) -> Re
     json::push_str(&mut query, "userName", name);
     json::push_str(&mut query, "service", service.as_bytes());
     query.push(b'}');
-    let (reply, raw) = match conn.call_raw(METHOD, &query) {
+    let reply = match conn.call(METHOD, &query, &[]) {
         Ok(r) => r,
         Err(e) => {
             // sd-varlink: a local timeout is io.systemd.TimedOut (ETIMEDOUT); a broken reply or a
@@ -254,7 +255,7 @@ fn ask(mut conn: Connection, service: &str, name: &[u8], flavour: Flavour) -> Re
         }
     };
     drop(conn);
-    let (json, record) = record_of_reply(service, flavour, &reply, &raw)?;
+    let (json, record) = record_of_reply(service, flavour, &reply)?;
     Ok(Found {
         json,
         record,
@@ -262,14 +263,10 @@ fn ask(mut conn: Connection, service: &str, name: &[u8], flavour: Flavour) -> Re
     })
 }
 
-/// `userdb_on_query_reply()` on a GetUserRecord reply (`reply` as `varlink::read_reply` read
-/// the message `raw`): the record C caches (`sd_json_variant_format(record, 0)`), or the errno.
-pub fn record_of_reply(
-    service: &str,
-    flavour: Flavour,
-    reply: &Reply,
-    raw: &[u8],
-) -> Result<(Vec<u8>, CachedRecord), i32> {
+/// `userdb_on_query_reply()` on a GetUserRecord reply (as `varlink::read_reply` read it): the
+/// record C caches (`sd_json_variant_format(record, 0)`), or the errno. The record is read from
+/// the reply as parsed (`json`'s `KEEP_DEPTH` keeps it as deep as a record read alone).
+pub fn record_of_reply(service: &str, flavour: Flavour, reply: &Reply) -> Result<(Vec<u8>, CachedRecord), i32> {
     if let Some(err) = reply.error.as_deref() {
         let invalid_user_name = err == "org.varlink.service.InvalidParameter"
             && reply
@@ -298,19 +295,17 @@ pub fn record_of_reply(
         warn!("userdb: {service}: reply's \"incomplete\" is not a boolean");
         return Err(libc::EINVAL);
     }
-    let record = json::member_raw(raw, "parameters")
-        .and_then(|p| json::member_raw(p, "record"))
-        .ok_or_else(|| {
-            warn!("userdb: {service}: reply is missing record key");
-            libc::EIO
-        })?;
+    let record = params.and_then(|p| p.by_key("record")).ok_or_else(|| {
+        warn!("userdb: {service}: reply is missing record key");
+        libc::EIO
+    })?;
     let found = checked(record).inspect_err(|e| {
         warn!("userdb: {service}: refused its record: {}", crate::logind::strerror(*e));
     })?;
     // The record must say which service it came from: `service` at the top or in this machine's
     // `status` entry (where systemd-userdbd puts it).
     let machine_id = record_read::Machine::current().machine_id;
-    if !json::parse(record).is_ok_and(|v| carries_service(&v, machine_id)) {
+    if !carries_service(record, machine_id) {
         warn!("userdb: {service}: user record does not carry service information, refusing");
         return Err(libc::EINVAL);
     }
@@ -325,17 +320,23 @@ pub fn carries_service(v: &json::Value, machine_id: Option<[u8; 16]>) -> bool {
         return true;
     }
     let Some(mid) = machine_id else { return false };
-    let key: String = mid.iter().map(|x| format!("{x:02x}")).collect();
+    let key = record_read::id128_hex(&mid);
     is_str(
         v.by_key("status")
-            .and_then(|s| s.by_key(&key))
+            .and_then(|s| s.by_key(std::str::from_utf8(&key).ok()?))
             .and_then(|e| e.by_key("service")),
     )
 }
 
 /// The record in C's canonical form and as read, if `user_record_load(REFUSE_SECRET|PERMISSIVE)`
 /// takes it.
-fn checked(raw: &[u8]) -> Result<(Vec<u8>, CachedRecord), i32> {
+fn checked(v: &json::Value) -> Result<(Vec<u8>, CachedRecord), i32> {
+    let record = record_read::load_parsed(v)?;
+    Ok((json::format(v), record))
+}
+
+/// [`checked`] of a record's text (a drop-in file).
+fn checked_text(raw: &[u8]) -> Result<(Vec<u8>, CachedRecord), i32> {
     let record = record_read::load_cached(raw).map_err(|e| match e {
         record_read::RecordError::Parse(e) | record_read::RecordError::Load(e) => e,
     })?;
@@ -387,7 +388,7 @@ pub fn dropin_by_name(name: &[u8], dirs: &[PathBuf]) -> Result<Found, i32> {
             Err(e) if matches!(e.raw_os_error(), Some(libc::ENOENT | libc::EACCES | libc::EPERM)) => text,
             Err(e) => return Err(e.raw_os_error().unwrap_or(libc::EIO)),
         };
-        let (json, record) = checked(&merged)?;
+        let (json, record) = checked_text(&merged)?;
         // user_record_matches_user_name() (257: the userName itself).
         if record.name.as_bytes() != name {
             return Err(libc::EINVAL);

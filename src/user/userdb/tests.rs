@@ -381,3 +381,63 @@ fn service_is_at_the_top_or_in_this_machines_status() {
     ));
     assert!(!carries_service(&v(r#"{"service":null}"#), Some(mid)));
 }
+
+/// The record read from the parsed reply (one parse) is the record read alone from its text:
+/// the same cached JSON (`format_canonical` of the text) and the same record, or the same errno.
+#[test]
+fn the_record_in_a_reply_reads_as_the_record_alone() {
+    let machine = record_read::Machine::current();
+    let mid = machine
+        .machine_id
+        .map(|m| String::from_utf8(record_read::id128_hex(&m).to_vec()).unwrap());
+    let mid = mid.as_deref().unwrap_or("00000000000000000000000000000001");
+    let deep = format!("{}1.5e3{}", "[ {\"x\" : ".repeat(9), " } ]".repeat(9));
+    let records = [
+        r#"{"userName":"alice","uid":1000,"service":"s"}"#.to_owned(),
+        r#" { "userName" : "al\u0069ce" , "uid" : 1000.0 , "service" : "s" , "realName" : "a\u007fb\n\"c\"é" } "#
+            .to_owned(),
+        format!(
+            r#"{{"userName":"alice","uid":1000,"status":{{"{mid}":{{"service":"io.systemd.NameServiceSwitch"}}}}}}"#
+        ),
+        format!(
+            r#"{{"userName":"alice","uid":7,"service":"s","umask":"0077","niceLevel":-3,"environment":["A=1","B=2","A=3"],
+              "perMachine":[{{"matchMachineId":["{mid}","x"],"uid":1000,"niceLevel":5,
+                "resourceLimits":{{"RLIMIT_NOFILE":{{"cur":1024,"max":4096}},"RLIMIT_CORE":{{"cur":null,"max":null}}}}}}],
+              "binding":{{"{mid}":{{"uid":1001}}}},"extra":{deep}}}"#
+        ),
+        format!(
+            r#"{{"userName":"alice","uid":1000,"service":"s","perMachine":[{{"matchMachineId":"{mid}","resourceLimits":{{"RLIMIT_NOFILE":{{"cur":[1],"max":2}}}}}}]}}"#
+        ),
+        r#"{"userName":"alice","uid":1000,"service":"s","perMachine":{}}"#.to_owned(),
+        r#"{"userName":"alice","uid":1000,"service":"s","secret":{}}"#.to_owned(),
+        r#"{"userName":"alice","uid":1000}"#.to_owned(),
+        r#"{"uid":1000,"service":"s"}"#.to_owned(),
+        r#"{"perMachine":[],"service":"s"}"#.to_owned(),
+        r#"[{"userName":"alice"}]"#.to_owned(),
+        r#""alice""#.to_owned(),
+        "null".to_owned(),
+    ];
+    for record in &records {
+        let message = format!(r#"{{"parameters":{{"record":{record},"incomplete":false}}}}"#);
+        let reply = crate::varlink::read_reply(message.as_bytes()).expect(&message);
+        let alone = record_read::load_cached(record.as_bytes())
+            .map_err(|e| match e {
+                record_read::RecordError::Parse(e) | record_read::RecordError::Load(e) => e,
+            })
+            .and_then(|r| {
+                let v = json::parse(record.as_bytes()).unwrap();
+                if carries_service(&v, machine.machine_id) {
+                    Ok((json::format_canonical(record.as_bytes()).unwrap(), r))
+                } else {
+                    Err(libc::EINVAL)
+                }
+            });
+        assert_eq!(record_of_reply("s", V262, &reply), alone, "{record}");
+    }
+    // The cases above are not all refusals.
+    let kept = records.iter().filter(|r| {
+        let m = format!(r#"{{"parameters":{{"record":{r}}}}}"#);
+        record_of_reply("s", V262, &crate::varlink::read_reply(m.as_bytes()).unwrap()).is_ok()
+    });
+    assert!(kept.count() >= 4);
+}
