@@ -155,6 +155,9 @@ pub mod args;
 mod boundary;
 mod caps;
 pub mod context;
+// The D-Bus client; public (not a stable API) for the diagnosis' readers and the doctor.
+#[doc(hidden)]
+pub mod dbus;
 #[doc(hidden)]
 pub mod diagnose;
 mod error;
@@ -182,6 +185,8 @@ mod x11;
 /// Not a stable API.
 #[doc(hidden)]
 pub mod fuzz_api {
+    pub use crate::dbus::Reply as DbusReply;
+    pub use crate::dbus::wire::{Body as DbusBody, Call as DbusCall, method_call as dbus_method_call};
     pub use crate::diagnose::ask::{Val, bool_reply, path_reply, read_variant, value_of};
     pub use crate::limits::{LimitOutcome, Limits, PropValue, session_properties};
     pub use crate::logind::decode_reply;
@@ -217,6 +222,10 @@ pub mod doctor_api {
     }
     pub use crate::json::Value as JsonValue;
     pub use crate::json::push_string as push_json_string;
+    /// The module's D-Bus client, connected (and authenticated) to the bus at `address` as the
+    /// module connects, within `timeout`.
+    pub use crate::logind::open_bus;
+    pub use crate::logind::{Failure as BusFailure, strerror};
     pub use crate::user::nss::name_of_uid;
     /// The module's Varlink client: the doctor asks logind's socket what the 262 module talks to.
     pub use crate::varlink::{Connection as VarlinkConnection, Error as VarlinkError, Failure as VarlinkFailure};

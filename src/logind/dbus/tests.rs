@@ -10,7 +10,7 @@ use super::*;
 struct Counted<'a>(&'a Cell<u32>);
 
 impl Question for Counted<'_> {
-    async fn ask(&self, _conn: &Connection, _uid: u32, _trigger: Trigger) -> Option<String> {
+    fn ask(&self, _conn: &mut Connection, _uid: u32, _trigger: Trigger) -> Option<String> {
         self.0.set(self.0.get() + 1);
         Some("asked".into())
     }
