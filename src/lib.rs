@@ -185,8 +185,8 @@ mod x11;
 /// Not a stable API.
 #[doc(hidden)]
 pub mod fuzz_api {
+    // The D-Bus reply readers (fuzz/fuzz_targets/reply.rs, ask_wire.rs): whole messages + fds.
     pub use crate::dbus::Reply as DbusReply;
-    pub use crate::dbus::wire::{Body as DbusBody, Call as DbusCall, method_call as dbus_method_call};
     pub use crate::diagnose::ask::{Val, bool_reply, path_reply, read_variant, value_of};
     pub use crate::limits::{LimitOutcome, Limits, PropValue, session_properties};
     pub use crate::logind::decode_reply;
