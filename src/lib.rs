@@ -109,11 +109,13 @@
 //!   257's capability sets), `user::utf8` (systemd's UTF-8 and name rules).
 //! * **logind**: `logind` — the story's `Logind` over a `Transport`: `logind::plan` (pure:
 //!   attempts, answers, failures, and which generation logind's answers tell), `logind::dbus`
-//!   (the D-Bus calls, one deadline, the reply), `logind::dbus_error` (sd-bus's error names),
-//!   `logind::question` (the hook through which the D-Bus transport asks the diagnosis),
+//!   (the D-Bus calls over `dbus`, one deadline, the reply), `logind::dbus_error` (sd-bus's
+//!   error names), `logind::question` (the hook through which the D-Bus transport asks the diagnosis),
 //!   `logind::failure` (failure → PAM code and line), `logind::address` (the bus address list
 //!   and the socket connect), `logind::varlink` (the Varlink transport, tried first as 262
-//!   does); `varlink` (a blocking Varlink client: one deadline, fds by `SCM_RIGHTS`,
+//!   does); `dbus` (a blocking D-Bus client: SASL EXTERNAL, `Hello`, method calls with fds by
+//!   `SCM_RIGHTS`, one deadline) with `dbus::wire` (pure: the messages written and checked);
+//!   `varlink` (a blocking Varlink client: one deadline, fds by `SCM_RIGHTS`,
 //!   sd-varlink's reply checks) with `varlink::login` (262's io.systemd.Login
 //!   `CreateSession`/`ReleaseSession` parameters and reply reading); `x11` (the display → VT
 //!   probe).
