@@ -240,7 +240,10 @@ fn emfile_during_open() {
                 // and its session fd arrived, but no fd was left for the module's duplicate
                 // (C's "Failed to dup session fd").
                 let connected = o.module_log().iter().any(|(_, t)| t.starts_with("Asking logind"));
-                let answered = o.creates().iter().any(|c| c.get("reply").and_then(|r| r.get("fd")).is_some());
+                let answered = o
+                    .creates()
+                    .iter()
+                    .any(|c| c.get("reply").and_then(|r| r.get("fd")).is_some());
                 let line = if answered {
                     "Failed to dup session fd: Too many open files"
                 } else if connected {
