@@ -113,9 +113,29 @@ fn chain_panic_hook() {
     }));
 }
 
+/// Whether [`chain_panic_hook`] has run (once per load of the module).
+static QUIET_PANICS: std::sync::Once = std::sync::Once::new();
+
+/// Drops the hook [`chain_panic_hook`] put up, when the module is unloaded (libpam's
+/// `pam_end()` closes it with `dlclose()`) or the process exits. The hook is a heap object held
+/// by this module's own copy of std, whose statics go away with the module: without this, every
+/// load of the module would lose it. Never during a panic of this thread (`take_hook` would
+/// refuse); then it is simply kept.
+extern "C" fn drop_panic_hook() {
+    if QUIET_PANICS.is_completed() && !std::thread::panicking() {
+        drop(std::panic::take_hook());
+    }
+}
+
+// SAFETY: an entry of the ELF `.fini_array`, which the dynamic loader calls without arguments
+// when it unloads the object (or at exit): a pointer to an `extern "C" fn()` that returns
+// normally (`take_hook` does not panic outside a panic, checked above).
+#[unsafe(link_section = ".fini_array")]
+#[used]
+static DROP_PANIC_HOOK: extern "C" fn() = drop_panic_hook;
+
 /// The panic boundary: `f`'s code, or PAM_SESSION_ERR (logged) if it panics.
 fn contain(f: impl FnOnce() -> c_int) -> c_int {
-    static QUIET_PANICS: std::sync::Once = std::sync::Once::new();
     QUIET_PANICS.call_once(chain_panic_hook);
     // Held to the end: a panic while dropping the payload is still this module's.
     let _scope = InGuard::enter();

@@ -109,11 +109,13 @@
 //!   257's capability sets), `user::utf8` (systemd's UTF-8 and name rules).
 //! * **logind**: `logind` — the story's `Logind` over a `Transport`: `logind::plan` (pure:
 //!   attempts, answers, failures, and which generation logind's answers tell), `logind::dbus`
-//!   (the D-Bus calls, one deadline, the reply), `logind::dbus_error` (sd-bus's error names),
-//!   `logind::question` (the hook through which the D-Bus transport asks the diagnosis),
+//!   (the D-Bus calls over `dbus`, one deadline, the reply), `logind::dbus_error` (sd-bus's
+//!   error names), `logind::question` (the hook through which the D-Bus transport asks the diagnosis),
 //!   `logind::failure` (failure → PAM code and line), `logind::address` (the bus address list
 //!   and the socket connect), `logind::varlink` (the Varlink transport, tried first as 262
-//!   does); `varlink` (a blocking Varlink client: one deadline, fds by `SCM_RIGHTS`,
+//!   does); `dbus` (a blocking D-Bus client: SASL EXTERNAL, `Hello`, method calls with fds by
+//!   `SCM_RIGHTS`, one deadline) with `dbus::wire` (pure: the messages written and checked);
+//!   `varlink` (a blocking Varlink client: one deadline, fds by `SCM_RIGHTS`,
 //!   sd-varlink's reply checks) with `varlink::login` (262's io.systemd.Login
 //!   `CreateSession`/`ReleaseSession` parameters and reply reading); `x11` (the display → VT
 //!   probe).
@@ -155,6 +157,9 @@ pub mod args;
 mod boundary;
 mod caps;
 pub mod context;
+// The D-Bus client; public (not a stable API) for the diagnosis' readers and the doctor.
+#[doc(hidden)]
+pub mod dbus;
 #[doc(hidden)]
 pub mod diagnose;
 mod error;
@@ -182,6 +187,8 @@ mod x11;
 /// Not a stable API.
 #[doc(hidden)]
 pub mod fuzz_api {
+    // The D-Bus reply readers (fuzz/fuzz_targets/reply.rs, ask_wire.rs): whole messages + fds.
+    pub use crate::dbus::Reply as DbusReply;
     pub use crate::diagnose::ask::{Val, bool_reply, path_reply, read_variant, value_of};
     pub use crate::limits::{LimitOutcome, Limits, PropValue, session_properties};
     pub use crate::logind::decode_reply;
@@ -217,6 +224,10 @@ pub mod doctor_api {
     }
     pub use crate::json::Value as JsonValue;
     pub use crate::json::push_string as push_json_string;
+    /// The module's D-Bus client, connected (and authenticated) to the bus at `address` as the
+    /// module connects, within `timeout`.
+    pub use crate::logind::open_bus;
+    pub use crate::logind::{Failure as BusFailure, strerror};
     pub use crate::user::nss::name_of_uid;
     /// The module's Varlink client: the doctor asks logind's socket what the 262 module talks to.
     pub use crate::varlink::{Connection as VarlinkConnection, Error as VarlinkError, Failure as VarlinkFailure};

@@ -478,7 +478,7 @@ impl Connection {
 }
 
 /// One `sendmsg()` of `data` with `fds` as `SCM_RIGHTS`: the bytes sent, or the errno.
-fn send_with_fds(sock: libc::c_int, data: &[u8], fds: &[BorrowedFd<'_>]) -> Result<usize, i32> {
+pub(crate) fn send_with_fds(sock: libc::c_int, data: &[u8], fds: &[BorrowedFd<'_>]) -> Result<usize, i32> {
     let raw: Vec<libc::c_int> = fds.iter().map(|f| f.as_raw_fd()).collect();
     let payload = std::mem::size_of_val(raw.as_slice());
     let payload_u32 = u32::try_from(payload).map_err(|_| libc::EINVAL)?;

@@ -235,10 +235,18 @@ fn emfile_during_open() {
             }
             Some(PAM_SERVICE_ERR) => {
                 seen_failure = true;
-                // The connection could not get its fds (socket, reactor eventfd); or, once
-                // connected, pidfd_open() could not (257's rule: "Failed to create bus message").
+                // The connection could not get its socket; or, once connected, pidfd_open()
+                // could not (257's rule: "Failed to create bus message"); or logind answered
+                // and its session fd arrived, but no fd was left for the module's duplicate
+                // (C's "Failed to dup session fd").
                 let connected = o.module_log().iter().any(|(_, t)| t.starts_with("Asking logind"));
-                let line = if connected {
+                let answered = o
+                    .creates()
+                    .iter()
+                    .any(|c| c.get("reply").and_then(|r| r.get("fd")).is_some());
+                let line = if answered {
+                    "Failed to dup session fd: Too many open files"
+                } else if connected {
                     "Failed to create bus message: Too many open files"
                 } else {
                     "Failed to connect to system bus: Too many open files"

@@ -230,7 +230,7 @@ printf 'session required %s timeout=30\n' "$M" > "$S/pam.conf.d/pamtest"
 echo session_busy_on_second=0 >"$S/fake.conf"
 ulimit -n {nofile}
 t0=$(date +%s)
-valgrind --quiet --leak-check=full --show-leak-kinds=definite --errors-for-leak-kinds=definite \
+valgrind --quiet --keep-debuginfo=yes --leak-check=full --show-leak-kinds=definite --errors-for-leak-kinds=definite \
     --error-exitcode=99 --log-file="$S/valgrind.log" \
     {client} --confdir "$S/pam.conf.d" --service pamtest --user "$TESTBED_USER1" --cycles {cycles} \
     >"$S/loop.out" 2>"$S/loop.err" </dev/null

@@ -6,10 +6,12 @@
 //! deadline ([`Ask`], a `logind::question::Question`); and by the doctor.
 //! Read-only calls: `NameHasOwner`, `GetUnit` (never `LoadUnit`), `Properties.Get`, `GetUser`.
 
-use zbus::{Connection, Message};
-
 use super::rule::{self, Cause, Facts, LogindUser, Trigger, Unit};
+use crate::dbus::wire::{Body, Call, Cursor};
+use crate::dbus::{Connection, Error, Reply};
 use crate::logind::{dbus_error, question::Question};
+
+pub use crate::dbus::wire::Val;
 
 const SYSTEMD: &str = "org.freedesktop.systemd1";
 const SYSTEMD_PATH: &str = "/org/freedesktop/systemd1";
@@ -26,201 +28,123 @@ const PROPERTIES: &str = "org.freedesktop.DBus.Properties";
 pub enum NoFacts {
     /// Nobody owns `org.freedesktop.systemd1` (elogind, or no systemd): nothing to ask.
     NoSystemd,
+    /// A call got no answer before the connection's deadline.
+    Timeout,
     /// A call failed.
     Call(String),
 }
 
-/// A property value of the kinds the inquiry reads.
-#[derive(Debug)]
-pub enum Val {
-    U32(u32),
-    U64(u64),
-    Bool(bool),
-    Str(String),
-    Other,
-}
-
-impl Val {
-    pub fn str(self) -> String {
-        match self {
-            Val::Str(s) => s,
-            _ => String::new(),
-        }
-    }
-    pub fn u32(&self) -> Option<u32> {
-        match *self {
-            Val::U32(n) => Some(n),
-            _ => None,
-        }
-    }
-    pub fn u64(&self) -> Option<u64> {
-        match *self {
-            Val::U64(n) => Some(n),
-            _ => None,
-        }
-    }
-    pub fn bool(&self) -> Option<bool> {
-        match *self {
-            Val::Bool(b) => Some(b),
-            _ => None,
-        }
-    }
-}
-
-/// The D-Bus error name and text of a failed call (the module's own error reading).
-fn error_of(e: zbus::Error) -> (Option<String>, String) {
-    dbus_error::name_and_message(e)
-}
-
-fn err_text(e: zbus::Error) -> String {
-    match error_of(e) {
+fn err_text(e: &Error) -> String {
+    match dbus_error::name_and_message(e) {
         (Some(n), m) => format!("{n}: {m}"),
         (None, m) => m,
     }
 }
 
-/// `Properties.Get(iface, prop)` on `dest` `path`.
-pub async fn get(conn: &Connection, dest: &str, path: &str, iface: &str, prop: &str) -> Result<Val, zbus::Error> {
-    let msg = conn
-        .call_method(Some(dest), path, Some(PROPERTIES), "Get", &(iface, prop))
-        .await?;
-    Ok(value_of(&msg))
+/// A failed call as [`NoFacts`]: a timeout as such, anything else in `words`.
+fn no_facts(e: &Error, words: impl FnOnce(String) -> String) -> NoFacts {
+    match e {
+        Error::Timeout => NoFacts::Timeout,
+        other => NoFacts::Call(words(err_text(other))),
+    }
+}
+
+/// `Properties.Get(iface, prop)` on `dest` `path`: the value, when it is of a basic type.
+pub fn get(conn: &mut Connection, dest: &str, path: &str, iface: &str, prop: &str) -> Result<Val, Error> {
+    let mut body = Body::new();
+    body.str(iface).str(prop);
+    let reply = conn.call(
+        &Call {
+            destination: dest,
+            path,
+            interface: PROPERTIES,
+            member: "Get",
+        },
+        &body,
+        &[],
+    )?;
+    Ok(value_of(&reply))
 }
 
 /// A call with one string argument (the only other body shape used here).
-async fn call_str(
-    conn: &Connection,
+fn call_str(
+    conn: &mut Connection,
     dest: &str,
     path: &str,
     iface: &str,
     method: &str,
     arg: &str,
-) -> zbus::Result<Message> {
-    conn.call_method(Some(dest), path, Some(iface), method, &(arg,)).await
+) -> Result<Reply, Error> {
+    let mut body = Body::new();
+    body.str(arg);
+    conn.call(
+        &Call {
+            destination: dest,
+            path,
+            interface: iface,
+            member: method,
+        },
+        &body,
+        &[],
+    )
 }
 
-/// A `v` holding a basic type (`u`, `t`, `b`, `s`, `o`), read straight from the body's bytes:
-/// zbus's generic decoders would add more to the module than the rest of this file.
-pub fn value_of(msg: &Message) -> Val {
-    let body = msg.body();
-    let data = body.data();
-    let w = Wire::new(data.bytes(), data.context());
-    w.variant().unwrap_or(Val::Other)
+/// A `Properties.Get` reply (`v`) holding a basic type (`u`, `t`, `b`, `s`, `o`); anything else
+/// (or a reply that does not read) is [`Val::Other`].
+pub fn value_of(reply: &Reply) -> Val {
+    if reply.signature != "v" {
+        return Val::Other;
+    }
+    read_variant(&reply.body, reply.big).unwrap_or(Val::Other)
 }
 
-/// A body's bytes read as one `v` of a basic type, given the body's byte order and position in
-/// its message (for fuzzing the reader directly).
-pub fn read_variant(bytes: &[u8], ctxt: zbus::wire::serialized::Context) -> Option<Val> {
-    Wire::new(bytes, ctxt).variant()
+/// A body's bytes read as one `v` of a basic type (for fuzzing the reader directly): `None`
+/// when they do not read as one.
+pub fn read_variant(bytes: &[u8], big: bool) -> Option<Val> {
+    let mut c = Cursor::new(bytes, big);
+    let v = c.variant().ok()?;
+    if v != Val::Other {
+        c.end().ok()?;
+    }
+    Some(v)
 }
 
-/// A body's bytes with their byte order and position in the message (alignment is relative to
-/// the message's start).
-struct Wire<'a> {
-    bytes: &'a [u8],
-    big: bool,
-    position: usize,
+/// The argument of a reply whose body is one `b` (`NameHasOwner`).
+pub fn bool_reply(reply: &Reply) -> Option<bool> {
+    (reply.signature == "b").then_some(())?;
+    let mut c = reply.cursor();
+    let b = c.bool().ok()?;
+    c.end().ok()?;
+    Some(b)
 }
 
-impl<'a> Wire<'a> {
-    fn new(bytes: &'a [u8], ctxt: zbus::wire::serialized::Context) -> Self {
-        Wire {
-            bytes,
-            big: ctxt.endian() == zbus::wire::Endian::Big,
-            position: ctxt.position(),
-        }
-    }
-
-    fn align(&self, off: usize, to: usize) -> usize {
-        let abs = self.position.wrapping_add(off);
-        off.wrapping_add((to - abs % to) % to)
-    }
-
-    /// The `N` bytes at `off`, if the message has them.
-    fn bytes_at<const N: usize>(&self, off: usize) -> Option<[u8; N]> {
-        self.bytes.get(off..off.checked_add(N)?)?.try_into().ok()
-    }
-
-    fn u32_at(&self, off: usize) -> Option<u32> {
-        let b = self.bytes_at(off)?;
-        Some(if self.big {
-            u32::from_be_bytes(b)
-        } else {
-            u32::from_le_bytes(b)
-        })
-    }
-
-    fn u64_at(&self, off: usize) -> Option<u64> {
-        let b = self.bytes_at(off)?;
-        Some(if self.big {
-            u64::from_be_bytes(b)
-        } else {
-            u64::from_le_bytes(b)
-        })
-    }
-
-    /// A `s` or `o` at `off` (aligned here): its text.
-    fn str_at(&self, off: usize) -> Option<&'a str> {
-        let off = self.align(off, 4);
-        let len = usize::try_from(self.u32_at(off)?).ok()?;
-        let start = off.checked_add(4)?;
-        let end = start.checked_add(len)?;
-        if self.bytes.get(end) != Some(&0) {
-            return None;
-        }
-        std::str::from_utf8(self.bytes.get(start..end)?).ok()
-    }
-
-    /// The body as one `v` of a basic type.
-    fn variant(&self) -> Option<Val> {
-        let len = usize::from(*self.bytes.first()?);
-        let sig = self.bytes.get(1..len.checked_add(1)?)?;
-        let off = len.checked_add(2)?;
-        Some(match sig {
-            b"u" => Val::U32(self.u32_at(self.align(off, 4))?),
-            b"b" => Val::Bool(self.u32_at(self.align(off, 4))? != 0),
-            b"t" => Val::U64(self.u64_at(self.align(off, 8))?),
-            b"s" | b"o" => Val::Str(self.str_at(off)?.to_owned()),
-            _ => Val::Other,
-        })
-    }
-}
-
-/// The first argument of a reply whose body starts with `b` (`NameHasOwner`).
-pub fn bool_reply(msg: &Message) -> Option<bool> {
-    let body = msg.body();
-    (body.signature().to_string() == "b").then_some(())?;
-    let data = body.data();
-    Wire::new(data.bytes(), data.context()).u32_at(0).map(|v| v != 0)
-}
-
-/// The first argument of a reply whose body is `o` (`GetUnit`).
-pub fn path_reply(msg: &Message) -> Option<String> {
-    let body = msg.body();
-    (body.signature().to_string() == "o").then_some(())?;
-    let data = body.data();
-    Wire::new(data.bytes(), data.context()).str_at(0).map(str::to_owned)
+/// The argument of a reply whose body is one `o` (`GetUnit`).
+pub fn path_reply(reply: &Reply) -> Option<String> {
+    (reply.signature == "o").then_some(())?;
+    let mut c = reply.cursor();
+    let p = c.path().ok()?;
+    c.end().ok()?;
+    Some(p.to_owned())
 }
 
 /// Whether anybody owns `name` on the bus (never starts a service).
-pub async fn has_owner(conn: &Connection, name: &str) -> Result<bool, zbus::Error> {
-    let msg = call_str(
+pub fn has_owner(conn: &mut Connection, name: &str) -> Result<bool, Error> {
+    let reply = call_str(
         conn,
         "org.freedesktop.DBus",
         "/org/freedesktop/DBus",
         "org.freedesktop.DBus",
         "NameHasOwner",
         name,
-    )
-    .await?;
-    bool_reply(&msg).ok_or_else(|| zbus::Error::Failure("NameHasOwner: not a boolean".into()))
+    )?;
+    bool_reply(&reply).ok_or(Error::Protocol("NameHasOwner: not a boolean"))
 }
 
-/// Reads `props` of `dest` `path` in order, one call each (one await point: small code).
-async fn get_all(conn: &Connection, dest: &str, path: &str, props: &[(&str, &str)]) -> Result<Vec<Val>, zbus::Error> {
+/// Reads `props` of `dest` `path` in order, one call each.
+fn get_all(conn: &mut Connection, dest: &str, path: &str, props: &[(&str, &str)]) -> Result<Vec<Val>, Error> {
     let mut out = Vec::with_capacity(props.len());
     for (iface, prop) in props {
-        out.push(get(conn, dest, path, iface, prop).await?);
+        out.push(get(conn, dest, path, iface, prop)?);
     }
     Ok(out)
 }
@@ -234,19 +158,18 @@ const UNIT_PROPS: [(&str, &str); 5] = [
 ];
 
 /// PID 1's view of one unit; a unit it has not loaded is `Unit::not_loaded`.
-pub async fn unit(conn: &Connection, name: &str) -> Result<Unit, NoFacts> {
-    let path = match call_str(conn, SYSTEMD, SYSTEMD_PATH, SYSTEMD_MANAGER, "GetUnit", name).await {
+pub fn unit(conn: &mut Connection, name: &str) -> Result<Unit, NoFacts> {
+    let path = match call_str(conn, SYSTEMD, SYSTEMD_PATH, SYSTEMD_MANAGER, "GetUnit", name) {
         Ok(m) => path_reply(&m).ok_or_else(|| NoFacts::Call(format!("GetUnit {name}: not an object path")))?,
-        Err(e) => match error_of(e) {
-            (Some(n), _) if n == "org.freedesktop.systemd1.NoSuchUnit" => {
-                return Ok(Unit::not_loaded(name.to_owned()));
-            }
-            (n, m) => return Err(NoFacts::Call(format!("GetUnit {name}: {}: {m}", n.unwrap_or_default()))),
-        },
+        Err(Error::Reply { name: n, .. }) if n == "org.freedesktop.systemd1.NoSuchUnit" => {
+            return Ok(Unit::not_loaded(name.to_owned()));
+        }
+        Err(e) => {
+            return Err(no_facts(&e, |m| format!("GetUnit {name}: {m}")));
+        }
     };
     let mut v = get_all(conn, SYSTEMD, &path, &UNIT_PROPS)
-        .await
-        .map_err(|e| NoFacts::Call(format!("{name}: {}", err_text(e))))?
+        .map_err(|e| no_facts(&e, |m| format!("{name}: {m}")))?
         .into_iter();
     let mut next = || v.next().unwrap_or(Val::Other);
     let active_state = next().str();
@@ -272,37 +195,35 @@ pub fn user_path(uid: u32) -> String {
 }
 
 /// logind's State and Linger of the user; `None` when logind does not know the user.
-pub async fn logind_user(conn: &Connection, uid: u32) -> Result<Option<LogindUser>, NoFacts> {
+pub fn logind_user(conn: &mut Connection, uid: u32) -> Result<Option<LogindUser>, NoFacts> {
     let props = [(USER_IFACE, "State"), (USER_IFACE, "Linger")];
-    match get_all(conn, LOGIND, &user_path(uid), &props).await {
+    match get_all(conn, LOGIND, &user_path(uid), &props) {
         Ok(v) => {
             let mut v = v.into_iter();
             let state = v.next().map(Val::str).unwrap_or_default();
             let linger = v.next().and_then(|x| x.bool()).unwrap_or_default();
             Ok(Some(LogindUser { state, linger }))
         }
-        Err(e) => match error_of(e) {
-            (Some(n), _) if n == "org.freedesktop.DBus.Error.UnknownObject" => Ok(None),
-            (n, m) => Err(NoFacts::Call(format!("user {uid}: {}: {m}", n.unwrap_or_default()))),
-        },
+        Err(Error::Reply { name, .. }) if name == "org.freedesktop.DBus.Error.UnknownObject" => Ok(None),
+        Err(e) => Err(no_facts(&e, |m| format!("user {uid}: {m}"))),
     }
 }
 
 /// Everything `rule::explain` looks at.
-pub async fn gather(conn: &Connection, user: &str, uid: u32, trigger: Trigger) -> Result<Facts, NoFacts> {
+pub fn gather(conn: &mut Connection, user: &str, uid: u32, trigger: Trigger) -> Result<Facts, NoFacts> {
     // Never activate a service by asking it (the doctor also runs where logind is gone).
     let mut owned = [false; 2];
     for (o, name) in owned.iter_mut().zip([SYSTEMD, LOGIND]) {
-        *o = has_owner(conn, name).await.map_err(|e| NoFacts::Call(err_text(e)))?;
+        *o = has_owner(conn, name).map_err(|e| no_facts(&e, |m| m))?;
     }
     if !owned[0] {
         return Err(NoFacts::NoSystemd);
     }
     let mut units = Vec::with_capacity(2);
     for name in [format!("user-runtime-dir@{uid}.service"), format!("user@{uid}.service")] {
-        units.push(unit(conn, &name).await?);
+        units.push(unit(conn, &name)?);
     }
-    let logind_user = if owned[1] { logind_user(conn, uid).await? } else { None };
+    let logind_user = if owned[1] { logind_user(conn, uid)? } else { None };
     let mut units = units.into_iter();
     Ok(Facts {
         user: user.to_owned(),
@@ -320,11 +241,15 @@ pub async fn gather(conn: &Connection, user: &str, uid: u32, trigger: Trigger) -
 pub struct Ask;
 
 impl Question for Ask {
-    async fn ask(&self, conn: &Connection, uid: u32, trigger: Trigger) -> Option<String> {
+    fn ask(&self, conn: &mut Connection, uid: u32, trigger: Trigger) -> Option<String> {
         let user = crate::user::nss::name_of_uid(uid).unwrap_or_else(|| uid.to_string());
-        match gather(conn, &user, uid, trigger).await {
+        match gather(conn, &user, uid, trigger) {
             Ok(facts) => rule::explain(&facts).map(|c: Cause| c.line()),
             Err(NoFacts::NoSystemd) => None,
+            Err(NoFacts::Timeout) => {
+                log::debug!("{}", rule::not_asked(rule::NO_ANSWER_IN_TIME));
+                None
+            }
             Err(NoFacts::Call(e)) => {
                 log::debug!("{}", rule::not_asked(&e));
                 None

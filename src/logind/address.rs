@@ -17,8 +17,21 @@ pub enum Target {
     Path(Vec<u8>),
     /// `unix:abstract=…` (without the leading NUL)
     Abstract(Vec<u8>),
-    /// Any other transport (`tcp:`, `unixexec:` …): handed whole to zbus.
+    /// `tcp:host=…,port=…[,family=ipv4|ipv6]`, as sd-bus reads it (other keys are skipped).
+    Tcp {
+        host: String,
+        port: u16,
+        family: Option<Family>,
+    },
+    /// Any other transport (`unixexec:`, `nonce-tcp:` …): not supported; the entry's text.
     Other(String),
+}
+
+/// `family=` of a `tcp:` address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Family {
+    Ipv4,
+    Ipv6,
 }
 
 /// Parses the `;`-separated list; unparsable entries are left out.
@@ -34,6 +47,9 @@ pub fn parse_entry(entry: &str) -> Option<Target> {
     let (transport, rest) = entry.split_once(':')?;
     if transport.is_empty() {
         return None;
+    }
+    if transport == "tcp" {
+        return parse_tcp(rest);
     }
     if transport != "unix" {
         return Some(Target::Other(entry.to_owned()));
@@ -54,6 +70,34 @@ pub fn parse_entry(entry: &str) -> Option<Target> {
         Some(Target::Path(p) | Target::Abstract(p)) if p.is_empty() => None,
         other => other,
     }
+}
+
+/// sd-bus's `parse_tcp_address()`: `host` and `port` required, `family` optional, any other key
+/// skipped; each key at most once.
+fn parse_tcp(rest: &str) -> Option<Target> {
+    let (mut host, mut port, mut family) = (None, None, None);
+    for pair in rest.split(',').filter(|p| !p.is_empty()) {
+        let (key, value) = pair.split_once('=')?;
+        let value = String::from_utf8(unescape(value)?).ok()?;
+        let slot = match key {
+            "host" => &mut host,
+            "port" => &mut port,
+            "family" => &mut family,
+            _ => continue,
+        };
+        if slot.replace(value).is_some() {
+            return None;
+        }
+    }
+    let family = match family.as_deref() {
+        None => None,
+        Some("ipv4") => Some(Family::Ipv4),
+        Some("ipv6") => Some(Family::Ipv6),
+        Some(_) => return None,
+    };
+    let host = host.filter(|h| !h.is_empty())?;
+    let port = port?.parse().ok()?;
+    Some(Target::Tcp { host, port, family })
 }
 
 fn unescape(v: &str) -> Option<Vec<u8>> {
@@ -97,22 +141,71 @@ pub fn connect_unix(name: &[u8], is_abstract: bool, deadline: Option<Instant>) -
     let base = std::mem::offset_of!(libc::sockaddr_un, sun_path);
     let len = base + offset + name.len() + usize::from(!is_abstract);
     let len = libc::socklen_t::try_from(len).map_err(|_| libc::EINVAL)?;
+    // SAFETY: `sa` is a valid sockaddr_un of at least `len` bytes.
+    unsafe { connect_sockaddr(libc::AF_UNIX, (&raw const sa).cast(), len, deadline) }.map(UnixStream::from)
+}
 
+/// Connects to `tcp:` address `host`:`port` as sd-bus does: the first address `getaddrinfo()`
+/// gives for them (of `family` if set), non-blocking, waiting at most until `deadline` for the
+/// connect. The name lookup itself is not bounded by the deadline. Errors are errno values
+/// (a failed lookup: `EADDRNOTAVAIL`).
+pub fn connect_tcp(host: &str, port: u16, family: Option<Family>, deadline: Option<Instant>) -> Result<OwnedFd, i32> {
+    use std::net::{SocketAddr, ToSocketAddrs};
+    let addrs = (host, port).to_socket_addrs().map_err(|_| libc::EADDRNOTAVAIL)?;
+    let addr = addrs
+        .into_iter()
+        .find(|a| match family {
+            None => true,
+            Some(Family::Ipv4) => a.is_ipv4(),
+            Some(Family::Ipv6) => a.is_ipv6(),
+        })
+        .ok_or(libc::EADDRNOTAVAIL)?;
+    match addr {
+        SocketAddr::V4(a) => {
+            // SAFETY: an all-zero sockaddr_in is valid.
+            let mut sa: libc::sockaddr_in = unsafe { std::mem::zeroed() };
+            sa.sin_family = libc::AF_INET as libc::sa_family_t;
+            sa.sin_port = a.port().to_be();
+            sa.sin_addr.s_addr = u32::from_ne_bytes(a.ip().octets());
+            let len = libc::socklen_t::try_from(std::mem::size_of_val(&sa)).map_err(|_| libc::EINVAL)?;
+            // SAFETY: `sa` is a valid sockaddr_in of `len` bytes.
+            unsafe { connect_sockaddr(libc::AF_INET, (&raw const sa).cast(), len, deadline) }
+        }
+        SocketAddr::V6(a) => {
+            // SAFETY: an all-zero sockaddr_in6 is valid.
+            let mut sa: libc::sockaddr_in6 = unsafe { std::mem::zeroed() };
+            sa.sin6_family = libc::AF_INET6 as libc::sa_family_t;
+            sa.sin6_port = a.port().to_be();
+            sa.sin6_addr.s6_addr = a.ip().octets();
+            sa.sin6_flowinfo = a.flowinfo();
+            sa.sin6_scope_id = a.scope_id();
+            let len = libc::socklen_t::try_from(std::mem::size_of_val(&sa)).map_err(|_| libc::EINVAL)?;
+            // SAFETY: `sa` is a valid sockaddr_in6 of `len` bytes.
+            unsafe { connect_sockaddr(libc::AF_INET6, (&raw const sa).cast(), len, deadline) }
+        }
+    }
+}
+
+/// A non-blocking `SOCK_STREAM` socket of `domain` connected to `sa`, waiting at most until
+/// `deadline` for a connect that is in progress.
+///
+/// # Safety
+/// `sa` points to a valid socket address of `len` bytes for `domain`.
+unsafe fn connect_sockaddr(
+    domain: libc::c_int,
+    sa: *const libc::sockaddr,
+    len: libc::socklen_t,
+    deadline: Option<Instant>,
+) -> Result<OwnedFd, i32> {
     // SAFETY: plain socket(2); the result is checked.
-    let fd = unsafe {
-        libc::socket(
-            libc::AF_UNIX,
-            libc::SOCK_STREAM | libc::SOCK_CLOEXEC | libc::SOCK_NONBLOCK,
-            0,
-        )
-    };
+    let fd = unsafe { libc::socket(domain, libc::SOCK_STREAM | libc::SOCK_CLOEXEC | libc::SOCK_NONBLOCK, 0) };
     if fd < 0 {
         return Err(crate::sys::errno());
     }
     // SAFETY: a fresh fd that nothing else owns.
     let fd = unsafe { OwnedFd::from_raw_fd(fd) };
-    // SAFETY: `sa` is a valid sockaddr_un of `len` bytes.
-    let r = unsafe { libc::connect(std::os::fd::AsRawFd::as_raw_fd(&fd), (&raw const sa).cast(), len) };
+    // SAFETY: the caller vouches for `sa` and `len`.
+    let r = unsafe { libc::connect(std::os::fd::AsRawFd::as_raw_fd(&fd), sa, len) };
     if r < 0 {
         let e = crate::sys::errno();
         if e != libc::EINPROGRESS {
@@ -120,7 +213,7 @@ pub fn connect_unix(name: &[u8], is_abstract: bool, deadline: Option<Instant>) -
         }
         wait_connected(&fd, deadline)?;
     }
-    Ok(UnixStream::from(fd))
+    Ok(fd)
 }
 
 /// Waits for an in-progress connect to finish (or the deadline), then reads its result.

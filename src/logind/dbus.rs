@@ -2,19 +2,15 @@
 //! "The system bus"), and the fresh connection on which the diagnosis asks PID 1 why a login
 //! failed.
 //!
-//! Every operation runs inside one `zbus::block_on` on the calling thread: connect
-//! (SASL, Hello), the call(s), and the connection's drop all happen before it returns, so the
-//! host process keeps the threads it had and no connection outlives the hook. One deadline
-//! covers the whole operation (`timeout=`): a bus that accepts and never answers, or a logind
-//! that never replies, ends the hook in time.
+//! Every operation connects, authenticates, calls and closes on the calling thread, over the
+//! module's own blocking client (`crate::dbus`): the host process keeps the threads it had and
+//! no connection outlives the hook. One deadline covers the whole operation (`timeout=`): a bus
+//! that accepts and never answers, or a logind that never replies, ends the hook in time.
 
-use std::future::Future;
 use std::os::fd::{AsFd, BorrowedFd, FromRawFd, OwnedFd};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use log::debug;
-use zbus::connection::Builder;
-use zbus::{Connection, Message};
 
 use super::address::{self, Target};
 use super::dbus_error;
@@ -22,22 +18,20 @@ use super::plan::{self, Answer, Attempt, DBUS_TIMEOUT, ErrorName, Failure, Next,
 use super::question::Question;
 use super::{Endpoint, Explain, Transport};
 use crate::context::Request;
+use crate::dbus::wire::{Body, Call, WireError};
+use crate::dbus::{self as bus, Connection};
 use crate::diagnose::rule::{self as diagnose, Trigger};
 use crate::limits::PropValue;
 use crate::sys::{errno, strerror};
 
-const DESTINATION: &str = "org.freedesktop.login1";
-const PATH: &str = "/org/freedesktop/login1";
-const INTERFACE: &str = "org.freedesktop.login1.Manager";
-
-/// A method call on logind's Manager object; D-Bus errors become `Failure::Call`.
-macro_rules! call {
-    ($conn:expr, $method:literal, $body:expr, $started:expr) => {
-        $conn
-            .call_method(Some(DESTINATION), PATH, Some(INTERFACE), $method, $body)
-            .await
-            .map_err(|e| call_failure(e, $started))
-    };
+/// A method on logind's Manager object.
+fn logind(member: &str) -> Call<'_> {
+    Call {
+        destination: "org.freedesktop.login1",
+        path: "/org/freedesktop/login1",
+        interface: "org.freedesktop.login1.Manager",
+        member,
+    }
 }
 
 /// logind over D-Bus: a fresh connection per operation, closed before returning.
@@ -63,18 +57,18 @@ impl<Q> Transport for Dbus<Q> {
     ) -> Result<Answer, Failure> {
         let started = Instant::now();
         let socket = ep.connect(started)?;
-        ep.converse(socket, started, async |conn| {
-            converse_create(conn, plan, first, props, attempts, started).await
-        })
+        let mut conn = ep.handshake(socket, started)?;
+        converse_create(&mut conn, plan, first, props, attempts, started)
     }
 
     fn release(&mut self, ep: &Endpoint, id: &[u8]) -> Result<(), Failure> {
         let started = Instant::now();
         let socket = ep.connect(started)?;
-        let id = std::str::from_utf8(id).map_err(|_| Failure::BuildMessage { errno: libc::EINVAL })?;
-        ep.converse(socket, started, async |conn| {
-            call!(conn, "ReleaseSession", &(id,), started).map(drop)
-        })
+        let id = utf8(id)?;
+        let mut conn = ep.handshake(socket, started)?;
+        let mut body = Body::new();
+        body.str(id);
+        call(&mut conn, &logind("ReleaseSession"), &body, &[], started).map(drop)
     }
 }
 
@@ -91,10 +85,10 @@ impl<Q: Question> Explain for Dbus<Q> {
             timeout: Some(bound.saturating_duration_since(started)),
             ..ep.clone()
         };
-        let question = &self.question;
         let asked = ep
             .connect(started)
-            .and_then(|socket| ep.converse(socket, started, async |conn| Ok(question.ask(conn, uid, trigger).await)));
+            .and_then(|socket| ep.handshake(socket, started))
+            .map(|mut conn| self.question.ask(&mut conn, uid, trigger));
         match asked {
             Ok(line) => line,
             Err(f) => {
@@ -114,212 +108,135 @@ impl<Q: Question> Explain for Dbus<Q> {
 /// `org.freedesktop.login1.Manager.Inhibit(what, who, why, mode)` (`ssss` → `h`) on a
 /// connection of its own, inside `ep`'s deadline, closed before returning (262's
 /// `acquire_inhibit_lock()`). The returned fd is the reply's, duplicated `F_DUPFD_CLOEXEC` ≥ 3
-/// as C does; the message's own copy closes with the message. Strings that are not UTF-8 fail
-/// as sd-bus fails to build the message (`EINVAL`).
+/// as C does; the reply's own copy closes with it. Strings that are not UTF-8 fail as sd-bus
+/// fails to build the message (`EINVAL`).
 pub fn inhibit(ep: &Endpoint, what: &[u8], who: &[u8], why: &[u8], mode: &str) -> Result<OwnedFd, Failure> {
     let started = Instant::now();
     let socket = ep.connect(started)?;
-    let utf8 = |b| std::str::from_utf8(b).map_err(|_| Failure::BuildMessage { errno: libc::EINVAL });
-    let body = (utf8(what), utf8(who), utf8(why));
-    ep.converse(socket, started, async |conn| {
-        let body = (body.0?, body.1?, body.2?, mode);
-        let msg = call!(conn, "Inhibit", &body, started)?;
-        let b = msg.body();
-        let (fd,): (zbus::Fd<'_>,) = b.deserialize().map_err(|e| Failure::BadReply {
-            detail: format!("signature '{}', expected 'h': {e}", b.signature()),
-        })?;
-        dup_cloexec(fd.as_fd())
-    })
+    let (what, who, why) = (utf8(what)?, utf8(who)?, utf8(why)?);
+    let mut conn = ep.handshake(socket, started)?;
+    let mut body = Body::new();
+    body.str(what).str(who).str(why).str(mode);
+    let reply = call(&mut conn, &logind("Inhibit"), &body, &[], started)?;
+    let bad = |what: &str| Failure::BadReply {
+        detail: format!("signature '{}', expected 'h': {what}", reply.signature),
+    };
+    if reply.signature != "h" {
+        return Err(bad("another signature"));
+    }
+    let mut c = reply.cursor();
+    let index = c.fd_index().and_then(|i| c.end().map(|()| i)).map_err(|e| bad(e.0))?;
+    let fd = fd_at(&reply, index).map_err(|e| bad(e.0))?;
+    dup_cloexec(fd)
 }
 
-/// A connected socket, not yet authenticated.
-enum Socket {
-    Unix(std::os::unix::net::UnixStream),
-    /// A transport other than `unix:`, which zbus connects itself.
-    Other(String),
+/// A connection to the bus at `address` (a `;`-separated list, as for the module), connected
+/// and authenticated within `timeout` (the doctor's).
+pub fn open_bus(address: &str, timeout: std::time::Duration) -> Result<Connection, Failure> {
+    let ep = Endpoint::new(address.to_owned(), Some(timeout));
+    let started = Instant::now();
+    let socket = ep.connect(started)?;
+    ep.handshake(socket, started)
+}
+
+/// A string of a call, which sd-bus refuses to append unless it is UTF-8 (`EINVAL`).
+fn utf8(b: &[u8]) -> Result<&str, Failure> {
+    std::str::from_utf8(b).map_err(|_| Failure::BuildMessage { errno: libc::EINVAL })
+}
+
+/// The reply's fd number `index`.
+fn fd_at(reply: &bus::Reply, index: u32) -> Result<BorrowedFd<'_>, WireError> {
+    usize::try_from(index)
+        .ok()
+        .and_then(|i| reply.fds.get(i))
+        .map(AsFd::as_fd)
+        .ok_or(WireError("fd index beyond the fds sent"))
 }
 
 impl Endpoint {
-    /// The socket connect: the first address of the list that accepts us.
-    fn connect(&self, started: Instant) -> Result<Socket, Failure> {
+    /// The socket connect: the first address of the list that accepts us. Transports other
+    /// than `unix:` and `tcp:` are not supported: they fail like a refused connect, and the
+    /// failure names them.
+    fn connect(&self, started: Instant) -> Result<OwnedFd, Failure> {
         let deadline = self.deadline(started);
         let mut errno = libc::ECONNREFUSED;
-        for target in address::parse_list(&self.bus) {
+        let mut unsupported: Vec<&str> = Vec::new();
+        let targets = address::parse_list(&self.bus);
+        for target in &targets {
             let r = match target {
-                Target::Path(p) => address::connect_unix(&p, false, deadline),
-                Target::Abstract(p) => address::connect_unix(&p, true, deadline),
-                Target::Other(a) => return Ok(Socket::Other(a)),
+                Target::Path(p) => address::connect_unix(p, false, deadline).map(OwnedFd::from),
+                Target::Abstract(p) => address::connect_unix(p, true, deadline).map(OwnedFd::from),
+                Target::Tcp { host, port, family } => address::connect_tcp(host, *port, *family, deadline),
+                Target::Other(a) => {
+                    unsupported.push(a.split(':').next().unwrap_or_default());
+                    Err(libc::EPROTONOSUPPORT)
+                }
             };
             match r {
-                Ok(s) => return Ok(Socket::Unix(s)),
+                Ok(s) => return Ok(s),
                 Err(e) => errno = e,
             }
         }
+        let detail = if unsupported.is_empty() {
+            String::new()
+        } else {
+            format!("transport not supported: {}", unsupported.join(", "))
+        };
         Err(Failure::Connect {
             errno,
-            detail: String::new(),
+            detail,
             elapsed: started.elapsed(),
         })
     }
 
-    /// Authenticates (SASL, Hello), runs `op` and closes the connection, all on this thread and
-    /// within what is left of the deadline. Like sd-bus, whatever goes wrong after the socket
-    /// connect counts as a failure of the call.
-    fn converse<T>(
-        &self,
-        socket: Socket,
-        started: Instant,
-        op: impl AsyncFnOnce(&Connection) -> Result<T, Failure>,
-    ) -> Result<T, Failure> {
-        zbus::block_on(async {
-            let mut slot: Option<Connection> = None;
-            let result = self
-                .within_deadline(started, async {
-                    let conn = match socket {
-                        Socket::Unix(s) => Builder::unix_stream(s).build().await.map_err(|e| Failure::Call {
-                            name: None,
-                            message: strerror(libc::ENOTCONN),
-                            detail: format!("handshake failed: {e}"),
-                            elapsed: started.elapsed(),
-                        })?,
-                        Socket::Other(a) => Builder::address(a.as_str())
-                            .build()
-                            .await
-                            .map_err(|e| connect_failure(&e, started))?,
-                    };
-                    op(slot.insert(conn)).await
-                })
-                .await;
-            if let Some(conn) = slot.take() {
-                close(conn).await;
-            }
-            // Give the runtime a few turns to finish what the connection's teardown left
-            // (cancelled tasks, deregistrations): a runtime with work left when `block_on`
-            // returns would hand it to a helper thread, and the hook must leave none.
-            for _ in 0..SETTLE_TURNS {
-                yield_now().await;
-            }
-            result
-        })
-    }
-
-    async fn within_deadline<T>(
-        &self,
-        started: Instant,
-        work: impl Future<Output = Result<T, Failure>>,
-    ) -> Result<T, Failure> {
-        {
-            let Some(deadline) = self.deadline(started) else {
-                return work.await;
-            };
-            let runtime = match zruntime::SharedRuntime::current() {
-                Ok(rt) => rt,
-                Err(e) => {
-                    return Err(Failure::Connect {
-                        errno: e.raw_os_error().unwrap_or(libc::EIO),
-                        detail: format!("no I/O reactor: {e}"),
-                        elapsed: started.elapsed(),
-                    });
-                }
-            };
-            match runtime.timeout_at(deadline, work).await {
-                Ok(result) => result,
-                // sd-bus: -ETIMEDOUT, reported as org.freedesktop.DBus.Error.Timeout.
-                Err(_) => Err(Failure::Call {
-                    name: Some(ErrorName::Dbus(DBUS_TIMEOUT.into())),
-                    message: strerror(libc::ETIMEDOUT),
-                    detail: String::new(),
-                    elapsed: started.elapsed(),
-                }),
-            }
-        }
+    /// Authenticates on `socket` and says Hello, within what is left of the deadline. Like
+    /// sd-bus, whatever goes wrong after the socket connect counts as a failure of the call.
+    fn handshake(&self, socket: OwnedFd, started: Instant) -> Result<Connection, Failure> {
+        Connection::open(socket, self.deadline(started)).map_err(|e| call_failure(e, started))
     }
 }
 
-/// Closes the connection on this thread and waits until zbus has let go of every part of it,
-/// so that nothing is left for a helper thread after the hook. Bounded on its own, and its
-/// outcome ignored: the call's result is already decided and must not turn into a timeout.
-async fn close(conn: Connection) {
-    let last = conn.clone();
-    let teardown = async {
-        let _ = conn.close().await;
-        last.graceful_shutdown().await;
-    };
-    match zruntime::SharedRuntime::current() {
-        Ok(rt) => {
-            let _ = rt.timeout(TEARDOWN_LIMIT, teardown).await;
-        }
-        Err(_) => teardown.await,
-    }
-}
-
-/// The most closing a connection may take (in practice it takes microseconds).
-const TEARDOWN_LIMIT: Duration = Duration::from_millis(250);
-
-/// How many scheduler turns [`Endpoint::converse`] lets the runtime have after the work is done.
-const SETTLE_TURNS: usize = 8;
-
-/// Returns `Pending` once (after asking to be polled again), so the runtime gets a turn.
-fn yield_now() -> impl Future<Output = ()> {
-    let mut yielded = false;
-    std::future::poll_fn(move |cx| {
-        if yielded {
-            std::task::Poll::Ready(())
-        } else {
-            yielded = true;
-            cx.waker().wake_by_ref();
-            std::task::Poll::Pending
-        }
-    })
-}
-
-/// A transport zbus connected itself failed before authenticating.
-fn connect_failure(e: &zbus::Error, started: Instant) -> Failure {
-    let (errno, detail) = match e {
-        zbus::Error::Connection(io, _) | zbus::Error::InputOutput(io) => {
-            (io.raw_os_error().unwrap_or(libc::EIO), String::new())
-        }
-        other => (libc::ECONNREFUSED, other.to_string()),
-    };
-    Failure::Connect {
-        errno,
-        detail,
-        elapsed: started.elapsed(),
-    }
-}
-
-/// A failed call, as the module reports it (names and texts as sd-bus reads them).
-fn call_failure(e: zbus::Error, started: Instant) -> Failure {
+/// A failed call (or handshake), as the module reports it (names and texts as sd-bus reads them).
+fn call_failure(e: bus::Error, started: Instant) -> Failure {
     let elapsed = started.elapsed();
-    let (name, message) = dbus_error::name_and_message(e);
+    let (name, message, detail) = match e {
+        // sd-bus: -ETIMEDOUT, reported as org.freedesktop.DBus.Error.Timeout.
+        bus::Error::Timeout => (Some(DBUS_TIMEOUT.to_owned()), strerror(libc::ETIMEDOUT), String::new()),
+        bus::Error::Reply { name, message } => {
+            let message = dbus_error::error_message(&name, message.as_deref());
+            (Some(name), message, String::new())
+        }
+        other => (None, strerror(other.errno()), other.to_string()),
+    };
     Failure::Call {
         name: name.map(ErrorName::Dbus),
         message,
-        detail: String::new(),
+        detail,
         elapsed,
     }
 }
 
+/// One call on `conn`; its failure as [`call_failure`] words it.
+fn call(
+    conn: &mut Connection,
+    to: &Call<'_>,
+    body: &Body,
+    fds: &[BorrowedFd<'_>],
+    started: Instant,
+) -> Result<bus::Reply, Failure> {
+    conn.call(to, body, fds).map_err(|e| call_failure(e, started))
+}
+
 /// The create conversation on one connection: the plan's attempts, in order. An error reply
 /// that says the caller is already in a session is an answer ([`plan::settle`]).
-async fn converse_create(
-    conn: &Connection,
+fn converse_create(
+    conn: &mut Connection,
     plan: &Plan<'_>,
     first: Attempt,
     props: &[(&'static str, PropValue)],
     attempts: &mut Vec<Attempt>,
     started: Instant,
 ) -> Result<Answer, Failure> {
-    let props: Vec<(&str, zbus::wire::Variant<'_>)> = props
-        .iter()
-        .map(|(k, v)| {
-            let v = match *v {
-                PropValue::U32(n) => zbus::wire::Variant::from(n),
-                PropValue::U64(n) => zbus::wire::Variant::from(n),
-            };
-            (*k, v)
-        })
-        .collect();
     let mut attempt = first;
     loop {
         let req = plan
@@ -347,47 +264,22 @@ async fn converse_create(
         let st = Utf8Request::new(req)?;
         let sent = match &pidfd {
             Some(pidfd) => {
-                let body = (
-                    req.uid,
-                    zbus::Fd::from(pidfd.as_fd()),
-                    st.service,
-                    st.session_type,
-                    st.class,
-                    st.desktop,
-                    st.seat,
-                    req.vtnr,
-                    st.tty,
-                    st.display,
-                    req.remote,
-                    st.remote_user,
-                    st.remote_host,
-                    0u64,
-                    &props,
-                );
-                call!(conn, "CreateSessionWithPIDFD", &body, started)
+                let body = create_body(req, &st, Some(0), props);
+                call(
+                    conn,
+                    &logind("CreateSessionWithPIDFD"),
+                    &body,
+                    &[pidfd.as_fd()],
+                    started,
+                )
             }
             None => {
-                let body = (
-                    req.uid,
-                    0u32,
-                    st.service,
-                    st.session_type,
-                    st.class,
-                    st.desktop,
-                    st.seat,
-                    req.vtnr,
-                    st.tty,
-                    st.display,
-                    req.remote,
-                    st.remote_user,
-                    st.remote_host,
-                    &props,
-                );
-                call!(conn, "CreateSession", &body, started)
+                let body = create_body(req, &st, None, props);
+                call(conn, &logind("CreateSession"), &body, &[], started)
             }
         };
         let failure = match sent {
-            Ok(msg) => return parse_reply(&msg, pidfd.is_some()).map(Answer::Session),
+            Ok(reply) => return parse_reply(&reply, pidfd.is_some()).map(Answer::Session),
             Err(f) => f,
         };
         match plan.next(attempt, &failure) {
@@ -397,6 +289,38 @@ async fn converse_create(
             Next::Stop => return plan::settle(failure),
         }
     }
+}
+
+/// The body of `CreateSessionWithPIDFD` (`uhsssssussbssta(sv)`, with the pidfd's index) or of
+/// `CreateSession` (`uusssssussbssa(sv)`, leader 0).
+fn create_body(
+    req: &Request<'_>,
+    st: &Utf8Request<'_>,
+    pidfd: Option<u32>,
+    props: &[(&'static str, PropValue)],
+) -> Body {
+    let mut b = Body::new();
+    b.u32(req.uid);
+    match pidfd {
+        Some(index) => b.fd(index),
+        None => b.u32(0),
+    };
+    b.str(st.service)
+        .str(st.session_type)
+        .str(st.class)
+        .str(st.desktop)
+        .str(st.seat)
+        .u32(req.vtnr)
+        .str(st.tty)
+        .str(st.display)
+        .bool(req.remote)
+        .str(st.remote_user)
+        .str(st.remote_host);
+    if pidfd.is_some() {
+        b.u64(0);
+    }
+    b.props(props);
+    b
 }
 
 /// The request's strings, checked to be UTF-8.
@@ -430,32 +354,38 @@ impl<'a> Utf8Request<'a> {
     }
 }
 
-type ReplyBody<'m> = (
-    &'m str,
-    zbus::wire::ObjectPath<'m>,
-    &'m str,
-    zbus::Fd<'m>,
-    u32,
-    &'m str,
-    u32,
-    bool,
-);
-
 /// Reads a `soshusub` reply. The fd is duplicated like the C module does
-/// (`F_DUPFD_CLOEXEC`, ≥ 3); the message's own copy closes with the message. On the PIDFD path
+/// (`F_DUPFD_CLOEXEC`, ≥ 3); the reply's own copy closes with the reply. On the PIDFD path
 /// (logind ≥ 255) only a FIFO is kept, as upstream does: newer logind sends a placeholder.
-fn parse_reply(msg: &Message, pidfd_path: bool) -> Result<Reply, Failure> {
-    let body = msg.body();
-    let (id, path, runtime, fd, uid, seat, vtnr, existing): ReplyBody<'_> =
-        body.deserialize().map_err(|e| Failure::BadReply {
-            detail: format!("signature '{}', expected 'soshusub': {e}", body.signature()),
-        })?;
-    let fd = fd.as_fd();
+fn parse_reply(reply: &bus::Reply, pidfd_path: bool) -> Result<Reply, Failure> {
+    let bad = |what: &str| Failure::BadReply {
+        detail: format!("signature '{}', expected 'soshusub': {what}", reply.signature),
+    };
+    if reply.signature != "soshusub" {
+        return Err(bad("another signature"));
+    }
+    let mut c = reply.cursor();
+    let mut read = || -> Result<_, WireError> {
+        let fields = (
+            c.str()?,
+            c.path()?,
+            c.str()?,
+            c.fd_index()?,
+            c.u32()?,
+            c.str()?,
+            c.u32()?,
+            c.bool()?,
+        );
+        c.end()?;
+        Ok(fields)
+    };
+    let (id, path, runtime, index, uid, seat, vtnr, existing) = read().map_err(|e| bad(e.0))?;
+    let fd = fd_at(reply, index).map_err(|e| bad(e.0))?;
     let keep = !pidfd_path || is_fifo(fd);
     let fd = if keep { Some(dup_cloexec(fd)?) } else { None };
     Ok(Reply {
         id: id.to_owned(),
-        object_path: path.to_string(),
+        object_path: path.to_owned(),
         runtime_path: runtime.to_owned(),
         fd,
         uid,
@@ -465,10 +395,14 @@ fn parse_reply(msg: &Message, pidfd_path: bool) -> Result<Reply, Failure> {
     })
 }
 
-/// Reads a CreateSession reply from an already-received message, as the module does
-/// (for fuzzing: any message, any body).
-pub fn decode_reply(msg: &Message) -> Result<Reply, Failure> {
-    parse_reply(msg, false)
+/// Reads a CreateSession reply from a whole received message and the fds that came with it,
+/// as the module does (for fuzzing: any bytes, any fds). An error reply is a failed call.
+pub fn decode_reply(msg: &[u8], fds: Vec<OwnedFd>) -> Result<Reply, Failure> {
+    match bus::Reply::from_message(msg, fds) {
+        Ok(reply) => parse_reply(&reply, false),
+        Err(e @ bus::Error::Reply { .. }) => Err(call_failure(e, Instant::now())),
+        Err(e) => Err(Failure::BadReply { detail: e.to_string() }),
+    }
 }
 
 fn is_fifo(fd: BorrowedFd<'_>) -> bool {

@@ -2,26 +2,14 @@
 //! `bus_error_message()`. A leaf: the D-Bus transport and the diagnosis' bus reader both use it.
 //! (Varlink's own table, `sd_varlink_error_to_errno()`, will sit beside it as its own file.)
 
-use zbus::DBusError;
-
 use crate::sys::strerror;
 
-/// The error name (if the failure was an error reply) and the text of a failed zbus call, as
-/// the module reports it: a D-Bus error's name and [`error_message`]; an I/O error's `strerror`;
-/// anything else in zbus's words.
-pub fn name_and_message(e: zbus::Error) -> (Option<String>, String) {
+/// The error name (if the failure was an error reply) and the text of a failed call, as the
+/// module reports it: a D-Bus error's name and [`error_message`]; anything else in the client's
+/// words.
+pub fn name_and_message(e: &crate::dbus::Error) -> (Option<String>, String) {
     match e {
-        zbus::Error::MethodError(name, message, _) => {
-            let name = name.to_string();
-            let message = error_message(&name, message.as_deref());
-            (Some(name), message)
-        }
-        zbus::Error::FDO(fdo) => {
-            let name = fdo.name().to_string();
-            let message = error_message(&name, fdo.description());
-            (Some(name), message)
-        }
-        zbus::Error::InputOutput(io) => (None, strerror(io.raw_os_error().unwrap_or(libc::EIO))),
+        crate::dbus::Error::Reply { name, message } => (Some(name.clone()), error_message(name, message.as_deref())),
         other => (None, other.to_string()),
     }
 }

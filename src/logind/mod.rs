@@ -4,8 +4,9 @@
 //! * `plan`: the neutral vocabulary (attempt = transport + the generation whose rules built the
 //!   request; answers; failures with their transport's error name) and the pure decisions: the
 //!   next attempt, and which generation logind's answers put in force.
-//! * `dbus`: the D-Bus transport (`CreateSessionWithPIDFD`/`CreateSession`, `ReleaseSession`)
-//!   and the connection the diagnosis asks on; `dbus_error`: sd-bus's reading of error replies;
+//! * `dbus`: the D-Bus transport (`CreateSessionWithPIDFD`/`CreateSession`, `ReleaseSession`,
+//!   `Inhibit`) over the module's own client (`crate::dbus`), and the connection the diagnosis
+//!   asks on; `dbus_error`: sd-bus's reading of error replies;
 //!   `question`: what the diagnosis asks there (implemented by `diagnose::ask`); `address`: the
 //!   bus address list and the socket connect.
 //! * `failure`: the one table from a failure to its PAM code and log line.
@@ -25,7 +26,7 @@ pub mod question;
 mod varlink;
 
 pub use crate::sys::strerror;
-pub use dbus::{Dbus, decode_reply, inhibit};
+pub use dbus::{Dbus, decode_reply, inhibit, open_bus};
 pub use failure::{Op, bus_error};
 pub use plan::{Answer, Attempt, Created, Failure, Next, Plan, Via};
 pub use varlink::Varlink;

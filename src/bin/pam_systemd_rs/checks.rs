@@ -53,7 +53,7 @@ pub fn run(ctx: &Ctx) -> Vec<Finding> {
         varlink::ask(varlink::LOGIN_SOCKET, logind_runs),
     ));
     let conf = conf::read(&ctx.root, elogind);
-    let bus = zbus::block_on(bus::bus_checks(ctx, &conf));
+    let bus = bus::bus_checks(ctx, &conf);
     out.extend(bus);
     out.push(journal::recent_logins(ctx));
     out.extend(journal::recent_refusals(ctx));

@@ -4,6 +4,11 @@ use super::*;
 fn address_table() {
     let p = |s: &str| Target::Path(s.as_bytes().to_vec());
     let a = |s: &str| Target::Abstract(s.as_bytes().to_vec());
+    let tcp = |h: &str, port: u16, family: Option<Family>| Target::Tcp {
+        host: h.into(),
+        port,
+        family,
+    };
     let rows: Vec<(&str, Vec<Target>)> = vec![
         (
             "unix:path=/run/dbus/system_bus_socket",
@@ -23,9 +28,29 @@ fn address_table() {
         (":path=/x", vec![]),
         ("", vec![]),
         (";;", vec![]),
+        ("tcp:host=localhost,port=1", vec![tcp("localhost", 1, None)]),
         (
-            "tcp:host=localhost,port=1",
-            vec![Target::Other("tcp:host=localhost,port=1".into())],
+            "tcp:host=127.0.0.1,port=5555,family=ipv4,bind=*",
+            vec![tcp("127.0.0.1", 5555, Some(Family::Ipv4))],
+        ),
+        (
+            "tcp:host=%3a%3a1,port=7,family=ipv6",
+            vec![tcp("::1", 7, Some(Family::Ipv6))],
+        ),
+        ("tcp:host=h,port=7,guid=00", vec![tcp("h", 7, None)]),
+        // host and port are required; a port is a number; a family is ipv4 or ipv6; a key once.
+        ("tcp:port=1", vec![]),
+        ("tcp:host=h", vec![]),
+        ("tcp:host=,port=1", vec![]),
+        ("tcp:host=h,port=http", vec![]),
+        ("tcp:host=h,port=70000", vec![]),
+        ("tcp:host=h,port=1,family=ipx", vec![]),
+        ("tcp:host=h,port=1,port=2", vec![]),
+        ("tcp:host=h,port=1,novalue", vec![]),
+        ("tcp:host=h,port=1;unix:path=/y", vec![tcp("h", 1, None), p("/y")]),
+        (
+            "unixexec:path=/bin/dbus-stdio",
+            vec![Target::Other("unixexec:path=/bin/dbus-stdio".into())],
         ),
     ];
     for (input, want) in rows {
@@ -49,4 +74,22 @@ fn connect_errors_are_errnos() {
     assert!(connect_unix(path.as_os_str().as_bytes(), false, None).is_ok());
     drop(listener);
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+#[cfg_attr(miri, ignore)] // sockets: not available under miri
+fn tcp_connects_to_the_first_address_of_the_family() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    assert!(connect_tcp("127.0.0.1", port, None, None).is_ok());
+    assert!(connect_tcp("localhost", port, Some(Family::Ipv4), None).is_ok());
+    assert_eq!(
+        connect_tcp("127.0.0.1", port, Some(Family::Ipv6), None).err(),
+        Some(libc::EADDRNOTAVAIL)
+    );
+    drop(listener);
+    assert_eq!(
+        connect_tcp("127.0.0.1", port, None, None).err(),
+        Some(libc::ECONNREFUSED)
+    );
 }

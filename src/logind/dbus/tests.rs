@@ -10,7 +10,7 @@ use super::*;
 struct Counted<'a>(&'a Cell<u32>);
 
 impl Question for Counted<'_> {
-    async fn ask(&self, _conn: &Connection, _uid: u32, _trigger: Trigger) -> Option<String> {
+    fn ask(&self, _conn: &mut Connection, _uid: u32, _trigger: Trigger) -> Option<String> {
         self.0.set(self.0.get() + 1);
         Some("asked".into())
     }
@@ -42,4 +42,34 @@ fn no_bus_asks_nothing() {
     let (line, log, asked) = why_logged("unix:path=/nonexistent/bus", None);
     assert_eq!((line, asked), (None, 0));
     assert_eq!(log, ["DEBUG Could not ask systemd why: No such file or directory"]);
+}
+
+/// Transports other than unix: and tcp: fail the connect, named in the failure's detail; a
+/// later entry of the list is still tried.
+#[test]
+#[cfg_attr(miri, ignore)] // sockets: not available under miri
+fn unsupported_transports_fail_the_connect_by_name() {
+    let asked = Cell::new(0);
+    let mut dbus = Dbus::new(Counted(&asked));
+    let ep = Endpoint::new(
+        "unixexec:path=/bin/true;nonce-tcp:host=h,port=1;unix:path=/nonexistent/bus".into(),
+        Some(Duration::from_secs(3)),
+    );
+    match dbus.release(&ep, b"c1") {
+        Err(Failure::Connect { errno, detail, .. }) => {
+            assert_eq!(errno, libc::ENOENT);
+            assert_eq!(detail, "transport not supported: unixexec, nonce-tcp");
+        }
+        other => panic!("{other:?}"),
+    }
+    let ep = Endpoint::new("unixexec:path=/bin/true".into(), None);
+    match dbus.release(&ep, b"c1") {
+        Err(Failure::Connect { errno, detail, .. }) => {
+            assert_eq!(
+                (errno, detail.as_str()),
+                (libc::EPROTONOSUPPORT, "transport not supported: unixexec")
+            );
+        }
+        other => panic!("{other:?}"),
+    }
 }

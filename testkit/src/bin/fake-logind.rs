@@ -22,7 +22,9 @@
 //! order, the `fifo-eof` line of every FIFO it found hung up whose EOF was not recorded yet (the
 //! watcher then records nothing more), and one `{"event":"probe","open":[...],"hung_up":[...]}`
 //! line. So the records are the same whichever of probe and watcher sees an EOF first: every
-//! `fifo-eof` of a session in `hung_up` comes before the probe line, each exactly once.
+//! `fifo-eof` of a session in `hung_up` comes before the probe line, each exactly once. Every
+//! other method call does the same before it is recorded: a FIFO closed before the call was
+//! sent has its `fifo-eof` line before the call's.
 //!
 //! Keys (all optional):
 //! * `create_error=<dbus error name>`, `create_error_msg=<text>`: CreateSession* fails with it.
@@ -313,15 +315,21 @@ fn hung_up(fd: &StdOwnedFd) -> bool {
     }
 }
 
+/// Records the `fifo-eof` line of every FIFO found hung up whose EOF was not recorded yet.
+fn flush_eofs(st: &State) {
+    let mut fifos = st.fifos.lock().unwrap_or_else(|e| e.into_inner());
+    for f in fifos.iter_mut() {
+        if f.read_end.as_ref().is_some_and(hung_up) {
+            record_eof(&st.rec, f);
+        }
+    }
+}
+
 /// The probe (see the header): flush the EOFs it finds, record, then reply `(open, hung_up)`.
 async fn handle_probe(conn: &Connection, st: &mut State, msg: &Message) {
+    flush_eofs(st);
     let (open, gone) = {
-        let mut fifos = st.fifos.lock().unwrap_or_else(|e| e.into_inner());
-        for f in fifos.iter_mut() {
-            if f.read_end.as_ref().is_some_and(hung_up) {
-                record_eof(&st.rec, f);
-            }
-        }
+        let fifos = st.fifos.lock().unwrap_or_else(|e| e.into_inner());
         let open: Vec<String> = fifos
             .iter()
             .filter(|f| f.read_end.is_some())
@@ -750,6 +758,10 @@ async fn dispatch(conn: &Connection, st: &mut State, msg: Message) {
         }
         _ => {}
     }
+    // A FIFO whose last writer closed before this call was sent gets its `fifo-eof` line before
+    // the call's, whichever thread sees the EOF first (as the probe does): the records follow
+    // the client's order, however fast it calls.
+    flush_eofs(st);
     if path != MANAGER_PATH {
         let text = format!("Unknown object '{path}'.");
         reply_error(conn, &msg, "org.freedesktop.DBus.Error.UnknownObject", &text).await;

@@ -2,11 +2,13 @@
 //! logind's name, the user in logind, the user's units in PID 1, logind's Manager properties.
 
 use std::path::Path;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
+use pam_systemd_rs::dbus::wire::{Body, Call};
+use pam_systemd_rs::dbus::{Connection, Error};
 use pam_systemd_rs::diagnose::ask::{self as inquiry, NoFacts, Val};
 use pam_systemd_rs::diagnose::{self, Trigger};
-use zbus::Connection;
+use pam_systemd_rs::doctor_api::{BusFailure, open_bus, strerror};
 
 use super::Ctx;
 use super::journal::start_limit_logged;
@@ -23,32 +25,49 @@ const LOGIND_PATH: &str = "/org/freedesktop/login1";
 const LOGIND_MANAGER: &str = "org.freedesktop.login1.Manager";
 const USER_IFACE: &str = "org.freedesktop.login1.User";
 
-async fn bounded<T, E: std::fmt::Display>(fut: impl Future<Output = Result<T, E>>) -> Result<T, String> {
-    let rt = zruntime::SharedRuntime::current().map_err(|e| e.to_string())?;
-    match rt.timeout(BUS_BOUND, fut).await {
-        Ok(r) => r.map_err(|e| e.to_string()),
-        Err(_) => Err(format!(
-            "no answer within {}",
-            diagnose::format_timespan(BUS_BOUND.as_micros() as u64)
-        )),
+/// "no answer within 3s".
+fn no_answer() -> String {
+    format!(
+        "no answer within {}",
+        diagnose::format_timespan(BUS_BOUND.as_micros() as u64)
+    )
+}
+
+/// Gives the next call on `conn` [`BUS_BOUND`] to answer.
+fn bound(conn: &mut Connection) {
+    conn.set_deadline(Instant::now().checked_add(BUS_BOUND));
+}
+
+/// A failed call in words.
+fn words(e: &Error) -> String {
+    match e {
+        Error::Timeout => no_answer(),
+        other => other.to_string(),
     }
 }
 
-pub(super) async fn bus_checks(ctx: &Ctx, conf: &conf::LogindConf) -> Vec<Finding> {
+/// A failed connect (or handshake) in words.
+fn connect_words(f: &BusFailure) -> String {
+    match f {
+        BusFailure::Connect { errno, detail, .. } if detail.is_empty() => strerror(*errno),
+        BusFailure::Connect { errno, detail, .. } => format!("{}: {detail}", strerror(*errno)),
+        f if f.is_dbus("org.freedesktop.DBus.Error.Timeout") => no_answer(),
+        BusFailure::Call { message, detail, .. } if detail.is_empty() => message.clone(),
+        BusFailure::Call { message, detail, .. } => format!("{message}: {detail}"),
+        other => format!("{other:?}"),
+    }
+}
+
+pub(super) fn bus_checks(ctx: &Ctx, conf: &conf::LogindConf) -> Vec<Finding> {
     let mut out = Vec::new();
     let socket = ctx
         .bus_address
         .strip_prefix("unix:path=")
         .map(|p| p.split(',').next().unwrap_or(p).to_owned());
-    let conn = bounded(async {
-        zbus::connection::Builder::address(ctx.bus_address.as_str())
-            .build()
-            .await
-    })
-    .await;
-    let conn = match conn {
+    let mut conn = match open_bus(&ctx.bus_address, BUS_BOUND) {
         Ok(c) => c,
-        Err(e) => {
+        Err(f) => {
+            let e = connect_words(&f);
             let missing = socket.as_deref().is_some_and(|s| !Path::new(s).exists());
             let text = if missing {
                 format!(
@@ -75,7 +94,8 @@ pub(super) async fn bus_checks(ctx: &Ctx, conf: &conf::LogindConf) -> Vec<Findin
         }
     };
     let t0 = std::time::Instant::now();
-    match bounded(inquiry::has_owner(&conn, LOGIND)).await {
+    bound(&mut conn);
+    match inquiry::has_owner(&mut conn, LOGIND) {
         Ok(true) => {
             out.push(Finding::new(
                 "bus",
@@ -96,9 +116,8 @@ pub(super) async fn bus_checks(ctx: &Ctx, conf: &conf::LogindConf) -> Vec<Findin
                 )
                 .fix("`systemctl start systemd-logind` (`journalctl -u systemd-logind` says why it stopped)"),
             );
-            out.extend(units(ctx, &conn).await);
+            out.extend(units(ctx, &mut conn));
             out.extend(conf_findings(conf, None));
-            close(conn).await;
             return out;
         }
         Err(e) => {
@@ -107,37 +126,72 @@ pub(super) async fn bus_checks(ctx: &Ctx, conf: &conf::LogindConf) -> Vec<Findin
                     "bus",
                     Level::Problem,
                     format!(
-                        "the system bus at {} accepts connections but does not answer ({e})",
-                        ctx.bus_address
+                        "the system bus at {} accepts connections but does not answer ({})",
+                        ctx.bus_address,
+                        words(&e)
                     ),
                 )
                 .fix("restart dbus (`systemctl restart dbus`); `journalctl -u dbus` says why it hangs"),
             );
-            close(conn).await;
             out.extend(conf_findings(conf, None));
             return out;
         }
     }
-    out.extend(user_state(ctx, &conn).await);
-    out.extend(units(ctx, &conn).await);
-    let live = manager_props(&conn).await;
+    out.extend(user_state(ctx, &mut conn));
+    out.extend(units(ctx, &mut conn));
+    let live = manager_props(&mut conn);
     out.extend(conf_findings(conf, live.as_ref()));
-    close(conn).await;
     out
 }
 
-async fn close(conn: Connection) {
-    let _ = bounded(conn.close()).await;
+fn get(conn: &mut Connection, path: &str, iface: &str, prop: &str) -> Result<Val, String> {
+    bound(conn);
+    inquiry::get(conn, LOGIND, path, iface, prop).map_err(|e| words(&e))
 }
 
-async fn get(conn: &Connection, path: &str, iface: &str, prop: &str) -> Result<Val, String> {
-    bounded(inquiry::get(conn, LOGIND, path, iface, prop)).await
+/// The ids of the User's `Sessions` property (`a(so)` in a `v`).
+fn session_ids(conn: &mut Connection, path: &str) -> Result<Vec<String>, String> {
+    bound(conn);
+    let mut body = Body::new();
+    body.str(USER_IFACE).str("Sessions");
+    let reply = conn
+        .call(
+            &Call {
+                destination: LOGIND,
+                path,
+                interface: "org.freedesktop.DBus.Properties",
+                member: "Get",
+            },
+            &body,
+            &[],
+        )
+        .map_err(|e| words(&e))?;
+    if reply.signature != "v" {
+        return Err(format!("reply of signature '{}'", reply.signature));
+    }
+    let mut c = reply.cursor();
+    let mut read = || -> Result<Vec<String>, pam_systemd_rs::dbus::wire::WireError> {
+        let mut ids = Vec::new();
+        if c.signature()? != "a(so)" {
+            return Ok(ids);
+        }
+        let end = c.array_start(8)?;
+        while c.position() < end {
+            c.align(8)?;
+            ids.push(c.str()?.to_owned());
+            c.path()?;
+        }
+        c.end()?;
+        Ok(ids)
+    };
+    read().map_err(|e| e.0.to_owned())
 }
 
 /// The user in logind: sessions, State, Linger, RuntimePath present and mounted.
-async fn user_state(ctx: &Ctx, conn: &Connection) -> Vec<Finding> {
+fn user_state(ctx: &Ctx, conn: &mut Connection) -> Vec<Finding> {
     let linger_file = ctx.path("/var/lib/systemd/linger").join(&ctx.user);
-    let path = match bounded(async { inquiry::logind_user(conn, ctx.uid).await.map_err(nofacts) }).await {
+    bound(conn);
+    let path = match inquiry::logind_user(conn, ctx.uid).map_err(nofacts) {
         Ok(Some(_)) => inquiry::user_path(ctx.uid),
         Ok(None) => {
             let mut text = format!("logind does not know {}: no session now and no lingering", ctx.user);
@@ -157,38 +211,10 @@ async fn user_state(ctx: &Ctx, conn: &Connection) -> Vec<Finding> {
             )];
         }
     };
-    let state = get(conn, &path, USER_IFACE, "State").await.map(Val::str);
-    let linger = get(conn, &path, USER_IFACE, "Linger").await.ok().and_then(|v| v.bool());
-    let runtime = get(conn, &path, USER_IFACE, "RuntimePath").await.map(Val::str);
-    let sessions = bounded(async {
-        let m = conn
-            .call_method(
-                Some(LOGIND),
-                path.as_str(),
-                Some("org.freedesktop.DBus.Properties"),
-                "Get",
-                &(USER_IFACE, "Sessions"),
-            )
-            .await?;
-        let body = m.body();
-        let v: zbus::Variant<'_> = body.deserialize()?;
-        let v = match v {
-            zbus::Variant::Variant(inner) => *inner,
-            other => other,
-        };
-        let mut ids = Vec::new();
-        if let zbus::Variant::Array(a) = &v {
-            for e in a.inner() {
-                if let zbus::Variant::Structure(st) = e
-                    && let Some(zbus::Variant::Str(id)) = st.fields().first()
-                {
-                    ids.push(id.as_str().to_owned());
-                }
-            }
-        }
-        Ok::<_, zbus::Error>(ids)
-    })
-    .await;
+    let state = get(conn, &path, USER_IFACE, "State").map(Val::str);
+    let linger = get(conn, &path, USER_IFACE, "Linger").ok().and_then(|v| v.bool());
+    let runtime = get(conn, &path, USER_IFACE, "RuntimePath").map(Val::str);
+    let sessions = session_ids(conn, &path);
     let (Ok(state), Ok(runtime)) = (state, runtime) else {
         return vec![Finding::new(
             "user",
@@ -240,18 +266,15 @@ async fn user_state(ctx: &Ctx, conn: &Connection) -> Vec<Finding> {
 fn nofacts(e: NoFacts) -> String {
     match e {
         NoFacts::NoSystemd => "no systemd on the bus".to_owned(),
+        NoFacts::Timeout => no_answer(),
         NoFacts::Call(s) => s,
     }
 }
 
 /// user-runtime-dir@UID and user@UID in PID 1, through the rule the module uses.
-async fn units(ctx: &Ctx, conn: &Connection) -> Vec<Finding> {
-    let facts = bounded(async {
-        inquiry::gather(conn, &ctx.user, ctx.uid, Trigger::Doctor)
-            .await
-            .map_err(nofacts)
-    })
-    .await;
+fn units(ctx: &Ctx, conn: &mut Connection) -> Vec<Finding> {
+    bound(conn);
+    let facts = inquiry::gather(conn, &ctx.user, ctx.uid, Trigger::Doctor).map_err(nofacts);
     let mut facts = match facts {
         Ok(f) => f,
         Err(e) if e == "no systemd on the bus" => {
@@ -310,12 +333,12 @@ pub struct Live {
     pub sessions: Option<u64>,
 }
 
-async fn manager_props(conn: &Connection) -> Option<Live> {
-    let g = |p: &'static str| get(conn, LOGIND_PATH, LOGIND_MANAGER, p);
+fn manager_props(conn: &mut Connection) -> Option<Live> {
+    let mut g = |p: &'static str| get(conn, LOGIND_PATH, LOGIND_MANAGER, p).ok();
     Some(Live {
-        stop_delay_usec: g("UserStopDelayUSec").await.ok().and_then(|v| v.u64()),
-        kill_user_processes: g("KillUserProcesses").await.ok().and_then(|v| v.bool()),
-        sessions_max: g("SessionsMax").await.ok().and_then(|v| v.u64()),
-        sessions: g("NCurrentSessions").await.ok().and_then(|v| v.u64()),
+        stop_delay_usec: g("UserStopDelayUSec").and_then(|v| v.u64()),
+        kill_user_processes: g("KillUserProcesses").and_then(|v| v.bool()),
+        sessions_max: g("SessionsMax").and_then(|v| v.u64()),
+        sessions: g("NCurrentSessions").and_then(|v| v.u64()),
     })
 }
