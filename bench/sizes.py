@@ -36,8 +36,14 @@ def group_of(name):
     if m:
         c = m.group(1)
         if c == OURS:
+            if "pam_systemd_rs::dbus" in name:
+                return "ours: the D-Bus client (dbus, dbus::wire)"
+            if "pam_systemd_rs::varlink" in name:
+                return "ours: the Varlink client (varlink, varlink::login)"
+            if "pam_systemd_rs::json" in name:
+                return "ours: JSON reader and writer (json)"
             if "user::record_read" in name or "user::utf8" in name:
-                return "ours: user-record JSON reader (user::record_read, utf8)"
+                return "ours: user-record reader (user::record_read, utf8)"
             if "user::record_write" in name:
                 return "ours: user-record JSON writer (user::record_write)"
             return "ours: the rest (pam_systemd_rs::)"
