@@ -15,7 +15,8 @@
 //!   (`MSG_NOSIGNAL`). The connection closes when the [`Connection`] is dropped, with every fd
 //!   received and not handed out.
 //! * **Limits**: messages as `wire` checks them (at most 128 MiB; the buffer only grows with the
-//!   bytes that do arrive); fds lost to a short control buffer (`MSG_CTRUNC`) fail the call with
+//!   bytes that do arrive, read at most 16 KiB at a time into its spare capacity, never from a
+//!   length the peer announced); fds lost to a short control buffer (`MSG_CTRUNC`) fail the call with
 //!   `EXFULL`, as sd-bus's `recvmsg_safe()` does.
 
 use std::collections::VecDeque;
