@@ -15,7 +15,8 @@
 //!   (`MSG_NOSIGNAL`). The connection closes when the [`Connection`] is dropped, with every fd
 //!   received and not handed out.
 //! * **Limits**: messages as `wire` checks them (at most 128 MiB; the buffer only grows with the
-//!   bytes that do arrive); fds lost to a short control buffer (`MSG_CTRUNC`) fail the call with
+//!   bytes that do arrive, read at most 16 KiB at a time into its spare capacity, never from a
+//!   length the peer announced); fds lost to a short control buffer (`MSG_CTRUNC`) fail the call with
 //!   `EXFULL`, as sd-bus's `recvmsg_safe()` does.
 
 use std::collections::VecDeque;
@@ -209,9 +210,24 @@ impl Connection {
     fn authenticate(&mut self, unix: bool) -> Result<(), Error> {
         // SAFETY: geteuid() cannot fail.
         let uid = unsafe { libc::geteuid() };
-        let mut hello = b"\0AUTH EXTERNAL ".to_vec();
-        for b in uid.to_string().bytes() {
-            hello.extend_from_slice(format!("{b:02x}").as_bytes());
+        let mut hello = Vec::with_capacity(64);
+        hello.extend_from_slice(b"\0AUTH EXTERNAL ");
+        // The uid's decimal digits, each as two hex digits ('0' is "30" ... '9' is "39").
+        let mut digits = [0u8; 10];
+        let mut at = digits.len();
+        let mut rest = uid;
+        loop {
+            at -= 1;
+            if let Some(d) = digits.get_mut(at) {
+                *d = b'0' + (rest % 10) as u8;
+            }
+            rest /= 10;
+            if rest == 0 || at == 0 {
+                break;
+            }
+        }
+        for &d in digits.get(at..).unwrap_or_default() {
+            hello.extend_from_slice(&[b'3', d]);
         }
         hello.extend_from_slice(b"\r\n");
         if unix {
@@ -270,27 +286,37 @@ impl Connection {
                 self.read_more()?;
                 continue;
             };
-            let msg: Vec<u8> = self.input.drain(..len).collect();
-            let h = wire::parse(&msg)?;
-            let n = usize::try_from(h.unix_fds).map_err(|_| Error::Protocol("fd count out of range"))?;
-            if n > self.fds.len() {
-                return Err(Error::Protocol("fewer fds than the message announces"));
+            // Read in place; the message leaves the input whatever its fate.
+            let outcome = self.take_message(len, serial);
+            self.input.drain(..len);
+            if let Some(reply) = outcome? {
+                return Ok(reply);
             }
-            let fds: Vec<OwnedFd> = self.fds.drain(..n).collect();
-            let ours = h.reply_serial == Some(serial);
-            match h.kind {
-                wire::METHOD_RETURN if ours => {
-                    return Ok(Reply {
-                        signature: h.signature.to_owned(),
-                        big: h.big,
-                        body: h.body.to_vec(),
-                        fds,
-                    });
-                }
-                wire::ERROR if ours => return Err(error_reply(&h)),
-                // Not ours (signals, calls, other replies): dropped with its fds.
-                _ => {}
-            }
+        }
+    }
+
+    /// Reads the first `len` bytes of the input as a message, with the fds it announces (taken
+    /// from the queue): the reply to `serial` (a method return; an error reply is
+    /// [`Error::Reply`]), or None for anything else (signals, calls, other replies), dropped
+    /// with its fds.
+    fn take_message(&mut self, len: usize, serial: u32) -> Result<Option<Reply>, Error> {
+        let msg = self.input.get(..len).ok_or(Error::Protocol("truncated"))?;
+        let h = wire::parse(msg)?;
+        let n = usize::try_from(h.unix_fds).map_err(|_| Error::Protocol("fd count out of range"))?;
+        if n > self.fds.len() {
+            return Err(Error::Protocol("fewer fds than the message announces"));
+        }
+        let fds: Vec<OwnedFd> = self.fds.drain(..n).collect();
+        let ours = h.reply_serial == Some(serial);
+        match h.kind {
+            wire::METHOD_RETURN if ours => Ok(Some(Reply {
+                signature: h.signature.to_owned(),
+                big: h.big,
+                body: h.body.to_vec(),
+                fds,
+            })),
+            wire::ERROR if ours => Err(error_reply(&h)),
+            _ => Ok(None),
         }
     }
 
@@ -375,14 +401,18 @@ impl Connection {
     }
 
     /// One `recvmsg()` into the input (waiting for data within the deadline), fds into the queue.
+    /// The bytes go straight into the input's spare capacity and the control data into an
+    /// uninitialized buffer: nothing is zero-filled first, only what the kernel writes is read.
     fn read_more(&mut self) -> Result<(), Error> {
-        let mut chunk = [0u8; READ_CHUNK];
         // u64 elements: the control buffer must be aligned for cmsghdr.
-        let mut control = [0u64; (MAX_FDS_PER_READ * 4 + 64) / 8];
+        let mut control = std::mem::MaybeUninit::<[u64; (MAX_FDS_PER_READ * 4 + 64) / 8]>::uninit();
+        let start = self.input.len();
+        self.input.reserve(READ_CHUNK);
         loop {
+            let space = self.input.spare_capacity_mut();
             let mut iov = libc::iovec {
-                iov_base: chunk.as_mut_ptr().cast(),
-                iov_len: chunk.len(),
+                iov_base: space.as_mut_ptr().cast(),
+                iov_len: space.len(),
             };
             // SAFETY: an all-zero msghdr is valid (no name, no iov, no control yet).
             let mut mh: libc::msghdr = unsafe { std::mem::zeroed() };
@@ -390,7 +420,8 @@ impl Connection {
             mh.msg_iovlen = 1;
             mh.msg_control = control.as_mut_ptr().cast();
             mh.msg_controllen = std::mem::size_of_val(&control) as _;
-            // SAFETY: `mh` points to live, writable iov and control buffers for the call.
+            // SAFETY: `mh` points to live, writable iov (the input's spare capacity) and control
+            // buffers for the call; the kernel only writes to them.
             let r = unsafe {
                 libc::recvmsg(
                     self.fd.as_raw_fd(),
@@ -409,6 +440,7 @@ impl Connection {
                     e => return Err(Error::Os(e)),
                 }
             }
+            // The kernel set msg_controllen to what it wrote: take_fds reads only that.
             let received = take_fds(&mh);
             let got = received.len();
             self.fds.extend(received);
@@ -418,11 +450,13 @@ impl Connection {
             if got > 0 && !self.can_fds {
                 return Err(Error::Protocol("fds on a connection that does not pass them"));
             }
-            let n = r.unsigned_abs();
+            let n = r.unsigned_abs().min(self.input.capacity().saturating_sub(start));
             if n == 0 {
                 return Err(Error::Disconnected);
             }
-            self.input.extend_from_slice(chunk.get(..n).unwrap_or_default());
+            // SAFETY: recvmsg() initialized the first `n` bytes of the spare capacity, which
+            // starts at `start` (n is at most its length).
+            unsafe { self.input.set_len(start + n) };
             return Ok(());
         }
     }

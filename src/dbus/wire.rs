@@ -541,14 +541,17 @@ impl<'a> Cursor<'a> {
 
     /// The text of `len` bytes and its NUL.
     fn text(&mut self, len: usize) -> Result<&'a str> {
+        let bytes = self.terminated(len)?;
+        text_of(bytes)
+    }
+
+    /// `len` bytes and the NUL after them (not checked further).
+    fn terminated(&mut self, len: usize) -> Result<&'a [u8]> {
         let bytes = self.take(len)?;
         if self.u8()? != 0 {
             return Err(WireError("a string without its NUL"));
         }
-        if bytes.contains(&0) {
-            return Err(WireError("a NUL inside a string"));
-        }
-        std::str::from_utf8(bytes).map_err(|_| WireError("a string that is not UTF-8"))
+        Ok(bytes)
     }
 
     /// `s`.
@@ -570,12 +573,14 @@ impl<'a> Cursor<'a> {
     /// `g`: a signature (its characters are type codes; at most 255 of them).
     pub fn signature(&mut self) -> Result<&'a str> {
         let len = usize::from(self.u8()?);
-        let s = self.text(len)?;
-        if s.bytes().all(|b| b"ybnqiuxtdsogvha(){}".contains(&b)) {
-            Ok(s)
-        } else {
-            Err(WireError("an invalid signature"))
+        let bytes = self.terminated(len)?;
+        if bytes.iter().all(|&b| is_type_code(b)) {
+            // Type codes are ASCII other than NUL: the text checks cannot fail.
+            return text_of(bytes);
         }
+        // Not a signature; the text checks come first, for the same error as any string.
+        text_of(bytes)?;
+        Err(WireError("an invalid signature"))
     }
 
     /// Skips one value of the single basic type `sig` (an unknown header field's).
@@ -621,6 +626,40 @@ impl<'a> Cursor<'a> {
         }
         Ok(end)
     }
+}
+
+/// Bytes read as a string's text: no NUL inside, UTF-8.
+fn text_of(bytes: &[u8]) -> Result<&str> {
+    if bytes.contains(&0) {
+        return Err(WireError("a NUL inside a string"));
+    }
+    std::str::from_utf8(bytes).map_err(|_| WireError("a string that is not UTF-8"))
+}
+
+/// A character of a signature: a type code (`ybnqiuxtdsogvha`) or a bracket of a struct or a
+/// dict entry.
+fn is_type_code(b: u8) -> bool {
+    matches!(
+        b,
+        b'y' | b'b'
+            | b'n'
+            | b'q'
+            | b'i'
+            | b'u'
+            | b'x'
+            | b't'
+            | b'd'
+            | b's'
+            | b'o'
+            | b'g'
+            | b'v'
+            | b'h'
+            | b'a'
+            | b'('
+            | b')'
+            | b'{'
+            | b'}'
+    )
 }
 
 /// An object path: `/`, or `/`-separated non-empty elements of `[A-Za-z0-9_]`.

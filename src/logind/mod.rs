@@ -28,7 +28,7 @@ mod varlink;
 pub use crate::sys::strerror;
 pub use dbus::{Dbus, decode_reply, inhibit, open_bus};
 pub use failure::{Op, bus_error};
-pub use plan::{Answer, Attempt, Created, Failure, Next, Plan, Via};
+pub use plan::{Answer, Attempt, Created, Failure, FallbackLine, Next, Plan, Via};
 pub use varlink::Varlink;
 
 use crate::diagnose::rule::Trigger;
@@ -168,20 +168,17 @@ impl<V: Transport, D: Transport + Explain> Logind for LogindClient<V, D> {
                 Via::DbusPidfd | Via::Dbus => self.dbus.create(ep, plan, next, props, &mut attempts),
             };
             match r {
-                Err(f) if f.falls_back() => {
-                    let line = fallback_line(&f);
-                    match plan.next(next, &f) {
-                        Next::Send(a) if a.via != Via::Varlink => {
-                            fell_back = Some(line);
-                            next = a;
-                        }
-                        Next::NoSession => {
-                            fell_back = Some(line);
-                            break Ok(Answer::NoSession);
-                        }
-                        _ => break Err(f),
+                Err(f) if f.falls_back() => match plan.next(next, &f) {
+                    Next::Send(a) if a.via != Via::Varlink => {
+                        fell_back = Some(f);
+                        next = a;
                     }
-                }
+                    Next::NoSession => {
+                        fell_back = Some(f);
+                        break Ok(Answer::NoSession);
+                    }
+                    _ => break Err(f),
+                },
                 other => break other,
             }
         };
@@ -197,7 +194,7 @@ impl<V: Transport, D: Transport + Explain> Logind for LogindClient<V, D> {
         if varlink {
             match self.varlink.release(ep, id) {
                 Ok(()) => return Ok(Via::Varlink),
-                Err(f) if f.falls_back() => log::debug!("{}", fallback_line(&f)),
+                Err(f) if f.falls_back() => log::debug!("{}", FallbackLine(&f)),
                 Err(f) => return Err(f),
             }
         }
@@ -214,13 +211,5 @@ impl<V: Transport, D: Transport + Explain> Logind for LogindClient<V, D> {
 
     fn inhibit(&mut self, ep: &Endpoint, req: &crate::inhibit::Request<'_>) -> Result<std::os::fd::OwnedFd, Failure> {
         crate::inhibit::InhibitCall::inhibit(&mut crate::inhibit::DbusInhibit, ep, req)
-    }
-}
-
-/// pam_systemd 262's debug line for a Varlink connect failure, with our details.
-fn fallback_line(f: &Failure) -> String {
-    match f {
-        Failure::Varlink { error, .. } => error.to_string(),
-        other => format!("{other:?}"),
     }
 }

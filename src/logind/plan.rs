@@ -10,6 +10,7 @@
 //! No generation is named here: the decisions read the rules table (`varlink_first`,
 //! `pidfd_method`) and walk [`Generation::older`].
 
+use std::fmt;
 use std::os::fd::OwnedFd;
 use std::time::Duration;
 
@@ -174,9 +175,31 @@ pub struct Created {
     /// The calls sent (a Varlink connect that failed sent none).
     pub attempts: Vec<Attempt>,
     pub result: Result<Answer, Failure>,
-    /// The Varlink connect failure that sent the conversation to D-Bus: pam_systemd 262's debug
-    /// line for it, with our details.
-    pub fell_back: Option<String>,
+    /// The Varlink connect failure that sent the conversation to D-Bus (its debug line:
+    /// [`Created::fallback_line`]).
+    pub fell_back: Option<Failure>,
+}
+
+impl Created {
+    /// pam_systemd 262's debug line for the Varlink connect failure that sent the conversation
+    /// to D-Bus, with our details; formatted only when shown (most logins never log it).
+    pub fn fallback_line(&self) -> Option<FallbackLine<'_>> {
+        self.fell_back.as_ref().map(FallbackLine)
+    }
+}
+
+/// pam_systemd 262's debug line for a Varlink connect failure, with our details, as a value
+/// that formats itself only when displayed.
+#[derive(Clone, Copy, Debug)]
+pub struct FallbackLine<'a>(pub &'a Failure);
+
+impl fmt::Display for FallbackLine<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Failure::Varlink { error, .. } => fmt::Display::fmt(error, f),
+            other => write!(f, "{other:?}"),
+        }
+    }
 }
 
 /// What to do after a failed attempt.

@@ -249,11 +249,7 @@ pub fn open<P: PamOps + PamData, L: Logind, H: Host>(
         log_conversation(&plan, &derived, &created, told, &limits, &limit_warnings, host.pid());
     } else {
         log_incomplete_ignored(derived.by(generation));
-        if let Some(line) = created
-            .fell_back
-            .as_deref()
-            .filter(|_| generation.rules().varlink_first)
-        {
+        if let Some(line) = created.fallback_line().filter(|_| generation.rules().varlink_first) {
             debug!("{line}");
         }
     }

@@ -136,7 +136,7 @@ pub(super) fn open_late_gate<P: PamOps + PamData, L: Logind, H: Host>(
             .last()
             .and_then(|a| plan.request(a.request))
             .unwrap_or(req);
-        if let Some(line) = created.fell_back.as_deref() {
+        if let Some(line) = created.fallback_line() {
             debug!("{line}");
         }
         let dbus_attempts = created.attempts.iter().filter(|a| a.via != Via::Varlink).count();

@@ -366,10 +366,8 @@ impl Logind for ScriptedLogind {
         if attempt.via == Via::Varlink && steps.first().is_none_or(|(a, _)| a.via != Via::Varlink) {
             // Not scripted on Varlink: logind has no io.systemd.Login socket (≤ 257).
             let f = varlink_absent();
-            fell_back = Some(match &f {
-                Failure::Varlink { error, .. } => error.to_string(),
-                _ => unreachable!(),
-            });
+            assert!(matches!(f, Failure::Varlink { .. }));
+            fell_back = Some(f.clone());
             match plan.next(attempt, &f) {
                 Next::Send(a) => attempt = a,
                 other => panic!("after Varlink's absence: {other:?}"),

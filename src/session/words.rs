@@ -61,10 +61,7 @@ pub(super) fn log_conversation(
     let generation = told.unwrap_or(Generation::OLDEST);
     // Only a generation that goes to Varlink first says it fell back (after a fallback a decided
     // login follows the older logind's C module, which never tried).
-    let fell_back = created
-        .fell_back
-        .as_deref()
-        .filter(|_| generation.rules().varlink_first);
+    let fell_back = created.fallback_line().filter(|_| generation.rules().varlink_first);
     log_incomplete_ignored(derived.by(generation));
     let rules = generation.rules();
     // The bus connection line: before the request where the generation connects first (257);
