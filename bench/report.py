@@ -411,6 +411,11 @@ def world262():
             ms = lambda c: 10.0 * c["busy_ticks"] / c["logins"]  # noqa: E731  (USER_HZ = 100)
             r("  machine's busy CPU per login during the run (/proc/stat, all processes: logind, PID 1, userdbd, "
               "the clients, anything else on the machine; ms)", ms(cc[RS]), ms(cc[C]))
+            if b_["cpu"]:
+                client_ms = pct(b_["cpu"], 50) / 1000.0
+                rows262.append(("  bound: C's busy CPU per login / (the same − C's whole client CPU per login) = the "
+                                "logins/s ratio a module and client costing no CPU at all would reach", "", "",
+                                fmt(ms(cc[C]) / max(ms(cc[C]) - client_ms, 1e-9)), "", ""))
 
     a, b = int(static.get("size_rs_stripped", 0)), int(static.get("size_c262_stripped", 0))
     if a and b:
