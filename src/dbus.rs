@@ -367,24 +367,7 @@ impl Connection {
         let mut sent = 0;
         let mut fds_pending = !fds.is_empty();
         while let Some(rest) = data.get(sent..).filter(|r| !r.is_empty()) {
-            let n = if fds_pending {
-                crate::varlink::send_with_fds(self.fd.as_raw_fd(), rest, fds)
-            } else {
-                // SAFETY: `rest` is valid for reads of its length; the fd is open (owned by self).
-                let r = unsafe {
-                    libc::send(
-                        self.fd.as_raw_fd(),
-                        rest.as_ptr().cast(),
-                        rest.len(),
-                        libc::MSG_NOSIGNAL | libc::MSG_DONTWAIT,
-                    )
-                };
-                if r < 0 {
-                    Err(crate::sys::errno())
-                } else {
-                    Ok(r.unsigned_abs())
-                }
-            };
+            let n = crate::varlink::send_some(self.fd.as_fd(), rest, if fds_pending { fds } else { &[] });
             match n {
                 Ok(0) => self.wait(libc::POLLOUT)?,
                 Ok(n) => {

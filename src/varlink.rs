@@ -24,7 +24,7 @@
 //! `login` builds and reads the two io.systemd.Login calls the module makes.
 
 use std::fmt;
-use std::os::fd::{AsRawFd, BorrowedFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
 use std::os::unix::net::UnixStream;
 use std::time::{Duration, Instant};
 
@@ -382,24 +382,7 @@ impl Connection {
         let mut sent = 0;
         let mut fds_pending = !fds.is_empty();
         while let Some(rest) = message.get(sent..).filter(|r| !r.is_empty()) {
-            let n = if fds_pending {
-                send_with_fds(self.stream.as_raw_fd(), rest, fds)
-            } else {
-                // SAFETY: `rest` is valid for reads of its length; the fd is open (owned by self).
-                let r = unsafe {
-                    libc::send(
-                        self.stream.as_raw_fd(),
-                        rest.as_ptr().cast(),
-                        rest.len(),
-                        libc::MSG_NOSIGNAL | libc::MSG_DONTWAIT,
-                    )
-                };
-                if r < 0 {
-                    Err(crate::sys::errno())
-                } else {
-                    Ok(r.unsigned_abs())
-                }
-            };
+            let n = send_some(self.stream.as_fd(), rest, if fds_pending { fds } else { &[] });
             match n {
                 Ok(0) => {
                     // Nothing taken (not expected on a stream socket): wait, within the deadline.
@@ -474,6 +457,29 @@ impl Connection {
                 return Ok(buf);
             }
         }
+    }
+}
+
+/// One non-blocking write of (a first part of) `data` on the connected socket `sock`, with
+/// `fds` as `SCM_RIGHTS` when there are any; never SIGPIPE. The bytes sent, or the errno. Both
+/// clients (Varlink, D-Bus) send through it.
+pub(crate) fn send_some(sock: BorrowedFd<'_>, data: &[u8], fds: &[BorrowedFd<'_>]) -> Result<usize, i32> {
+    if !fds.is_empty() {
+        return send_with_fds(sock.as_raw_fd(), data, fds);
+    }
+    // SAFETY: `data` is valid for reads of its length; `sock` is an open fd for the call.
+    let r = unsafe {
+        libc::send(
+            sock.as_raw_fd(),
+            data.as_ptr().cast(),
+            data.len(),
+            libc::MSG_NOSIGNAL | libc::MSG_DONTWAIT,
+        )
+    };
+    if r < 0 {
+        Err(crate::sys::errno())
+    } else {
+        Ok(r.unsigned_abs())
     }
 }
 
