@@ -331,34 +331,10 @@ impl Connection {
 
     /// Waits for `events` until the deadline.
     fn wait(&self, events: libc::c_short) -> Result<(), Error> {
-        loop {
-            let timeout_ms = match self.deadline {
-                None => -1,
-                Some(d) => {
-                    let left = d.saturating_duration_since(Instant::now());
-                    if left.is_zero() {
-                        return Err(Error::Timeout);
-                    }
-                    // Round up, so that a wait never ends just before the deadline.
-                    i32::try_from(left.as_micros().div_ceil(1000)).unwrap_or(i32::MAX)
-                }
-            };
-            let mut pfd = libc::pollfd {
-                fd: self.fd.as_raw_fd(),
-                events,
-                revents: 0,
-            };
-            // SAFETY: one valid, writable pollfd for the duration of the call.
-            let r = unsafe { libc::poll(&mut pfd, 1, timeout_ms) };
-            if r > 0 {
-                return Ok(());
-            }
-            if r < 0 {
-                let e = crate::sys::errno();
-                if e != libc::EINTR {
-                    return Err(Error::Os(e));
-                }
-            }
+        match crate::sys::poll_until(self.fd.as_fd(), events, self.deadline) {
+            Ok(_) => Ok(()),
+            Err(crate::sys::PollError::Timeout) => Err(Error::Timeout),
+            Err(crate::sys::PollError::Os(e)) => Err(Error::Os(e)),
         }
     }
 

@@ -23,6 +23,54 @@ pub fn strerror(errno: i32) -> String {
     String::from_utf8_lossy(buf.get(..end).unwrap_or_default()).into_owned()
 }
 
+/// Why [`poll_until`] returned without the events.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PollError {
+    /// `deadline` passed.
+    Timeout,
+    /// `poll()` failed with this errno (not EINTR, which is retried).
+    Os(i32),
+}
+
+/// Waits until `fd` reports one of `events` (or an error/hang-up) or `deadline` passes: the
+/// `revents`. Each wait is rounded up to the next millisecond, so that it never ends just before
+/// the deadline; `None` waits without bound. The one poll loop of every socket the module uses.
+pub fn poll_until(
+    fd: BorrowedFd<'_>,
+    events: libc::c_short,
+    deadline: Option<std::time::Instant>,
+) -> Result<libc::c_short, PollError> {
+    loop {
+        let timeout_ms = match deadline {
+            None => -1,
+            Some(d) => {
+                let left = d.saturating_duration_since(std::time::Instant::now());
+                if left.is_zero() {
+                    return Err(PollError::Timeout);
+                }
+                i32::try_from(left.as_micros().div_ceil(1000)).unwrap_or(i32::MAX)
+            }
+        };
+        let mut pfd = libc::pollfd {
+            fd: fd.as_raw_fd(),
+            events,
+            revents: 0,
+        };
+        // SAFETY: one valid, writable pollfd for the duration of the call.
+        let r = unsafe { libc::poll(&mut pfd, 1, timeout_ms) };
+        if r > 0 {
+            return Ok(pfd.revents);
+        }
+        if r < 0 {
+            let e = errno();
+            if e != libc::EINTR {
+                return Err(PollError::Os(e));
+            }
+        }
+        // r == 0: the deadline check above decides.
+    }
+}
+
 /// Plain-data socket option values that `getsockopt` may fill byte by byte.
 ///
 /// # Safety

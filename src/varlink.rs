@@ -343,38 +343,10 @@ impl Connection {
 
     /// Waits for `events` on the socket until the deadline: Ok(revents), or Timeout.
     fn wait(&self, events: libc::c_short, step: Step) -> Result<libc::c_short, Failure> {
-        loop {
-            let timeout_ms = match self.deadline {
-                None => -1,
-                Some(d) => {
-                    let left = d.saturating_duration_since(Instant::now());
-                    if left.is_zero() {
-                        return Err(Failure::Timeout(step));
-                    }
-                    // Round up, so that a wait never ends just before the deadline.
-                    let ms = left.as_micros().div_ceil(1000);
-                    i32::try_from(ms).unwrap_or(i32::MAX)
-                }
-            };
-            let mut pfd = libc::pollfd {
-                fd: self.stream.as_raw_fd(),
-                events,
-                revents: 0,
-            };
-            // SAFETY: one valid, writable pollfd for the duration of the call.
-            let r = unsafe { libc::poll(&mut pfd, 1, timeout_ms) };
-            if r < 0 {
-                let e = crate::sys::errno();
-                if e == libc::EINTR {
-                    continue;
-                }
-                return Err(Failure::Os(step, e));
-            }
-            if r > 0 {
-                return Ok(pfd.revents);
-            }
-            // r == 0: the deadline check at the top decides.
-        }
+        crate::sys::poll_until(self.stream.as_fd(), events, self.deadline).map_err(|e| match e {
+            crate::sys::PollError::Timeout => Failure::Timeout(step),
+            crate::sys::PollError::Os(e) => Failure::Os(step, e),
+        })
     }
 
     /// Writes the whole message; `fds` go with the first byte.

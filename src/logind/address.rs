@@ -218,38 +218,13 @@ unsafe fn connect_sockaddr(
 
 /// Waits for an in-progress connect to finish (or the deadline), then reads its result.
 fn wait_connected(fd: &OwnedFd, deadline: Option<Instant>) -> Result<(), i32> {
-    use std::os::fd::{AsFd, AsRawFd};
-    loop {
-        let timeout_ms = match deadline {
-            None => -1,
-            Some(d) => {
-                let left = d.saturating_duration_since(Instant::now());
-                if left.is_zero() {
-                    return Err(libc::ETIMEDOUT);
-                }
-                i32::try_from(left.as_millis().max(1)).unwrap_or(i32::MAX)
-            }
-        };
-        let mut pfd = libc::pollfd {
-            fd: fd.as_raw_fd(),
-            events: libc::POLLOUT,
-            revents: 0,
-        };
-        // SAFETY: one valid pollfd.
-        let r = unsafe { libc::poll(&mut pfd, 1, timeout_ms) };
-        if r < 0 {
-            let e = crate::sys::errno();
-            if e == libc::EINTR {
-                continue;
-            }
-            return Err(e);
-        }
-        if r == 0 {
-            continue; // the deadline check above ends the loop
-        }
-        let err: libc::c_int = crate::sys::getsockopt(fd.as_fd(), libc::SOL_SOCKET, libc::SO_ERROR)?;
-        return if err == 0 { Ok(()) } else { Err(err) };
-    }
+    use std::os::fd::AsFd;
+    crate::sys::poll_until(fd.as_fd(), libc::POLLOUT, deadline).map_err(|e| match e {
+        crate::sys::PollError::Timeout => libc::ETIMEDOUT,
+        crate::sys::PollError::Os(e) => e,
+    })?;
+    let err: libc::c_int = crate::sys::getsockopt(fd.as_fd(), libc::SOL_SOCKET, libc::SO_ERROR)?;
+    if err == 0 { Ok(()) } else { Err(err) }
 }
 
 #[cfg(test)]
