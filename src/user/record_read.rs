@@ -208,22 +208,6 @@ fn dispatch_settings(obj: &Value, out: &mut RecordSettings, regular: bool) {
     }
 }
 
-/// `json_variant_has_type(v, JSON_VARIANT_INTEGER)` + `json_variant_integer()`: a signed
-/// number, an unsigned one up to `INT64_MAX`, or a real that converts to `int64_t` and back
-/// unchanged.
-fn as_integer(v: &Value) -> Option<i64> {
-    match *v {
-        Value::Integer(i) => Some(i),
-        Value::Unsigned(u) => i64::try_from(u).ok(),
-        Value::Real(r)
-            if r.fract() == 0.0 && (-9_223_372_036_854_775_808.0..9_223_372_036_854_775_808.0).contains(&r) =>
-        {
-            Some(r as i64)
-        }
-        _ => None,
-    }
-}
-
 /// `json_dispatch()` of a field whose table type is "any" (`_JSON_VARIANT_TYPE_INVALID`): the
 /// first member with that key, whatever its type (later ones are duplicates, also when the
 /// first one's dispatcher refuses it).
@@ -294,7 +278,7 @@ fn dispatch_process(obj: &Value, out: &mut process::ProcessSettings) {
     match first_any(obj, "niceLevel") {
         Some(Value::Null) => out.nice = None,
         Some(v) => {
-            if let Some(n) = as_integer(v).filter(|n| process::NICE_RANGE.contains(n)) {
+            if let Some(n) = v.as_integer().filter(|n| process::NICE_RANGE.contains(n)) {
                 out.nice = i32::try_from(n).ok();
             }
         }
