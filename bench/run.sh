@@ -65,6 +65,16 @@ sessions_left() { # elogind, systemd: ListSessions; fake: sessions created whose
   fi
 }
 
+dlopen_rounds() { # DIR C_MODULE: $DLOPEN_N cold dlopen+dlclose of ours and of C's, five interleaved chunks
+  local dir="$1" mod_c="$2" chunk=$((DLOPEN_N / 5)) i
+  : >"$dir/dlopen-rs.txt"
+  : >"$dir/dlopen-c.txt"
+  for ((i = 0; i < 5; i++)); do
+    "$BIN" dlopen -n "$chunk" "$MOD_RS" >>"$dir/dlopen-rs.txt"
+    "$BIN" dlopen -n "$chunk" "$mod_c" >>"$dir/dlopen-c.txt"
+  done
+}
+
 busy_ticks() { # the machine's busy CPU time so far (/proc/stat: user nice system irq softirq steal; USER_HZ ticks)
   awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9; exit }' /proc/stat
 }
@@ -217,13 +227,7 @@ inner() {
     # The world's own glibc and ld.so load both modules (forky's C module needs forky's
     # libsystemd-shared-262.so, which the host cannot load).
     log "[$kind] dlopen(RTLD_NOW)+dlclose in a fresh child: $DLOPEN_N each, interleaved in chunks"
-    local chunk=$((DLOPEN_N / 5)) j
-    : >"$raw/dlopen-rs.txt"
-    : >"$raw/dlopen-c.txt"
-    for ((j = 0; j < 5; j++)); do
-      "$BIN" dlopen -n "$chunk" "$MOD_RS" >>"$raw/dlopen-rs.txt"
-      "$BIN" dlopen -n "$chunk" "$mod_c" >>"$raw/dlopen-c.txt"
-    done
+    dlopen_rounds "$raw" "$mod_c"
     cp "$mod_c" "$raw/c-module.so"
   fi
 
@@ -342,13 +346,7 @@ static_facts() {
   rm -rf "$tmp"
 
   log "dlopen(RTLD_NOW)+dlclose in a fresh child: $DLOPEN_N each, interleaved in chunks"
-  local chunk=$((DLOPEN_N / 5)) i
-  : >"$out/dlopen-rs.txt"
-  : >"$out/dlopen-c.txt"
-  for ((i = 0; i < 5; i++)); do
-    "$BIN" dlopen -n "$chunk" "$MOD_RS" >>"$out/dlopen-rs.txt"
-    "$BIN" dlopen -n "$chunk" "$MOD_C" >>"$out/dlopen-c.txt"
-  done
+  dlopen_rounds "$out" "$MOD_C"
 }
 
 machine() {
